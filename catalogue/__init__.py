@@ -1,0 +1,84 @@
+"""Профориентация Приангарья: typical projects, the «СоЗДатель» contest and best practices."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from catalogue import config as config_module
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the application.
+
+    Settings come, in order of precedence, from ``test_config``, environment variables,
+    ``instance/config.py`` and :class:`catalogue.config.DefaultConfig`.
+    """
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(config_module.DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(config_module.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI",
+        config_module.database_uri(app.config.get("DATABASE_URL"), app.instance_path),
+    )
+    app.config["WTF_I18N_ENABLED"] = False  # WTForms' own Russian messages are used instead
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from catalogue import cli, formatting, web
+
+    formatting.register(app)
+    web.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from catalogue import models  # noqa: F401  (registers every table)
+    from catalogue.database import configure_sqlite
+    from catalogue.extensions import csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    # Batch mode lets later migrations ALTER tables on SQLite too.
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+    from catalogue.accounts.services import load_session_user
+
+    login_manager.user_loader(load_session_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Войдите, чтобы открыть эту страницу."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from catalogue.accounts.admin_views import bp as admin_users_bp
+    from catalogue.accounts.views import bp as accounts_bp
+    from catalogue.main.views import bp as main_bp
+    from catalogue.taxonomy.views import bp as taxonomy_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_users_bp)
+    app.register_blueprint(taxonomy_bp)

@@ -1,0 +1,76 @@
+"""Administrators' pages for people: find users, edit their details and roles, deactivate."""
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+
+from catalogue.accounts import services
+from catalogue.accounts.forms import AdminUserForm
+from catalogue.accounts.models import Role, User
+from catalogue.extensions import db
+from catalogue.htmx import render
+from catalogue.permissions import role_required
+from catalogue.taxonomy.services import search_organizations
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users/")
+@role_required(Role.ADMIN)
+def users():
+    """Users, searchable by name or e-mail and filtered by role."""
+    query = request.args.get("q", "")[:100]
+    role = request.args.get("role", "")
+    page = request.args.get("page", 1, type=int)
+    result = services.search_users(current_user, query, role, max(page, 1))
+    return render("admin/users.html", block="results", page=result, query=query, role=role, roles=list(Role))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_user(user_id: int):
+    """Edit one user's details, roles and activity.
+
+    :raise 404: no such user.
+    """
+    user = db.get_or_404(User, user_id)
+    form = AdminUserForm(obj=None if request.method == "POST" else user)
+    if request.method == "GET":
+        form.roles.data = sorted(str(r) for r in user.roles)
+        form.organization_id.data = user.organization_id or 0
+        form.grade.data = str(user.grade) if user.grade else ""
+    organizations = (
+        search_organizations(municipality_id=user.municipality_id, limit=500) if user.municipality_id else []
+    )
+    if user.organization is not None and user.organization not in organizations:
+        organizations.insert(0, user.organization)
+    form.organization_id.choices = [(0, "— не указана —")] + [(o.id, o.name) for o in organizations]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                current_user,
+                user,
+                services.UserChanges(
+                    last_name=form.last_name.data,
+                    first_name=form.first_name.data,
+                    middle_name=form.middle_name.data or "",
+                    email=form.email.data,
+                    roles={Role(r) for r in form.roles.data or []},
+                    active=form.active.data,
+                    organization_id=form.organization_id.data or None,
+                    grade=int(form.grade.data) if form.grade.data else None,
+                ),
+            )
+        except services.AccountError as e:
+            db.session.rollback()
+            if e.field:
+                getattr(form, e.field).errors.append(str(e))
+            else:
+                form.form_errors.append(str(e))
+            status = 422
+        else:
+            flash(f"Изменения сохранены: {user.full_name}.", "success")
+            return redirect(url_for("admin.users"), 303)
+    elif request.method == "POST":
+        status = 422
+    return render("admin/user_edit.html", status=status, form=form, user=user)

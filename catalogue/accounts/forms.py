@@ -1,0 +1,161 @@
+"""Account forms: registration, login, password change and reset, admin edit."""
+
+import datetime as dt
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from catalogue.accounts.models import ROLE_LABELS, Role
+from catalogue.accounts.services import MIN_PASSWORD_LENGTH
+from catalogue.forms import BaseForm
+
+REQUIRED = "Заполните это поле."
+GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]
+
+
+def _name_field(label: str, required: bool = True) -> StringField:
+    validators = [InputRequired(REQUIRED)] if required else [Optional()]
+    return StringField(
+        label,
+        validators=[*validators, Length(max=80, message="Не длиннее 80 символов.")],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+def _new_password_fields():
+    password = PasswordField(
+        "Пароль",
+        validators=[
+            InputRequired(REQUIRED),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов.",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Пароль ещё раз",
+        validators=[InputRequired(REQUIRED), EqualTo("password", message="Пароли не совпадают.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+class RegistrationForm(BaseForm):
+    role = RadioField(
+        "Кто вы",
+        choices=[(Role.STUDENT.value, "Обучающийся (6–11 класс)"), (Role.TEACHER.value, "Педагог")],
+        default=Role.STUDENT.value,
+        validators=[InputRequired("Выберите, кто вы.")],
+    )
+    last_name = _name_field("Фамилия")
+    first_name = _name_field("Имя")
+    middle_name = _name_field("Отчество (если есть)", required=False)
+    email = EmailField(
+        "Электронная почта",
+        validators=[
+            InputRequired(REQUIRED),
+            Email("Введите адрес электронной почты, например ivanova@mail.ru."),
+            Length(max=254),
+        ],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        render_kw={"autocomplete": "email"},
+    )
+    password, password_confirm = _new_password_fields()
+    municipality_id = SelectField(
+        "Муниципальное образование", coerce=int, validators=[InputRequired("Выберите муниципальное образование.")]
+    )
+    organization_query = StringField("Найдите свою организацию", validators=[Optional(), Length(max=200)])
+    organization_id = IntegerField("Организация", validators=[Optional()])
+    grade = SelectField("Класс", choices=[("", "— выберите —"), *GRADES], validators=[Optional()])
+    birth_date = DateField(
+        "Дата рождения",
+        validators=[Optional()],
+        description="Нужна для правил конкурса; на сайте не показывается.",
+    )
+    consent = BooleanField(
+        "Я соглашаюсь на обработку моих персональных данных "
+        "(обучающимся до 14 лет — с согласия родителя или законного представителя)",
+        validators=[InputRequired("Без согласия на обработку данных зарегистрироваться нельзя.")],
+    )
+
+    def validate_organization_id(self, field):
+        if not field.data:
+            raise ValidationError("Выберите организацию из списка: начните вводить её название.")
+
+    def validate_grade(self, field):
+        if self.role.data == Role.STUDENT.value and not field.data:
+            raise ValidationError("Укажите класс.")
+
+    def validate_birth_date(self, field):
+        if self.role.data != Role.STUDENT.value:
+            return
+        if field.data is None:
+            raise ValidationError("Укажите дату рождения.")
+        age = (dt.date.today() - field.data).days / 365.25
+        if not 9 <= age <= 20:
+            raise ValidationError("Проверьте дату рождения: регистрируются обучающиеся 6–11 классов.")
+
+
+class LoginForm(BaseForm):
+    email = EmailField(
+        "Электронная почта",
+        validators=[InputRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Пароль", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField("Запомнить меня на этом устройстве")
+
+
+class ChangePasswordForm(BaseForm):
+    current_password = PasswordField(
+        "Текущий пароль", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+    )
+    password, password_confirm = _new_password_fields()
+
+
+class ResetRequestForm(BaseForm):
+    email = EmailField(
+        "Электронная почта",
+        validators=[InputRequired(REQUIRED), Email("Введите адрес электронной почты."), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(BaseForm):
+    password, password_confirm = _new_password_fields()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AdminUserForm(BaseForm):
+    last_name = _name_field("Фамилия")
+    first_name = _name_field("Имя")
+    middle_name = _name_field("Отчество", required=False)
+    email = EmailField(
+        "Электронная почта",
+        validators=[InputRequired(REQUIRED), Email("Введите адрес электронной почты."), Length(max=254)],
+    )
+    roles = MultiCheckboxField("Роли", choices=[(r.value, ROLE_LABELS[r]) for r in Role], validators=[Optional()])
+    organization_id = SelectField("Организация", coerce=int, validators=[Optional()])
+    grade = SelectField("Класс (для обучающихся)", choices=[("", "—"), *GRADES], validators=[Optional()])
+    active = BooleanField("Учётная запись активна")

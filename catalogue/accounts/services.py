@@ -1,0 +1,296 @@
+"""What people can do with accounts: register, log in, change or reset a password; admin edits."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from catalogue.accounts.models import SELF_SERVICE_ROLES, LoginAttempt, Role, User, utcnow
+from catalogue.extensions import db
+from catalogue.formatting import fold, plural
+from catalogue.mail import send_mail
+from catalogue.permissions import PermissionDenied, require_role
+from catalogue.taxonomy.models import Organization
+
+MIN_PASSWORD_LENGTH = 8
+PASSWORD_METHOD = "scrypt:32768:8:1"  # noqa: S105  (a hashing method, not a password)
+
+
+class AccountError(Exception):
+    """A request about an account that cannot be honoured; the message is for the person."""
+
+    field: str | None = None
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class LoginThrottled(AccountError):
+    def __init__(self, seconds_left: int):
+        minutes = max(1, -(-seconds_left // 60))
+        super().__init__(
+            "Слишком много неудачных попыток входа. "
+            f"Попробуйте снова через {plural(minutes, 'минуту', 'минуты', 'минут')}."
+        )
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: ``id:version``; an outdated version (password changed) logs out."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.auth_version != int(version) or not user.active:
+        return None
+    return user
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+@dataclass
+class Registration:
+    role: Role
+    email: str
+    password: str
+    last_name: str
+    first_name: str
+    middle_name: str
+    municipality_id: int
+    organization_id: int
+    grade: int | None = None
+    birth_date: dt.date | None = None
+
+
+def register_user(data: Registration) -> User:
+    """Create a student or teacher account.
+
+    :raise AccountError: the e-mail is taken, or the organization is not in the municipality.
+    """
+    if data.role not in SELF_SERVICE_ROLES:
+        raise PermissionDenied
+    email = normalize_email(data.email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError("Этот адрес уже зарегистрирован. Войдите или восстановите пароль.", "email")
+    organization = db.session.get(Organization, data.organization_id)
+    if organization is None or organization.municipality_id != data.municipality_id:
+        raise AccountError("Выберите организацию из списка для выбранного муниципалитета.", "organization_id")
+    is_student = data.role == Role.STUDENT
+    user = User(
+        email=email,
+        password_hash=hash_password(data.password),
+        last_name=data.last_name.strip(),
+        first_name=data.first_name.strip(),
+        middle_name=(data.middle_name or "").strip(),
+        municipality_id=data.municipality_id,
+        organization_id=organization.id,
+        grade=data.grade if is_student else None,
+        birth_date=data.birth_date if is_student else None,
+    )
+    user.set_roles({data.role})
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+# -- logging in -------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str, address: str) -> User:
+    """Check credentials, throttling repeated failures per account and per address.
+
+    :raise LoginThrottled: too many recent failures for this e-mail or this address.
+    :raise AccountError: wrong credentials, or the account is deactivated.
+    """
+    config = current_app.config
+    email = normalize_email(email)
+    window = dt.timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
+    since = utcnow() - window
+    for column, value, limit in (
+        (LoginAttempt.email, email, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+        (LoginAttempt.address, address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    ):
+        failures = db.session.execute(
+            select(func.count(), func.min(LoginAttempt.created_at)).where(
+                column == value, LoginAttempt.created_at >= since, LoginAttempt.succeeded.is_(False)
+            )
+        ).one()
+        if failures[0] >= limit:
+            retry_at = failures[1] + window
+            raise LoginThrottled(int((retry_at - utcnow()).total_seconds()))
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    ok = user is not None and check_password_hash(user.password_hash, password)
+    db.session.add(LoginAttempt(email=email, address=address, succeeded=ok))
+    if ok and user.active:
+        user.last_login_at = utcnow()
+        # A success forgives this account's earlier failures.
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)))
+    db.session.commit()
+    if not ok:
+        raise AccountError("Неверный адрес электронной почты или пароль.")
+    if not user.active:
+        raise AccountError("Учётная запись отключена. Обратитесь к администратору сайта.")
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """:raise AccountError: the current password is wrong."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise AccountError("Текущий пароль введён неверно.", "current_password")
+    _set_password(user, new_password)
+    db.session.commit()
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.auth_version += 1
+
+
+# -- password reset ---------------------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def make_reset_token(user: User) -> str:
+    # The hash fragment makes a token single-use: it stops matching once the password changes.
+    return _reset_serializer().dumps({"id": user.id, "h": user.password_hash[-16:]})
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the address belongs to an active account; say nothing either way."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        return
+    link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
+    hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
+    send_mail(
+        user.email,
+        "Восстановление пароля",
+        f"Здравствуйте, {user.first_name}!\n\n"
+        "Кто-то (возможно, вы) попросил восстановить пароль на сайте "
+        f"«{current_app.config['SITE_NAME']}».\n\n"
+        f"Чтобы задать новый пароль, откройте ссылку (она действует {plural(hours, 'час', 'часа', 'часов')}):\n"
+        f"{link}\n\nЕсли вы не просили об этом, просто удалите письмо.\n",
+    )
+
+
+def user_for_reset_token(token: str) -> User:
+    """:raise AccountError: the token is malformed, expired or already used."""
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except SignatureExpired:
+        raise AccountError("Срок действия ссылки истёк. Запросите восстановление пароля ещё раз.") from None
+    except BadSignature:
+        raise AccountError("Ссылка недействительна. Запросите восстановление пароля ещё раз.") from None
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or not user.active or user.password_hash[-16:] != data.get("h"):
+        raise AccountError("Ссылка уже использована или недействительна. Запросите новую.")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = user_for_reset_token(token)
+    _set_password(user, new_password)
+    db.session.commit()
+    return user
+
+
+# -- administration ---------------------------------------------------------------------------
+
+USERS_PER_PAGE = 30
+
+
+def search_users(actor: User, query: str = "", role: str = "", page: int = 1):
+    """Users matching ``query`` (name or e-mail) and ``role``, newest first, one page."""
+    require_role(actor, Role.ADMIN)
+    stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
+    if query:
+        stmt = stmt.where(User.search_folded.contains(fold(query.strip()), autoescape=True))
+    if role in {r.value for r in Role}:
+        stmt = stmt.where(User.role_rows.any(role=role))
+    return db.paginate(stmt, page=page, per_page=USERS_PER_PAGE, error_out=False)
+
+
+@dataclass
+class UserChanges:
+    last_name: str
+    first_name: str
+    middle_name: str
+    email: str
+    roles: set[Role]
+    active: bool
+    organization_id: int | None
+    grade: int | None
+
+
+def update_user(actor: User, user: User, changes: UserChanges) -> None:
+    """An administrator edits a person's details, roles and whether the account is active.
+
+    :raise AccountError: the e-mail belongs to someone else, or an admin would lock themselves out.
+    """
+    require_role(actor, Role.ADMIN)
+    email = normalize_email(changes.email)
+    taken = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if taken is not None:
+        raise AccountError("Этот адрес уже принадлежит другой учётной записи.", "email")
+    if user.id == actor.id and (Role.ADMIN not in changes.roles or not changes.active):
+        raise AccountError("Нельзя снять с себя роль администратора или отключить свою учётную запись.")
+    if not changes.roles:
+        raise AccountError("У пользователя должна быть хотя бы одна роль.", "roles")
+    organization = db.session.get(Organization, changes.organization_id) if changes.organization_id else None
+    user.last_name = changes.last_name.strip()
+    user.first_name = changes.first_name.strip()
+    user.middle_name = changes.middle_name.strip()
+    user.email = email
+    user.set_roles(changes.roles)
+    user.organization = organization
+    if organization is not None:
+        user.municipality_id = organization.municipality_id
+    user.grade = changes.grade if Role.STUDENT in changes.roles else None
+    if user.active and not changes.active:
+        user.auth_version += 1  # ends the sessions it has open
+    user.active = changes.active
+    db.session.commit()
+
+
+def create_user(
+    email: str,
+    password: str,
+    last_name: str,
+    first_name: str,
+    roles: set[Role],
+    middle_name: str = "",
+    organization: Organization | None = None,
+    grade: int | None = None,
+    birth_date: dt.date | None = None,
+) -> User:
+    """Create an account directly (command line, demo content); the caller commits."""
+    user = User(
+        email=normalize_email(email),
+        password_hash=hash_password(password),
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+        organization=organization,
+        municipality=organization.municipality if organization else None,
+        grade=grade,
+        birth_date=birth_date,
+    )
+    user.set_roles(roles)
+    db.session.add(user)
+    return user

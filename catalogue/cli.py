@@ -1,0 +1,68 @@
+"""``flask --app catalogue ...`` commands: database set-up, demo content, users."""
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from catalogue.accounts.models import Role
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema and load the standard taxonomies."""
+    from catalogue.taxonomy.seed import seed_taxonomies
+
+    upgrade()
+    seed_taxonomies()
+    click.echo("База данных готова.")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load demo content (idempotent: a second run adds nothing)."""
+    from catalogue.demo import DEMO_PASSWORD, seed_demo
+
+    created = seed_demo()
+    if created:
+        click.echo(f"Демонстрационные учётные записи (пароль {DEMO_PASSWORD}):")
+        for email in created:
+            click.echo(f"  {email}")
+    else:
+        click.echo("Демонстрационные данные уже загружены.")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--last-name", required=True)
+@click.option("--first-name", required=True)
+@click.option("--middle-name", default="")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Можно указать несколько раз.",
+)
+@click.password_option(prompt="Пароль", confirmation_prompt="Пароль ещё раз")
+def create_user(email, last_name, first_name, middle_name, roles, password) -> None:
+    """Create a user with the given roles (e.g. the first administrator)."""
+    from sqlalchemy import select
+
+    from catalogue.accounts import services
+    from catalogue.accounts.models import User
+    from catalogue.extensions import db
+
+    if len(password) < services.MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(f"не короче {services.MIN_PASSWORD_LENGTH} символов", param_hint="пароль")
+    if db.session.scalar(select(User.id).where(User.email == services.normalize_email(email))):
+        raise click.ClickException(f"Пользователь {email} уже есть.")
+    services.create_user(email, password, last_name, first_name, {Role(r) for r in roles}, middle_name)
+    db.session.commit()
+    click.echo(f"Создан пользователь {email}: {', '.join(Role(r).label for r in roles)}.")

@@ -1,0 +1,49 @@
+"""Russian dates, plural forms and sorting for templates."""
+
+import datetime as dt
+
+MONTHS_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+
+
+def ru_date(value: dt.date | dt.datetime | None, with_time: bool = False) -> str:
+    """``26 ноября 2026`` (and ``, 14:05`` with the time)."""
+    if value is None:
+        return ""
+    text = f"{value.day} {MONTHS_GENITIVE[value.month - 1]} {value.year}"
+    if with_time and isinstance(value, dt.datetime):
+        text += f", {value:%H:%M}"
+    return text
+
+
+def plural_form(n: int, one: str, few: str, many: str) -> str:
+    """The Russian plural form for ``n``: 1 проект, 2 проекта, 5 проектов, 21 проект."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """``n`` with its noun: ``5 проектов``."""
+    return f"{n} {plural_form(n, one, few, many)}"
+
+
+def fold(text: str) -> str:
+    """Case- and ё-insensitive form of ``text``, for matching and sorting."""
+    return text.casefold().replace("ё", "е")
+
+
+def ru_sort_key(text: str) -> tuple[str, str]:
+    """Sort key placing Ё with Е, as Russian dictionaries do (code points put it elsewhere)."""
+    return (fold(text), text)
+
+
+def register(app) -> None:
+    app.add_template_filter(ru_date, "ru_date")
+    app.add_template_filter(plural, "plural")
+    app.add_template_global(plural_form, "plural_form")

@@ -1,0 +1,44 @@
+"""Home page, the sections' entry pages, and the privacy notice."""
+
+from flask import Blueprint
+
+from catalogue.htmx import render
+from catalogue.taxonomy.services import age_groups, spheres
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    """What the site is, and where each audience starts."""
+    return render("main/home.html", age_groups=age_groups(), spheres=spheres())
+
+
+@bp.get("/projects/")
+def projects():
+    """Typical projects by age group."""
+    return render("main/section.html", section="projects", age_groups=age_groups())
+
+
+@bp.get("/contest/")
+def contest():
+    """The regional 3D-modelling contest «СоЗДатель»."""
+    return render("main/section.html", section="contest")
+
+
+@bp.get("/practices/")
+def practices():
+    """Best career-guidance practices of the oblast."""
+    return render("main/section.html", section="practices")
+
+
+@bp.get("/search")
+def search():
+    """Search across everything published."""
+    return render("main/section.html", section="search")
+
+
+@bp.get("/privacy")
+def privacy():
+    """How personal data, minors' above all, is processed."""
+    return render("main/privacy.html")

@@ -1,0 +1,102 @@
+"""Cross-cutting web concerns: security headers, error pages, template context."""
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from catalogue.htmx import is_fragment_request, render
+from catalogue.permissions import Conflict, PermissionDenied
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+ERROR_TEXTS = {
+    400: ("Некорректный запрос", "Сервер не смог разобрать запрос. Проверьте введённые данные и попробуйте ещё раз."),
+    403: ("Доступ запрещён", "У вас нет прав для этого действия или страницы."),
+    404: ("Страница не найдена", "Такой страницы нет. Возможно, ссылка устарела или в адресе опечатка."),
+    405: ("Действие недоступно", "Этот адрес не принимает такой запрос."),
+    409: (
+        "Действие уже невозможно",
+        "Состояние материала изменилось. Обновите страницу и посмотрите, что с ним сейчас.",
+    ),
+    413: (
+        "Слишком большой файл",
+        "Отправленные данные превышают допустимый размер. Уменьшите файл и попробуйте снова.",
+    ),
+    429: ("Слишком много попыток", "Подождите немного и попробуйте снова."),
+    500: ("Ошибка на сервере", "Что-то пошло не так. Мы уже знаем об ошибке; попробуйте повторить позже."),
+}
+CSRF_TEXT = (
+    "Страница устарела",
+    "Форма была открыта слишком давно или отправлена не с этого сайта. Обновите страницу и отправьте форму ещё раз.",
+)
+
+
+def register(app: Flask) -> None:
+    app.after_request(set_security_headers)
+    app.register_error_handler(CSRFError, lambda e: error_page(400, *CSRF_TEXT))
+    app.register_error_handler(PermissionDenied, lambda e: error_page(403))
+    app.register_error_handler(Conflict, lambda e: error_page(409, detail=str(e) or None))
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, lambda e: error_page(500))
+    app.context_processor(template_context)
+
+
+def set_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.headers.get("HX-Request"):
+        response.vary.add("HX-Request")
+    return response
+
+
+def handle_http_exception(e: HTTPException):
+    if e.code is None or e.code < 400:
+        return e
+    detail = e.description if getattr(e, "russian", False) else None
+    response = error_page(e.code, detail=detail)
+    if e.code == 405 and hasattr(e, "valid_methods") and e.valid_methods:
+        response.headers["Allow"] = ", ".join(e.valid_methods)
+    return response
+
+
+def error_page(code: int, title: str | None = None, text: str | None = None, detail: str | None = None):
+    """The Russian error page; for an htmx fragment request, a message shown in the page's alert area."""
+    default_title, default_text = ERROR_TEXTS.get(code, ERROR_TEXTS[500] if code >= 500 else ERROR_TEXTS[400])
+    response = render(
+        "errors/error.html",
+        block="error",
+        status=code,
+        code=code,
+        title=title or default_title,
+        text=text or default_text,
+        detail=detail,
+    )
+    if is_fragment_request():
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def template_context() -> dict:
+    from catalogue.accounts.models import Role
+
+    return {"Role": Role, "current_user": current_user}

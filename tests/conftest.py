@@ -1,0 +1,257 @@
+"""Fixtures for the whole suite.
+
+Every test that uses ``app`` runs once on SQLite and once on PostgreSQL (``TEST_DATABASE_URL``).
+A missing PostgreSQL or Chromium skips its tests, or fails them when ``CATALOGUE_REQUIRE_ALL=1``.
+"""
+
+import datetime as dt
+import itertools
+import os
+import threading
+from contextlib import nullcontext
+from pathlib import Path
+
+import pytest
+from flask import has_app_context
+from sqlalchemy import MetaData, select
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from catalogue import create_app
+from catalogue.config import database_uri
+from catalogue.extensions import db
+from tests.helpers import csrf_token, skip_or_fail
+
+BACKENDS = ("sqlite", "postgresql")
+DEFAULT_PASSWORD = "пароль-надёжный-1"
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium, quiet: no sandbox (CI runs as root), no GPU, no calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BROWSER_TIMEOUT_MS = 10_000
+
+
+def postgres_url() -> str | None:
+    """``TEST_DATABASE_URL`` as a psycopg 3 URL, or None when unset."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    return database_uri(url, "") if url else None
+
+
+def app_config(instance_path: Path, database: str) -> dict:
+    """The configuration every test app gets; settings from the environment cannot leak in."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "INSTANCE_PATH": str(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database,
+        "WTF_CSRF_ENABLED": True,
+        "MAIL_SERVER": None,
+        "SESSION_COOKIE_SECURE": False,
+    }
+
+
+# -- database ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    """The database backend of this run of the suite: ``"sqlite"`` or ``"postgresql"``."""
+    if request.param == "postgresql" and postgres_url() is None:
+        skip_or_fail(
+            "PostgreSQL tests need TEST_DATABASE_URL, "
+            "e.g. postgresql+psycopg://catalogue:catalogue@127.0.0.1:5432/catalogue_test"
+        )
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory) -> str | None:
+    """PostgreSQL: the test database, its tables rebuilt once per session. SQLite: None."""
+    if backend != "postgresql":
+        return None
+    url = postgres_url()
+    app = create_app(app_config(tmp_path_factory.mktemp("postgresql-setup"), url))
+    with app.app_context():
+        with db.engine.begin() as connection:
+            # Reflected, so that tables of older runs and other branches go too.
+            existing = MetaData()
+            existing.reflect(connection)
+            existing.drop_all(connection)
+            db.metadata.drop_all(connection)
+            db.metadata.create_all(connection)
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+def _empty_postgres_tables() -> None:
+    tables = db.metadata.sorted_tables
+    if not tables:
+        return
+    quote = db.engine.dialect.identifier_preparer.format_table
+    with db.engine.begin() as connection:
+        # A connection leaked by an earlier test would make TRUNCATE wait forever.
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+        connection.exec_driver_sql(
+            f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY CASCADE"
+        )
+
+
+@pytest.fixture
+def app(backend, database_url, tmp_path):
+    """The application on an empty database with the taxonomies seeded."""
+    from catalogue.taxonomy.seed import seed_taxonomies
+
+    database = database_url or f"sqlite:///{tmp_path / 'catalogue.db'}"
+    app = create_app(app_config(tmp_path / "instance", database))
+    with app.app_context():
+        if backend == "postgresql":
+            _empty_postgres_tables()
+        else:
+            db.create_all()
+        seed_taxonomies()
+
+    yield app
+
+    with app.app_context():
+        db.session.remove()
+        # Closes pooled connections: PostgreSQL would otherwise run out of slots.
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# -- people -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(app):
+    """A factory of users, created through the accounts service.
+
+    ``make_user(roles=("teacher",), email=None, password=DEFAULT_PASSWORD, **kw)``; ``kw`` are
+    more arguments of ``create_user`` (``last_name``, ``first_name``, ``middle_name``,
+    ``organization``, ``grade``, ``birth_date``). Students get a grade and a birth date by
+    default, everyone the first organization. Inside an app context the user stays attached to
+    its session; otherwise it comes back detached, with its columns and roles loaded.
+    """
+    from catalogue.accounts.models import Role
+    from catalogue.accounts.services import create_user
+    from catalogue.taxonomy.models import Organization
+
+    numbers = itertools.count(1)
+
+    def make(roles=("teacher",), email=None, password=DEFAULT_PASSWORD, **kw):
+        if isinstance(roles, str):
+            roles = (roles,)
+        roles = {Role(r) for r in roles}
+        number = next(numbers)
+        student = Role.STUDENT in roles
+        with nullcontext() if has_app_context() else app.app_context():
+            fields = {
+                "last_name": "Иванова",
+                "first_name": "Анна",
+                "grade": 8 if student else None,
+                "birth_date": dt.date(dt.date.today().year - 14, 3, 15) if student else None,
+            }
+            fields.update(kw)
+            if "organization" not in fields:
+                fields["organization"] = db.session.scalar(
+                    select(Organization).order_by(Organization.id).limit(1)
+                )
+            user = create_user(
+                email or f"{min(roles)}{number}@example.ru", password, roles=roles, **fields
+            )
+            db.session.commit()
+            db.session.refresh(user)
+        return user
+
+    return make
+
+
+class AuthActions:
+    """Logs the test client in and out through the real forms, CSRF token included."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password=DEFAULT_PASSWORD):
+        """POST the login form; ``email`` may also be a User. Returns the response."""
+        email = getattr(email, "email", email)
+        token = csrf_token(self._client, "/auth/login")
+        return self._client.post(
+            "/auth/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        token = csrf_token(self._client, "/")
+        return self._client.post("/auth/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+# -- a real server and a real browser ---------------------------------------------------------
+
+
+class _LiveRequestHandler(WSGIRequestHandler):
+    # HTTP/1.0 closes each connection after its response, and the timeout ends idle
+    # sockets a browser opened ahead of time: the server's shutdown then waits for nothing.
+    protocol_version = "HTTP/1.0"
+    timeout = 10
+
+
+@pytest.fixture
+def live_server(app):
+    """The same ``app`` served on a free port of 127.0.0.1; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_LiveRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join()
+    # Also waits for the request threads still running.
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("browser tests need Playwright: pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh page in its own browser context; relative URLs go to ``live_server``."""
+    context = browser.new_context(base_url=live_server, locale="ru-RU")
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    # Before the server stops, so that no request of the page is left half-served.
+    context.close()

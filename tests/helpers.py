@@ -1,0 +1,50 @@
+"""Small helpers shared by the tests: CSRF tokens and backend selection."""
+
+import os
+from html.parser import HTMLParser
+
+import pytest
+
+REQUIRE_ALL_ENV = "CATALOGUE_REQUIRE_ALL"
+
+
+class _CsrfMetaParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.token: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "meta" and values.get("name") == "csrf-token" and self.token is None:
+            self.token = values.get("content")
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """GET ``path`` with ``client`` and return the token of its ``<meta name="csrf-token">``.
+
+    The token is bound to the client's session cookie, so use it with the same client.
+
+    :raise AssertionError: the page did not answer 200 or has no token.
+    """
+    response = client.get(path)
+    assert response.status_code == 200, f"GET {path} answered {response.status_code}"
+    parser = _CsrfMetaParser()
+    parser.feed(response.get_data(as_text=True))
+    parser.close()
+    assert parser.token, f'GET {path} has no <meta name="csrf-token">'
+    return parser.token
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip for a missing tool or service, or fail when ``CATALOGUE_REQUIRE_ALL=1``.
+
+    CI sets the variable so that a broken set-up cannot pass as a run of skipped tests.
+    """
+    if os.environ.get(REQUIRE_ALL_ENV) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_ALL_ENV}=1 allows no skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def only_on(*backends: str) -> pytest.MarkDecorator:
+    """Run a test on the given database backends only, e.g. ``@only_on("sqlite")``."""
+    return pytest.mark.parametrize("backend", backends, indirect=True)
