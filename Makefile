@@ -19,7 +19,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 run: $(RUN_STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
+	@# exec: the server replaces the shell, so that signals reach it directly.
+	exec $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .

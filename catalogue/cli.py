@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from catalogue.accounts.models import Role
@@ -14,6 +15,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema and load the standard taxonomies."""
     from catalogue.taxonomy.seed import seed_taxonomies
@@ -24,6 +26,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load demo content (idempotent: a second run adds nothing)."""
     from catalogue.demo import DEMO_PASSWORD, seed_demo
@@ -38,6 +41,7 @@ def seed_demo() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--last-name", required=True)
 @click.option("--first-name", required=True)

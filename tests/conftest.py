@@ -19,10 +19,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from catalogue import create_app
 from catalogue.config import database_uri
 from catalogue.extensions import db
-from tests.helpers import csrf_token, skip_or_fail
+from tests.helpers import DEFAULT_PASSWORD, csrf_token, skip_or_fail
 
 BACKENDS = ("sqlite", "postgresql")
-DEFAULT_PASSWORD = "пароль-надёжный-1"
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, quiet: no sandbox (CI runs as root), no GPU, no calls home.
 CHROMIUM_ARGS = [
@@ -98,9 +97,7 @@ def _empty_postgres_tables() -> None:
     with db.engine.begin() as connection:
         # A connection leaked by an earlier test would make TRUNCATE wait forever.
         connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
-        connection.exec_driver_sql(
-            f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY CASCADE"
-        )
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture
@@ -110,19 +107,20 @@ def app(backend, database_url, tmp_path):
 
     database = database_url or f"sqlite:///{tmp_path / 'catalogue.db'}"
     app = create_app(app_config(tmp_path / "instance", database))
-    with app.app_context():
-        if backend == "postgresql":
-            _empty_postgres_tables()
-        else:
-            db.create_all()
-        seed_taxonomies()
-
-    yield app
-
-    with app.app_context():
-        db.session.remove()
-        # Closes pooled connections: PostgreSQL would otherwise run out of slots.
-        db.engine.dispose()
+    try:
+        with app.app_context():
+            if backend == "postgresql":
+                _empty_postgres_tables()
+            else:
+                db.create_all()
+            seed_taxonomies()
+        yield app
+    finally:
+        # Also after a failed set-up: open connections would end as ResourceWarnings and
+        # PostgreSQL would run out of connection slots.
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -169,12 +167,8 @@ def make_user(app):
             }
             fields.update(kw)
             if "organization" not in fields:
-                fields["organization"] = db.session.scalar(
-                    select(Organization).order_by(Organization.id).limit(1)
-                )
-            user = create_user(
-                email or f"{min(roles)}{number}@example.ru", password, roles=roles, **fields
-            )
+                fields["organization"] = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
+            user = create_user(email or f"{min(roles)}{number}@example.ru", password, roles=roles, **fields)
             db.session.commit()
             db.session.refresh(user)
         return user
@@ -192,9 +186,7 @@ class AuthActions:
         """POST the login form; ``email`` may also be a User. Returns the response."""
         email = getattr(email, "email", email)
         token = csrf_token(self._client, "/auth/login")
-        return self._client.post(
-            "/auth/login", data={"email": email, "password": password, "csrf_token": token}
-        )
+        return self._client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
 
     def logout(self):
         token = csrf_token(self._client, "/")
@@ -239,9 +231,7 @@ def browser():
     except ImportError:
         skip_or_fail("browser tests need Playwright: pip install -e '.[dev]'")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -2,10 +2,13 @@
 
 import os
 from html.parser import HTMLParser
+from typing import NoReturn
 
 import pytest
 
 REQUIRE_ALL_ENV = "CATALOGUE_REQUIRE_ALL"
+# The password of every user made by the ``make_user`` fixture unless told otherwise.
+DEFAULT_PASSWORD = "пароль-надёжный-1"
 
 
 class _CsrfMetaParser(HTMLParser):
@@ -35,7 +38,7 @@ def csrf_token(client, path: str = "/") -> str:
     return parser.token
 
 
-def skip_or_fail(reason: str) -> None:
+def skip_or_fail(reason: str) -> NoReturn:
     """Skip for a missing tool or service, or fail when ``CATALOGUE_REQUIRE_ALL=1``.
 
     CI sets the variable so that a broken set-up cannot pass as a run of skipped tests.

@@ -7,6 +7,7 @@ from catalogue.accounts import services
 from catalogue.accounts.forms import AdminUserForm
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
+from catalogue.forms import choices
 from catalogue.htmx import render
 from catalogue.permissions import role_required
 from catalogue.taxonomy.services import search_organizations
@@ -43,7 +44,7 @@ def edit_user(user_id: int):
     )
     if user.organization is not None and user.organization not in organizations:
         organizations.insert(0, user.organization)
-    form.organization_id.choices = [(0, "— не указана —")] + [(o.id, o.name) for o in organizations]
+    form.organization_id.choices = choices([(0, "— не указана —")] + [(o.id, o.name) for o in organizations])
     status = 200
     if form.validate_on_submit():
         try:

@@ -13,15 +13,15 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.accounts.models import ROLE_LABELS, Role
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
-from catalogue.forms import BaseForm
+from catalogue.forms import BaseForm, choices
 
 REQUIRED = "Заполните это поле."
-GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]
+GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]  # (value, label) pairs
 
 
 def _name_field(label: str, required: bool = True) -> StringField:
@@ -58,7 +58,7 @@ def _new_password_fields():
 class RegistrationForm(BaseForm):
     role = RadioField(
         "Кто вы",
-        choices=[(Role.STUDENT.value, "Обучающийся (6–11 класс)"), (Role.TEACHER.value, "Педагог")],
+        choices=choices([(Role.STUDENT.value, "Обучающийся (6–11 класс)"), (Role.TEACHER.value, "Педагог")]),
         default=Role.STUDENT.value,
         validators=[InputRequired("Выберите, кто вы.")],
     )
@@ -81,7 +81,7 @@ class RegistrationForm(BaseForm):
     )
     organization_query = StringField("Найдите свою организацию", validators=[Optional(), Length(max=200)])
     organization_id = IntegerField("Организация", validators=[Optional()])
-    grade = SelectField("Класс", choices=[("", "— выберите —"), *GRADES], validators=[Optional()])
+    grade = SelectField("Класс", choices=choices([("", "— выберите —"), *GRADES]), validators=[Optional()])
     birth_date = DateField(
         "Дата рождения",
         validators=[Optional()],
@@ -93,22 +93,29 @@ class RegistrationForm(BaseForm):
         validators=[InputRequired("Без согласия на обработку данных зарегистрироваться нельзя.")],
     )
 
-    def validate_organization_id(self, field):
-        if not field.data:
-            raise ValidationError("Выберите организацию из списка: начните вводить её название.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.organization_id.data and not self.organization_id.errors:
+            # Checked here: an inline validator would not run after Optional() on an empty value.
+            self.organization_id.errors = ["Выберите организацию из списка: начните вводить её название."]
+            valid = False
+        if self.role.data == Role.STUDENT.value:
+            valid &= self._check_student_fields()
+        return valid
 
-    def validate_grade(self, field):
-        if self.role.data == Role.STUDENT.value and not field.data:
-            raise ValidationError("Укажите класс.")
-
-    def validate_birth_date(self, field):
-        if self.role.data != Role.STUDENT.value:
-            return
-        if field.data is None:
-            raise ValidationError("Укажите дату рождения.")
-        age = (dt.date.today() - field.data).days / 365.25
-        if not 9 <= age <= 20:
-            raise ValidationError("Проверьте дату рождения: регистрируются обучающиеся 6–11 классов.")
+    def _check_student_fields(self) -> bool:
+        # Grade and birth date are optional fields for teachers, so they are checked here.
+        if not self.grade.data:
+            self.grade.errors = [*self.grade.errors, "Укажите класс."]
+        born = self.birth_date.data
+        if born is None and not self.birth_date.errors:
+            self.birth_date.errors = [*self.birth_date.errors, "Укажите дату рождения."]
+        elif born is not None and not 9 <= (dt.date.today() - born).days / 365.25 <= 20:
+            self.birth_date.errors = [
+                *self.birth_date.errors,
+                "Проверьте дату рождения: регистрируются обучающиеся 6–11 классов.",
+            ]
+        return not (self.grade.errors or self.birth_date.errors)
 
 
 class LoginForm(BaseForm):
@@ -155,7 +162,9 @@ class AdminUserForm(BaseForm):
         "Электронная почта",
         validators=[InputRequired(REQUIRED), Email("Введите адрес электронной почты."), Length(max=254)],
     )
-    roles = MultiCheckboxField("Роли", choices=[(r.value, ROLE_LABELS[r]) for r in Role], validators=[Optional()])
+    roles = MultiCheckboxField(
+        "Роли", choices=choices((r.value, ROLE_LABELS[r]) for r in Role), validators=[Optional()]
+    )
     organization_id = SelectField("Организация", coerce=int, validators=[Optional()])
-    grade = SelectField("Класс (для обучающихся)", choices=[("", "—"), *GRADES], validators=[Optional()])
+    grade = SelectField("Класс (для обучающихся)", choices=choices([("", "—"), *GRADES]), validators=[Optional()])
     active = BooleanField("Учётная запись активна")

@@ -84,7 +84,7 @@ def register_user(data: Registration) -> User:
     email = normalize_email(data.email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError("Этот адрес уже зарегистрирован. Войдите или восстановите пароль.", "email")
-    organization = db.session.get(Organization, data.organization_id)
+    organization = db.session.get(Organization, data.organization_id) if data.organization_id else None
     if organization is None or organization.municipality_id != data.municipality_id:
         raise AccountError("Выберите организацию из списка для выбранного муниципалитета.", "organization_id")
     is_student = data.role == Role.STUDENT

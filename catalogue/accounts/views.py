@@ -15,6 +15,7 @@ from catalogue.accounts.forms import (
 )
 from catalogue.accounts.models import Role
 from catalogue.extensions import db
+from catalogue.forms import choices
 from catalogue.htmx import redirect_htmx_aware, render
 from catalogue.taxonomy.models import Organization
 from catalogue.taxonomy.services import municipalities, search_organizations
@@ -45,7 +46,7 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
     form = RegistrationForm()
-    form.municipality_id.choices = [(0, "— выберите —")] + [(m.id, m.name) for m in municipalities()]
+    form.municipality_id.choices = choices([(0, "— выберите —")] + [(m.id, m.name) for m in municipalities()])
     finding = "find_organization" in request.form  # the no-JavaScript organization search
     status = 200
     if request.method == "POST" and not finding and form.validate():

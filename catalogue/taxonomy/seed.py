@@ -120,7 +120,7 @@ def seed_taxonomies() -> None:
             session.add(Sphere(slug=slug, name=name, description=description, position=position))
 
     session.flush()
-    have_orgs = set(session.execute(select(Organization.name, Organization.municipality_id)).tuples())
+    have_orgs = {(name, mid) for name, mid in session.execute(select(Organization.name, Organization.municipality_id))}
     for municipality_name, kind, name in ORGANIZATIONS:
         municipality = known[municipality_name]
         if (name, municipality.id) not in have_orgs:

@@ -1,0 +1,128 @@
+"""The test plumbing itself: backends, SQLite settings, migrations, fixtures, the browser."""
+
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from pprint import pformat
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, func, make_url, select, text
+
+import catalogue
+import catalogue.models  # every table in db.metadata
+from catalogue.extensions import db
+from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+from tests.helpers import DEFAULT_PASSWORD, only_on
+
+MIGRATIONS = Path(catalogue.__file__).parent / "migrations"
+
+
+def test_database_backend_matches_the_parameter(app, backend):
+    with app.app_context():
+        # The engine really speaks to the backend this run is about.
+        assert db.engine.dialect.name == backend
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+@only_on("sqlite")
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app):
+    with app.app_context():
+        # No request here: the pragmas come from the engine's connect hook.
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() > 0
+
+
+def test_every_test_starts_with_the_taxonomies_seeded(app):
+    with app.app_context():
+        for model in (Municipality, Organization, AgeGroup, Sphere):
+            assert db.session.scalar(select(func.count()).select_from(model)) > 0, model
+
+
+def test_a_post_without_csrf_token_is_refused(client):
+    # CSRF protection stays on in tests.
+    response = client.post("/auth/login", data={"email": "x@example.ru", "password": "x"})
+    assert response.status_code == 400
+
+
+def test_a_user_made_by_the_factory_can_log_in_and_out(client, auth, make_user):
+    user = make_user(roles=("student",))
+    assert user.grade is not None and user.organization is not None
+
+    # Logging in redirects away from the form and opens the account page.
+    response = auth.login(user.email, DEFAULT_PASSWORD)
+    assert response.status_code in (302, 303)
+    assert client.get("/account/").status_code == 200
+
+    # Logging out closes it again.
+    response = auth.logout()
+    assert response.status_code in (302, 303)
+    assert client.get("/account/").status_code in (302, 303)
+
+
+# -- migrations -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_database(backend, database_url, tmp_path):
+    """A URL of an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    # The test database's own tables stay untouched: the search path points elsewhere.
+    schema = f"migrations_check_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(database_url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def test_migrations_build_exactly_the_models_schema(empty_database, tmp_path):
+    # The real command, in its own process: Alembic's env.py reconfigures logging.
+    config = {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": empty_database,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", f"catalogue:create_app({config!r})", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    engine = create_engine(empty_database)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            # Upgraded to the newest revision, and nothing differs from the models.
+            heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+            assert set(context.get_current_heads()) == heads
+            differences = compare_metadata(context, db.metadata)
+    finally:
+        engine.dispose()
+    assert differences == [], pformat(differences)
+
+
+# -- the browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_home_page_opens_in_a_real_browser(page):
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    expect(page).to_have_title(re.compile("Профориентация"))
