@@ -38,6 +38,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["WTF_I18N_ENABLED"] = False  # WTForms' own Russian messages are used instead
 
     _init_extensions(app)
+    from catalogue.web import BoundedIntConverter
+
+    # Before the blueprints: their rules are compiled with the converters present at registration.
+    app.url_map.converters["int"] = BoundedIntConverter
     _register_blueprints(app)
 
     from catalogue import cli, formatting, web
@@ -76,9 +80,15 @@ def _register_blueprints(app: Flask) -> None:
     from catalogue.accounts.admin_views import bp as admin_users_bp
     from catalogue.accounts.views import bp as accounts_bp
     from catalogue.main.views import bp as main_bp
+    from catalogue.projects.services import register_content_types as register_projects
+    from catalogue.projects.views import bp as projects_bp
     from catalogue.taxonomy.views import bp as taxonomy_bp
+    from catalogue.workflow.views import bp as workflow_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_users_bp)
     app.register_blueprint(taxonomy_bp)
+    app.register_blueprint(workflow_bp)
+    app.register_blueprint(projects_bp)
+    register_projects()

@@ -33,7 +33,27 @@ DEMO_USERS = [
 
 
 def seed_demo() -> list[str]:
-    """Load demo content; returns the e-mails of the accounts it created."""
+    """Load demo content; returns the e-mails of the accounts it created.
+
+    Demo decisions are real transitions (audited, notified in the site), but no letters go out.
+    """
+    from flask import current_app
+
+    from catalogue.projects.demo import seed_projects
+
+    suppress = current_app.config.get("MAIL_SUPPRESS", False)
+    current_app.config["MAIL_SUPPRESS"] = True
+    try:
+        # Notifications link to pages: URLs need a request context even on the command line.
+        with current_app.test_request_context("/"):
+            created = _seed_users()
+            seed_projects()
+    finally:
+        current_app.config["MAIL_SUPPRESS"] = suppress
+    return created
+
+
+def _seed_users() -> list[str]:
     seed_taxonomies()
     existing = set(db.session.scalars(select(User.email)))
     created = []

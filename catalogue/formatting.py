@@ -43,6 +43,24 @@ def ru_sort_key(text: str) -> tuple[str, str]:
     return (fold(text), text)
 
 
+TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+        "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+        "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
+        "э": "e", "ю": "iu", "я": "ia",
+    }
+)  # fmt: skip
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    """A readable Latin URL part for a Russian title: «Юный энергетик» -> ``iunyi-energetik``."""
+    latin = text.lower().translate(TRANSLIT)
+    words = "".join(c if c.isascii() and c.isalnum() else " " for c in latin).split()
+    slug = "-".join(words)[:max_length].rstrip("-")
+    return slug or "item"
+
+
 def register(app) -> None:
     app.add_template_filter(ru_date, "ru_date")
     app.add_template_filter(plural, "plural")

@@ -21,6 +21,8 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="catalogue.local")
     message.set_content(body)
 
+    if config.get("MAIL_SUPPRESS"):
+        return message
     if config.get("MAIL_SERVER"):
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
             if config.get("MAIL_USE_TLS"):

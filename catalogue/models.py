@@ -1,14 +1,23 @@
 """Every model of the application, imported so that metadata and migrations see them all."""
 
 from catalogue.accounts.models import LoginAttempt, Role, User, UserRole
+from catalogue.projects.models import Project, ProjectReport, ProjectStage
+from catalogue.search.outbox import SearchOutbox
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+from catalogue.workflow.models import AuditEntry, Notification
 
 __all__ = [
     "AgeGroup",
+    "AuditEntry",
     "LoginAttempt",
     "Municipality",
+    "Notification",
     "Organization",
+    "Project",
+    "ProjectReport",
+    "ProjectStage",
     "Role",
+    "SearchOutbox",
     "Sphere",
     "User",
     "UserRole",

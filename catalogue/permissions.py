@@ -42,3 +42,15 @@ def role_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+class NotFound(Exception):
+    """The object does not exist, or this actor may not know that it does (HTTP 404)."""
+
+
+class InvalidInput(Exception):
+    """Input that fails a business rule; the message is for the person (HTTP 422)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field

@@ -4,9 +4,10 @@ from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from catalogue.htmx import is_fragment_request, render
-from catalogue.permissions import Conflict, PermissionDenied
+from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -32,6 +33,7 @@ ERROR_TEXTS = {
         "Действие уже невозможно",
         "Состояние материала изменилось. Обновите страницу и посмотрите, что с ним сейчас.",
     ),
+    422: ("Проверьте данные", "Запрос не выполнен: данные не прошли проверку."),
     413: (
         "Слишком большой файл",
         "Отправленные данные превышают допустимый размер. Уменьшите файл и попробуйте снова.",
@@ -45,11 +47,31 @@ CSRF_TEXT = (
 )
 
 
+MAX_ID = 2**31 - 1
+MAX_PAGE = 10_000
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` limited to what a database integer holds: a longer number is a 404, not a crash."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number from the query string, clamped to 1..MAX_PAGE."""
+    value = request.args.get(name, "")
+    return min(int(value), MAX_PAGE) if value.isdigit() and len(value) < 7 and int(value) > 0 else 1
+
+
 def register(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, lambda e: error_page(400, *CSRF_TEXT))
     app.register_error_handler(PermissionDenied, lambda e: error_page(403))
     app.register_error_handler(Conflict, lambda e: error_page(409, detail=str(e) or None))
+    app.register_error_handler(NotFound, lambda e: error_page(404))
+    app.register_error_handler(InvalidInput, lambda e: error_page(422, detail=str(e)))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, lambda e: error_page(500))
     app.context_processor(template_context)
@@ -98,5 +120,17 @@ def error_page(code: int, title: str | None = None, text: str | None = None, det
 
 def template_context() -> dict:
     from catalogue.accounts.models import Role
+    from catalogue.markdown import plain_text, render_markdown
+    from catalogue.workflow import services as workflow
+    from catalogue.workflow.registry import is_moderator
 
-    return {"Role": Role, "current_user": current_user}
+    return {
+        "Role": Role,
+        "current_user": current_user,
+        "markdown": render_markdown,
+        "plain_text": plain_text,
+        "is_moderator": is_moderator,
+        # Called by the header only, so pages that do not show it cost no queries.
+        "queue_count": lambda: workflow.queue_count(current_user),
+        "unread_count": lambda: workflow.unread_count(current_user),
+    }

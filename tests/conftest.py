@@ -212,7 +212,10 @@ class _LiveRequestHandler(WSGIRequestHandler):
 def live_server(app):
     """The same ``app`` served on a free port of 127.0.0.1; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_LiveRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    # A short poll interval: shutdown() waits for the loop to look, 0.5 s by default.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.port}"
     server.shutdown()

@@ -11,6 +11,7 @@ from catalogue.forms import choices
 from catalogue.htmx import render
 from catalogue.permissions import role_required
 from catalogue.taxonomy.services import search_organizations
+from catalogue.web import page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,8 +22,8 @@ def users():
     """Users, searchable by name or e-mail and filtered by role."""
     query = request.args.get("q", "")[:100]
     role = request.args.get("role", "")
-    page = request.args.get("page", 1, type=int)
-    result = services.search_users(current_user, query, role, max(page, 1))
+    page = page_arg()
+    result = services.search_users(current_user, query, role, page)
     return render("admin/users.html", block="results", page=result, query=query, role=role, roles=list(Role))
 
 

@@ -14,12 +14,6 @@ def home():
     return render("main/home.html", age_groups=age_groups(), spheres=spheres())
 
 
-@bp.get("/projects/")
-def projects():
-    """Typical projects by age group."""
-    return render("main/section.html", section="projects", age_groups=age_groups())
-
-
 @bp.get("/contest/")
 def contest():
     """The regional 3D-modelling contest «СоЗДатель»."""

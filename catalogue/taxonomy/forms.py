@@ -1,13 +1,14 @@
 """Administrators' forms for the taxonomies, and the organization list's filters."""
 
 from wtforms import IntegerField, SearchField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from catalogue.forms import BaseForm, QueryForm, choices
 from catalogue.taxonomy import services
 from catalogue.taxonomy.models import OrganizationKind
 
 REQUIRED = "Заполните это поле."
+MAX_POSITION = 10_000
 GRADE_CHOICES = [(g, f"{g} класс") for g in services.GRADES]
 KIND_CHOICES = list(OrganizationKind.LABELS.items())
 CHOOSE_FROM_LIST = "Выберите значение из списка."
@@ -21,11 +22,10 @@ def strip(value):
 
 
 def optional_int(value) -> int | None:
-    """A filter's integer, or None for an empty or malformed value (the filter is then off)."""
-    if isinstance(value, int):
-        return value
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    """A row id from a form, or None for an empty, malformed or impossibly large value."""
+    text = str(value if value is not None else "").strip()
+    # SQLite refuses integers beyond 64 bits outright; no id of ours is beyond 32.
+    return int(text) if text.isdigit() and int(text) <= services.MAX_ID else None
 
 
 def _name_field(label: str, max_length: int) -> StringField:
@@ -51,11 +51,18 @@ def _slug_field(max_length: int) -> StringField:
     )
 
 
+def _position_in_range(_form, field) -> None:
+    # A value that is not a number already has its own message; this one is for numbers only.
+    if field.data is not None and not 0 <= field.data <= MAX_POSITION:
+        raise ValidationError("Число от 0 до 10 000.")
+
+
 def _position_field() -> IntegerField:
     return IntegerField(
         "Порядок",
-        validators=[Optional(), NumberRange(min=0, max=10_000, message="Число от 0 до 10 000.")],
+        validators=[Optional(), _position_in_range],
         description=POSITION_HINT,
+        render_kw={"min": 0, "max": MAX_POSITION},
     )
 
 

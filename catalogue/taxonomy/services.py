@@ -14,6 +14,8 @@ from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Orga
 
 ORGANIZATION_OPTIONS_LIMIT = 30
 ORGANIZATIONS_PER_PAGE = 50
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
 MAX_QUERY_WORDS = 6
 MUNICIPALITY_KINDS = ("городской округ", "муниципальный округ", "муниципальный район")
 GRADES = range(6, 12)
@@ -74,14 +76,13 @@ def organization_page(query: str = "", municipality_id: int | None = None, kind:
     if kind in OrganizationKind.LABELS:
         stmt = stmt.where(Organization.kind == kind)
     stmt = stmt.order_by(Organization.name_folded, Organization.id)
-    return db.paginate(stmt, page=max(page, 1), per_page=ORGANIZATIONS_PER_PAGE, error_out=False)
+    page = min(max(page, 1), MAX_PAGE)
+    return db.paginate(stmt, page=page, per_page=ORGANIZATIONS_PER_PAGE, error_out=False)
 
 
 def organization_counts() -> dict[int, int]:
     """How many organizations each municipality has, by municipality id."""
-    rows = db.session.execute(
-        select(Organization.municipality_id, func.count()).group_by(Organization.municipality_id)
-    )
+    rows = db.session.execute(select(Organization.municipality_id, func.count()).group_by(Organization.municipality_id))
     return {municipality_id: count for municipality_id, count in rows}
 
 
@@ -122,9 +123,9 @@ def _check_slug(model: type[AgeGroup] | type[Sphere], row_id: int | None, slug: 
         raise TaxonomyError(f"Адрес «{slug}» уже занят. Придумайте другой.", "slug")
 
 
-def _name_taken(model, row_id: int | None, name: str, *criteria) -> bool:
-    """True when another row of ``model`` (among ``criteria``) has ``name``, up to case and ё."""
-    others = db.session.scalars(select(model.name).where(model.id != (row_id or 0), *criteria))
+def _name_taken(model, row_id: int | None, name: str) -> bool:
+    """True when another row of ``model`` has ``name``, up to case and ё (the tables are small)."""
+    others = db.session.scalars(select(model.name).where(model.id != (row_id or 0)))
     return any(fold(other) == fold(name) for other in others)
 
 

@@ -15,16 +15,16 @@ from catalogue.taxonomy.forms import (
     OrganizationFilterForm,
     OrganizationForm,
     SphereForm,
+    optional_int,
 )
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
-from catalogue.taxonomy.services import search_organizations
+from catalogue.web import page_arg
 
 bp = Blueprint("taxonomy", __name__)
 
 
 def int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return optional_int(request.args.get(name, ""))
 
 
 @bp.get("/organizations/options")
@@ -33,7 +33,7 @@ def organization_options():
     query = request.args.get("organization_query", request.args.get("q", ""))[:200]
     municipality_id = int_arg("municipality_id")
     selected_id = int_arg("organization_id")
-    options = search_organizations(query, municipality_id)
+    options = services.search_organizations(query, municipality_id)
     selected = db.session.get(Organization, selected_id) if selected_id else None
     in_scope = selected is not None and municipality_id in (None, selected.municipality_id)
     if in_scope and selected not in options:
@@ -123,7 +123,7 @@ def organizations():
         (filters.q.data or "")[:200],
         filters.municipality.data,
         filters.kind.data or "",
-        request.args.get("page", 1, type=int),
+        page_arg(),
     )
     return render("taxonomy/organizations.html", block="results", page=page, filters=filters)
 
@@ -141,7 +141,7 @@ def edit_organization(organization_id: int | None):
     form.municipality_id.choices = choices([("", "— выберите —")] + [(m.id, m.name) for m in services.municipalities()])
     if organization is None and request.method == "GET":
         # "Add" from a list filtered by municipality starts in that municipality.
-        form.municipality_id.data = request.args.get("municipality", type=int)
+        form.municipality_id.data = int_arg("municipality")
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:

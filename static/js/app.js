@@ -13,6 +13,18 @@
     event.detail.headers["X-CSRFToken"] = csrfToken();
   });
 
+  // Servers send short confirmations as an HX-Trigger event: {"flash_message": "..."}.
+  document.body.addEventListener("flash_message", function (event) {
+    var box = document.getElementById("messages");
+    if (box && event.detail && event.detail.value) {
+      var p = document.createElement("p");
+      p.className = "flash flash-success";
+      p.setAttribute("role", "status");
+      p.textContent = event.detail.value;
+      box.replaceChildren(p);
+    }
+  });
+
   // A network failure must not pass silently.
   document.addEventListener("htmx:sendError", function () {
     var box = document.getElementById("messages");

@@ -1,0 +1,139 @@
+"""Zip containers (Office, OpenDocument, 3MF) opened with guards against zip bombs.
+
+Only the central directory is trusted for the decision to go on; every read is bounded as well,
+because the sizes a hostile archive declares may lie.
+"""
+
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import IO
+
+from catalogue.media.errors import MiB, UploadError, human_size
+
+ZIP_MAGIC = b"PK\x03\x04"
+# Errors the zipfile module raises on broken or unsupported archives.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError, zlib.error)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What a container may hold: entries, their total unpacked size, and how hard each may be compressed."""
+
+    max_entries: int = 2000
+    max_total_size: int = 100 * MiB
+    max_ratio: int = 200
+    # Small entries may compress as well as they like: they cannot hurt.
+    ratio_exempt_size: int = 1 * MiB
+
+
+DEFAULT_LIMITS = ZipLimits()
+
+
+class SafeZip:
+    """A zip archive in memory whose directory passed the limits; members are read with bounds."""
+
+    def __init__(self, data: bytes, display_name: str, limits: ZipLimits = DEFAULT_LIMITS) -> None:
+        self.display_name = display_name
+        self.limits = limits
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self._zip.infolist()
+        except ZIP_ERRORS as e:
+            raise UploadError(f"Файл «{display_name}» повреждён: не удалось прочитать архив внутри него.") from e
+        self._infos = {info.filename: info for info in infos}
+        self._check_directory(infos)
+
+    def _check_directory(self, infos: list[zipfile.ZipInfo]) -> None:
+        """:raise UploadError: too many entries, too much data unpacked, a bomb-like ratio, encryption."""
+        name, limits = self.display_name, self.limits
+        if len(infos) > limits.max_entries:
+            raise UploadError(f"Файл «{name}» отклонён: в архиве внутри него больше {limits.max_entries} файлов.")
+        total = sum(info.file_size for info in infos)
+        if total > limits.max_total_size:
+            raise UploadError(
+                f"Файл «{name}» отклонён: после распаковки он занял бы больше {human_size(limits.max_total_size)}."
+            )
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise UploadError(f"Файл «{name}» защищён паролем; загрузите его без пароля.")
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limits.ratio_exempt_size and ratio > limits.max_ratio:
+                raise UploadError(
+                    f"Файл «{name}» отклонён: данные внутри сжаты подозрительно сильно (в {int(ratio)} раз), "
+                    "так выглядят «zip-бомбы»."
+                )
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._infos)
+
+    def has(self, member: str) -> bool:
+        return member in self._infos
+
+    def find(self, member: str) -> str | None:
+        """The stored name of ``member`` compared case-insensitively (producers differ), or None."""
+        if member in self._infos:
+            return member
+        folded = member.casefold()
+        return next((n for n in self._infos if n.casefold() == folded), None)
+
+    def read(self, member: str, limit: int) -> bytes:
+        """The unpacked bytes of ``member``; :raise UploadError: larger than ``limit`` or broken."""
+        with self.open(member, limit) as stream:
+            return stream.read()
+
+    def open(self, member: str, limit: int) -> "BoundedReader":
+        """A stream of ``member`` that refuses to yield more than ``limit`` bytes."""
+        try:
+            raw = self._zip.open(self._infos[member])
+        except ZIP_ERRORS as e:
+            raise UploadError(f"Файл «{self.display_name}» повреждён: не удалось распаковать «{member}».") from e
+        return BoundedReader(raw, limit, self.display_name)
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> "SafeZip":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+class BoundedReader(io.RawIOBase):
+    """A read-only stream that counts what it yields and turns unpacking errors into upload errors."""
+
+    def __init__(self, raw: IO[bytes], limit: int, display_name: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._left = limit
+        self._limit = limit
+        self._display_name = display_name
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        # One byte past the limit is enough to know it is exceeded.
+        want = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        try:
+            chunk = self._raw.read(want)
+        except ZIP_ERRORS as e:
+            raise UploadError(f"Файл «{self._display_name}» повреждён: архив внутри него не распаковывается.") from e
+        self._left -= len(chunk)
+        if self._left < 0:
+            raise UploadError(
+                f"Файл «{self._display_name}» отклонён: после распаковки он занял бы больше {human_size(self._limit)}."
+            )
+        return chunk
+
+    def readinto(self, buffer) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()

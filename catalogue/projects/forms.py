@@ -1,0 +1,127 @@
+"""Forms for typical projects (with an ordered list of stages) and for class reports."""
+
+import datetime as dt
+
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from catalogue.accounts.forms import MultiCheckboxField
+from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.projects.models import DURATIONS, ProjectFormat
+from catalogue.projects.services import MAX_STAGES, SORTS
+
+REQUIRED = "Заполните это поле."
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(label: str, max_length: int, required: bool = True, **kw) -> TextAreaField:
+    validators = [InputRequired(REQUIRED)] if required else [Optional()]
+    return TextAreaField(
+        label,
+        validators=[*validators, Length(max=max_length, message=f"Не длиннее {max_length} символов.")],
+        filters=[_strip],
+        **kw,
+    )
+
+
+class StageForm(Form):
+    """One stage; a blank stage is dropped, so the last empty row of the form does no harm."""
+
+    class Meta:
+        locales = ("ru_RU", "ru")
+
+    title = StringField("Название этапа", validators=[Optional(), Length(max=200)], filters=[_strip])
+    description = TextAreaField("Что делают обучающиеся", validators=[Optional(), Length(max=3000)], filters=[_strip])
+
+
+class ProjectForm(BaseForm):
+    title = StringField(
+        "Название проекта",
+        validators=[InputRequired(REQUIRED), Length(min=5, max=200, message="От 5 до 200 символов.")],
+        filters=[_strip],
+    )
+    summary = _text("Кратко о проекте", 600, description="Два-три предложения для карточки в каталоге.")
+    goal = _text("Цель", 2000)
+    age_group_ids = MultiCheckboxField("Возрастные группы", coerce=int, validators=[Optional()])
+    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=int, validators=[Optional()])
+    format = RadioField(
+        "Формат",
+        choices=choices(ProjectFormat.LABELS.items()),
+        validators=[InputRequired("Выберите формат проекта.")],
+    )
+    duration_weeks = IntegerField(
+        "Продолжительность, недель",
+        validators=[
+            InputRequired("Укажите продолжительность в неделях."),
+            NumberRange(min=1, max=52, message="От 1 до 52 недель."),
+        ],
+    )
+    stages = FieldList(FormField(StageForm), min_entries=1, max_entries=MAX_STAGES + 1)
+    expected_results = _text("Ожидаемые результаты", 4000)
+    resources = _text("Ресурсы и материалы", 4000, required=False, description="Оборудование, программы, партнёры.")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.age_group_ids.data:
+            self.age_group_ids.errors = ["Выберите хотя бы одну возрастную группу."]
+            valid = False
+        if not any(stage.form.title.data for stage in self.stages):
+            self.stages.errors = ["Добавьте хотя бы один этап: у этапа должно быть название."]
+            valid = False
+        return valid
+
+
+class ReportForm(BaseForm):
+    class_name = StringField(
+        "Класс или группа",
+        validators=[InputRequired(REQUIRED), Length(max=40)],
+        filters=[_strip],
+        description="Например: 8 «Б» или сборная 9-х классов.",
+    )
+    grade = SelectField(
+        "Параллель",
+        coerce=int,
+        choices=choices((g, f"{g} класс") for g in range(6, 12)),
+        validators=[InputRequired("Выберите класс.")],
+    )
+    started_on = DateField("Начало", validators=[InputRequired("Укажите дату начала.")])
+    finished_on = DateField("Окончание", validators=[InputRequired("Укажите дату окончания.")])
+    participants = IntegerField(
+        "Участников",
+        validators=[InputRequired("Сколько обучающихся участвовало?"), NumberRange(min=1, max=1000)],
+    )
+    body = _text("Что сделали", 8000, description="Как шла работа по этапам; можно использовать Markdown.")
+    results = _text("Результаты", 4000, description="Продукты, выступления, выбор профиля — с цифрами.")
+
+    def validate_finished_on(self, field):
+        if self.started_on.data and field.data and field.data < self.started_on.data:
+            raise ValidationError("Дата окончания раньше даты начала.")
+        if field.data and field.data > dt.date.today() + dt.timedelta(days=1):
+            raise ValidationError("Отчёт пишется о проекте, который уже прошёл.")
+
+
+class CatalogueFilterForm(QueryForm):
+    age = SelectField("Возрастная группа", validators=[Optional()])
+    sphere = SelectField("Сфера", validators=[Optional()])
+    format = SelectField(
+        "Формат", choices=choices([("", "Любой"), *ProjectFormat.LABELS.items()]), validators=[Optional()]
+    )
+    duration = SelectField(
+        "Продолжительность",
+        choices=choices([("", "Любая")] + [(key, label) for key, label, _low, _high in DURATIONS]),
+        validators=[Optional()],
+    )
+    sort = SelectField("Порядок", choices=choices(SORTS.items()), default="new", validators=[Optional()])

@@ -1,0 +1,323 @@
+"""What teachers, moderators and visitors do with typical projects and their reports."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from catalogue.accounts.models import Role, User
+from catalogue.extensions import db
+from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
+from catalogue.projects.models import DURATIONS, Project, ProjectFormat, ProjectReport, ProjectStage, project_age_group
+from catalogue.search.outbox import enqueue
+from catalogue.taxonomy.models import AgeGroup, Organization, Sphere
+from catalogue.workflow import registry
+from catalogue.workflow import services as workflow
+from catalogue.workflow.models import Status
+
+PER_PAGE = 12
+MAX_STAGES = 20
+
+
+# -- content types --------------------------------------------------------------------------------
+
+
+def _describe_project(project: Project) -> str:
+    parts = [project.grades_label]
+    if project.organization:
+        parts.append(f"{project.organization.name} ({project.organization.municipality.name})")
+    return " · ".join(p for p in parts if p)
+
+
+def _report_age_filter(stmt, age_group_id: int):
+    group = db.session.get(AgeGroup, age_group_id)
+    if group is None:
+        return stmt.where(False)
+    return stmt.where(ProjectReport.grade.between(group.grade_from, group.grade_to))
+
+
+def register_content_types() -> None:
+    registry.register(
+        registry.ContentType(
+            key="project",
+            model=Project,
+            label="Типовой проект",
+            url=lambda p: url_for("projects.detail", project_id=p.id, slug=p.slug),
+            preview_template="projects/_preview.html",
+            describe=_describe_project,
+            filter_age_group=lambda stmt, gid: stmt.where(Project.age_groups.any(AgeGroup.id == gid)),
+            filter_municipality=lambda stmt, mid: stmt.where(
+                Project.organization.has(Organization.municipality_id == mid)
+            ),
+            queue_options=(selectinload(Project.stages),),
+            on_change=[lambda p: enqueue("project", p.id)],
+        )
+    )
+    registry.register(
+        registry.ContentType(
+            key="report",
+            model=ProjectReport,
+            label="Материалы проекта",
+            url=lambda r: url_for("projects.report", report_id=r.id),
+            preview_template="projects/_report_preview.html",
+            describe=lambda r: f"{r.organization.name}, {r.class_name}",
+            filter_age_group=_report_age_filter,
+            filter_municipality=lambda stmt, mid: stmt.where(
+                ProjectReport.organization.has(Organization.municipality_id == mid)
+            ),
+            on_change=[lambda r: enqueue("report", r.id)],
+        )
+    )
+
+
+# -- writing projects -------------------------------------------------------------------------------
+
+
+@dataclass
+class StageData:
+    title: str
+    description: str = ""
+
+
+@dataclass
+class ProjectData:
+    title: str
+    summary: str
+    goal: str
+    format: str
+    duration_weeks: int
+    expected_results: str
+    resources: str
+    age_group_ids: list[int]
+    sphere_ids: list[int]
+    stages: list[StageData] = field(default_factory=list)
+
+
+def _apply(project: Project, data: ProjectData) -> None:
+    stages = [s for s in data.stages if s.title.strip()]
+    if not stages:
+        raise InvalidInput("Добавьте хотя бы один этап проекта.", "stages")
+    if len(stages) > MAX_STAGES:
+        raise InvalidInput(f"Не больше {MAX_STAGES} этапов.", "stages")
+    if data.format not in ProjectFormat.LABELS:
+        raise InvalidInput("Выберите формат проекта.", "format")
+    age_groups = list(db.session.scalars(select(AgeGroup).where(AgeGroup.id.in_(data.age_group_ids))))
+    if not age_groups:
+        raise InvalidInput("Выберите хотя бы одну возрастную группу.", "age_group_ids")
+    project.title = data.title.strip()
+    project.summary = data.summary.strip()
+    project.goal = data.goal.strip()
+    project.format = data.format
+    project.duration_weeks = data.duration_weeks
+    project.expected_results = data.expected_results.strip()
+    project.resources = data.resources.strip()
+    project.age_groups = age_groups
+    project.spheres = list(db.session.scalars(select(Sphere).where(Sphere.id.in_(data.sphere_ids))))
+    project.stages = [
+        ProjectStage(position=n, title=s.title.strip(), description=s.description.strip())
+        for n, s in enumerate(stages, start=1)
+    ]
+
+
+def create_project(actor: User, data: ProjectData) -> Project:
+    """A teacher (or an admin) starts a draft.
+
+    :raise PermissionDenied: not a teacher or admin.
+    :raise InvalidInput: no stages, age groups or format.
+    """
+    require_role(actor, Role.TEACHER, Role.ADMIN)
+    project = Project(author_id=actor.id, organization_id=actor.organization_id, status=Status.DRAFT)
+    _apply(project, data)
+    db.session.add(project)
+    db.session.flush()
+    enqueue("project", project.id)
+    db.session.commit()
+    return project
+
+
+def update_project(actor: User, project: Project, data: ProjectData) -> Project:
+    """The author edits a draft or a project returned for changes.
+
+    :raise PermissionDenied: not the author.
+    :raise Conflict: under review or decided.
+    """
+    workflow.ensure_can_edit(actor, project)
+    _apply(project, data)
+    enqueue("project", project.id)
+    db.session.commit()
+    return project
+
+
+# -- reading projects -------------------------------------------------------------------------------
+
+
+def get_project(actor, project_id: int, with_stages: bool = True) -> Project:
+    """:raise NotFound: no such project, or not visible to ``actor``."""
+    stmt = select(Project).where(Project.id == project_id)
+    if with_stages:
+        stmt = stmt.options(selectinload(Project.stages))
+    project = db.session.scalar(stmt)
+    workflow.ensure_can_view(actor, project)
+    return project
+
+
+@dataclass
+class ProjectFilters:
+    age: str = ""
+    sphere: str = ""
+    format: str = ""
+    duration: str = ""
+    sort: str = "new"
+    page: int = 1
+
+    @property
+    def active(self) -> bool:
+        return any((self.age, self.sphere, self.format, self.duration))
+
+
+SORTS = {"new": "сначала новые", "title": "по названию"}
+
+
+def published_projects(filters: ProjectFilters):
+    """One page of published projects matching ``filters``: a fixed number of queries."""
+    stmt = select(Project).where(Project.status == Status.PUBLISHED)
+    if filters.age:
+        stmt = stmt.where(Project.age_groups.any(AgeGroup.slug == filters.age))
+    if filters.sphere:
+        stmt = stmt.where(Project.spheres.any(Sphere.slug == filters.sphere))
+    if filters.format in ProjectFormat.LABELS:
+        stmt = stmt.where(Project.format == filters.format)
+    for key, _label, low, high in DURATIONS:
+        if filters.duration == key:
+            stmt = stmt.where(Project.duration_weeks.between(low, high))
+    if filters.sort == "title":
+        stmt = stmt.order_by(Project.title, Project.id)
+    else:
+        stmt = stmt.order_by(Project.published_at.desc(), Project.id.desc())
+    return db.paginate(stmt, page=max(filters.page, 1), per_page=PER_PAGE, error_out=False)
+
+
+def published_counts_by_age_group() -> dict[int, int]:
+    """How many published projects each age group has (one query)."""
+    rows = db.session.execute(
+        select(project_age_group.c.age_group_id, func.count())
+        .join(Project, Project.id == project_age_group.c.project_id)
+        .where(Project.status == Status.PUBLISHED)
+        .group_by(project_age_group.c.age_group_id)
+    )
+    return dict(rows.all())
+
+
+def similar_projects(project: Project, limit: int = 4) -> list[Project]:
+    """Published projects sharing an age group or a sphere with ``project``, newest first."""
+    age_ids = [g.id for g in project.age_groups]
+    sphere_ids = [s.id for s in project.spheres]
+    stmt = (
+        select(Project)
+        .where(
+            Project.status == Status.PUBLISHED,
+            Project.id != project.id,
+            or_(Project.age_groups.any(AgeGroup.id.in_(age_ids)), Project.spheres.any(Sphere.id.in_(sphere_ids))),
+        )
+        .order_by(Project.published_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def projects_of(actor: User) -> list[Project]:
+    """The author's own projects in every state, recently changed first."""
+    return list(
+        db.session.scalars(
+            select(Project).where(Project.author_id == actor.id).order_by(Project.updated_at.desc(), Project.id.desc())
+        )
+    )
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportData:
+    class_name: str
+    grade: int
+    started_on: dt.date
+    finished_on: dt.date
+    participants: int
+    body: str
+    results: str
+
+
+def _apply_report(report: ProjectReport, data: ReportData) -> None:
+    if data.finished_on < data.started_on:
+        raise InvalidInput("Дата окончания раньше даты начала.", "finished_on")
+    report.class_name = data.class_name.strip()
+    report.grade = data.grade
+    report.started_on = data.started_on
+    report.finished_on = data.finished_on
+    report.participants = data.participants
+    report.body = data.body.strip()
+    report.results = data.results.strip()
+
+
+def create_report(actor: User, project: Project, data: ReportData) -> ProjectReport:
+    """A teacher reports how their class carried out a published project.
+
+    :raise PermissionDenied: not a teacher.
+    :raise InvalidInput: no organization in the teacher's profile, or dates reversed.
+    """
+    require_role(actor, Role.TEACHER, Role.ADMIN)
+    if not project.is_published:
+        raise NotFound
+    if actor.organization_id is None:
+        raise InvalidInput("Укажите свою организацию в профиле: отчёт публикуется от имени школы.")
+    report = ProjectReport(project=project, author_id=actor.id, organization_id=actor.organization_id)
+    _apply_report(report, data)
+    db.session.add(report)
+    db.session.flush()
+    enqueue("report", report.id)
+    db.session.commit()
+    return report
+
+
+def update_report(actor: User, report: ProjectReport, data: ReportData) -> ProjectReport:
+    workflow.ensure_can_edit(actor, report)
+    _apply_report(report, data)
+    enqueue("report", report.id)
+    db.session.commit()
+    return report
+
+
+def get_report(actor, report_id: int) -> ProjectReport:
+    """:raise NotFound: no such report, or not visible to ``actor``."""
+    report = db.session.get(ProjectReport, report_id)
+    workflow.ensure_can_view(actor, report)
+    return report
+
+
+def published_reports(project: Project) -> list[ProjectReport]:
+    return list(
+        db.session.scalars(
+            select(ProjectReport)
+            .where(ProjectReport.project_id == project.id, ProjectReport.status == Status.PUBLISHED)
+            .order_by(ProjectReport.finished_on.desc())
+        )
+    )
+
+
+def reports_of(actor: User) -> list[ProjectReport]:
+    return list(
+        db.session.scalars(
+            select(ProjectReport)
+            .where(ProjectReport.author_id == actor.id)
+            .order_by(ProjectReport.updated_at.desc(), ProjectReport.id.desc())
+        )
+    )
+
+
+def ensure_teacher(actor) -> None:
+    """:raise PermissionDenied: ``actor`` may not write projects."""
+    if not (actor.is_authenticated and actor.has_role(Role.TEACHER, Role.ADMIN)):
+        raise PermissionDenied

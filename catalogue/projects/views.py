@@ -1,0 +1,257 @@
+"""The catalogue of typical projects, one project, its print version, and teachers' forms."""
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from catalogue.forms import choices
+from catalogue.htmx import render
+from catalogue.permissions import InvalidInput
+from catalogue.projects import services
+from catalogue.projects.forms import CatalogueFilterForm, ProjectForm, ReportForm
+from catalogue.taxonomy.services import age_groups, spheres
+from catalogue.web import page_arg
+from catalogue.workflow import services as workflow
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+@bp.get("/")
+def index():
+    """Typical projects: age groups with counts, filters, one page of results."""
+    groups = age_groups()
+    form = CatalogueFilterForm(request.args)
+    form.age.choices = choices([("", "Все возрасты")] + [(g.slug, g.name) for g in groups])
+    form.sphere.choices = choices([("", "Все сферы")] + [(s.slug, s.name) for s in spheres()])
+    filters = services.ProjectFilters(
+        age=form.age.data or "",
+        sphere=form.sphere.data or "",
+        format=form.format.data or "",
+        duration=form.duration.data or "",
+        sort=form.sort.data or "new",
+        page=page_arg(),
+    )
+    if not form.validate():
+        filters = services.ProjectFilters(page=filters.page)  # unknown values: show everything
+    return render(
+        "projects/index.html",
+        block="results",
+        form=form,
+        filters=filters,
+        page=services.published_projects(filters),
+        age_groups=groups,
+        counts=services.published_counts_by_age_group(),
+    )
+
+
+@bp.get("/<int:project_id>")
+@bp.get("/<int:project_id>-<slug>")
+def detail(project_id: int, slug: str | None = None):
+    """One typical project with its stages, reports and similar projects.
+
+    :raise 404: no such project, or a draft of someone else.
+    """
+    project = services.get_project(current_user, project_id)
+    if slug != project.slug:
+        return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug), 301)
+    return render(
+        "projects/detail.html",
+        project=project,
+        reports=services.published_reports(project),
+        similar=services.similar_projects(project) if project.is_published else [],
+        actions=workflow.actions_for(current_user, project),
+        can_edit=workflow.is_author(current_user, project) and project.is_editable,
+        comment=workflow.latest_comment(project) if workflow.is_author(current_user, project) else None,
+    )
+
+
+@bp.get("/<int:project_id>-<slug>/print")
+def print_version(project_id: int, slug: str):
+    """A print-friendly version for taking the project into class.
+
+    :raise 404: no such project, or not visible.
+    """
+    project = services.get_project(current_user, project_id)
+    return render("projects/print.html", project=project)
+
+
+def _project_form(project=None) -> ProjectForm:
+    form = ProjectForm(obj=project if request.method == "GET" else None)
+    if request.method == "GET" and project is not None:
+        form.age_group_ids.data = [g.id for g in project.age_groups]
+        form.sphere_ids.data = [s.id for s in project.spheres]
+        while len(form.stages.entries):
+            form.stages.pop_entry()
+        for stage in project.stages:
+            form.stages.append_entry({"title": stage.title, "description": stage.description})
+    form.age_group_ids.choices = choices((g.id, g.name) for g in age_groups())
+    form.sphere_ids.choices = choices((s.id, s.name) for s in spheres())
+    return form
+
+
+def _apply_stage_action(form: ProjectForm) -> bool:
+    """Add, remove or move a stage as the pressed button asks; True if one was pressed.
+
+    The list is rebuilt so that field names follow the new order (FieldList orders by name).
+    """
+    action = request.form.get("stage_action", "")
+    if not action:
+        return False
+    stages = [{"title": e.form.title.data or "", "description": e.form.description.data or ""} for e in form.stages]
+    verb, _, index = action.partition(":")
+    n = int(index) if index.isdigit() else -1
+    if verb == "add" and len(stages) < services.MAX_STAGES:
+        stages.append({"title": "", "description": ""})
+    elif verb == "remove" and 0 <= n < len(stages) and len(stages) > 1:
+        stages.pop(n)
+    elif verb == "up" and 0 < n < len(stages):
+        stages[n - 1], stages[n] = stages[n], stages[n - 1]
+    elif verb == "down" and 0 <= n < len(stages) - 1:
+        stages[n], stages[n + 1] = stages[n + 1], stages[n]
+    while len(form.stages.entries):
+        form.stages.pop_entry()
+    for stage in stages:
+        form.stages.append_entry(stage)
+    return True
+
+
+def _project_data(form: ProjectForm) -> services.ProjectData:
+    return services.ProjectData(
+        title=form.title.data,
+        summary=form.summary.data,
+        goal=form.goal.data,
+        format=form.format.data,
+        duration_weeks=form.duration_weeks.data,
+        expected_results=form.expected_results.data,
+        resources=form.resources.data or "",
+        age_group_ids=form.age_group_ids.data or [],
+        sphere_ids=form.sphere_ids.data or [],
+        stages=[services.StageData(e.form.title.data or "", e.form.description.data or "") for e in form.stages],
+    )
+
+
+def _edit_page(form, project=None, status=200):
+    return render("projects/form.html", block="stages", status=status, form=form, project=project)
+
+
+def _save(form: ProjectForm, project=None):
+    """Shared by create and edit: stage buttons, validation, the service call."""
+    if request.method == "POST" and _apply_stage_action(form):
+        return _edit_page(form, project)
+    if form.validate_on_submit():
+        data = _project_data(form)
+        try:
+            if project is None:
+                project = services.create_project(current_user, data)
+                flash("Черновик проекта сохранён. Когда будет готов — отправьте его на проверку.", "success")
+            else:
+                services.update_project(current_user, project, data)
+                flash("Изменения сохранены.", "success")
+        except InvalidInput as e:
+            target = getattr(form, e.field, None) if e.field else None
+            (target.errors if target is not None else form.form_errors).append(str(e))
+        else:
+            return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug), 303)
+    return _edit_page(form, project, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """A teacher writes a new typical project (saved as a draft)."""
+    services.ensure_teacher(current_user)
+    return _save(_project_form())
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(project_id: int):
+    """The author edits a draft or a project returned for changes.
+
+    :raise 404: not visible. :raise 403: not the author. :raise 409: under review or decided.
+    """
+    project = services.get_project(current_user, project_id)
+    workflow.ensure_can_edit(current_user, project)
+    return _save(_project_form(project), project)
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    """A teacher's own projects and reports, with their states."""
+    services.ensure_teacher(current_user)
+    return render(
+        "projects/mine.html",
+        projects=services.projects_of(current_user),
+        reports=services.reports_of(current_user),
+    )
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+
+def _report_data(form: ReportForm) -> services.ReportData:
+    return services.ReportData(
+        class_name=form.class_name.data,
+        grade=form.grade.data,
+        started_on=form.started_on.data,
+        finished_on=form.finished_on.data,
+        participants=form.participants.data,
+        body=form.body.data,
+        results=form.results.data,
+    )
+
+
+@bp.route("/<int:project_id>/reports/new", methods=["GET", "POST"])
+@login_required
+def report_create(project_id: int):
+    """A teacher posts how their class carried out this project."""
+    services.ensure_teacher(current_user)
+    project = services.get_project(current_user, project_id, with_stages=False)
+    if not project.is_published:
+        abort(404)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            report = services.create_report(current_user, project, _report_data(form))
+        except InvalidInput as e:
+            form.form_errors.append(str(e))
+        else:
+            flash("Отчёт сохранён как черновик. Отправьте его на проверку, когда будет готов.", "success")
+            return redirect(url_for("projects.report", report_id=report.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render("projects/report_form.html", status=status, form=form, project=project, report=None)
+
+
+@bp.get("/reports/<int:report_id>")
+def report(report_id: int):
+    """One class's report on a typical project.
+
+    :raise 404: no such report, or not visible.
+    """
+    item = services.get_report(current_user, report_id)
+    return render(
+        "projects/report.html",
+        report=item,
+        actions=workflow.actions_for(current_user, item),
+        can_edit=workflow.is_author(current_user, item) and item.is_editable,
+        comment=workflow.latest_comment(item) if workflow.is_author(current_user, item) else None,
+    )
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@login_required
+def report_edit(report_id: int):
+    """The author edits a draft report or one returned for changes."""
+    item = services.get_report(current_user, report_id)
+    workflow.ensure_can_edit(current_user, item)
+    form = ReportForm(obj=item if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.update_report(current_user, item, _report_data(form))
+        except InvalidInput as e:
+            form.form_errors.append(str(e))
+        else:
+            flash("Изменения сохранены.", "success")
+            return redirect(url_for("projects.report", report_id=item.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render("projects/report_form.html", status=status, form=form, project=item.project, report=item)

@@ -1,0 +1,76 @@
+"""Content types that go through the lifecycle; each feature registers its own with a few lines."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select
+
+from catalogue.accounts.models import Role, User
+
+
+def _is_owner(user: User, obj: Any) -> bool:
+    return obj.author_id == user.id
+
+
+def _nobody(user: User, obj: Any) -> bool:
+    return False
+
+
+def _no_filter(stmt: Select, value: int) -> Select | None:
+    return None  # this type cannot be filtered so: the queue leaves it out
+
+
+@dataclass
+class ContentType:
+    key: str  # "project", "report", "entry", "practice": also the audit rows' content_type
+    model: type
+    label: str  # «Типовой проект»
+    url: Callable[[Any], str]  # the item's own page (public once published)
+    title: Callable[[Any], str] = lambda obj: obj.title
+    # Template of the item's preview on the moderator's review page; gets ``obj``.
+    preview_template: str = "workflow/_preview_generic.html"
+    # One line for the queue: organization, municipality, age groups...
+    describe: Callable[[Any], str] = lambda obj: ""
+    # Who counts as an author: may edit drafts, submit and withdraw; the owner by default.
+    is_author: Callable[[User, Any], bool] = _is_owner
+    # Others who may see the item before publication (supervisors, assigned jurors).
+    may_view: Callable[[User, Any], bool] = _nobody
+    # People told of moderators' decisions; the author by default.
+    recipients: Callable[[Any], list[User]] = lambda obj: [obj.author]
+    # Queue filters: narrow a select() of the model, or None when the filter does not apply.
+    filter_age_group: Callable[[Select, int], Select | None] = _no_filter
+    filter_municipality: Callable[[Select, int], Select | None] = _no_filter
+    # Eager loads for the queue list, e.g. (selectinload(Model.age_groups),).
+    queue_options: tuple = ()
+    # Called inside the transaction after any change (e.g. to queue a search index update).
+    on_change: list[Callable[[Any], None]] = field(default_factory=list)
+    # Moderators may publish items they wrote themselves (practices); otherwise they may not.
+    moderator_may_publish_own: bool = False
+
+
+_types: dict[str, ContentType] = {}
+
+
+def register(content_type: ContentType) -> ContentType:
+    _types[content_type.key] = content_type
+    return content_type
+
+
+def get(key: str) -> ContentType | None:
+    return _types.get(key)
+
+
+def of(obj: Any) -> ContentType:
+    for content_type in _types.values():
+        if isinstance(obj, content_type.model):
+            return content_type
+    raise LookupError(f"{type(obj).__name__} is not a registered content type")
+
+
+def all_types() -> list[ContentType]:
+    return list(_types.values())
+
+
+def is_moderator(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.has_role(Role.MODERATOR, Role.ADMIN))

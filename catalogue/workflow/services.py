@@ -1,0 +1,286 @@
+"""Moving content through its lifecycle: one function per transition, each checked, audited and notified."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from catalogue.accounts.models import User, utcnow
+from catalogue.extensions import db
+from catalogue.mail import send_mail
+from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
+from catalogue.workflow import registry
+from catalogue.workflow.models import AuditEntry, Notification, Status
+from catalogue.workflow.transitions import TRANSITIONS, Actor, Transition, available
+
+QUEUE_LIMIT = 500
+
+
+# -- who may see and change what ----------------------------------------------------------------
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_author(user, obj) -> bool:
+    return _signed_in(user) and registry.of(obj).is_author(user, obj)
+
+
+def can_view(user, obj) -> bool:
+    """Published items are public; the rest only for authors, moderators and those the type allows."""
+    if obj.status == Status.PUBLISHED:
+        return True
+    if not _signed_in(user):
+        return False
+    return registry.is_moderator(user) or is_author(user, obj) or registry.of(obj).may_view(user, obj)
+
+
+def ensure_can_view(user, obj) -> None:
+    """:raise NotFound: the item is not visible to ``user`` (its existence is not revealed)."""
+    if obj is None or not can_view(user, obj):
+        raise NotFound
+
+
+def ensure_can_edit(user, obj) -> None:
+    """Authors edit only drafts and items returned for changes.
+
+    :raise PermissionDenied: ``user`` is not an author of ``obj``.
+    :raise Conflict: the item is under review or decided.
+    """
+    if not is_author(user, obj):
+        raise PermissionDenied
+    if not obj.is_editable:
+        raise Conflict(f"Материал в состоянии «{obj.state.label}»: сейчас его нельзя изменить.")
+
+
+def actions_for(user, obj) -> list[Transition]:
+    """The transitions ``user`` may take on ``obj`` now (for buttons)."""
+    result = []
+    if is_author(user, obj):
+        result += available(obj.state, Actor.AUTHOR)
+    if registry.is_moderator(user) and (registry.of(obj).moderator_may_publish_own or not is_author(user, obj)):
+        result += available(obj.state, Actor.MODERATOR)
+    return result
+
+
+# -- transitions ------------------------------------------------------------------------------------
+
+
+def transition(user, obj, action: str, comment: str = "", expected_status: str | None = None) -> AuditEntry:
+    """Take ``action`` on ``obj``: check, change the state, audit, notify, all in one transaction.
+
+    ``expected_status`` is the state the person saw when deciding; if the item moved on since
+    (another moderator was quicker), the action is refused rather than applied to something else.
+
+    :raise NotFound: no such action.
+    :raise PermissionDenied: ``user`` may not take it.
+    :raise InvalidInput: a required comment is missing.
+    :raise Conflict: the item is not (or no longer) in a state the action starts from.
+    """
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise NotFound
+    content_type = registry.of(obj)
+    _check_actor(user, obj, t, content_type)
+    comment = (comment or "").strip()
+    if t.comment_required and not comment:
+        raise InvalidInput("Напишите комментарий: автору важно знать причину решения.", "comment")
+    if len(comment) > 5000:
+        raise InvalidInput("Комментарий не длиннее 5000 символов.", "comment")
+    current = obj.state
+    if (expected_status and expected_status != current) or current not in t.status_from:
+        raise Conflict(f"Действие «{t.label}» уже невозможно: материал сейчас в состоянии «{current.label}».")
+
+    now = utcnow()
+    values: dict[str, Any] = {"status": t.status_to, "updated_at": now}
+    if t.status_to == Status.SUBMITTED:
+        values["submitted_at"] = now
+    if t.status_to == Status.PUBLISHED and obj.published_at is None:
+        values["published_at"] = now
+    model = content_type.model
+    # The state is part of the WHERE: of two moderators deciding at once, exactly one matches.
+    result = db.session.execute(
+        update(model).where(model.id == obj.id, model.status == current).values(**values),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(obj)
+        raise Conflict(f"Пока вы решали, материал уже рассмотрели: сейчас он в состоянии «{obj.state.label}».")
+    entry = AuditEntry(
+        content_type=content_type.key,
+        content_id=obj.id,
+        action=t.action,
+        from_status=current,
+        to_status=t.status_to,
+        comment=comment,
+        actor_id=user.id,
+    )
+    db.session.add(entry)
+    for hook in content_type.on_change:
+        hook(obj)
+    letters = []
+    if t.notice:
+        text = t.notice.format(title=content_type.title(obj), comment=comment).strip()
+        url = content_type.url(obj)
+        for person in _unique(content_type.recipients(obj)):
+            if person.id != user.id:
+                db.session.add(Notification(user_id=person.id, text=text, url=url))
+                letters.append((person.email, text, url))
+    db.session.commit()
+    _send_letters(letters)
+    return entry
+
+
+def _check_actor(user, obj, t: Transition, content_type: registry.ContentType) -> None:
+    if not _signed_in(user):
+        raise PermissionDenied
+    if t.actor == Actor.AUTHOR:
+        if not content_type.is_author(user, obj):
+            raise PermissionDenied
+        return
+    if not registry.is_moderator(user):
+        raise PermissionDenied
+    if content_type.is_author(user, obj) and not content_type.moderator_may_publish_own:
+        raise PermissionDenied("Свой материал проверяет другой модератор.")
+
+
+def _unique(people: list[User]) -> list[User]:
+    seen, result = set(), []
+    for person in people:
+        if person is not None and person.id not in seen:
+            seen.add(person.id)
+            result.append(person)
+    return result
+
+
+def _send_letters(letters: list[tuple[str, str, str]]) -> None:
+    # After the commit: a mail server that is down must not undo a moderator's decision.
+    site = current_app.config["SITE_NAME"]
+    for email, text, url in letters:
+        try:
+            send_mail(email, f"{site}: решение по вашему материалу", f"{text}\n\nОткрыть: {_absolute(url)}\n")
+        except OSError:
+            current_app.logger.exception("Не удалось отправить письмо %s", email)
+
+
+def _absolute(url: str) -> str:
+    from flask import has_request_context, request
+
+    return request.host_url.rstrip("/") + url if has_request_context() and url.startswith("/") else url
+
+
+def history(obj) -> list[AuditEntry]:
+    """Every transition of ``obj``, oldest first."""
+    content_type = registry.of(obj)
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.content_type == content_type.key, AuditEntry.content_id == obj.id)
+            .order_by(AuditEntry.created_at, AuditEntry.id)
+        )
+    )
+
+
+def latest_comment(obj) -> AuditEntry | None:
+    """The most recent decision that came with a comment (shown to the author)."""
+    content_type = registry.of(obj)
+    return db.session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.content_type == content_type.key,
+            AuditEntry.content_id == obj.id,
+            AuditEntry.comment != "",
+        )
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
+# -- the moderation queue ---------------------------------------------------------------------------
+
+
+@dataclass
+class QueueItem:
+    content_type: registry.ContentType
+    obj: Any
+
+    @property
+    def submitted_at(self) -> dt.datetime:
+        return self.obj.submitted_at or self.obj.created_at
+
+
+def queue(
+    user, type_key: str | None = None, age_group_id: int | None = None, municipality_id: int | None = None
+) -> list[QueueItem]:
+    """Everything waiting for a moderator, oldest first, across all content types.
+
+    :raise PermissionDenied: ``user`` is not a moderator.
+    """
+    if not registry.is_moderator(user):
+        raise PermissionDenied
+    items: list[QueueItem] = []
+    for content_type in registry.all_types():
+        if type_key and content_type.key != type_key:
+            continue
+        model = content_type.model
+        stmt = select(model).where(model.status == Status.SUBMITTED)
+        if age_group_id is not None:
+            stmt = content_type.filter_age_group(stmt, age_group_id)
+        if stmt is not None and municipality_id is not None:
+            stmt = content_type.filter_municipality(stmt, municipality_id)
+        if stmt is None:
+            continue
+        stmt = stmt.options(*content_type.queue_options).order_by(model.submitted_at, model.id).limit(QUEUE_LIMIT)
+        items += [QueueItem(content_type, obj) for obj in db.session.scalars(stmt).unique()]
+    items.sort(key=lambda item: item.submitted_at)
+    return items
+
+
+def queue_count(user) -> int:
+    """How many items wait for a moderator (0 for everyone else)."""
+    if not registry.is_moderator(user):
+        return 0
+    return sum(
+        db.session.scalar(select(func.count()).select_from(t.model).where(t.model.status == Status.SUBMITTED)) or 0
+        for t in registry.all_types()
+    )
+
+
+# -- notifications ----------------------------------------------------------------------------------
+
+
+def notify(user: User, text: str, url: str = "") -> None:
+    """Add an in-site notification (the caller commits)."""
+    db.session.add(Notification(user_id=user.id, text=text, url=url))
+
+
+def unread_count(user) -> int:
+    if not _signed_in(user):
+        return 0
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+def notifications(user, limit: int = 50) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_all_read(user) -> None:
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
