@@ -79,7 +79,10 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from catalogue.accounts.admin_views import bp as admin_users_bp
     from catalogue.accounts.views import bp as accounts_bp
+    from catalogue.feeds import bp as feeds_bp
     from catalogue.main.views import bp as main_bp
+    from catalogue.practices.services import register_content_types as register_practices
+    from catalogue.practices.views import bp as practices_bp
     from catalogue.projects.services import register_content_types as register_projects
     from catalogue.projects.views import bp as projects_bp
     from catalogue.taxonomy.views import bp as taxonomy_bp
@@ -92,3 +95,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(workflow_bp)
     app.register_blueprint(projects_bp)
     register_projects()
+    app.register_blueprint(practices_bp)
+    app.register_blueprint(feeds_bp)
+    register_practices()

@@ -33,7 +33,8 @@ def trigger(response: Response, *events: str, **events_with_detail) -> Response:
         payload = {name.strip(): None for name in current.split(",")}
     payload.update({name: None for name in events})
     payload.update(events_with_detail)
-    response.headers["HX-Trigger"] = json.dumps(payload, ensure_ascii=False)
+    # ASCII JSON: HTTP headers are Latin-1, and htmx decodes the \u escapes.
+    response.headers["HX-Trigger"] = json.dumps(payload)
     return response
 
 

@@ -1,6 +1,13 @@
 """Every model of the application, imported so that metadata and migrations see them all."""
 
 from catalogue.accounts.models import LoginAttempt, Role, User, UserRole
+from catalogue.practices.models import (
+    Practice,
+    PracticeAdoption,
+    PracticeRevision,
+    PracticeRoadmapItem,
+    PracticeStep,
+)
 from catalogue.projects.models import Project, ProjectReport, ProjectStage
 from catalogue.search.outbox import SearchOutbox
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
@@ -13,6 +20,11 @@ __all__ = [
     "Municipality",
     "Notification",
     "Organization",
+    "Practice",
+    "PracticeAdoption",
+    "PracticeRevision",
+    "PracticeRoadmapItem",
+    "PracticeStep",
     "Project",
     "ProjectReport",
     "ProjectStage",

@@ -20,12 +20,6 @@ def contest():
     return render("main/section.html", section="contest")
 
 
-@bp.get("/practices/")
-def practices():
-    """Best career-guidance practices of the oblast."""
-    return render("main/section.html", section="practices")
-
-
 @bp.get("/search")
 def search():
     """Search across everything published."""

@@ -47,6 +47,16 @@ class ContentType:
     on_change: list[Callable[[Any], None]] = field(default_factory=list)
     # Moderators may publish items they wrote themselves (practices); otherwise they may not.
     moderator_may_publish_own: bool = False
+    # Called inside the transaction, after ``on_change``, whenever an item enters the published state
+    # (publish, republish): e.g. an approved revision applies itself to the item it revises.
+    # If a hook raises, the whole transition is rolled back.
+    on_published: list[Callable[[Any], None]] = field(default_factory=list)
+    # The actions of ``transitions.TRANSITIONS`` this type has; None: all of them. An applied
+    # revision, say, has no "unpublish" (nor "republish", which would apply it a second time).
+    actions: frozenset[str] | None = None
+
+    def allows(self, action: str) -> bool:
+        return self.actions is None or action in self.actions
 
 
 _types: dict[str, ContentType] = {}

@@ -58,12 +58,13 @@ def ensure_can_edit(user, obj) -> None:
 
 def actions_for(user, obj) -> list[Transition]:
     """The transitions ``user`` may take on ``obj`` now (for buttons)."""
+    content_type = registry.of(obj)
     result = []
     if is_author(user, obj):
         result += available(obj.state, Actor.AUTHOR)
-    if registry.is_moderator(user) and (registry.of(obj).moderator_may_publish_own or not is_author(user, obj)):
+    if registry.is_moderator(user) and (content_type.moderator_may_publish_own or not is_author(user, obj)):
         result += available(obj.state, Actor.MODERATOR)
-    return result
+    return [t for t in result if content_type.allows(t.action)]
 
 
 # -- transitions ------------------------------------------------------------------------------------
@@ -81,9 +82,9 @@ def transition(user, obj, action: str, comment: str = "", expected_status: str |
     :raise Conflict: the item is not (or no longer) in a state the action starts from.
     """
     t = TRANSITIONS.get(action)
-    if t is None:
-        raise NotFound
     content_type = registry.of(obj)
+    if t is None or not content_type.allows(action):
+        raise NotFound
     _check_actor(user, obj, t, content_type)
     comment = (comment or "").strip()
     if t.comment_required and not comment:
@@ -120,8 +121,15 @@ def transition(user, obj, action: str, comment: str = "", expected_status: str |
         actor_id=user.id,
     )
     db.session.add(entry)
-    for hook in content_type.on_change:
-        hook(obj)
+    try:
+        for hook in content_type.on_change:
+            hook(obj)
+        if t.status_to == Status.PUBLISHED:
+            for hook in content_type.on_published:
+                hook(obj)
+    except Exception:
+        db.session.rollback()
+        raise
     letters = []
     if t.notice:
         text = t.notice.format(title=content_type.title(obj), comment=comment).strip()

@@ -1,0 +1,210 @@
+"""3D models: which format the bytes are, and their triangles (STL and OBJ here; GLB and 3MF beside).
+
+Every parser returns an ``(n, 3, 3)`` float32 array of triangle corners in the file's units, and
+checks sizes and counts before it allocates, so that a file's claims cannot make it allocate much.
+"""
+
+import io
+import re
+import struct
+from array import array
+from dataclasses import dataclass
+
+import numpy as np
+
+from catalogue.formatting import plural, plural_form
+from catalogue.media.errors import Deadline, MiB, UploadError, human_size
+
+STL_HEADER = 80
+STL_PREFIX = STL_HEADER + 4
+STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attributes", "<u2")])
+ASCII_STL_VERTEX = re.compile(rb"vertex\s+(\S+\s+\S+\s+\S+)")
+OBJ_STATEMENT = re.compile(rb"(?m)^[ \t]*[vf][ \t]")
+TEXT_PROBE = 8192
+CHUNK = 4 * MiB
+# How many lines an OBJ parse reads between looks at the clock.
+LINES_PER_CHECK = 50_000
+
+
+@dataclass(frozen=True)
+class MeshLimits:
+    """Caps of one model: triangles, parse time, and (3MF) the unpacked size of its XML."""
+
+    max_triangles: int = 2_000_000
+    seconds: float = 15.0
+    max_xml_size: int = 256 * MiB
+
+
+def looks_like_text(data: bytes) -> bool:
+    """No NUL bytes near the start: binary formats have them, text formats never do."""
+    return b"\0" not in data[:TEXT_PROBE]
+
+
+def binary_stl_count(data: bytes) -> int | None:
+    """The triangle count a binary STL declares, when the file's size agrees with it; else None."""
+    if len(data) < STL_PREFIX:
+        return None
+    (count,) = struct.unpack_from("<I", data, STL_HEADER)
+    return count if len(data) == STL_PREFIX + 50 * count else None
+
+
+def sniff_model(data: bytes) -> str | None:
+    """``glb``, ``stl`` or ``obj`` by content (3MF is a zip and is recognised with the other containers)."""
+    if data[:4] == b"glTF":
+        return "glb"
+    # The size rule comes first: some binary STL headers begin with "solid" too.
+    if binary_stl_count(data) is not None:
+        return "stl"
+    if not looks_like_text(data):
+        return None
+    if data[:TEXT_PROBE].lstrip(b"\xef\xbb\xbf \t\r\n")[:5].lower() == b"solid":
+        return "stl"
+    if OBJ_STATEMENT.search(data):
+        return "obj"
+    return None
+
+
+def not_a_model(data: bytes, display_name: str) -> UploadError:
+    """The refusal of bytes that are no model; a binary file is told what its STL header claims."""
+    if len(data) >= STL_PREFIX and not looks_like_text(data):
+        (count,) = struct.unpack_from("<I", data, STL_HEADER)
+        claimed = plural_form(count, "заявлен", "заявлено", "заявлено")
+        return UploadError(
+            f"Файл «{display_name}» не похож на 3D-модель: {claimed} "
+            f"{plural(count, 'треугольник', 'треугольника', 'треугольников')}, "
+            f"а размер файла {human_size(len(data))}."
+        )
+    return UploadError(
+        f"Файл «{display_name}» не похож на 3D-модель: ожидается STL, OBJ, GLB или 3MF, "
+        "сохранённый из программы 3D-моделирования."
+    )
+
+
+def too_many_triangles(display_name: str, limits: MeshLimits) -> UploadError:
+    count = plural(limits.max_triangles, "треугольник", "треугольника", "треугольников")
+    return UploadError(
+        f"Модель «{display_name}» слишком детальная: допускается не больше {count}. "
+        "Упростите сетку (например, модификатором Decimate) и загрузите снова."
+    )
+
+
+def broken(display_name: str, detail: str) -> UploadError:
+    return UploadError(f"Файл «{display_name}» повреждён: {detail}.")
+
+
+# -- STL ----------------------------------------------------------------------------------------
+
+
+def parse_stl(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
+    """Triangles of a binary or ASCII STL (several solids in one file are all read)."""
+    count = binary_stl_count(data)
+    if count is not None:
+        if count > limits.max_triangles:
+            raise too_many_triangles(display_name, limits)
+        records = np.frombuffer(data, dtype=STL_RECORD, count=count, offset=STL_PREFIX)
+        return records["corners"].astype(np.float32)
+    return _parse_ascii_stl(data, display_name, limits, deadline)
+
+
+def _parse_ascii_stl(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
+    # Counting the keyword is cheap and bounds the work before any parsing.
+    if data.count(b"vertex") > 3 * limits.max_triangles:
+        raise too_many_triangles(display_name, limits)
+    parts = []
+    for chunk in _line_chunks(data):
+        found = ASCII_STL_VERTEX.findall(chunk)
+        if found:
+            parts.append(_numbers(found, display_name))
+        deadline.check()
+    if not parts:
+        return np.empty((0, 3, 3), dtype=np.float32)
+    corners = np.concatenate(parts)
+    if len(corners) % 3:
+        raise broken(display_name, "число вершин в нём не делится на три")
+    return corners.reshape(-1, 3, 3)
+
+
+def _line_chunks(data: bytes):
+    """Pieces of about ``CHUNK`` bytes that end at line ends, so no number is cut in two."""
+    start = 0
+    while start < len(data):
+        end = data.rfind(b"\n", start, start + CHUNK) + 1 if start + CHUNK < len(data) else len(data)
+        if end <= start:
+            # A line longer than a chunk: take it whole.
+            newline = data.find(b"\n", start + CHUNK)
+            end = len(data) if newline < 0 else newline + 1
+        yield data[start:end]
+        start = end
+
+
+def _numbers(rows: list[bytes], display_name: str) -> np.ndarray:
+    """``rows`` of three numbers each as an ``(n, 3)`` float32 array; :raise UploadError: not numbers."""
+    try:
+        return np.loadtxt(io.BytesIO(b"\n".join(rows)), dtype=np.float64, ndmin=2).astype(np.float32)
+    except ValueError as e:
+        raise broken(display_name, "координаты вершин не читаются как числа") from e
+
+
+# -- OBJ ----------------------------------------------------------------------------------------
+
+
+class _ObjReader:
+    """Vertices and fan-triangulated faces of an OBJ; materials, textures and normals are ignored."""
+
+    def __init__(self, display_name: str, limits: MeshLimits, deadline: Deadline) -> None:
+        self.display_name = display_name
+        self.limits = limits
+        self.deadline = deadline
+        self.vertices = array("d")
+        self.faces = array("q")
+        self.vertex_count = 0
+        self.line_number = 0
+
+    def read(self, data: bytes) -> np.ndarray:
+        for self.line_number, line in enumerate(io.BytesIO(data), 1):
+            if self.line_number % LINES_PER_CHECK == 0:
+                self.deadline.check()
+            tokens = line.split()
+            if not tokens:
+                continue
+            if tokens[0] == b"v":
+                self._vertex(tokens)
+            elif tokens[0] == b"f":
+                self._face(tokens)
+        return self._triangles()
+
+    def _vertex(self, tokens: list[bytes]) -> None:
+        try:
+            x, y, z = (float(t) for t in tokens[1:4])
+        except ValueError as e:
+            raise broken(self.display_name, f"строка {self.line_number} не читается как вершина") from e
+        self.vertices.extend((x, y, z))
+        self.vertex_count += 1
+
+    def _face(self, tokens: list[bytes]) -> None:
+        try:
+            # "7", "7/1", "7//3", "7/1/3": the position index comes first.
+            indices = [int(t.split(b"/", 1)[0]) for t in tokens[1:]]
+        except ValueError as e:
+            raise broken(self.display_name, f"строка {self.line_number} не читается как грань") from e
+        if len(indices) < 3 or 0 in indices:
+            raise broken(self.display_name, f"грань в строке {self.line_number} задана неверно")
+        # Negative indices count back from the last vertex read so far.
+        resolved = [i - 1 if i > 0 else self.vertex_count + i for i in indices]
+        if len(self.faces) // 3 + len(resolved) - 2 > self.limits.max_triangles:
+            raise too_many_triangles(self.display_name, self.limits)
+        first = resolved[0]
+        for second, third in zip(resolved[1:-1], resolved[2:], strict=True):
+            self.faces.extend((first, second, third))
+
+    def _triangles(self) -> np.ndarray:
+        vertices = np.frombuffer(self.vertices, dtype=np.float64).reshape(-1, 3)
+        faces = np.frombuffer(self.faces, dtype=np.int64).reshape(-1, 3)
+        if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
+            raise broken(self.display_name, "грани ссылаются на несуществующие вершины")
+        return vertices[faces].astype(np.float32)
+
+
+def parse_obj(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
+    """Triangles of a Wavefront OBJ (polygons split into fans; ``mtllib`` and textures are not fetched)."""
+    return _ObjReader(display_name, limits, deadline).read(data)

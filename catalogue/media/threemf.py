@@ -1,0 +1,229 @@
+"""3MF: a zip container whose XML model parts hold meshes, components and build items.
+
+The XML is read by expat as a stream (no tree is built, so memory stays flat) and any DOCTYPE or
+entity declaration is refused: that closes the "billion laughs" and external-entity attacks.
+Parts referenced by the production extension (``p:path``, as Bambu Studio writes) are read too.
+"""
+
+import posixpath
+from array import array
+from dataclasses import dataclass, field
+from xml.parsers import expat
+
+import numpy as np
+
+from catalogue.media.errors import Deadline, UploadError
+from catalogue.media.meshes import MeshLimits, broken, too_many_triangles
+from catalogue.media.zipsafe import SafeZip
+
+CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
+PRODUCTION = "http://schemas.microsoft.com/3dmanufacturing/production/2015/06"
+RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+MODEL_RELATIONSHIP = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"
+DEFAULT_MODEL_PART = "3D/3dmodel.model"
+# Millimetres in one unit of each ``unit`` the 3MF core specification names.
+UNITS = {"micron": 0.001, "millimeter": 1.0, "centimeter": 10.0, "inch": 25.4, "foot": 304.8, "meter": 1000.0}
+READ_SIZE = 1 << 20
+MAX_PARTS = 200
+MAX_DEPTH = 16
+MAX_INSTANCES = 100_000
+SKIPPED_OBJECT_TYPES = {"support"}
+
+
+@dataclass
+class _Object:
+    """A resource object: its own mesh, or components referring to other objects."""
+
+    object_type: str = "model"
+    # Flat arrays of machine numbers: a fraction of the memory of Python lists of floats.
+    vertices: array = field(default_factory=lambda: array("d"))
+    triangles: array = field(default_factory=lambda: array("q"))
+    # (part path, object id, 4x4 transform)
+    components: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+
+
+class _XmlRefused(Exception):
+    """A DOCTYPE or entity in the XML."""
+
+
+class _ModelPart:
+    """The objects and build items of one ``.model`` part, collected by expat callbacks."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.unit = "millimeter"
+        self.objects: dict[str, _Object] = {}
+        self.items: list[tuple[str, str, np.ndarray]] = []
+        self.triangle_count = 0
+        self._current_id: str | None = None
+        self._current: _Object | None = None
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        namespace, _, local = name.rpartition(" ")
+        if namespace != CORE:
+            return
+        handler = getattr(self, f"_start_{local}", None)
+        if handler is not None:
+            handler(attributes)
+
+    def end(self, name: str) -> None:
+        if name == f"{CORE} object" and self._current_id is not None and self._current is not None:
+            self.objects[self._current_id] = self._current
+            self._current_id, self._current = None, None
+
+    def _start_model(self, attributes: dict[str, str]) -> None:
+        self.unit = attributes.get("unit", "millimeter")
+
+    def _start_object(self, attributes: dict[str, str]) -> None:
+        self._current_id = attributes.get("id")
+        self._current = _Object(object_type=attributes.get("type", "model"))
+
+    def _start_vertex(self, attributes: dict[str, str]) -> None:
+        if self._current is not None:
+            self._current.vertices.extend((float(attributes["x"]), float(attributes["y"]), float(attributes["z"])))
+
+    def _start_triangle(self, attributes: dict[str, str]) -> None:
+        if self._current is not None:
+            self._current.triangles.extend((int(attributes["v1"]), int(attributes["v2"]), int(attributes["v3"])))
+            self.triangle_count += 1
+
+    def _start_component(self, attributes: dict[str, str]) -> None:
+        if self._current is not None:
+            path = _part_path(attributes.get(f"{PRODUCTION} path"), self.path)
+            self._current.components.append((path, attributes["objectid"], _transform(attributes.get("transform"))))
+
+    def _start_item(self, attributes: dict[str, str]) -> None:
+        path = _part_path(attributes.get(f"{PRODUCTION} path"), self.path)
+        self.items.append((path, attributes["objectid"], _transform(attributes.get("transform"))))
+
+
+def _part_path(path: str | None, default: str) -> str:
+    return posixpath.normpath(path.lstrip("/")) if path else default
+
+
+def _transform(text: str | None) -> np.ndarray:
+    """A 3MF transform (a 4x3 matrix for row vectors, row by row) as a 4x4 matrix for column vectors."""
+    matrix = np.eye(4)
+    if text:
+        values = [float(v) for v in text.split()]
+        if len(values) != 12:
+            raise ValueError("a 3MF transform has 12 numbers")
+        matrix[:3, :] = np.array(values).reshape(4, 3).T
+    return matrix
+
+
+class _Reader:
+    """Reads model parts on demand and expands the build into triangles in millimetres."""
+
+    def __init__(self, archive: SafeZip, limits: MeshLimits, deadline: Deadline) -> None:
+        self.archive = archive
+        self.display_name = archive.display_name
+        self.limits = limits
+        self.deadline = deadline
+        self.parts: dict[str, _ModelPart] = {}
+        self.xml_read = 0
+        self.triangle_total = 0
+        self.instances = 0
+
+    def triangles(self) -> np.ndarray:
+        root = self._part(self._root_path())
+        scale = UNITS.get(root.unit)
+        if scale is None:
+            raise broken(self.display_name, f"неизвестная единица измерения «{root.unit}»")
+        pieces: list[np.ndarray] = []
+        for path, object_id, transform in root.items:
+            self._expand(path, object_id, transform, 0, pieces)
+        if not pieces:
+            return np.empty((0, 3, 3), dtype=np.float32)
+        return (np.concatenate(pieces) * scale).astype(np.float32)
+
+    def _root_path(self) -> str:
+        """The model part the package's relationships point to (``3D/3dmodel.model`` by convention)."""
+        rels = self.archive.find("_rels/.rels")
+        if rels is not None:
+            targets: list[str] = []
+
+            def start(name: str, attributes: dict[str, str]) -> None:
+                if name == f"{RELATIONSHIPS} Relationship" and attributes.get("Type") == MODEL_RELATIONSHIP:
+                    targets.append(attributes.get("Target", ""))
+
+            self._parse(rels, start, None)
+            if targets:
+                return _part_path(targets[0], DEFAULT_MODEL_PART)
+        return DEFAULT_MODEL_PART
+
+    def _part(self, path: str) -> _ModelPart:
+        if path not in self.parts:
+            if len(self.parts) >= MAX_PARTS:
+                raise broken(self.display_name, "в нём слишком много частей модели")
+            member = self.archive.find(path)
+            if member is None:
+                raise broken(self.display_name, f"в архиве нет части «{path}»")
+            part = _ModelPart(path)
+            self._parse(member, part.start, part.end)
+            self.parts[path] = part
+        return self.parts[path]
+
+    def _parse(self, member: str, start, end) -> None:
+        """Stream ``member`` through expat with DOCTYPE and entities refused and the time budget kept."""
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartDoctypeDeclHandler = _refuse
+        parser.EntityDeclHandler = _refuse
+        parser.ExternalEntityRefHandler = _refuse
+        parser.StartElementHandler = start
+        if end is not None:
+            parser.EndElementHandler = end
+        try:
+            with self.archive.open(member, self.limits.max_xml_size - self.xml_read) as stream:
+                while chunk := stream.read(READ_SIZE):
+                    self.xml_read += len(chunk)
+                    parser.Parse(chunk, False)
+                    self._check_progress()
+                parser.Parse(b"", True)
+        except _XmlRefused as e:
+            raise UploadError(f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности.") from e
+        except (expat.ExpatError, KeyError, ValueError) as e:
+            raise broken(self.display_name, "XML-описание модели 3MF не читается") from e
+
+    def _check_progress(self) -> None:
+        self.deadline.check()
+        if sum(p.triangle_count for p in self.parts.values()) > self.limits.max_triangles:
+            raise too_many_triangles(self.display_name, self.limits)
+
+    def _expand(self, path: str, object_id: str, transform: np.ndarray, depth: int, pieces: list) -> None:
+        """Add the triangles of one object instance (with its components) to ``pieces``."""
+        self.instances += 1
+        if depth > MAX_DEPTH or self.instances > MAX_INSTANCES:
+            raise broken(self.display_name, "компоненты модели 3MF вложены слишком глубоко или зациклены")
+        obj = self._part(path).objects.get(object_id)
+        if obj is None:
+            raise broken(self.display_name, f"нет объекта с номером «{object_id}»")
+        if obj.object_type in SKIPPED_OBJECT_TYPES:
+            return
+        if obj.triangles:
+            pieces.append(self._mesh(obj, transform))
+        for component_path, component_id, component_transform in obj.components:
+            # 3MF composes as row vectors: the component's transform applies first.
+            self._expand(component_path, component_id, transform @ component_transform, depth + 1, pieces)
+        self.deadline.check()
+
+    def _mesh(self, obj: _Object, transform: np.ndarray) -> np.ndarray:
+        self.triangle_total += len(obj.triangles) // 3
+        if self.triangle_total > self.limits.max_triangles:
+            raise too_many_triangles(self.display_name, self.limits)
+        vertices = np.frombuffer(obj.vertices, dtype=np.float64).reshape(-1, 3)
+        faces = np.frombuffer(obj.triangles, dtype=np.int64).reshape(-1, 3)
+        if faces.min() < 0 or faces.max() >= len(vertices):
+            raise broken(self.display_name, "треугольники ссылаются на несуществующие вершины")
+        vertices = vertices @ transform[:3, :3].T + transform[:3, 3]
+        return vertices[faces]
+
+
+def _refuse(*_args) -> None:
+    raise _XmlRefused
+
+
+def parse_3mf(archive: SafeZip, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
+    """Triangles of every build item of a 3MF package, in millimetres."""
+    return _Reader(archive, limits, deadline).triangles()

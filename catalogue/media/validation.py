@@ -1,0 +1,214 @@
+"""Validation of uploads by content, never by name, with bounded memory and time.
+
+:func:`validate_upload` is the one entry point: it reads at most ``max_size`` bytes, recognises the
+format from the bytes, parses the structure, and returns what may be stored. Refusals are
+:class:`UploadError` with a Russian sentence that says why.
+"""
+
+import re
+import unicodedata
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+
+from catalogue.media import documents, formats, images, meshes
+from catalogue.media.errors import Deadline, MiB, UploadError, human_size
+from catalogue.media.formats import DOCUMENT, FORMATS, IMAGE, KIND_FORMATS, KIND_NOUNS, MODEL
+from catalogue.media.geometry import mesh_facts
+from catalogue.media.gltf import parse_glb
+from catalogue.media.images import ImageLimits
+from catalogue.media.meshes import MeshLimits
+from catalogue.media.threemf import parse_3mf
+from catalogue.media.zipsafe import ZIP_MAGIC, SafeZip, ZipLimits
+
+__all__ = ["DEFAULT_MAX_SIZE", "UploadError", "ValidatedUpload", "safe_filename", "validate_upload"]
+
+DEFAULT_MAX_SIZE = {DOCUMENT: 20 * MiB, IMAGE: 20 * MiB, MODEL: 50 * MiB}
+DEFAULT_IMAGE_LIMITS = ImageLimits()
+DEFAULT_MESH_LIMITS = MeshLimits()
+# A 3MF's XML is verbose: it may unpack to more than an office document.
+MODEL_ZIP_LIMITS = ZipLimits(max_total_size=256 * MiB)
+READ_BLOCK = 1 * MiB
+MAX_NAME_LENGTH = 120
+# Characters no file name should carry into a header or a file system: controls, separators, reserved.
+UNSAFE_NAME_CHARACTERS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u2028\u2029]')
+LOOKS_LIKE_EXTENSION = re.compile(r"[A-Za-z0-9]{1,5}")
+# Extensions people use for the same format; a name that already carries one keeps it.
+EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg", "jpe", "jfif"}}
+
+
+@dataclass(frozen=True)
+class ValidatedUpload:
+    """A file that passed validation: the bytes to store (images re-encoded) and what they are."""
+
+    data: bytes = field(repr=False)
+    kind: str
+    format: str
+    media_type: str
+    filename: str
+    extension: str
+    facts: dict
+    # Models only: the ``(n, 3, 3)`` triangles, for the thumbnail; never stored.
+    triangles: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def validate_upload(
+    kind: str,
+    filename: str,
+    data: bytes | BinaryIO,
+    max_size: int | None = None,
+    *,
+    allowed: Collection[str] | None = None,
+    image_limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+    mesh_limits: MeshLimits = DEFAULT_MESH_LIMITS,
+) -> ValidatedUpload:
+    """Check an upload of ``kind`` (``document``, ``image`` or ``model``) by its content.
+
+    ``allowed`` narrows the formats of the kind (e.g. ``{"pdf"}`` for a PDF-only field); ``filename``
+    only gives the display name, whose extension is replaced by the detected format's.
+
+    :raise UploadError: too large, empty, an unexpected or unrecognised format, or broken content.
+    """
+    if kind not in KIND_FORMATS:
+        raise ValueError(f"unknown upload kind {kind!r}")
+    accepted = tuple(f for f in KIND_FORMATS[kind] if allowed is None or f in allowed)
+    max_size = max_size or DEFAULT_MAX_SIZE[kind]
+    display_name = safe_filename(filename)
+    content = _read_bounded(data, max_size)
+    if not content:
+        raise UploadError(f"Файл «{display_name}» пустой.")
+    file_format, archive = _detect(content, display_name, kind)
+    try:
+        if file_format not in accepted:
+            raise _unexpected(file_format, kind, accepted, content, display_name)
+        stored, facts, triangles = _check(file_format, content, display_name, archive, image_limits, mesh_limits)
+    finally:
+        if archive is not None:
+            archive.close()
+    info = FORMATS[file_format]
+    return ValidatedUpload(
+        data=stored,
+        kind=info.category,
+        format=file_format,
+        media_type=info.media_type,
+        filename=_with_extension(display_name, info.extension),
+        extension=info.extension,
+        facts=facts,
+        triangles=triangles,
+    )
+
+
+def _read_bounded(data: bytes | BinaryIO, max_size: int) -> bytes:
+    """At most ``max_size`` bytes; :raise UploadError: there are more."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        content = bytes(data)
+    else:
+        blocks, total = [], 0
+        while total <= max_size and (block := data.read(min(READ_BLOCK, max_size + 1 - total))):
+            blocks.append(block)
+            total += len(block)
+        content = b"".join(blocks)
+    if len(content) > max_size:
+        raise UploadError(f"Файл больше {human_size(max_size)}.")
+    return content
+
+
+def _detect(content: bytes, display_name: str, kind: str) -> tuple[str | None, SafeZip | None]:
+    """The format by magic bytes and structure, and the opened archive for zip-based formats."""
+    if content.startswith(ZIP_MAGIC):
+        archive = SafeZip(content, display_name, MODEL_ZIP_LIMITS if kind == MODEL else ZipLimits())
+        try:
+            return documents.zip_flavour(archive), archive
+        except BaseException:
+            archive.close()
+            raise
+    if documents.is_pdf(content):
+        return "pdf", None
+    return images.image_format(content) or meshes.sniff_model(content), None
+
+
+def _unexpected(
+    file_format: str | None, kind: str, accepted: tuple[str, ...], content: bytes, display_name: str
+) -> UploadError:
+    """The refusal of a format that is not one the field takes, naming what the file really is."""
+    if file_format is None and kind == MODEL:
+        return meshes.not_a_model(content, display_name)
+    expected = f"ожидается {formats.labels(accepted)}"
+    if file_format is None:
+        return UploadError(f"Формат файла «{display_name}» не поддерживается: {expected}.")
+    actual = FORMATS[file_format].described
+    if kind == MODEL:
+        return UploadError(f"Файл «{display_name}» не похож на 3D-модель: это {actual}; {expected}.")
+    return UploadError(f"Формат файла «{display_name}» не подходит: это {actual}, а {expected}.")
+
+
+def _check(
+    file_format: str,
+    content: bytes,
+    display_name: str,
+    archive: SafeZip | None,
+    image_limits: ImageLimits,
+    mesh_limits: MeshLimits,
+) -> tuple[bytes, dict, np.ndarray | None]:
+    """The bytes to store, the facts, and the triangles (models) of content in a recognised format."""
+    category = FORMATS[file_format].category
+    if category == IMAGE:
+        stored, facts = images.reencode_image(content, file_format, display_name, image_limits)
+        return stored, facts, None
+    if category == MODEL:
+        triangles = _triangles(file_format, content, display_name, archive, mesh_limits)
+        return content, {"format": file_format, **mesh_facts(triangles)}, triangles
+    if file_format == "pdf":
+        return content, documents.check_pdf(content, display_name), None
+    return content, documents.check_office(archive, file_format), None
+
+
+def _triangles(
+    file_format: str, content: bytes, display_name: str, archive: SafeZip | None, limits: MeshLimits
+) -> np.ndarray:
+    """The model's triangles; :raise UploadError: none, too many, or coordinates that are not numbers."""
+    deadline = Deadline(limits.seconds)
+    if file_format == "stl":
+        triangles = meshes.parse_stl(content, display_name, limits, deadline)
+    elif file_format == "obj":
+        triangles = meshes.parse_obj(content, display_name, limits, deadline)
+    elif file_format == "glb":
+        triangles = parse_glb(content, display_name, limits, deadline)
+    else:
+        triangles = parse_3mf(archive, limits, deadline)
+    if not len(triangles):
+        raise UploadError(f"В файле «{display_name}» нет ни одного треугольника: модель пустая.")
+    if len(triangles) > limits.max_triangles:
+        raise meshes.too_many_triangles(display_name, limits)
+    if not np.isfinite(triangles).all():
+        raise meshes.broken(display_name, "среди координат вершин есть недопустимые значения")
+    return triangles
+
+
+def safe_filename(filename: str | None) -> str:
+    """A display name safe in headers and pages: no folders, controls or reserved characters, 120 characters."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = UNSAFE_NAME_CHARACTERS.sub("_", name)
+    name = " ".join(name.split()).strip(" .")
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        keep = extension if dot and len(extension) <= 10 else ""
+        name = name[: MAX_NAME_LENGTH - len(keep) - 1].rstrip(" .") + ("." + keep if keep else "")
+    return name or "файл"
+
+
+def _with_extension(display_name: str, extension: str) -> str:
+    """``display_name`` ending in the detected format's extension (``отчёт.pdf`` that is a PNG → ``отчёт.png``)."""
+    stem, dot, current = display_name.rpartition(".")
+    if not (dot and stem and LOOKS_LIKE_EXTENSION.fullmatch(current)):
+        return f"{display_name}.{extension}"
+    if current.casefold() in EXTENSION_ALIASES.get(extension, {extension}):
+        return display_name
+    return f"{stem}.{extension}"

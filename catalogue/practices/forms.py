@@ -1,0 +1,145 @@
+"""Forms for practices (with an ordered replication guide), adoption marks, and the catalogue filters."""
+
+import datetime as dt
+
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from catalogue.accounts.forms import MultiCheckboxField
+from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.practices.roadmap import ROADMAP_ITEMS
+from catalogue.practices.services import MAX_COMMENT, MAX_NOTE, MAX_STEPS, SORTS
+
+REQUIRED = "Заполните это поле."
+GRADE_CHOICES = [(g, f"{g} класс") for g in range(6, 12)]
+
+
+def optional_int(value) -> int | None:
+    """Coerce for a select whose first option is an empty «choose one»."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(label: str, max_length: int, required: bool = True, **kw) -> TextAreaField:
+    validators = [InputRequired(REQUIRED)] if required else [Optional()]
+    return TextAreaField(
+        label,
+        validators=[*validators, Length(max=max_length, message=f"Не длиннее {max_length} символов.")],
+        filters=[_strip],
+        **kw,
+    )
+
+
+class StepForm(Form):
+    """One step of the guide; a blank step is dropped, so the last empty row does no harm."""
+
+    class Meta:
+        locales = ("ru_RU", "ru")
+
+    title = StringField("Что сделать", validators=[Optional(), Length(max=200)], filters=[_strip])
+    description = TextAreaField("Как и с кем", validators=[Optional(), Length(max=3000)], filters=[_strip])
+
+
+class PracticeForm(BaseForm):
+    title = StringField(
+        "Название практики",
+        validators=[InputRequired(REQUIRED), Length(min=5, max=200, message="От 5 до 200 символов.")],
+        filters=[_strip],
+    )
+    summary = _text("Кратко о практике", 600, description="Два-три предложения для карточки в каталоге.")
+    organization_id = SelectField(
+        "Организация",
+        coerce=optional_int,
+        validators=[InputRequired("Выберите организацию.")],
+        description="Школа или колледж, где практика сложилась.",
+    )
+    roadmap_items = MultiCheckboxField(
+        "Пункты дорожной карты",
+        coerce=int,
+        choices=choices((i.number, f"{i.number}. {i.title}") for i in ROADMAP_ITEMS),
+    )
+    grade_from = SelectField("С класса", coerce=int, choices=choices(GRADE_CHOICES), default=6)
+    grade_to = SelectField("По класс", coerce=int, choices=choices(GRADE_CHOICES), default=11)
+    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=int, validators=[Optional()])
+    participants = IntegerField(
+        "Участников, человек",
+        validators=[Optional(), NumberRange(min=1, max=1_000_000, message="От 1 до 1 000 000.")],
+    )
+    student_share = IntegerField(
+        "Доля обучающихся организации, %",
+        validators=[Optional(), NumberRange(min=0, max=100, message="От 0 до 100 %.")],
+    )
+    period_from = DateField("Период: начало", validators=[InputRequired("Укажите, с какого времени идёт практика.")])
+    period_to = DateField("Период: окончание", validators=[Optional()], description="Пусто — практика идёт сейчас.")
+    results = _text(
+        "Результаты и эффекты", 4000, description="Что изменилось: выбор профиля, поступления, отзывы — с цифрами."
+    )
+    resources = _text("Что понадобится", 4000, required=False, description="Люди, партнёры, оборудование, деньги.")
+    steps = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS + 1)
+    description = _text("Подробное описание", 12000, description="История, детали, советы; можно Markdown.")
+    contacts = _text("Контакты", 1000, description="Кому писать или звонить, чтобы перенять опыт.")
+    note = _text(
+        "Что изменилось и почему", MAX_NOTE, required=False, description="Для модератора; на сайте не показывается."
+    )
+
+    def validate_grade_to(self, field):
+        if self.grade_from.data and field.data and field.data < self.grade_from.data:
+            raise ValidationError("Последний класс не может быть меньше первого.")
+
+    def validate_period_to(self, field):
+        if field.data and self.period_from.data and field.data < self.period_from.data:
+            raise ValidationError("Период заканчивается раньше, чем начинается.")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.roadmap_items.data:
+            self.roadmap_items.errors = ["Отметьте хотя бы один пункт дорожной карты."]
+            valid = False
+        if not any(step.form.title.data for step in self.steps):
+            self.steps.errors = ["Добавьте хотя бы один шаг: у шага должно быть название."]
+            valid = False
+        return valid
+
+
+class AdoptionForm(BaseForm):
+    adopted_on = DateField("Когда внедрили", validators=[InputRequired("Укажите дату внедрения.")])
+    comment = _text(
+        "Коротко: как прошло",
+        MAX_COMMENT,
+        required=False,
+        description="Что взяли, что изменили под себя, сколько участвовало.",
+    )
+
+    def validate_adopted_on(self, field):
+        if field.data and field.data > dt.date.today():
+            raise ValidationError("Дата внедрения не может быть в будущем.")
+
+
+class CatalogueFilterForm(QueryForm):
+    item = SelectField(
+        "Пункт дорожной карты",
+        choices=choices([("", "Все пункты")] + [(str(i.number), f"{i.number}. {i.title}") for i in ROADMAP_ITEMS]),
+        validators=[Optional()],
+    )
+    municipality = SelectField("Муниципальное образование", validators=[Optional()])
+    grade = SelectField(
+        "Класс",
+        choices=choices([("", "Любой")] + [(str(g), label) for g, label in GRADE_CHOICES]),
+        validators=[Optional()],
+    )
+    sphere = SelectField("Сфера", validators=[Optional()])
+    sort = SelectField("Порядок", choices=choices(SORTS.items()), default="new", validators=[Optional()])

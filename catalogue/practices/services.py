@@ -1,0 +1,604 @@
+"""What teachers, moderators and visitors do with best practices: propose, revise, find, adopt, report."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from catalogue.accounts.models import Role, User, utcnow
+from catalogue.extensions import db
+from catalogue.formatting import ru_date
+from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
+from catalogue.practices import diff
+from catalogue.practices.content import PracticeData, StepData
+from catalogue.practices.models import (
+    Practice,
+    PracticeAdoption,
+    PracticeRevision,
+    PracticeRoadmapItem,
+    PracticeStep,
+)
+from catalogue.practices.roadmap import BY_NUMBER
+from catalogue.search.outbox import enqueue
+from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+from catalogue.workflow import registry
+from catalogue.workflow import services as workflow
+from catalogue.workflow.models import Status
+
+__all__ = ["PracticeData", "StepData"]  # re-exported: callers build data from here
+
+PER_PAGE = 12
+MAX_STEPS = 20
+GRADES = range(6, 12)
+# Longest texts a service accepts (forms say the same, with friendlier messages).
+MAX_LENGTHS = {
+    "title": 200,
+    "summary": 600,
+    "description": 12000,
+    "results": 4000,
+    "resources": 4000,
+    "contacts": 1000,
+}
+MAX_COMMENT = 1000
+MAX_NOTE = 2000
+# Revisions not yet decided: at most one per practice, so each is reviewed against the version now shown.
+OPEN_REVISION = (Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED)
+REVISION_ACTIONS = frozenset({"submit", "withdraw", "publish", "request_changes", "reject"})
+
+
+# -- content types ----------------------------------------------------------------------------------
+
+
+def practice_url(practice: Practice, **kw) -> str:
+    return url_for("practices.detail", practice_id=practice.id, slug=practice.slug, **kw)
+
+
+def _practice_age_filter(stmt, age_group_id: int):
+    group = db.session.get(AgeGroup, age_group_id)
+    if group is None:
+        return stmt.where(False)
+    return stmt.where(Practice.grade_from <= group.grade_to, Practice.grade_to >= group.grade_from)
+
+
+def _describe(practice: Practice) -> str:
+    return f"{practice.organization.name} ({practice.municipality.name}) · {practice.grades_label}"
+
+
+def register_content_types() -> None:
+    registry.register(
+        registry.ContentType(
+            key="practice",
+            model=Practice,
+            label="Лучшая практика",
+            url=practice_url,
+            preview_template="practices/_preview.html",
+            describe=_describe,
+            filter_age_group=_practice_age_filter,
+            filter_municipality=lambda stmt, mid: stmt.where(Practice.municipality_id == mid),
+            queue_options=(selectinload(Practice.steps),),
+            on_change=[lambda p: enqueue("practice", p.id)],
+            moderator_may_publish_own=True,
+        )
+    )
+    registry.register(
+        registry.ContentType(
+            key="practice_revision",
+            model=PracticeRevision,
+            label="Правка практики",
+            url=lambda r: url_for("practices.revision", revision_id=r.id),
+            preview_template="practices/_revision_preview.html",
+            describe=lambda r: _describe(r.practice),
+            filter_age_group=_revision_age_filter,
+            filter_municipality=lambda stmt, mid: stmt.where(
+                PracticeRevision.practice.has(Practice.municipality_id == mid)
+            ),
+            on_published=[apply_revision],
+            actions=REVISION_ACTIONS,
+            moderator_may_publish_own=True,
+        )
+    )
+
+
+def _revision_age_filter(stmt, age_group_id: int):
+    group = db.session.get(AgeGroup, age_group_id)
+    if group is None:
+        return stmt.where(False)
+    return stmt.where(
+        PracticeRevision.practice.has((Practice.grade_from <= group.grade_to) & (Practice.grade_to >= group.grade_from))
+    )
+
+
+# -- writing practices ------------------------------------------------------------------------------
+
+
+def _check(data: PracticeData) -> PracticeData:
+    """``data`` normalized, or the first broken rule.
+
+    :raise InvalidInput: with the field it concerns.
+    """
+    data = data.normalized()
+    for name, limit in MAX_LENGTHS.items():
+        if len(getattr(data, name) or "") > limit:
+            raise InvalidInput(f"Не длиннее {limit} символов.", name)
+    for name in ("title", "summary", "description", "results", "contacts"):
+        if not getattr(data, name):
+            raise InvalidInput("Заполните это поле.", name)
+    if not data.roadmap_items:
+        raise InvalidInput("Отметьте хотя бы один пункт дорожной карты.", "roadmap_items")
+    if any(n not in BY_NUMBER for n in data.roadmap_items):
+        raise InvalidInput("В дорожной карте 13 пунктов: выберите из списка.", "roadmap_items")
+    if data.grade_from not in GRADES or data.grade_to not in GRADES:
+        raise InvalidInput("Классы — от 6 до 11.", "grade_from")
+    if data.grade_from > data.grade_to:
+        raise InvalidInput("Последний класс не может быть меньше первого.", "grade_to")
+    if data.participants is not None and not 0 < data.participants <= 1_000_000:
+        raise InvalidInput("Число участников — от 1 до 1 000 000.", "participants")
+    if data.student_share is not None and not 0 <= data.student_share <= 100:
+        raise InvalidInput("Доля — от 0 до 100 %.", "student_share")
+    if data.period_to is not None and data.period_to < data.period_from:
+        raise InvalidInput("Период заканчивается раньше, чем начинается.", "period_to")
+    if not data.steps:
+        raise InvalidInput("Добавьте хотя бы один шаг инструкции.", "steps")
+    if len(data.steps) > MAX_STEPS:
+        raise InvalidInput(f"Не больше {MAX_STEPS} шагов.", "steps")
+    if any(len(s.title) > 200 or len(s.description) > 3000 for s in data.steps):
+        raise InvalidInput("Название шага — до 200 символов, описание — до 3000.", "steps")
+    return data
+
+
+def _apply(practice: Practice, data: PracticeData) -> None:
+    """Write checked ``data`` into ``practice``.
+
+    :raise InvalidInput: no such organization.
+    """
+    organization = db.session.get(Organization, data.organization_id)
+    if organization is None:
+        raise InvalidInput("Выберите организацию из списка.", "organization_id")
+    practice.title = data.title
+    practice.summary = data.summary
+    practice.description = data.description
+    practice.organization = organization
+    practice.municipality_id = organization.municipality_id
+    practice.grade_from = data.grade_from
+    practice.grade_to = data.grade_to
+    practice.participants = data.participants
+    practice.student_share = data.student_share
+    practice.period_from = data.period_from
+    practice.period_to = data.period_to
+    practice.results = data.results
+    practice.resources = data.resources
+    practice.contacts = data.contacts
+    # Rows are kept where the item stays: deleting and re-adding one composite key in one flush collides.
+    keep = {row.item: row for row in practice.roadmap_rows}
+    practice.roadmap_rows = [keep.get(n) or PracticeRoadmapItem(item=n) for n in data.roadmap_items]
+    practice.spheres = list(db.session.scalars(select(Sphere).where(Sphere.id.in_(data.sphere_ids))))
+    practice.steps = [
+        PracticeStep(position=n, title=s.title, description=s.description) for n, s in enumerate(data.steps, start=1)
+    ]
+
+
+def ensure_can_propose(actor) -> None:
+    """:raise PermissionDenied: ``actor`` may not write practices (teachers, moderators and admins may)."""
+    require_role(actor, Role.TEACHER, Role.MODERATOR, Role.ADMIN)
+
+
+def create_practice(actor: User, data: PracticeData) -> Practice:
+    """A teacher (or a moderator, or an admin) starts a draft.
+
+    :raise PermissionDenied: any other role.
+    :raise InvalidInput: a rule of :func:`_check` is broken.
+    """
+    ensure_can_propose(actor)
+    data = _check(data)
+    practice = Practice(author_id=actor.id, status=Status.DRAFT)
+    _apply(practice, data)
+    db.session.add(practice)
+    db.session.flush()
+    enqueue("practice", practice.id)
+    db.session.commit()
+    return practice
+
+
+def update_practice(actor: User, practice: Practice, data: PracticeData) -> Practice:
+    """The author edits a draft or a practice returned for changes (a published one is revised instead).
+
+    :raise PermissionDenied: not the author.
+    :raise Conflict: under review or decided.
+    """
+    workflow.ensure_can_edit(actor, practice)
+    _apply(practice, _check(data))
+    enqueue("practice", practice.id)
+    db.session.commit()
+    return practice
+
+
+# -- revisions of published practices ---------------------------------------------------------------
+
+
+def may_revise(actor, practice: Practice) -> bool:
+    """The practice's author, moderators and admins may propose changes to a published practice."""
+    return (
+        practice.is_published
+        and actor is not None
+        and actor.is_authenticated
+        and actor.is_active
+        and (practice.author_id == actor.id or registry.is_moderator(actor))
+    )
+
+
+def open_revision(practice: Practice) -> PracticeRevision | None:
+    """The revision of ``practice`` not yet decided, if any."""
+    return db.session.scalar(
+        select(PracticeRevision)
+        .where(PracticeRevision.practice_id == practice.id, PracticeRevision.status.in_(OPEN_REVISION))
+        .order_by(PracticeRevision.id.desc())
+        .limit(1)
+    )
+
+
+def revise_practice(actor: User, practice: Practice, data: PracticeData, note: str = "") -> PracticeRevision:
+    """Propose changes to a published practice: a new revision (or the actor's open one, updated).
+
+    The practice stays as it is until a moderator publishes the revision.
+
+    :raise PermissionDenied: not the author, a moderator or an admin.
+    :raise Conflict: the practice is not published, or someone else's revision is open or under review.
+    :raise InvalidInput: nothing changed, or a rule of :func:`_check` is broken.
+    """
+    if not practice.is_published:
+        raise Conflict("Правку можно предложить только к опубликованной практике.")
+    if not may_revise(actor, practice):
+        raise PermissionDenied
+    data = _check(data)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"Не длиннее {MAX_NOTE} символов.", "note")
+    revision = open_revision(practice)
+    if revision is not None:
+        if revision.author_id != actor.id:
+            raise Conflict("К этой практике уже предложена правка; дождитесь решения по ней.")
+        workflow.ensure_can_edit(actor, revision)
+    if data == PracticeData.of(practice):
+        raise InvalidInput("Изменений нет: правка совпадает с опубликованной версией.")
+    if db.session.get(Organization, data.organization_id) is None:
+        raise InvalidInput("Выберите организацию из списка.", "organization_id")
+    if revision is None:
+        revision = PracticeRevision(practice=practice, author_id=actor.id, status=Status.DRAFT)
+        db.session.add(revision)
+    revision.data = data.to_json()
+    revision.note = note
+    db.session.commit()
+    return revision
+
+
+def update_revision(actor: User, revision: PracticeRevision, data: PracticeData, note: str = "") -> PracticeRevision:
+    """The author edits their draft revision, or one returned for changes.
+
+    :raise PermissionDenied: not the author. :raise Conflict: under review or decided.
+    """
+    workflow.ensure_can_edit(actor, revision)
+    return revise_practice(actor, revision.practice, data, note)
+
+
+def apply_revision(revision: PracticeRevision) -> None:
+    """The workflow's ``on_published`` hook: the approved content replaces the practice's.
+
+    What it replaces is kept in ``revision.previous``, so history shows every step.
+
+    :raise InvalidInput: the content no longer fits (an organization was removed): nothing is published.
+    """
+    practice = revision.practice
+    data = _check(PracticeData.from_json(revision.data))
+    revision.previous = PracticeData.of(practice).to_json()
+    _apply(practice, data)
+    practice.revised_at = utcnow()
+    practice.updated_at = practice.revised_at
+    enqueue("practice", practice.id)
+
+
+def revision_changes(revision: PracticeRevision) -> list[diff.FieldChange]:
+    """What ``revision`` changes: against what it replaced once applied, else against the version now shown."""
+    new = PracticeData.from_json(revision.data)
+    if revision.is_published and revision.previous:
+        old = PracticeData.from_json(revision.previous)
+    else:
+        old = PracticeData.of(revision.practice)
+    return diff.changes(old, new)
+
+
+def get_revision(actor, revision_id: int) -> PracticeRevision:
+    """:raise NotFound: no such revision, or ``actor`` is neither its author nor a moderator."""
+    revision = db.session.scalar(
+        select(PracticeRevision)
+        .where(PracticeRevision.id == revision_id)
+        .options(selectinload(PracticeRevision.practice).selectinload(Practice.steps))
+    )
+    if revision is None or not (workflow.is_author(actor, revision) or registry.is_moderator(actor)):
+        raise NotFound
+    return revision
+
+
+def revisions_of(practice: Practice) -> list[PracticeRevision]:
+    """Every revision of ``practice``, oldest first (one query)."""
+    return list(
+        db.session.scalars(
+            select(PracticeRevision)
+            .where(PracticeRevision.practice_id == practice.id)
+            .order_by(PracticeRevision.created_at, PracticeRevision.id)
+        )
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+def get_practice(actor, practice_id: int) -> Practice:
+    """One practice with its steps and adoptions: a fixed number of queries.
+
+    :raise NotFound: no such practice, or not visible to ``actor``.
+    """
+    practice = db.session.scalar(
+        select(Practice)
+        .where(Practice.id == practice_id)
+        .options(selectinload(Practice.steps), selectinload(Practice.adoptions))
+    )
+    workflow.ensure_can_view(actor, practice)
+    return practice
+
+
+@dataclass
+class PracticeFilters:
+    item: int | None = None
+    municipality: int | None = None
+    grade: int | None = None
+    sphere: str = ""
+    sort: str = "new"
+    page: int = 1
+
+    @property
+    def active(self) -> bool:
+        return any((self.item, self.municipality, self.grade, self.sphere))
+
+
+SORTS = {"new": "сначала новые", "adopted": "чаще внедряют"}
+
+
+def published_practices(filters: PracticeFilters):
+    """One page of published practices matching ``filters``: a fixed number of queries."""
+    stmt = select(Practice).where(Practice.status == Status.PUBLISHED)
+    if filters.item:
+        stmt = stmt.where(Practice.roadmap_rows.any(PracticeRoadmapItem.item == filters.item))
+    if filters.municipality:
+        stmt = stmt.where(Practice.municipality_id == filters.municipality)
+    if filters.grade:
+        stmt = stmt.where(Practice.grade_from <= filters.grade, Practice.grade_to >= filters.grade)
+    if filters.sphere:
+        stmt = stmt.where(Practice.spheres.any(Sphere.slug == filters.sphere))
+    if filters.sort == "adopted":
+        stmt = stmt.order_by(Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc())
+    else:
+        stmt = stmt.order_by(Practice.published_at.desc(), Practice.id.desc())
+    return db.paginate(stmt, page=max(filters.page, 1), per_page=PER_PAGE, error_out=False)
+
+
+def latest_published(limit: int = 50) -> list[Practice]:
+    """Published practices, newest publication first (for the feed)."""
+    return list(
+        db.session.scalars(
+            select(Practice)
+            .where(Practice.status == Status.PUBLISHED)
+            .order_by(Practice.published_at.desc(), Practice.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def practices_of(actor: User) -> list[Practice]:
+    """The author's own practices in every state, recently changed first."""
+    return list(
+        db.session.scalars(
+            select(Practice)
+            .where(Practice.author_id == actor.id)
+            .order_by(Practice.updated_at.desc(), Practice.id.desc())
+        )
+    )
+
+
+def revisions_by(actor: User) -> list[PracticeRevision]:
+    return list(
+        db.session.scalars(
+            select(PracticeRevision)
+            .where(PracticeRevision.author_id == actor.id)
+            .order_by(PracticeRevision.updated_at.desc(), PracticeRevision.id.desc())
+        )
+    )
+
+
+# -- adoption («тиражирование») ---------------------------------------------------------------------
+
+
+@dataclass
+class AdoptionData:
+    adopted_on: dt.date
+    comment: str = ""
+
+
+def adoption_refusal(actor, practice: Practice) -> str | None:
+    """Why ``actor`` cannot mark ``practice`` adopted now, in Russian; None when they can."""
+    if not practice.is_published:
+        return "Отметить внедрение можно только у опубликованной практики."
+    if actor.organization_id is None:
+        return "Укажите свою организацию в профиле: внедрение отмечается от имени школы или колледжа."
+    if actor.organization_id == practice.organization_id:
+        return "Это практика вашей организации: внедрение отмечают другие школы и колледжи."
+    return None
+
+
+def _already_adopted(organization: Organization, adoption: PracticeAdoption) -> Conflict:
+    return Conflict(
+        f"«{organization.name}» уже отметила внедрение этой практики ({ru_date(adoption.adopted_on)}). "
+        "Одной отметки от организации достаточно."
+    )
+
+
+def adopt(actor: User, practice: Practice, data: AdoptionData) -> PracticeAdoption:
+    """A teacher marks «внедрили у себя» for their organization.
+
+    :raise PermissionDenied: not a teacher (or an admin).
+    :raise InvalidInput: not published, no organization in the profile, the practice's own
+        organization, a date in the future, or a long comment.
+    :raise Conflict: the organization has marked it already (also when two marks race: the unique
+        constraint decides).
+    """
+    require_role(actor, Role.TEACHER, Role.ADMIN)
+    refusal = adoption_refusal(actor, practice)
+    if refusal:
+        raise InvalidInput(refusal)
+    if data.adopted_on > dt.date.today():
+        raise InvalidInput("Дата внедрения не может быть в будущем.", "adopted_on")
+    if data.adopted_on.year < 2000:
+        raise InvalidInput("Проверьте год внедрения.", "adopted_on")
+    comment = (data.comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise InvalidInput(f"Комментарий не длиннее {MAX_COMMENT} символов.", "comment")
+    organization = actor.organization
+    existing = db.session.scalar(
+        select(PracticeAdoption).where(
+            PracticeAdoption.practice_id == practice.id, PracticeAdoption.organization_id == organization.id
+        )
+    )
+    if existing is not None:
+        raise _already_adopted(organization, existing)
+    adoption = PracticeAdoption(
+        practice_id=practice.id,
+        organization_id=organization.id,
+        adopted_on=data.adopted_on,
+        comment=comment,
+        author_id=actor.id,
+    )
+    db.session.add(adoption)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(PracticeAdoption).where(
+                PracticeAdoption.practice_id == practice.id,
+                PracticeAdoption.organization_id == actor.organization_id,
+            )
+        )
+        raise _already_adopted(actor.organization, existing) from None
+    enqueue("practice", practice.id)
+    if practice.author_id != actor.id:
+        workflow.notify(
+            practice.author,
+            f"«{practice.title}»: {organization.name} ({organization.municipality.name}) внедрила вашу практику.",
+            practice_url(practice),
+        )
+    db.session.commit()
+    return adoption
+
+
+def adoption_of(actor, practice: Practice) -> PracticeAdoption | None:
+    """The mark of ``actor``'s organization on ``practice``, if it made one."""
+    organization_id = getattr(actor, "organization_id", None)
+    if organization_id is None:
+        return None
+    return next((a for a in practice.adoptions if a.organization_id == organization_id), None)
+
+
+def adopted_municipalities(practice: Practice) -> list[tuple[str, int]]:
+    """(municipality, organizations) of the adoptions of ``practice``, most first (from loaded adoptions)."""
+    counts: dict[str, int] = {}
+    for adoption in practice.adoptions:
+        name = adoption.organization.municipality.name
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# -- the moderators' report -------------------------------------------------------------------------
+
+
+@dataclass
+class MunicipalityRow:
+    municipality: str
+    adoptions: int
+    organizations: int
+    practices: int
+
+
+@dataclass
+class PracticeRow:
+    practice: Practice
+    organizations: int
+    municipalities: int
+
+
+@dataclass
+class AdoptionReport:
+    by_municipality: list[MunicipalityRow]
+    by_practice: list[PracticeRow]
+    adoptions: list[PracticeAdoption]
+
+    @property
+    def total(self) -> int:
+        return len(self.adoptions)
+
+
+def ensure_moderator(actor) -> None:
+    """:raise PermissionDenied: not a moderator or admin."""
+    if not registry.is_moderator(actor):
+        raise PermissionDenied
+
+
+def adoption_report(actor) -> AdoptionReport:
+    """Adoptions by the adopting organizations' municipality, by practice, and one by one.
+
+    :raise PermissionDenied: not a moderator or admin.
+    """
+    ensure_moderator(actor)
+    by_municipality = [
+        MunicipalityRow(*row)
+        for row in db.session.execute(
+            select(
+                Municipality.name,
+                func.count(PracticeAdoption.id),
+                func.count(distinct(PracticeAdoption.organization_id)),
+                func.count(distinct(PracticeAdoption.practice_id)),
+            )
+            .select_from(PracticeAdoption)
+            .join(Organization, Organization.id == PracticeAdoption.organization_id)
+            .join(Municipality, Municipality.id == Organization.municipality_id)
+            .group_by(Municipality.id, Municipality.name)
+            .order_by(func.count(PracticeAdoption.id).desc(), Municipality.name)
+        )
+    ]
+    adopting = (
+        select(
+            PracticeAdoption.practice_id,
+            func.count(PracticeAdoption.id).label("organizations"),
+            func.count(distinct(Organization.municipality_id)).label("municipalities"),
+        )
+        .join(Organization, Organization.id == PracticeAdoption.organization_id)
+        .group_by(PracticeAdoption.practice_id)
+        .subquery()
+    )
+    by_practice = [
+        PracticeRow(practice, organizations, municipalities)
+        for practice, organizations, municipalities in db.session.execute(
+            select(Practice, adopting.c.organizations, adopting.c.municipalities)
+            .join(adopting, adopting.c.practice_id == Practice.id)
+            .order_by(adopting.c.organizations.desc(), Practice.title)
+        )
+    ]
+    adoptions = list(
+        db.session.scalars(
+            select(PracticeAdoption)
+            .options(selectinload(PracticeAdoption.practice))
+            .order_by(PracticeAdoption.adopted_on.desc(), PracticeAdoption.id.desc())
+        )
+    )
+    return AdoptionReport(by_municipality, by_practice, adoptions)

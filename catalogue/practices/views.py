@@ -1,0 +1,353 @@
+"""The catalogue of best practices, one practice, teachers' forms and revisions, adoption marks, the report."""
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from catalogue.accounts.models import Role
+from catalogue.extensions import db
+from catalogue.formatting import ru_sort_key
+from catalogue.forms import choices
+from catalogue.htmx import is_fragment_request, render, trigger
+from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
+from catalogue.practices import csv_export, services
+from catalogue.practices.forms import AdoptionForm, CatalogueFilterForm, PracticeForm
+from catalogue.practices.roadmap import BY_NUMBER, ROADMAP_ITEMS
+from catalogue.taxonomy.models import Organization
+from catalogue.taxonomy.services import municipalities, spheres
+from catalogue.web import page_arg
+from catalogue.workflow import registry
+from catalogue.workflow import services as workflow
+
+bp = Blueprint("practices", __name__, url_prefix="/practices")
+
+
+@bp.app_template_global("practice_revision_changes")
+def practice_revision_changes(revision):
+    """For the moderator's review page: what a revision changes, field by field."""
+    return services.revision_changes(revision)
+
+
+def _int_arg(value: str | None, allowed) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 and int(value) in allowed else None
+
+
+# -- the catalogue ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """Published practices: filters, sort, one page of results."""
+    places = municipalities()
+    form = CatalogueFilterForm(request.args)
+    form.municipality.choices = choices([("", "Все муниципалитеты")] + [(str(m.id), m.name) for m in places])
+    form.sphere.choices = choices([("", "Все сферы")] + [(s.slug, s.name) for s in spheres()])
+    filters = services.PracticeFilters(page=page_arg())
+    if form.validate():  # unknown values: show everything rather than an error
+        filters = services.PracticeFilters(
+            item=_int_arg(form.item.data, BY_NUMBER),
+            municipality=_int_arg(form.municipality.data, {m.id for m in places}),
+            grade=_int_arg(form.grade.data, range(6, 12)),
+            sphere=form.sphere.data or "",
+            sort=form.sort.data or "new",
+            page=filters.page,
+        )
+    return render(
+        "practices/index.html",
+        block="results",
+        form=form,
+        filters=filters,
+        page=services.published_practices(filters),
+        roadmap=ROADMAP_ITEMS,
+    )
+
+
+@bp.get("/<int:practice_id>")
+@bp.get("/<int:practice_id>-<slug>")
+def detail(practice_id: int, slug: str | None = None):
+    """One practice, laid out for someone who wants to repeat it; adoption marks; revision history.
+
+    :raise 404: no such practice, or a draft of someone else.
+    """
+    practice = services.get_practice(current_user, practice_id)
+    if slug != practice.slug:
+        return redirect(services.practice_url(practice), 301)
+    return _detail_page(practice, _adoption_form())
+
+
+def _adoption_form() -> AdoptionForm:
+    form = AdoptionForm()
+    if request.method == "GET":
+        form.adopted_on.data = dt.date.today()
+    return form
+
+
+def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block: str | None = None):
+    is_author = workflow.is_author(current_user, practice)
+    revisions = services.revisions_of(practice)
+    pending = next((r for r in reversed(revisions) if r.status in services.OPEN_REVISION), None)
+    if pending is not None and not (workflow.is_author(current_user, pending) or registry.is_moderator(current_user)):
+        pending = None
+    signed_in = current_user.is_authenticated
+    return render(
+        "practices/detail.html",
+        block=block,
+        status=status,
+        practice=practice,
+        actions=workflow.actions_for(current_user, practice),
+        can_edit=is_author and practice.is_editable,
+        can_revise=services.may_revise(current_user, practice),
+        comment=workflow.latest_comment(practice) if is_author else None,
+        history=[r for r in revisions if r.is_published],
+        pending=pending,
+        municipalities_adopted=services.adopted_municipalities(practice),
+        adoption_form=adoption_form,
+        my_adoption=services.adoption_of(current_user, practice) if signed_in else None,
+        may_adopt=signed_in and current_user.has_role(Role.TEACHER, Role.ADMIN),
+        adoption_refusal=services.adoption_refusal(current_user, practice) if signed_in else None,
+    )
+
+
+@bp.post("/<int:practice_id>/adopt")
+@login_required
+def adopt(practice_id: int):
+    """A teacher marks «внедрили у себя» for their organization.
+
+    :raise 404: not visible. :raise 403: not a teacher.
+    Answers 422 for bad input and 409 when the organization has marked it already, with the form.
+    """
+    practice = services.get_practice(current_user, practice_id)
+    form = AdoptionForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            services.adopt(current_user, practice, services.AdoptionData(form.adopted_on.data, form.comment.data or ""))
+        except InvalidInput as e:
+            target = getattr(form, e.field, None) if e.field else None
+            (target.errors if target is not None else form.form_errors).append(str(e))
+        except Conflict as e:
+            form.form_errors.append(str(e))
+            status = 409
+        else:
+            message = "Спасибо! Внедрение отмечено: практика показывает вашу организацию."
+            if is_fragment_request():
+                practice = services.get_practice(current_user, practice_id)
+                response = _detail_page(practice, AdoptionForm(formdata=None), block="adoption")
+                return trigger(response, flash_message=message)
+            flash(message, "success")
+            return redirect(services.practice_url(practice, _anchor="adoption"), 303)
+    return _detail_page(practice, form, status=status, block="adoption")
+
+
+# -- writing and revising ---------------------------------------------------------------------------
+
+
+def _organization_choices() -> list[SelectChoice]:
+    rows = db.session.scalars(select(Organization)).all()
+    rows.sort(key=lambda o: (ru_sort_key(o.municipality.name), ru_sort_key(o.name)))
+    return [SelectChoice("", "— выберите организацию —")] + [
+        SelectChoice(str(o.id), o.name, optgroup=o.municipality.name) for o in rows
+    ]
+
+
+def _form_values(data: services.PracticeData) -> dict:
+    values = data.to_json()
+    values["period_from"] = data.period_from
+    values["period_to"] = data.period_to
+    values["steps"] = [{"title": s.title, "description": s.description} for s in data.steps] or [{}]
+    return values
+
+
+def _practice_form(initial: dict | None = None) -> PracticeForm:
+    form = PracticeForm(data=initial) if request.method == "GET" and initial else PracticeForm()
+    form.organization_id.choices = _organization_choices()
+    form.sphere_ids.choices = choices((s.id, s.name) for s in spheres())
+    return form
+
+
+def _apply_step_action(form: PracticeForm) -> bool:
+    """Add, remove or move a step as the pressed button asks; True if one was pressed.
+
+    The list is rebuilt so that field names follow the new order (FieldList orders by name).
+    """
+    action = request.form.get("step_action", "")
+    if not action:
+        return False
+    steps = [{"title": e.form.title.data or "", "description": e.form.description.data or ""} for e in form.steps]
+    verb, _, index = action.partition(":")
+    n = int(index) if index.isdigit() else -1
+    if verb == "add" and len(steps) < services.MAX_STEPS:
+        steps.append({"title": "", "description": ""})
+    elif verb == "remove" and 0 <= n < len(steps) and len(steps) > 1:
+        steps.pop(n)
+    elif verb == "up" and 0 < n < len(steps):
+        steps[n - 1], steps[n] = steps[n], steps[n - 1]
+    elif verb == "down" and 0 <= n < len(steps) - 1:
+        steps[n], steps[n + 1] = steps[n + 1], steps[n]
+    while len(form.steps.entries):
+        form.steps.pop_entry()
+    for step in steps:
+        form.steps.append_entry(step)
+    return True
+
+
+def _practice_data(form: PracticeForm) -> services.PracticeData:
+    return services.PracticeData(
+        title=form.title.data or "",
+        summary=form.summary.data or "",
+        description=form.description.data or "",
+        organization_id=form.organization_id.data,
+        roadmap_items=form.roadmap_items.data or [],
+        grade_from=form.grade_from.data,
+        grade_to=form.grade_to.data,
+        sphere_ids=form.sphere_ids.data or [],
+        period_from=form.period_from.data,
+        period_to=form.period_to.data,
+        participants=form.participants.data,
+        student_share=form.student_share.data,
+        results=form.results.data or "",
+        resources=form.resources.data or "",
+        contacts=form.contacts.data or "",
+        steps=[services.StepData(e.form.title.data or "", e.form.description.data or "") for e in form.steps],
+    )
+
+
+def _valid(form: PracticeForm) -> bool:
+    """The form's own checks, and an organization from the list (its choices carry an empty first option)."""
+    valid = form.validate_on_submit()
+    if request.method == "POST" and not form.organization_id.errors:
+        known = {c.value for c in form.organization_id.choices if c.value}
+        if str(form.organization_id.data) not in known:
+            form.organization_id.errors = ["Выберите организацию из списка."]
+            return False
+    return valid
+
+
+def _edit_page(form, practice=None, revising: bool = False, status: int = 200):
+    return render("practices/form.html", block="steps", status=status, form=form, practice=practice, revising=revising)
+
+
+def _save(form: PracticeForm, practice=None, revising: bool = False):
+    """Shared by create, edit and revise: step buttons, validation, the service call."""
+    if request.method == "POST" and _apply_step_action(form):
+        return _edit_page(form, practice, revising)
+    if _valid(form):
+        data = _practice_data(form)
+        try:
+            if practice is None:
+                practice = services.create_practice(current_user, data)
+                flash("Черновик практики сохранён. Когда будет готов — отправьте его на проверку.", "success")
+            elif revising:
+                revision = services.revise_practice(current_user, practice, data, form.note.data or "")
+                flash(
+                    "Правка сохранена. Отправьте её на проверку: до решения модератора на сайте остаётся "
+                    "опубликованная версия.",
+                    "success",
+                )
+                return redirect(url_for("practices.revision", revision_id=revision.id), 303)
+            else:
+                services.update_practice(current_user, practice, data)
+                flash("Изменения сохранены.", "success")
+        except InvalidInput as e:
+            target = getattr(form, e.field, None) if e.field else None
+            (target.errors if target is not None else form.form_errors).append(str(e))
+        else:
+            return redirect(services.practice_url(practice), 303)
+    return _edit_page(form, practice, revising, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """A teacher describes a practice of their school (saved as a draft)."""
+    services.ensure_can_propose(current_user)
+    initial = {"organization_id": current_user.organization_id, "steps": [{}]}
+    return _save(_practice_form(initial))
+
+
+@bp.route("/<int:practice_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(practice_id: int):
+    """Edit a draft; for a published practice, write a revision that goes through review.
+
+    :raise 404: not visible. :raise 403: not the author (nor, for a revision, a moderator).
+    :raise 409: under review, or someone else's revision is open.
+    """
+    practice = services.get_practice(current_user, practice_id)
+    if not practice.is_published:
+        workflow.ensure_can_edit(current_user, practice)
+        return _save(_practice_form(_form_values(services.PracticeData.of(practice))), practice)
+    if not services.may_revise(current_user, practice):
+        raise PermissionDenied
+    revision = services.open_revision(practice)
+    if revision is not None and revision.author_id != current_user.id:
+        raise Conflict("К этой практике уже предложена правка; дождитесь решения по ней.")
+    if revision is not None and not revision.is_editable:
+        flash("Ваша правка уже на проверке. Изменить её можно, если модератор вернёт её на доработку.", "info")
+        return redirect(url_for("practices.revision", revision_id=revision.id), 303)
+    data = services.PracticeData.from_json(revision.data) if revision else services.PracticeData.of(practice)
+    initial = _form_values(data)
+    initial["note"] = revision.note if revision else ""
+    return _save(_practice_form(initial), practice, revising=True)
+
+
+@bp.get("/revisions/<int:revision_id>")
+@login_required
+def revision(revision_id: int):
+    """A proposed change to a practice: what it changes, its state and the author's buttons.
+
+    :raise 404: no such revision, or neither its author nor a moderator.
+    """
+    item = services.get_revision(current_user, revision_id)
+    is_author = workflow.is_author(current_user, item)
+    return render(
+        "practices/revision.html",
+        revision=item,
+        changes=services.revision_changes(item),
+        actions=workflow.actions_for(current_user, item),
+        can_edit=is_author and item.is_editable and item.practice.is_published,
+        comment=workflow.latest_comment(item) if is_author else None,
+    )
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    """A teacher's own practices and proposed revisions, with their states."""
+    services.ensure_can_propose(current_user)
+    return render(
+        "practices/mine.html",
+        practices=services.practices_of(current_user),
+        revisions=services.revisions_by(current_user),
+    )
+
+
+# -- the moderators' report -------------------------------------------------------------------------
+
+
+@bp.get("/report")
+@login_required
+def report():
+    """Adoptions by municipality and by practice (moderators).
+
+    :raise 403: not a moderator.
+    """
+    return render("practices/report.html", report=services.adoption_report(current_user))
+
+
+@bp.get("/report.csv")
+@login_required
+def report_csv():
+    """The report as CSV for Excel: ``?by=municipality|practice`` or every adoption (default).
+
+    :raise 403: not a moderator.
+    """
+    data = services.adoption_report(current_user)
+    by = request.args.get("by", "adoptions")
+    if by not in csv_export.REPORTS:
+        abort(404)
+    filename = f"practices-{by}-{dt.date.today().isoformat()}.csv"
+    return csv_export.response(csv_export.REPORTS[by](data), filename)

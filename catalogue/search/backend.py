@@ -1,0 +1,81 @@
+"""The small interface a search engine offers the rest of the site, and the data that crosses it.
+
+The embedded default is :class:`catalogue.search.whoosh_backend.WhooshBackend`. A database-native engine
+(PostgreSQL full-text search with the ``russian`` configuration) would implement the same few methods.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from catalogue.search.query import ParsedQuery
+
+FACET_KEYS = ("type", "age", "sphere", "municipality", "season", "nomination")
+SORTS = ("relevance", "date")
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be written now (locked by another writer, or its directory unusable)."""
+
+
+@dataclass
+class IndexEntry:
+    """One item as the index stores it."""
+
+    key: str  # "project:12"
+    type: str
+    title: str
+    text: str
+    facets: Mapping[str, list[str]]  # facet key -> values ("type" included)
+    date: dt.datetime | None
+    digest: str  # changes whenever the document does: ``search check`` compares it
+
+
+@dataclass
+class EngineQuery:
+    parsed: ParsedQuery
+    filters: Mapping[str, str] = field(default_factory=dict)  # facet key -> the one chosen value
+    sort: str = "relevance"  # or "date"; an empty query is always by date
+    offset: int = 0
+    limit: int = 10
+    any_word: bool = False  # clauses joined by OR instead of AND (the fallback when AND finds nothing)
+
+
+@dataclass
+class EngineResult:
+    keys: list[str]  # one page of "type:id", best first
+    total: int  # all matches with the filters applied
+    # facet key -> value -> count; a chosen facet's counts ignore its own choice, so that one can switch.
+    counts: dict[str, dict[str, int]]
+    terms: list[str]  # the analysed query terms, for highlighting
+    searched: bool = True  # False when the query had no searchable word (all results, newest first)
+
+
+class SearchBackend(Protocol):
+    def search(self, query: EngineQuery) -> EngineResult: ...
+
+    def suggest(self, words: list[str]) -> dict[str, str]:
+        """Corrections (word -> better word) for words the index does not know."""
+        ...
+
+    def write_lock(self, timeout: float) -> AbstractContextManager[None]:
+        """The one-writer lock; :raise IndexUnavailable: not acquired within ``timeout`` seconds."""
+        ...
+
+    def exists(self) -> bool: ...
+
+    def apply(self, upserts: Iterable[IndexEntry], deletes: Iterable[str]) -> None:
+        """Upsert and delete in one commit (the caller holds the write lock)."""
+        ...
+
+    def rebuild(self, entries: Iterable[IndexEntry]) -> int:
+        """Build a new index from ``entries`` and swap it in (the caller holds the write lock)."""
+        ...
+
+    def digests(self) -> Iterator[tuple[str, str]]:
+        """(key, digest) of every indexed item."""
+        ...
+
+    def analyze(self, text: str) -> list[str]: ...
