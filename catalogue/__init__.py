@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalogue.accounts.views import bp as accounts_bp
     from catalogue.feeds import bp as feeds_bp
     from catalogue.main.views import bp as main_bp
+    from catalogue.media.views import bp as media_bp
     from catalogue.practices.services import register_content_types as register_practices
     from catalogue.practices.views import bp as practices_bp
     from catalogue.projects.services import register_content_types as register_projects
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_users_bp)
     app.register_blueprint(taxonomy_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(workflow_bp)
     app.register_blueprint(projects_bp)
     register_projects()

@@ -39,6 +39,7 @@ def seed_demo() -> list[str]:
     """
     from flask import current_app
 
+    from catalogue.practices.demo import seed_practices
     from catalogue.projects.demo import seed_projects
 
     suppress = current_app.config.get("MAIL_SUPPRESS", False)
@@ -48,6 +49,7 @@ def seed_demo() -> list[str]:
         with current_app.test_request_context("/"):
             created = _seed_users()
             seed_projects()
+            seed_practices()
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
     return created

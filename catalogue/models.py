@@ -1,6 +1,7 @@
 """Every model of the application, imported so that metadata and migrations see them all."""
 
 from catalogue.accounts.models import LoginAttempt, Role, User, UserRole
+from catalogue.media.models import StoredFile
 from catalogue.practices.models import (
     Practice,
     PracticeAdoption,
@@ -31,6 +32,7 @@ __all__ = [
     "Role",
     "SearchOutbox",
     "Sphere",
+    "StoredFile",
     "User",
     "UserRole",
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import has_app_context
 from sqlalchemy import MetaData, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from catalogue import create_app
@@ -91,13 +92,23 @@ def database_url(backend, tmp_path_factory) -> str | None:
 
 def _empty_postgres_tables() -> None:
     tables = db.metadata.sorted_tables
-    if not tables:
-        return
-    quote = db.engine.dialect.identifier_preparer.format_table
-    with db.engine.begin() as connection:
-        # A connection leaked by an earlier test would make TRUNCATE wait forever.
-        connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
-        connection.exec_driver_sql(f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY CASCADE")
+    try:
+        with db.engine.begin() as connection:
+            # A connection leaked by an earlier test would make us wait forever.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            # On tables this small DELETE is about ten times faster than TRUNCATE.
+            for table in reversed(tables):
+                connection.execute(table.delete())
+            # Ids start from 1 again, as in a new database.
+            connection.exec_driver_sql(
+                "SELECT setval((quote_ident(schemaname) || '.' || quote_ident(sequencename))::regclass, 1, false)"
+                " FROM pg_sequences WHERE schemaname = current_schema()"
+            )
+    except IntegrityError:
+        # Tables that refer to each other in a cycle cannot be emptied one by one.
+        quote = db.engine.dialect.identifier_preparer.format_table
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture

@@ -68,9 +68,6 @@ KIND_FORMATS: dict[str, tuple[str, ...]] = {
     MODEL: ("stl", "obj", "glb", "3mf"),
 }
 
-# How a refusal names what was expected, per kind.
-KIND_NOUNS = {DOCUMENT: "документ", IMAGE: "изображение", MODEL: "3D-модель"}
-
 
 def labels(formats: tuple[str, ...] | list[str]) -> str:
     """``PDF, DOCX или PNG``: formats listed as a Russian sentence does."""

@@ -173,7 +173,9 @@ class _Gltf:
 
     def _numbers(self, value: object, length: int) -> np.ndarray:
         ok = isinstance(value, list) and len(value) == length
-        if not ok or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+        if not ok or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+        ):
             raise self._broken()
         return np.array(value, dtype=np.float64)
 
@@ -243,7 +245,11 @@ class _Gltf:
         if offset + stride * (count - 1) + element > view_length:
             raise self._broken("данные сетки выходят за пределы файла")
         array = np.ndarray(
-            (count, width), dtype=dtype, buffer=self.binary, offset=view_offset + offset, strides=(stride, dtype.itemsize)
+            (count, width),
+            dtype=dtype,
+            buffer=self.binary,
+            offset=view_offset + offset,
+            strides=(stride, dtype.itemsize),
         )
         return array.copy()
 

@@ -5,6 +5,7 @@ checks sizes and counts before it allocates, so that a file's claims cannot make
 """
 
 import io
+import itertools
 import re
 import struct
 from array import array
@@ -194,7 +195,7 @@ class _ObjReader:
         if len(self.faces) // 3 + len(resolved) - 2 > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
         first = resolved[0]
-        for second, third in zip(resolved[1:-1], resolved[2:], strict=True):
+        for second, third in itertools.pairwise(resolved[1:]):
             self.faces.extend((first, second, third))
 
     def _triangles(self) -> np.ndarray:

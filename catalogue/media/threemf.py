@@ -182,7 +182,9 @@ class _Reader:
                     self._check_progress()
                 parser.Parse(b"", True)
         except _XmlRefused as e:
-            raise UploadError(f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности.") from e
+            raise UploadError(
+                f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности."
+            ) from e
         except (expat.ExpatError, KeyError, ValueError) as e:
             raise broken(self.display_name, "XML-описание модели 3MF не читается") from e
 

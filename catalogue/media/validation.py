@@ -15,7 +15,7 @@ import numpy as np
 
 from catalogue.media import documents, formats, images, meshes
 from catalogue.media.errors import Deadline, MiB, UploadError, human_size
-from catalogue.media.formats import DOCUMENT, FORMATS, IMAGE, KIND_FORMATS, KIND_NOUNS, MODEL
+from catalogue.media.formats import DOCUMENT, FORMATS, IMAGE, KIND_FORMATS, MODEL
 from catalogue.media.geometry import mesh_facts
 from catalogue.media.gltf import parse_glb
 from catalogue.media.images import ImageLimits
@@ -198,7 +198,7 @@ def safe_filename(filename: str | None) -> str:
     name = UNSAFE_NAME_CHARACTERS.sub("_", name)
     name = " ".join(name.split()).strip(" .")
     if len(name) > MAX_NAME_LENGTH:
-        stem, dot, extension = name.rpartition(".")
+        _, dot, extension = name.rpartition(".")
         keep = extension if dot and len(extension) <= 10 else ""
         name = name[: MAX_NAME_LENGTH - len(keep) - 1].rstrip(" .") + ("." + keep if keep else "")
     return name or "файл"

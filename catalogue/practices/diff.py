@@ -34,6 +34,8 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("contacts", "Контакты"),
 )
 LABELS = dict(FIELDS)
+# Single values: a word diff of two school names reads worse than «old → new» whole.
+WHOLE_VALUES = frozenset({"organization", "grades", "participants", "student_share", "period"})
 # Words and the whitespace between them, so that a diff keeps the text's own spacing and line breaks.
 TOKEN = re.compile(r"\s+|\S+")
 # Beyond this many tokens a word diff gets slow (quadratic); compare whole lines instead.
@@ -63,7 +65,9 @@ def names_for(*versions: PracticeData) -> Names:
         o.id: f"{o.name} ({o.municipality.name})"
         for o in db.session.scalars(select(Organization).where(Organization.id.in_(org_ids)))
     }
-    spheres = dict(db.session.execute(select(Sphere.id, Sphere.name).where(Sphere.id.in_(sphere_ids))).tuples())
+    spheres = {
+        id_: name for id_, name in db.session.execute(select(Sphere.id, Sphere.name).where(Sphere.id.in_(sphere_ids)))
+    }
     return Names(organizations, spheres)
 
 
@@ -129,12 +133,19 @@ def _escaped(tokens: list[str]) -> str:
     return str(escape("".join(tokens))).replace("\n", "<br>\n")
 
 
+def replacement_html(old: str, new: str) -> Markup:
+    """``old`` struck out whole, ``new`` added whole."""
+    return Markup(f"<del>{_escaped([old])}</del> <ins>{_escaped([new])}</ins>")  # noqa: S704  (escaped)
+
+
 def changes(old: PracticeData, new: PracticeData) -> list[FieldChange]:
     """The fields that differ between two versions, in page order, each with its diff."""
     names = names_for(old, new)
     before, after = as_text(old.normalized(), names), as_text(new.normalized(), names)
-    return [
-        FieldChange(key, label, before[key], after[key], diff_html(before[key], after[key]))
-        for key, label in FIELDS
-        if before[key] != after[key]
-    ]
+    result = []
+    for key, label in FIELDS:
+        if before[key] == after[key]:
+            continue
+        render = replacement_html if key in WHOLE_VALUES else diff_html
+        result.append(FieldChange(key, label, before[key], after[key], render(before[key], after[key])))
+    return result

@@ -65,6 +65,7 @@ class PracticeForm(BaseForm):
         "Организация",
         coerce=optional_int,
         validators=[InputRequired("Выберите организацию.")],
+        validate_choice=False,  # checked by the view, with a clearer message
         description="Школа или колледж, где практика сложилась.",
     )
     roadmap_items = MultiCheckboxField(

@@ -111,7 +111,7 @@ class PracticeAdoption(db.Model):
     adopted_on: Mapped[dt.date]
     comment: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    author: Mapped[User | None] = relationship(lazy="joined")
+    author: Mapped[User | None] = relationship()  # for the moderators' report only
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

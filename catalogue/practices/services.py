@@ -597,7 +597,7 @@ def adoption_report(actor) -> AdoptionReport:
     adoptions = list(
         db.session.scalars(
             select(PracticeAdoption)
-            .options(selectinload(PracticeAdoption.practice))
+            .options(selectinload(PracticeAdoption.practice), selectinload(PracticeAdoption.author))
             .order_by(PracticeAdoption.adopted_on.desc(), PracticeAdoption.id.desc())
         )
     )

@@ -1,12 +1,13 @@
 """Content types that go through the lifecycle; each feature registers its own with a few lines."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select
 
 from catalogue.accounts.models import Role, User
+from catalogue.workflow.transitions import TRANSITIONS, Transition
 
 
 def _is_owner(user: User, obj: Any) -> bool:
@@ -54,9 +55,31 @@ class ContentType:
     # The actions of ``transitions.TRANSITIONS`` this type has; None: all of them. An applied
     # revision, say, has no "unpublish" (nor "republish", which would apply it a second time).
     actions: frozenset[str] | None = None
+    # What this type calls an action in the UI and in notices, where the general words do not fit:
+    # for contest entries "publish" is {"publish": "Допустить к конкурсу"}. Notices take {title} and {comment}.
+    action_labels: dict[str, str] = field(default_factory=dict)
+    action_notices: dict[str, str] = field(default_factory=dict)
+    # Whether an action may happen *now*, beyond who takes it and from which state (e.g. a submission
+    # deadline): ``refusal(user, obj, action)`` returns the reason in Russian, or None to allow it.
+    # Refused actions get no button, and ``services.transition`` raises ``Conflict(reason)``.
+    refusal: Callable[[User, Any, str], str | None] | None = None
 
     def allows(self, action: str) -> bool:
         return self.actions is None or action in self.actions
+
+    def transition(self, action: str) -> Transition | None:
+        """The transition ``action`` as this type shows it (its own label and notice), or None if it has none."""
+        t = TRANSITIONS.get(action)
+        if t is None or not self.allows(action):
+            return None
+        if action in self.action_labels or action in self.action_notices:
+            label = self.action_labels.get(action, t.label)
+            t = replace(t, label=label, notice=self.action_notices.get(action, t.notice))
+        return t
+
+    def refused(self, user: User, obj: Any, action: str) -> str | None:
+        """Why ``action`` cannot be taken on ``obj`` now, or None."""
+        return self.refusal(user, obj, action) if self.refusal is not None else None
 
 
 _types: dict[str, ContentType] = {}

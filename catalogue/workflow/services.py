@@ -13,7 +13,7 @@ from catalogue.mail import send_mail
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.workflow import registry
 from catalogue.workflow.models import AuditEntry, Notification, Status
-from catalogue.workflow.transitions import TRANSITIONS, Actor, Transition, available
+from catalogue.workflow.transitions import Actor, Transition, available
 
 QUEUE_LIMIT = 500
 
@@ -64,28 +64,39 @@ def actions_for(user, obj) -> list[Transition]:
         result += available(obj.state, Actor.AUTHOR)
     if registry.is_moderator(user) and (content_type.moderator_may_publish_own or not is_author(user, obj)):
         result += available(obj.state, Actor.MODERATOR)
-    return [t for t in result if content_type.allows(t.action)]
+    shown = [content_type.transition(t.action) for t in result]
+    return [t for t in shown if t is not None and content_type.refused(user, obj, t.action) is None]
 
 
 # -- transitions ------------------------------------------------------------------------------------
 
 
-def transition(user, obj, action: str, comment: str = "", expected_status: str | None = None) -> AuditEntry:
+def transition(
+    user, obj, action: str, comment: str = "", expected_status: str | None = None, *, by_rule: bool = False
+) -> AuditEntry:
     """Take ``action`` on ``obj``: check, change the state, audit, notify, all in one transaction.
 
     ``expected_status`` is the state the person saw when deciding; if the item moved on since
     (another moderator was quicker), the action is refused rather than applied to something else.
 
+    ``by_rule``: the site takes the action because a rule says so, on ``user``'s behalf (e.g. an entry
+    is unpublished when its author withdraws consent); the caller has checked that ``user`` may cause it,
+    so the actor check is skipped. Everything else (states, audit with ``user`` as actor, notices) is the same.
+
     :raise NotFound: no such action.
     :raise PermissionDenied: ``user`` may not take it.
     :raise InvalidInput: a required comment is missing.
-    :raise Conflict: the item is not (or no longer) in a state the action starts from.
+    :raise Conflict: the item is not (or no longer) in a state the action starts from, or the type
+        refuses the action now (its ``refusal`` hook, e.g. a deadline has passed).
     """
-    t = TRANSITIONS.get(action)
     content_type = registry.of(obj)
-    if t is None or not content_type.allows(action):
+    t = content_type.transition(action)
+    if t is None:
         raise NotFound
-    _check_actor(user, obj, t, content_type)
+    if not by_rule:
+        _check_actor(user, obj, t, content_type)
+    elif not _signed_in(user):
+        raise PermissionDenied
     comment = (comment or "").strip()
     if t.comment_required and not comment:
         raise InvalidInput("Напишите комментарий: автору важно знать причину решения.", "comment")
@@ -94,6 +105,9 @@ def transition(user, obj, action: str, comment: str = "", expected_status: str |
     current = obj.state
     if (expected_status and expected_status != current) or current not in t.status_from:
         raise Conflict(f"Действие «{t.label}» уже невозможно: материал сейчас в состоянии «{current.label}».")
+    reason = None if by_rule else content_type.refused(user, obj, action)
+    if reason:
+        raise Conflict(reason)
 
     now = utcnow()
     values: dict[str, Any] = {"status": t.status_to, "updated_at": now}

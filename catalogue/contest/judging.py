@@ -1,0 +1,193 @@
+"""The jury's work: what each juror scores, saving a juror's scores of an entry, and progress."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from catalogue.accounts.models import Role, User, utcnow
+from catalogue.contest.models import Entry, JuryAssignment, Nomination, Review, Score, Season
+from catalogue.extensions import db
+from catalogue.formatting import ru_date
+from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
+from catalogue.workflow.models import Status
+
+MAX_COMMENT = 3000
+
+
+def is_conflicted(juror: User, entry: Entry) -> bool:
+    """A juror never scores an entry from their own organization."""
+    return juror.organization_id is not None and juror.organization_id == entry.organization_id
+
+
+def seasons_of(juror: User) -> list[Season]:
+    """Seasons in which ``juror`` sits on a jury, newest first."""
+    stmt = (
+        select(Season)
+        .join(Nomination, Nomination.season_id == Season.id)
+        .join(JuryAssignment, JuryAssignment.nomination_id == Nomination.id)
+        .where(JuryAssignment.juror_id == juror.id)
+        .distinct()
+        .order_by(Season.year.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def nominations_of(juror: User, season: Season) -> list[Nomination]:
+    stmt = (
+        select(Nomination)
+        .join(JuryAssignment, JuryAssignment.nomination_id == Nomination.id)
+        .where(JuryAssignment.juror_id == juror.id, Nomination.season_id == season.id)
+        .order_by(Nomination.position, Nomination.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class JuryItem:
+    entry: Entry
+    review: Review | None
+    conflict: bool
+
+    @property
+    def scored(self) -> bool:
+        return self.review is not None
+
+
+@dataclass
+class Progress:
+    scored: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.scored / self.total) if self.total else 100
+
+
+def items_for(juror: User, season: Season) -> list[JuryItem]:
+    """The admitted entries of ``juror``'s nominations in ``season``, with their review and conflicts."""
+    nominations = nominations_of(juror, season)
+    if not nominations:
+        return []
+    order = {n.id: i for i, n in enumerate(nominations)}
+    entries = db.session.scalars(
+        select(Entry).where(
+            Entry.season_id == season.id,
+            Entry.status == Status.PUBLISHED,
+            Entry.nomination_id.in_(order),
+        )
+    ).all()
+    reviews = {
+        r.entry_id: r
+        for r in db.session.scalars(
+            select(Review).where(Review.juror_id == juror.id, Review.entry_id.in_([e.id for e in entries]))
+        )
+    }
+    items = [JuryItem(e, reviews.get(e.id), is_conflicted(juror, e)) for e in entries]
+    items.sort(key=lambda i: (order[i.entry.nomination_id], i.entry.age_category.position, i.entry.title, i.entry.id))
+    return items
+
+
+def progress_of(items: list[JuryItem]) -> Progress:
+    eligible = [i for i in items if not i.conflict]
+    return Progress(sum(1 for i in eligible if i.scored), len(eligible))
+
+
+def entry_for_scoring(juror: User, entry_id: int) -> Entry:
+    """An admitted entry of one of ``juror``'s nominations.
+
+    :raise PermissionDenied: not a juror.
+    :raise NotFound: no such entry, not admitted, or outside the juror's nominations.
+    """
+    require_role(juror, Role.JURY)
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or entry.status != Status.PUBLISHED or not _assigned(juror, entry):
+        raise NotFound
+    return entry
+
+
+def _assigned(juror: User, entry: Entry) -> bool:
+    stmt = select(JuryAssignment.id).where(
+        JuryAssignment.juror_id == juror.id, JuryAssignment.nomination_id == entry.nomination_id
+    )
+    return db.session.scalar(stmt) is not None
+
+
+def review_of(juror: User, entry: Entry) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.juror_id == juror.id, Review.entry_id == entry.id))
+
+
+def save_review(juror: User, entry: Entry, scores: dict[int, int | None], comment: str = "") -> Review:
+    """Save ``juror``'s score of every criterion of the season, and a comment; all or nothing.
+
+    :raise PermissionDenied: not a juror, not assigned to the entry's nomination, or the entry is from
+        the juror's own organization.
+    :raise Conflict: the entry is not admitted, or the judging window is not open (scores lock when it closes).
+    :raise InvalidInput: a criterion without a score, or a score outside 0..maximum (``field``: ``score-<id>``).
+    """
+    require_role(juror, Role.JURY)
+    if not _assigned(juror, entry):
+        raise PermissionDenied("Эта работа не в ваших номинациях.")
+    if is_conflicted(juror, entry):
+        raise PermissionDenied("Работа из вашей организации: её оценивают другие члены жюри.")
+    if entry.status != Status.PUBLISHED:
+        raise Conflict("Работа не допущена к конкурсу: оценивать нечего.")
+    season = entry.season
+    if season.judging_closed():
+        raise Conflict(f"Работа жюри завершена {ru_date(season.judging_closes)}: оценки больше не меняются.")
+    if not season.is_judging_open():
+        raise Conflict(f"Оценки принимаются с {ru_date(season.judging_opens)}.")
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise InvalidInput(f"Комментарий не длиннее {MAX_COMMENT} символов.", "comment")
+    for criterion in season.criteria:
+        value = scores.get(criterion.id)
+        if value is None:
+            raise InvalidInput(f"Поставьте оценку по критерию «{criterion.name}».", f"score-{criterion.id}")
+        if not 0 <= value <= criterion.max_score:
+            raise InvalidInput(
+                f"Оценка по критерию «{criterion.name}» — от 0 до {criterion.max_score}.", f"score-{criterion.id}"
+            )
+    review = review_of(juror, entry)
+    if review is None:
+        review = Review(entry=entry, juror_id=juror.id)
+        db.session.add(review)
+    review.comment = comment
+    review.updated_at = utcnow()
+    by_criterion = {s.criterion_id: s for s in review.scores}
+    for criterion in season.criteria:
+        if criterion.id in by_criterion:
+            by_criterion[criterion.id].value = scores[criterion.id]
+        else:
+            review.scores.append(Score(criterion_id=criterion.id, value=scores[criterion.id]))
+    db.session.commit()
+    return review
+
+
+@dataclass
+class JurorProgress:
+    juror: User
+    nominations: list[str]
+    progress: Progress
+    conflicts: int
+
+
+def jury_progress(actor: User, season: Season) -> list[JurorProgress]:
+    """Each juror's progress in ``season`` (administrators).
+
+    :raise PermissionDenied: not an administrator.
+    """
+    require_role(actor, Role.ADMIN)
+    assignments = db.session.scalars(
+        select(JuryAssignment).join(Nomination).where(Nomination.season_id == season.id)
+    ).all()
+    jurors: dict[int, User] = {}
+    names: dict[int, list[str]] = {}
+    for a in assignments:
+        jurors[a.juror_id] = a.juror
+        names.setdefault(a.juror_id, []).append(a.nomination.name)
+    result = []
+    for juror_id, juror in jurors.items():
+        items = items_for(juror, season)
+        result.append(JurorProgress(juror, names[juror_id], progress_of(items), sum(1 for i in items if i.conflict)))
+    result.sort(key=lambda p: p.juror.full_name)
+    return result

@@ -1,0 +1,393 @@
+"""The contest's public pages (seasons, gallery, results, entries, documents) and the students' pages."""
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from catalogue.accounts.models import Role
+from catalogue.contest import documents, entries, results, seasons
+from catalogue.contest.forms import ActionForm, ConsentForm, EntryForm, GalleryFilterForm
+from catalogue.contest.models import Award, ConsentKind, Entry, Phase, Season
+from catalogue.forms import choices
+from catalogue.htmx import render
+from catalogue.media.forms import accept_uploads
+from catalogue.permissions import InvalidInput, NotFound
+from catalogue.web import CONTENT_SECURITY_POLICY, page_arg
+from catalogue.workflow import services as workflow
+
+bp = Blueprint("contest", __name__, url_prefix="/contest")
+
+# model-viewer puts one <style> element into its shadow root. The CSP allows exactly that stylesheet by its
+# hash (checked against the vendored file by the tests), on the pages that show a model, and nothing else.
+VIEWER_STYLE_HASH = "sha256-PXtZZkJMMyc18o/DN1ZEFOJ2qEGq95IQbVaJFMOXOb0="
+VIEWER_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src 'self' '{VIEWER_STYLE_HASH}'")
+
+
+def with_viewer(response: Response) -> Response:
+    """A page that shows a 3D model: the CSP also admits the viewer's own stylesheet."""
+    response.headers["Content-Security-Policy"] = VIEWER_CSP
+    return response
+
+
+def _season(year: int) -> Season:
+    """:raise 404: no season of that year."""
+    try:
+        return seasons.season_by_year(year)
+    except NotFound:
+        abort(404)
+
+
+def _field_error(form, error: InvalidInput) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+# -- public ---------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """The contest: the current season with its phase, and every season."""
+    current = seasons.current_season()
+    return render(
+        "contest/index.html",
+        current=current,
+        all_seasons=seasons.all_seasons(),
+        Phase=Phase,
+    )
+
+
+def _gallery_form(season: Season) -> tuple[GalleryFilterForm, entries.GalleryFilters]:
+    form = GalleryFilterForm(request.args)
+    form.nomination.choices = choices([("", "Все номинации")] + [(n.id, n.name) for n in season.nominations])
+    form.age.choices = choices([("", "Все категории")] + [(c.id, c.name) for c in season.age_categories])
+    form.municipality.choices = choices(
+        [("", "Все муниципалитеты")] + [(m.id, m.name) for m in entries.gallery_municipalities(season)]
+    )
+    if not form.validate():
+        return form, entries.GalleryFilters(page=page_arg())
+    return form, entries.GalleryFilters(
+        nomination=form.nomination.data, age=form.age.data, municipality=form.municipality.data, page=page_arg()
+    )
+
+
+@bp.get("/<int:year>/")
+def season(year: int):
+    """A season: its phase and dates, rules, nominations, categories, criteria and the gallery.
+
+    :raise 404: no season of that year.
+    """
+    item = _season(year)
+    form, filters = _gallery_form(item)
+    return render(
+        "contest/season.html",
+        block="gallery",
+        season=item,
+        form=form,
+        filters=filters,
+        page=entries.gallery(item, filters),
+        Phase=Phase,
+    )
+
+
+@bp.get("/<int:year>/results")
+def season_results(year: int):
+    """The published results of a season (or when they will be announced).
+
+    :raise 404: no season of that year.
+    """
+    item = _season(year)
+    groups = results.awarded_groups(item) if item.results_published else []
+    return render("contest/results.html", season=item, groups=groups, tie_rule=results.TIE_RULE, Award=Award)
+
+
+@bp.get("/<int:year>/collection.pdf")
+def collection(year: int):
+    """The season's collection of materials: every admitted entry, as a PDF.
+
+    :raise 404: no season of that year, or nothing admitted yet.
+    """
+    item = _season(year)
+    try:
+        pdf = documents.collection_pdf(item)
+    except NotFound:
+        abort(404)
+    return documents.pdf_response(pdf, f"sozdatel-{item.year}-sbornik.pdf", public=True)
+
+
+@bp.get("/entries/<int:entry_id>")
+def entry(entry_id: int):
+    """One entry: the model in the viewer, pictures, description, facts; for its authors also state and actions.
+
+    :raise 404: no such entry, or not visible to this person.
+    """
+    item = entries.get_entry(current_user, entry_id)
+    is_author = workflow.is_author(current_user, item)
+    response = render(
+        "contest/entry.html",
+        entry=item,
+        season=item.season,
+        images=entries.images_of(item),
+        show_author=entries.show_author(current_user, item),
+        is_author=is_author,
+        actions=workflow.actions_for(current_user, item),
+        can_edit=is_author and item.is_editable,
+        comment=workflow.latest_comment(item) if is_author else None,
+        refusal=_submit_refusal(item) if is_author else None,
+        consent_form=_consent_form(item) if is_author else None,
+        action_form=ActionForm(),
+        may_withdraw_consent=is_author or workflow.registry.is_moderator(current_user),
+        diploma=_may_get_diploma(item),
+    )
+    return with_viewer(response)
+
+
+def _submit_refusal(item: Entry) -> str | None:
+    """Why the author cannot send the entry now (shown instead of a missing button)."""
+    if not item.is_editable:
+        return None
+    return workflow.registry.of(item).refused(current_user, item, "submit")
+
+
+def _may_get_diploma(item: Entry) -> bool:
+    if not (item.award and item.season.results_published and current_user.is_authenticated):
+        return False
+    return workflow.is_author(current_user, item) or current_user.has_role(Role.ADMIN)
+
+
+@bp.get("/entries/<int:entry_id>/diploma.pdf")
+@login_required
+def diploma(entry_id: int):
+    """The winner's or prize-winner's diploma, or the participant's certificate (authors and administrators).
+
+    :raise 404: no such entry, no published award, or not this person's.
+    """
+    item = entries.get_entry(current_user, entry_id)
+    if not _may_get_diploma(item):
+        abort(404)
+    return documents.pdf_response(documents.diploma_pdf(item), f"sozdatel-{item.season.year}-{item.id}.pdf")
+
+
+# -- students and supervising teachers ------------------------------------------------------------
+
+
+def _ensure_participant() -> None:
+    """:raise 403: neither a student nor a teacher."""
+    if not current_user.has_role(Role.STUDENT, Role.TEACHER):
+        abort(403)
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    """A student's entries, or the entries a teacher supervises, with their states."""
+    _ensure_participant()
+    return render(
+        "contest/mine.html",
+        items=entries.entries_of(current_user),
+        current=seasons.current_season(),
+        Phase=Phase,
+    )
+
+
+def _student_of_form(form: EntryForm, item: Entry | None):
+    if item is not None:
+        return item.author
+    if current_user.has_role(Role.STUDENT):
+        return current_user
+    if form.student_id.data:
+        student = next((s for s in entries.students_of(current_user) if s.id == form.student_id.data), None)
+        return student
+    return None
+
+
+def _prepare_entry_form(form: EntryForm, season: Season, item: Entry | None):
+    form.nomination_id.choices = choices((n.id, n.name) for n in season.nominations)
+    form.age_category_id.choices = choices(
+        (c.id, f"{c.name} ({c.grade_from}–{c.grade_to} классы)") for c in season.age_categories
+    )
+    teacher_makes = item is None and not current_user.has_role(Role.STUDENT)
+    if teacher_makes:
+        form.student_id.choices = choices(
+            [("", "— выберите обучающегося —")]
+            + [(s.id, f"{s.full_name}, {s.grade or '?'} класс") for s in entries.students_of(current_user)]
+        )
+    student = _student_of_form(form, item)
+    if request.method == "GET" and item is None and student is not None:
+        category = next((c for c in season.age_categories if c.includes_grade(student.grade)), None)
+        form.age_category_id.data = category.id if category else None
+    options = entries.supervisor_options(student or current_user, form.supervisor_query.data or "")
+    chosen = form.supervisor_id.data
+    if chosen and all(o.id != chosen for o in options):
+        extra = entries.supervisor_options(student or current_user, "", limit=500)
+        options = [o for o in extra if o.id == chosen] + options
+    return student, teacher_makes, options
+
+
+def _entry_page(form, season, item, status=200):
+    student, teacher_makes, options = _prepare_entry_form(form, season, item)
+    return render(
+        "contest/entry_form.html",
+        status=status,
+        form=form,
+        season=season,
+        entry=item,
+        student=student,
+        teacher_makes=teacher_makes,
+        supervisors=options,
+        needs_representative=entries.needs_representative(student) if student else True,
+        images=entries.images_of(item) if item else [],
+        ask_consent=item is None or not item.consents_complete,
+    )
+
+
+def _entry_data(form: EntryForm) -> entries.EntryData:
+    return entries.EntryData(
+        nomination_id=form.nomination_id.data,
+        age_category_id=form.age_category_id.data,
+        title=form.title.data or "",
+        description=form.description.data or "",
+        software=form.software.data or "",
+        coauthors=form.coauthors.data or "",
+        supervisor_id=form.supervisor_id.data,
+    )
+
+
+def _consent_data(form) -> entries.ConsentData:
+    return entries.ConsentData(
+        processing=bool(form.consent_processing.data),
+        publication=bool(form.consent_publication.data),
+        giver=form.consent_giver.data or "",
+        giver_name=form.consent_giver_name.data or "",
+    )
+
+
+def _save_entry(season: Season, item: Entry | None):
+    """Shared by create and edit: uploads kept as pending, the supervisor search, validation, the service."""
+    form = EntryForm(obj=item if request.method == "GET" else None)
+    if request.method == "GET" and item is not None:
+        form.nomination_id.data, form.age_category_id.data = item.nomination_id, item.age_category_id
+    if not form.is_submitted():
+        return _entry_page(form, season, item)
+    valid = form.validate()
+    uploads = {name: accept_uploads(getattr(form, name), current_user) for name in ("model", "images", "note")}
+    if request.form.get("find_supervisor"):
+        form.supervisor_id.errors = []
+        return _entry_page(form, season, item)
+    if not valid or any(getattr(form, name).errors for name in uploads):
+        return _entry_page(form, season, item, status=422)
+    files = entries.EntryFiles(
+        model_key=uploads["model"][0].key if uploads["model"] else None,
+        image_keys=[f.key for f in uploads["images"]],
+        note_key=uploads["note"][0].key if uploads["note"] else None,
+        remove_image_keys=request.form.getlist("remove_image"),
+        remove_note=bool(request.form.get("remove_note")),
+    )
+    consent = _consent_data(form)
+    try:
+        if item is None:
+            item = entries.create_entry(
+                current_user, season, _entry_data(form), files, consent, student_id=form.student_id.data
+            )
+            flash("Работа сохранена как черновик. Проверьте её и отправьте на конкурс.", "success")
+        else:
+            entries.update_entry(current_user, item, _entry_data(form), files, consent)
+            flash("Изменения сохранены.", "success")
+    except InvalidInput as e:
+        _field_error(form, e)
+        for name, held in uploads.items():
+            getattr(form, name).pending = entries.media.pending_files(current_user, [f.key for f in held])
+        return _entry_page(form, season, item, status=422)
+    return redirect(url_for("contest.entry", entry_id=item.id), 303)
+
+
+@bp.route("/<int:year>/submit", methods=["GET", "POST"])
+@login_required
+def create(year: int):
+    """A student (or a teacher for their student) makes a new entry, saved as a draft.
+
+    :raise 404: no such season. :raise 403: not a student or teacher. :raise 409: the season takes no entries.
+    """
+    _ensure_participant()
+    item = _season(year)
+    if item.current_phase not in (Phase.ANNOUNCED, Phase.ACCEPTING):
+        return render("contest/closed.html", status=409, season=item)
+    return _save_entry(item, None)
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(entry_id: int):
+    """An author edits a draft or an entry returned for changes.
+
+    :raise 404: not visible. :raise 403: not an author. :raise 409: under review or decided.
+    """
+    item = entries.get_entry(current_user, entry_id)
+    workflow.ensure_can_edit(current_user, item)
+    return _save_entry(item.season, item)
+
+
+@bp.get("/supervisors")
+@login_required
+def supervisors():
+    """Options for the supervisor picker: teachers of the student's organization matching ``supervisor_query``."""
+    _ensure_participant()
+    student = current_user
+    student_id = request.args.get("student_id", "")
+    if not current_user.has_role(Role.STUDENT) and student_id.isdigit():
+        student = next((s for s in entries.students_of(current_user) if s.id == int(student_id)), current_user)
+    chosen = request.args.get("supervisor_id", "")
+    return render(
+        "contest/supervisor_options.html",
+        block="options",
+        supervisors=entries.supervisor_options(student, request.args.get("supervisor_query", "")),
+        selected_id=int(chosen) if chosen.isdigit() else None,
+    )
+
+
+def _consent_form(item: Entry) -> ConsentForm | None:
+    return None if item.consents_complete else ConsentForm()
+
+
+@bp.post("/entries/<int:entry_id>/consent")
+@login_required
+def give_consent(entry_id: int):
+    """An author records consents (e.g. given again after a withdrawal).
+
+    :raise 404: not visible. :raise 403: not an author.
+    """
+    item = entries.get_entry(current_user, entry_id)
+    form = ConsentForm()
+    if form.validate():
+        try:
+            entries.give_consent(current_user, item, _consent_data(form))
+        except InvalidInput as e:
+            flash(str(e), "error")
+        else:
+            flash("Согласие записано.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("contest.entry", entry_id=item.id), 303)
+
+
+@bp.post("/entries/<int:entry_id>/consent/<kind>/withdraw")
+@login_required
+def withdraw_consent(entry_id: int, kind: str):
+    """Withdraw a consent: an admitted entry leaves the contest at once.
+
+    :raise 404: not visible or unknown kind. :raise 403: not an author or moderator. :raise 409: not in force.
+    """
+    item = entries.get_entry(current_user, entry_id)
+    if kind not in ConsentKind.__members__.values():
+        abort(404)
+    if not ActionForm().validate():
+        abort(400)
+    was_published = item.is_published
+    entries.withdraw_consent(current_user, item, kind)
+    if was_published:
+        flash("Согласие отозвано. Работа снята с конкурса и больше не показывается.", "success")
+    else:
+        flash("Согласие отозвано.", "success")
+    return redirect(url_for("contest.entry", entry_id=item.id), 303)
