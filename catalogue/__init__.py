@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from catalogue.accounts.admin_views import bp as admin_users_bp
     from catalogue.accounts.views import bp as accounts_bp
+    from catalogue.contest import init_app as init_contest
     from catalogue.feeds import bp as feeds_bp
     from catalogue.main.views import bp as main_bp
     from catalogue.media.views import bp as media_bp
@@ -100,3 +101,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(practices_bp)
     app.register_blueprint(feeds_bp)
     register_practices()
+    init_contest(app)

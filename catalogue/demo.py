@@ -39,6 +39,7 @@ def seed_demo() -> list[str]:
     """
     from flask import current_app
 
+    from catalogue.contest.demo import seed_contest
     from catalogue.practices.demo import seed_practices
     from catalogue.projects.demo import seed_projects
 
@@ -50,6 +51,7 @@ def seed_demo() -> list[str]:
             created = _seed_users()
             seed_projects()
             seed_practices()
+            seed_contest(DEMO_PASSWORD)
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
     return created

@@ -1,6 +1,17 @@
 """Every model of the application, imported so that metadata and migrations see them all."""
 
 from catalogue.accounts.models import LoginAttempt, Role, User, UserRole
+from catalogue.contest.models import (
+    AgeCategory,
+    ConsentRecord,
+    Criterion,
+    Entry,
+    JuryAssignment,
+    Nomination,
+    Review,
+    Score,
+    Season,
+)
 from catalogue.media.models import StoredFile
 from catalogue.practices.models import (
     Practice,
@@ -15,10 +26,16 @@ from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphe
 from catalogue.workflow.models import AuditEntry, Notification
 
 __all__ = [
+    "AgeCategory",
     "AgeGroup",
     "AuditEntry",
+    "ConsentRecord",
+    "Criterion",
+    "Entry",
+    "JuryAssignment",
     "LoginAttempt",
     "Municipality",
+    "Nomination",
     "Notification",
     "Organization",
     "Practice",
@@ -29,8 +46,11 @@ __all__ = [
     "Project",
     "ProjectReport",
     "ProjectStage",
+    "Review",
     "Role",
+    "Score",
     "SearchOutbox",
+    "Season",
     "Sphere",
     "StoredFile",
     "User",

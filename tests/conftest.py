@@ -1,6 +1,7 @@
 """Fixtures for the whole suite.
 
-Every test that uses ``app`` runs once on SQLite and once on PostgreSQL (``TEST_DATABASE_URL``).
+Every test that uses ``app`` runs once on SQLite and once on PostgreSQL (``TEST_DATABASE_URL``,
+in a schema of its own for each run).
 A missing PostgreSQL or Chromium skips its tests, or fails them when ``CATALOGUE_REQUIRE_ALL=1``.
 """
 
@@ -13,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from flask import has_app_context
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from catalogue import create_app
 from catalogue.config import database_uri
 from catalogue.extensions import db
-from tests.helpers import DEFAULT_PASSWORD, csrf_token, skip_or_fail
+from tests.helpers import DEFAULT_PASSWORD, csrf_token, postgres_schema, skip_or_fail
 
 BACKENDS = ("sqlite", "postgresql")
 CHROMIUM = "/usr/bin/chromium"
@@ -71,23 +72,18 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(backend, tmp_path_factory) -> str | None:
-    """PostgreSQL: the test database, its tables rebuilt once per session. SQLite: None."""
+def database_url(backend, tmp_path_factory):
+    """PostgreSQL: a schema of the test database private to this run, with the tables. SQLite: None."""
     if backend != "postgresql":
-        return None
-    url = postgres_url()
-    app = create_app(app_config(tmp_path_factory.mktemp("postgresql-setup"), url))
-    with app.app_context():
-        with db.engine.begin() as connection:
-            # Reflected, so that tables of older runs and other branches go too.
-            existing = MetaData()
-            existing.reflect(connection)
-            existing.drop_all(connection)
-            db.metadata.drop_all(connection)
-            db.metadata.create_all(connection)
-        db.session.remove()
-        db.engine.dispose()
-    return url
+        yield None
+        return
+    with postgres_schema(postgres_url(), "test_run") as url:
+        app = create_app(app_config(tmp_path_factory.mktemp("postgresql-setup"), url))
+        with app.app_context():
+            db.create_all()
+            db.session.remove()
+            db.engine.dispose()
+        yield url
 
 
 def _empty_postgres_tables() -> None:

@@ -1,10 +1,14 @@
-"""Small helpers shared by the tests: CSRF tokens and backend selection."""
+"""Small helpers shared by the tests: CSRF tokens, backend selection, PostgreSQL schemas."""
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from typing import NoReturn
 
 import pytest
+from sqlalchemy import create_engine, make_url
 
 REQUIRE_ALL_ENV = "CATALOGUE_REQUIRE_ALL"
 # The password of every user made by the ``make_user`` fixture unless told otherwise.
@@ -51,3 +55,23 @@ def skip_or_fail(reason: str) -> NoReturn:
 def only_on(*backends: str) -> pytest.MarkDecorator:
     """Run a test on the given database backends only, e.g. ``@only_on("sqlite")``."""
     return pytest.mark.parametrize("backend", backends, indirect=True)
+
+
+@contextmanager
+def postgres_schema(url: str, prefix: str) -> Iterator[str]:
+    """A new, empty schema in the database of ``url``, dropped afterwards.
+
+    Yields a URL whose connections use only that schema, so that test runs sharing one
+    database (a developer's and CI's) never touch each other's tables.
+    """
+    schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()

@@ -3,7 +3,6 @@
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from pprint import pformat
 
@@ -11,13 +10,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import create_engine, func, select, text
 
 import catalogue
 import catalogue.models  # every table in db.metadata
 from catalogue.extensions import db
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
-from tests.helpers import DEFAULT_PASSWORD, only_on
+from tests.helpers import DEFAULT_PASSWORD, only_on, postgres_schema
 
 MIGRATIONS = Path(catalogue.__file__).parent / "migrations"
 
@@ -74,18 +73,8 @@ def empty_database(backend, database_url, tmp_path):
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    # The test database's own tables stay untouched: the search path points elsewhere.
-    schema = f"migrations_check_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema(database_url, "migrations_check") as url:
+        yield url
 
 
 def test_migrations_build_exactly_the_models_schema(empty_database, tmp_path):

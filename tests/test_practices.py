@@ -11,7 +11,6 @@ from catalogue.practices import diff
 from catalogue.practices import services as practices
 from catalogue.practices.content import PracticeData
 from catalogue.practices.models import Practice, PracticeRevision
-from catalogue.taxonomy.models import Sphere
 from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import AuditEntry, Status
@@ -22,6 +21,7 @@ from tests.test_practices_factories import (
     OLKHON_SCHOOL,
     adopt,
     counted_statements,
+    form_fields,
     login,
     make_people,
     make_practice,
@@ -45,36 +45,6 @@ def practice_in(app, people):
 def ctx(app):
     with app.test_request_context():
         yield
-
-
-def form_fields(app, **overrides) -> dict:
-    """What a teacher types into the practice form."""
-    with app.app_context():
-        org_id = organization(IRKUTSK_SCHOOL).id
-        sphere_id = db.session.scalar(select(Sphere.id).where(Sphere.slug == "energy"))
-    fields = {
-        "title": "Встречи с энергетиками",
-        "summary": "Раз в месяц в школу приходит инженер-энергетик.",
-        "organization_id": str(org_id),
-        "roadmap_items": ["6", "7"],
-        "grade_from": "8",
-        "grade_to": "11",
-        "sphere_ids": [str(sphere_id)],
-        "participants": "120",
-        "student_share": "60",
-        "period_from": "2024-09-01",
-        "period_to": "",
-        "results": "Участвовали 60 % обучающихся.",
-        "resources": "Актовый зал.",
-        "steps-0-title": "Найти гостя",
-        "steps-0-description": "Среди родителей",
-        "steps-1-title": "Провести встречу",
-        "steps-1-description": "",
-        "description": "Ученики сами ведут интервью.",
-        "contacts": "school@example.ru",
-    }
-    fields.update(overrides)
-    return fields
 
 
 def post_form(client, path: str, fields: dict, **headers):

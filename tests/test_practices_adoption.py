@@ -182,9 +182,8 @@ def test_unpublished_practices_cannot_be_marked(app, client, practice_in, people
     login(client, people["bratsk"])
     assert mark(client, draft_id).status_code == 404
     assert mark(client, archived_id).status_code == 404
-    with app.test_request_context():
-        with pytest.raises(InvalidInput, match="опубликованной"):
-            adopt(people["bratsk"], db.session.get(Practice, archived_id))
+    with app.test_request_context(), pytest.raises(InvalidInput, match="опубликованной"):
+        adopt(people["bratsk"], db.session.get(Practice, archived_id))
     assert adoption_count(app, archived_id) == 0
 
 

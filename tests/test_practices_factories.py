@@ -123,3 +123,33 @@ def login(client, user) -> None:
         data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": csrf_token(client, "/auth/login")},
     )
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+
+
+def form_fields(app, **overrides) -> dict:
+    """What a teacher types into the practice form."""
+    with app.app_context():
+        org_id = organization(IRKUTSK_SCHOOL).id
+        sphere_id = db.session.scalar(select(Sphere.id).where(Sphere.slug == "energy"))
+    fields = {
+        "title": "Встречи с энергетиками",
+        "summary": "Раз в месяц в школу приходит инженер-энергетик.",
+        "organization_id": str(org_id),
+        "roadmap_items": ["6", "7"],
+        "grade_from": "8",
+        "grade_to": "11",
+        "sphere_ids": [str(sphere_id)],
+        "participants": "120",
+        "student_share": "60",
+        "period_from": "2024-09-01",
+        "period_to": "",
+        "results": "Участвовали 60 % обучающихся.",
+        "resources": "Актовый зал.",
+        "steps-0-title": "Найти гостя",
+        "steps-0-description": "Среди родителей",
+        "steps-1-title": "Провести встречу",
+        "steps-1-description": "",
+        "description": "Ученики сами ведут интервью.",
+        "contacts": "school@example.ru",
+    }
+    fields.update(overrides)
+    return fields

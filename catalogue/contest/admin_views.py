@@ -125,7 +125,6 @@ def _admin_season_page(item, jury_form, status=200):
         jury=seasons.jury_of(item),
         jury_form=jury_form,
         action_form=ActionForm(),
-        forms={part: form_class(formdata=None) for part, form_class in PART_FORMS.items()},
         Phase=Phase,
     )
 
@@ -178,9 +177,7 @@ SAVERS = {
 
 
 @bp.route("/admin/<int:year>/<any(nominations, categories, criteria):part>/new", methods=["GET", "POST"])
-@bp.route(
-    "/admin/<int:year>/<any(nominations, categories, criteria):part>/<int:part_id>", methods=["GET", "POST"]
-)
+@bp.route("/admin/<int:year>/<any(nominations, categories, criteria):part>/<int:part_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_part(year: int, part: str, part_id: int | None = None):
     """Add or edit a nomination, an age category or a criterion.

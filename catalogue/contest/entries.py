@@ -639,4 +639,3 @@ def show_author(actor, entry: Entry) -> bool:
         and getattr(actor, "is_authenticated", False)
         and (workflow.is_author(actor, entry) or registry.is_moderator(actor) or actor.has_role(Role.ADMIN))
     )
-

@@ -4,9 +4,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from catalogue.accounts.models import Role
-from catalogue.contest import entries, judging, seasons
+from catalogue.contest import entries, judging
 from catalogue.contest.forms import review_form
-from catalogue.contest.views import _field_error, bp, with_viewer
+from catalogue.contest.views import _field_error, bp, full_page_for_viewer, with_viewer
 from catalogue.htmx import render
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, role_required
 
@@ -40,6 +40,8 @@ def jury_entry(entry_id: int):
         entry = judging.entry_for_scoring(current_user, entry_id)
     except NotFound:
         abort(404)
+    if (reload := full_page_for_viewer()) is not None:
+        return reload
     season = entry.season
     review = judging.review_of(current_user, entry)
     data = {"comment": review.comment} if review else {}
@@ -85,6 +87,3 @@ def _score_field(error: InvalidInput) -> InvalidInput:
     if error.field and error.field.startswith("score-"):
         return InvalidInput(str(error), error.field.replace("-", "_"))
     return error
-
-
-__all__ = ["jury_entry", "jury_index", "seasons"]

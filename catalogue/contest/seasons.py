@@ -20,7 +20,6 @@ from catalogue.contest.models import (
     Review,
     Score,
     Season,
-    contest_today,
 )
 from catalogue.extensions import db
 from catalogue.formatting import fold
@@ -433,4 +432,3 @@ def score_count(season: Season) -> int:
         db.session.scalar(select(func.count(Score.id)).join(Review).join(Entry).where(Entry.season_id == season.id))
         or 0
     )
-

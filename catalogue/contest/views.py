@@ -1,6 +1,6 @@
 """The contest's public pages (seasons, gallery, results, entries, documents) and the students' pages."""
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from catalogue.accounts.models import Role
@@ -26,6 +26,20 @@ def with_viewer(response: Response) -> Response:
     """A page that shows a 3D model: the CSP also admits the viewer's own stylesheet."""
     response.headers["Content-Security-Policy"] = VIEWER_CSP
     return response
+
+
+def full_page_for_viewer() -> Response | None:
+    """For a boosted navigation, an instruction to load the page whole instead, else None.
+
+    Boosted navigation swaps only the body, so a page with the viewer would come without its scripts
+    (which the CSP keeps out of swapped content) and without its CSP; htmx follows ``HX-Redirect`` with a
+    full page load.
+    """
+    if request.method == "GET" and request.htmx and request.htmx.boosted:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = request.full_path if request.query_string else request.path
+        return response
+    return None
 
 
 def _season(year: int) -> Season:
@@ -124,6 +138,8 @@ def entry(entry_id: int):
     :raise 404: no such entry, or not visible to this person.
     """
     item = entries.get_entry(current_user, entry_id)
+    if (reload := full_page_for_viewer()) is not None:
+        return reload
     is_author = workflow.is_author(current_user, item)
     response = render(
         "contest/entry.html",
@@ -391,3 +407,14 @@ def withdraw_consent(entry_id: int, kind: str):
     else:
         flash("Согласие отозвано.", "success")
     return redirect(url_for("contest.entry", entry_id=item.id), 303)
+
+
+@bp.app_template_filter("millimetres")
+def millimetres(size: list[float]) -> str:
+    """``20 × 20 × 12,5 мм``: a model's bounding box as people write it."""
+
+    def number(value: float) -> str:
+        text = f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
+        return text.rstrip("0").rstrip(".").replace(".", ",") if "." in text else text
+
+    return " × ".join(number(float(v)) for v in size) + " мм"

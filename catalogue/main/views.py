@@ -14,12 +14,6 @@ def home():
     return render("main/home.html", age_groups=age_groups(), spheres=spheres())
 
 
-@bp.get("/contest/")
-def contest():
-    """The regional 3D-modelling contest «СоЗДатель»."""
-    return render("main/section.html", section="contest")
-
-
 @bp.get("/search")
 def search():
     """Search across everything published."""

@@ -1,11 +1,17 @@
 """3MF: a zip container whose XML model parts hold meshes, components and build items.
 
-The XML is read by expat as a stream (no tree is built, so memory stays flat) and any DOCTYPE or
-entity declaration is refused: that closes the "billion laughs" and external-entity attacks.
-Parts referenced by the production extension (``p:path``, as Bambu Studio writes) are read too.
+The XML is read by expat (no tree is built) and any DOCTYPE or entity declaration is refused: that
+closes the "billion laughs" and external-entity attacks. Parts referenced by the production extension
+(``p:path``, as Bambu Studio writes) are read too.
+
+Meshes are the bulk of a model and expat calls Python once per element, which takes seconds for a
+million triangles. So each plain ``<mesh>`` is first turned into rows of numbers by regular expressions
+and read by numpy; only a mesh that does not fit that plain shape goes through expat element by element.
 """
 
+import io
 import posixpath
+import re
 from array import array
 from dataclasses import dataclass, field
 from xml.parsers import expat
@@ -28,6 +34,11 @@ MAX_PARTS = 200
 MAX_DEPTH = 16
 MAX_INSTANCES = 100_000
 SKIPPED_OBJECT_TYPES = {"support"}
+# One group per element (findall then builds no tuples); the attribute names are cut out afterwards.
+FAST_VERTEX = re.compile(rb'<vertex\s+(x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*")\s*(?:/>|>\s*</vertex>)')
+FAST_TRIANGLE = re.compile(rb'<triangle\s+(v1="\d+"\s+v2="\d+"\s+v3="\d+")[^>]*?(?:/>|>\s*</triangle>)')
+# The stand-in left for expat where a mesh was read ahead: <mesh fastmesh="N"/>.
+FAST_MESH_ATTRIBUTE = "fastmesh"
 
 
 @dataclass
@@ -40,6 +51,8 @@ class _Object:
     triangles: array = field(default_factory=lambda: array("q"))
     # (part path, object id, 4x4 transform)
     components: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+    # A mesh read ahead by the fast path: (vertices (n, 3), triangles (m, 3)).
+    mesh: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class _XmlRefused(Exception):
@@ -49,8 +62,9 @@ class _XmlRefused(Exception):
 class _ModelPart:
     """The objects and build items of one ``.model`` part, collected by expat callbacks."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, meshes: list[tuple[np.ndarray, np.ndarray]]) -> None:
         self.path = path
+        self.meshes = meshes
         self.unit = "millimeter"
         self.objects: dict[str, _Object] = {}
         self.items: list[tuple[str, str, np.ndarray]] = []
@@ -77,6 +91,11 @@ class _ModelPart:
     def _start_object(self, attributes: dict[str, str]) -> None:
         self._current_id = attributes.get("id")
         self._current = _Object(object_type=attributes.get("type", "model"))
+
+    def _start_mesh(self, attributes: dict[str, str]) -> None:
+        if self._current is not None and FAST_MESH_ATTRIBUTE in attributes:
+            self._current.mesh = self.meshes[int(attributes[FAST_MESH_ATTRIBUTE])]
+            self.triangle_count += len(self._current.mesh[1])
 
     def _start_vertex(self, attributes: dict[str, str]) -> None:
         if self._current is not None:
@@ -121,6 +140,7 @@ class _Reader:
         self.limits = limits
         self.deadline = deadline
         self.parts: dict[str, _ModelPart] = {}
+        self.parsing: _ModelPart | None = None
         self.xml_read = 0
         self.triangle_total = 0
         self.instances = 0
@@ -147,7 +167,7 @@ class _Reader:
                 if name == f"{RELATIONSHIPS} Relationship" and attributes.get("Type") == MODEL_RELATIONSHIP:
                     targets.append(attributes.get("Target", ""))
 
-            self._parse(rels, start, None)
+            self._parse(self._read(rels), start, None)
             if targets:
                 return _part_path(targets[0], DEFAULT_MODEL_PART)
         return DEFAULT_MODEL_PART
@@ -159,13 +179,37 @@ class _Reader:
             member = self.archive.find(path)
             if member is None:
                 raise broken(self.display_name, f"в архиве нет части «{path}»")
-            part = _ModelPart(path)
-            self._parse(member, part.start, part.end)
-            self.parts[path] = part
+            xml = self._read(member)
+            stitched, meshes = self._read_meshes_ahead(xml)
+            self.parsing = _ModelPart(path, meshes)
+            self._parse(stitched, self.parsing.start, self.parsing.end)
+            self.parts[path], self.parsing = self.parsing, None
         return self.parts[path]
 
-    def _parse(self, member: str, start, end) -> None:
-        """Stream ``member`` through expat with DOCTYPE and entities refused and the time budget kept."""
+    def _read(self, member: str) -> bytes:
+        """The unpacked part, within what is left of the XML budget of the whole package."""
+        data = self.archive.read(member, self.limits.max_xml_size - self.xml_read)
+        self.xml_read += len(data)
+        return data
+
+    def _read_meshes_ahead(self, xml: bytes) -> tuple[bytes, list[tuple[np.ndarray, np.ndarray]]]:
+        """The XML with each plain mesh replaced by a stand-in, and those meshes as numpy arrays."""
+        pieces, meshes, position = [], [], 0
+        while (start := xml.find(b"<mesh>", position)) >= 0 and (end := xml.find(b"</mesh>", start)) >= 0:
+            mesh = _plain_mesh(xml[start + len(b"<mesh>") : end])
+            pieces.append(xml[position:start])
+            if mesh is None:
+                pieces.append(xml[start : end + len(b"</mesh>")])
+            else:
+                pieces.append(b'<mesh %s="%d"/>' % (FAST_MESH_ATTRIBUTE.encode(), len(meshes)))
+                meshes.append(mesh)
+            position = end + len(b"</mesh>")
+            self._check_progress(sum(len(m[1]) for m in meshes))
+        pieces.append(xml[position:])
+        return b"".join(pieces), meshes
+
+    def _parse(self, xml: bytes, start, end) -> None:
+        """Run ``xml`` through expat with DOCTYPE and entities refused and the time budget kept."""
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         parser.StartDoctypeDeclHandler = _refuse
@@ -175,22 +219,22 @@ class _Reader:
         if end is not None:
             parser.EndElementHandler = end
         try:
-            with self.archive.open(member, self.limits.max_xml_size - self.xml_read) as stream:
-                while chunk := stream.read(READ_SIZE):
-                    self.xml_read += len(chunk)
-                    parser.Parse(chunk, False)
-                    self._check_progress()
-                parser.Parse(b"", True)
+            for offset in range(0, len(xml), READ_SIZE):
+                parser.Parse(xml[offset : offset + READ_SIZE], False)
+                self._check_progress()
+            parser.Parse(b"", True)
         except _XmlRefused as e:
             raise UploadError(
                 f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности."
             ) from e
-        except (expat.ExpatError, KeyError, ValueError) as e:
+        except (expat.ExpatError, KeyError, ValueError, IndexError) as e:
             raise broken(self.display_name, "XML-описание модели 3MF не читается") from e
 
-    def _check_progress(self) -> None:
+    def _check_progress(self, ahead: int = 0) -> None:
+        """:raise UploadError: out of time, or more triangles read (with ``ahead`` read ahead) than allowed."""
         self.deadline.check()
-        if sum(p.triangle_count for p in self.parts.values()) > self.limits.max_triangles:
+        parts = [*self.parts.values(), *([self.parsing] if self.parsing else [])]
+        if sum(p.triangle_count for p in parts) + ahead > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
 
     def _expand(self, path: str, object_id: str, transform: np.ndarray, depth: int, pieces: list) -> None:
@@ -203,7 +247,7 @@ class _Reader:
             raise broken(self.display_name, f"нет объекта с номером «{object_id}»")
         if obj.object_type in SKIPPED_OBJECT_TYPES:
             return
-        if obj.triangles:
+        if len(obj.triangles) or (obj.mesh is not None and len(obj.mesh[1])):
             pieces.append(self._mesh(obj, transform))
         for component_path, component_id, component_transform in obj.components:
             # 3MF composes as row vectors: the component's transform applies first.
@@ -211,15 +255,55 @@ class _Reader:
         self.deadline.check()
 
     def _mesh(self, obj: _Object, transform: np.ndarray) -> np.ndarray:
-        self.triangle_total += len(obj.triangles) // 3
+        self.triangle_total += len(obj.mesh[1]) if obj.mesh is not None else len(obj.triangles) // 3
         if self.triangle_total > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
-        vertices = np.frombuffer(obj.vertices, dtype=np.float64).reshape(-1, 3)
-        faces = np.frombuffer(obj.triangles, dtype=np.int64).reshape(-1, 3)
+        if obj.mesh is not None:
+            vertices, faces = obj.mesh
+        else:
+            vertices = np.frombuffer(obj.vertices, dtype=np.float64).reshape(-1, 3)
+            faces = np.frombuffer(obj.triangles, dtype=np.int64).reshape(-1, 3)
         if faces.min() < 0 or faces.max() >= len(vertices):
             raise broken(self.display_name, "треугольники ссылаются на несуществующие вершины")
-        vertices = vertices @ transform[:3, :3].T + transform[:3, 3]
+        if not np.array_equal(transform, np.eye(4)):
+            vertices = vertices @ transform[:3, :3].T + transform[:3, 3]
         return vertices[faces]
+
+
+def _plain_mesh(body: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """Vertices and triangles of a mesh body of the plain shape; None for anything else (expat reads it)."""
+    vertices_at, vertices_end = body.find(b"<vertices>"), body.find(b"</vertices>")
+    triangles_at, triangles_end = body.find(b"<triangles>"), body.find(b"</triangles>")
+    if not 0 <= vertices_at < vertices_end < triangles_at < triangles_end:
+        return None
+    around = (body[:vertices_at], body[vertices_end + 11 : triangles_at], body[triangles_end + 12 :])
+    if any(text.strip() for text in around):
+        return None
+    vertices = _rows(
+        body[vertices_at + 10 : vertices_end], b"vertex", FAST_VERTEX, (b'x="', b'y="', b'z="'), np.float64
+    )
+    triangles = _rows(
+        body[triangles_at + 11 : triangles_end], b"triangle", FAST_TRIANGLE, (b'v1="', b'v2="', b'v3="'), np.int64
+    )
+    return None if vertices is None or triangles is None else (vertices, triangles)
+
+
+def _rows(section: bytes, tag: bytes, pattern: re.Pattern, names: tuple[bytes, ...], dtype) -> np.ndarray | None:
+    """The elements of a section as rows of three numbers; None when anything else is in it."""
+    found = pattern.findall(section)
+    # Every tag in the section must be one of the elements taken (or its closing tag): no comments, no others.
+    if section.count(b"<") != len(found) + section.count(b"</" + tag + b">"):
+        return None
+    if not found:
+        return np.empty((0, 3), dtype=dtype)
+    text = b"\n".join(found)
+    for name in names:
+        text = text.replace(name, b"")
+    try:
+        rows = np.loadtxt(io.BytesIO(text.replace(b'"', b" ")), dtype=dtype, ndmin=2, comments=None)
+    except (ValueError, OverflowError):
+        return None
+    return rows if rows.shape[1] == 3 else None
 
 
 def _refuse(*_args) -> None:

@@ -149,3 +149,16 @@ def changes(old: PracticeData, new: PracticeData) -> list[FieldChange]:
         render = replacement_html if key in WHOLE_VALUES else diff_html
         result.append(FieldChange(key, label, before[key], after[key], render(before[key], after[key])))
     return result
+
+
+def list_change(key: str, label: str, old: list[str], new: list[str]) -> FieldChange:
+    """A change of a list, compared item by item (e.g. the names of attached files), one item a line."""
+    parts: list[str] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts += [str(escape(item)) for item in old[i1:i2]]
+            continue
+        parts += [f"<del>{escape(item)}</del>" for item in old[i1:i2]]
+        parts += [f"<ins>{escape(item)}</ins>" for item in new[j1:j2]]
+    html = Markup("<br>\n".join(parts))  # noqa: S704  (every item escaped above)
+    return FieldChange(key, label, "\n".join(old), "\n".join(new), html)

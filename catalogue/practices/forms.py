@@ -16,8 +16,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from catalogue.accounts.forms import MultiCheckboxField
 from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.media.errors import MiB
+from catalogue.media.forms import UploadField
 from catalogue.practices.roadmap import ROADMAP_ITEMS
-from catalogue.practices.services import MAX_COMMENT, MAX_NOTE, MAX_STEPS, SORTS
+from catalogue.practices.services import MAX_ATTACHMENTS, MAX_COMMENT, MAX_NOTE, MAX_STEPS, SORTS
 
 REQUIRED = "Заполните это поле."
 GRADE_CHOICES = [(g, f"{g} класс") for g in range(6, 12)]
@@ -93,6 +95,7 @@ class PracticeForm(BaseForm):
     steps = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS + 1)
     description = _text("Подробное описание", 12000, description="История, детали, советы; можно Markdown.")
     contacts = _text("Контакты", 1000, description="Кому писать или звонить, чтобы перенять опыт.")
+    attachments = UploadField("Добавить файлы", kind="document", max_files=MAX_ATTACHMENTS, max_size=20 * MiB)
     note = _text(
         "Что изменилось и почему", MAX_NOTE, required=False, description="Для модератора; на сайте не показывается."
     )

@@ -1,7 +1,7 @@
 """What teachers, moderators and visitors do with best practices: propose, revise, find, adopt, report."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import url_for
 from sqlalchemy import distinct, func, select
@@ -11,6 +11,9 @@ from sqlalchemy.orm import selectinload
 from catalogue.accounts.models import Role, User, utcnow
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
+from catalogue.media import services as media
+from catalogue.media.access import register_owner
+from catalogue.media.models import StoredFile
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.practices import diff
 from catalogue.practices.content import PracticeData, StepData
@@ -47,6 +50,10 @@ MAX_NOTE = 2000
 # Revisions not yet decided: at most one per practice, so each is reviewed against the version now shown.
 OPEN_REVISION = (Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED)
 REVISION_ACTIONS = frozenset({"submit", "withdraw", "publish", "request_changes", "reject"})
+# Owner types of stored files (``catalogue.media``): a practice's attachments, and those a revision adds.
+PRACTICE_FILES = "practice"
+REVISION_FILES = "practice_revision"
+MAX_ATTACHMENTS = 10
 
 
 # -- content types ----------------------------------------------------------------------------------
@@ -100,6 +107,22 @@ def register_content_types() -> None:
             moderator_may_publish_own=True,
         )
     )
+    register_owner(PRACTICE_FILES, can_read_practice_files)
+    register_owner(REVISION_FILES, can_read_revision_files)
+
+
+def can_read_practice_files(user, practice_id: int) -> bool:
+    """Whoever may see the practice may read its files."""
+    practice = db.session.get(Practice, practice_id)
+    return practice is not None and workflow.can_view(user, practice)
+
+
+def can_read_revision_files(user, revision_id: int) -> bool:
+    """A revision's new files: its author, the practice's author and moderators, until it is applied."""
+    revision = db.session.get(PracticeRevision, revision_id)
+    if revision is None or not getattr(user, "is_authenticated", False):
+        return False
+    return revision.author_id == user.id or revision.practice.author_id == user.id or registry.is_moderator(user)
 
 
 def _revision_age_filter(stmt, age_group_id: int):
@@ -185,31 +208,76 @@ def ensure_can_propose(actor) -> None:
     require_role(actor, Role.TEACHER, Role.MODERATOR, Role.ADMIN)
 
 
-def create_practice(actor: User, data: PracticeData) -> Practice:
-    """A teacher (or a moderator, or an admin) starts a draft.
+@dataclass
+class FileChanges:
+    """What a form did to the attachments: pending uploads to attach, attached files ticked for removal."""
+
+    add: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+
+
+def attachments(practice: Practice) -> list[StoredFile]:
+    """The practice's files, oldest first (one query)."""
+    return media.files_of(PRACTICE_FILES, [practice.id])[practice.id]
+
+
+def revision_files(revision: PracticeRevision) -> list[StoredFile]:
+    """Files uploaded with a revision that is not applied yet (applied, they belong to the practice)."""
+    return media.files_of(REVISION_FILES, [revision.id])[revision.id]
+
+
+def _update_files(actor, owner_type: str, owner_id: int, files: FileChanges, kept_elsewhere: int = 0) -> None:
+    """Remove the ticked files of the owner and attach the actor's pending uploads; the caller commits.
+
+    :raise InvalidInput: more than ``MAX_ATTACHMENTS`` files in all.
+    """
+    current = media.files_of(owner_type, [owner_id])[owner_id]
+    for stored in current:
+        if stored.key in files.remove:
+            media.delete_file(stored)
+    kept = sum(1 for f in current if f.key not in files.remove)
+    claimed = media.claim_files(actor, files.add, owner_type, owner_id) if files.add else []
+    if kept_elsewhere + kept + len(claimed) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"Не больше {MAX_ATTACHMENTS} файлов у одной практики.", "attachments")
+
+
+def create_practice(actor: User, data: PracticeData, files: FileChanges | None = None) -> Practice:
+    """A teacher (or a moderator, or an admin) starts a draft, with the files uploaded in the form.
 
     :raise PermissionDenied: any other role.
-    :raise InvalidInput: a rule of :func:`_check` is broken.
+    :raise InvalidInput: a rule of :func:`_check` is broken, or too many files.
     """
     ensure_can_propose(actor)
     data = _check(data)
     practice = Practice(author_id=actor.id, status=Status.DRAFT)
-    _apply(practice, data)
-    db.session.add(practice)
-    db.session.flush()
+    try:
+        _apply(practice, data)
+        db.session.add(practice)
+        db.session.flush()
+        _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
+    except Exception:
+        db.session.rollback()
+        raise
     enqueue("practice", practice.id)
     db.session.commit()
     return practice
 
 
-def update_practice(actor: User, practice: Practice, data: PracticeData) -> Practice:
+def update_practice(actor: User, practice: Practice, data: PracticeData, files: FileChanges | None = None) -> Practice:
     """The author edits a draft or a practice returned for changes (a published one is revised instead).
 
     :raise PermissionDenied: not the author.
     :raise Conflict: under review or decided.
+    :raise InvalidInput: a rule of :func:`_check` is broken, or too many files.
     """
     workflow.ensure_can_edit(actor, practice)
-    _apply(practice, _check(data))
+    data = _check(data)
+    try:
+        _apply(practice, data)
+        _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
+    except Exception:
+        db.session.rollback()
+        raise
     enqueue("practice", practice.id)
     db.session.commit()
     return practice
@@ -239,20 +307,24 @@ def open_revision(practice: Practice) -> PracticeRevision | None:
     )
 
 
-def revise_practice(actor: User, practice: Practice, data: PracticeData, note: str = "") -> PracticeRevision:
+def revise_practice(
+    actor: User, practice: Practice, data: PracticeData, note: str = "", files: FileChanges | None = None
+) -> PracticeRevision:
     """Propose changes to a published practice: a new revision (or the actor's open one, updated).
 
-    The practice stays as it is until a moderator publishes the revision.
+    The practice stays as it is until a moderator publishes the revision. New files wait with the
+    revision; the practice's files ticked for removal are only noted, and go when it is applied.
 
     :raise PermissionDenied: not the author, a moderator or an admin.
     :raise Conflict: the practice is not published, or someone else's revision is open or under review.
-    :raise InvalidInput: nothing changed, or a rule of :func:`_check` is broken.
+    :raise InvalidInput: nothing changed, too many files, or a rule of :func:`_check` is broken.
     """
     if not practice.is_published:
         raise Conflict("Правку можно предложить только к опубликованной практике.")
     if not may_revise(actor, practice):
         raise PermissionDenied
     data = _check(data)
+    files = files or FileChanges()
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"Не длиннее {MAX_NOTE} символов.", "note")
@@ -261,39 +333,49 @@ def revise_practice(actor: User, practice: Practice, data: PracticeData, note: s
         if revision.author_id != actor.id:
             raise Conflict("К этой практике уже предложена правка; дождитесь решения по ней.")
         workflow.ensure_can_edit(actor, revision)
-    if data == PracticeData.of(practice):
-        raise InvalidInput("Изменений нет: правка совпадает с опубликованной версией.")
     if db.session.get(Organization, data.organization_id) is None:
         raise InvalidInput("Выберите организацию из списка.", "organization_id")
-    if revision is None:
-        revision = PracticeRevision(practice=practice, author_id=actor.id, status=Status.DRAFT)
-        db.session.add(revision)
-    revision.data = data.to_json()
+    practice_keys = {f.key for f in attachments(practice)}
+    removed = sorted(k for k in set(files.remove) if k in practice_keys)
+    try:
+        if revision is None:
+            revision = PracticeRevision(practice=practice, author_id=actor.id, status=Status.DRAFT, data={})
+            db.session.add(revision)
+            db.session.flush()
+        own = FileChanges(files.add, [k for k in files.remove if k not in practice_keys])
+        _update_files(actor, REVISION_FILES, revision.id, own, kept_elsewhere=len(practice_keys) - len(removed))
+        if data == PracticeData.of(practice) and not removed and not revision_files(revision):
+            raise InvalidInput("Изменений нет: правка совпадает с опубликованной версией.")
+    except Exception:
+        db.session.rollback()
+        raise
+    revision.data = {**data.to_json(), "files_removed": removed}
     revision.note = note
     db.session.commit()
     return revision
 
 
-def update_revision(actor: User, revision: PracticeRevision, data: PracticeData, note: str = "") -> PracticeRevision:
-    """The author edits their draft revision, or one returned for changes.
-
-    :raise PermissionDenied: not the author. :raise Conflict: under review or decided.
-    """
-    workflow.ensure_can_edit(actor, revision)
-    return revise_practice(actor, revision.practice, data, note)
-
-
 def apply_revision(revision: PracticeRevision) -> None:
-    """The workflow's ``on_published`` hook: the approved content replaces the practice's.
+    """The workflow's ``on_published`` hook: the approved content and files replace the practice's.
 
-    What it replaces is kept in ``revision.previous``, so history shows every step.
+    What it replaces is kept in ``revision.previous`` (file names included), so history shows every step.
 
     :raise InvalidInput: the content no longer fits (an organization was removed): nothing is published.
     """
     practice = revision.practice
     data = _check(PracticeData.from_json(revision.data))
-    revision.previous = PracticeData.of(practice).to_json()
+    before = attachments(practice)
+    removed = set(revision.data.get("files_removed") or [])
+    added = revision_files(revision)
+    revision.previous = {**PracticeData.of(practice).to_json(), "files": [f.original_name for f in before]}
     _apply(practice, data)
+    for stored in before:
+        if stored.key in removed:
+            media.delete_file(stored)
+    for stored in added:
+        stored.owner_type, stored.owner_id = PRACTICE_FILES, practice.id
+    names_after = [f.original_name for f in before if f.key not in removed] + [f.original_name for f in added]
+    revision.data = {**revision.data, "files": names_after}
     practice.revised_at = utcnow()
     practice.updated_at = practice.revised_at
     enqueue("practice", practice.id)
@@ -304,9 +386,19 @@ def revision_changes(revision: PracticeRevision) -> list[diff.FieldChange]:
     new = PracticeData.from_json(revision.data)
     if revision.is_published and revision.previous:
         old = PracticeData.from_json(revision.previous)
+        old_files = revision.previous.get("files", [])
+        new_files = revision.data.get("files", old_files)
     else:
         old = PracticeData.of(revision.practice)
-    return diff.changes(old, new)
+        current = attachments(revision.practice)
+        removed = set(revision.data.get("files_removed") or [])
+        old_files = [f.original_name for f in current]
+        new_files = [f.original_name for f in current if f.key not in removed]
+        new_files += [f.original_name for f in revision_files(revision)]
+    result = diff.changes(old, new)
+    if old_files != new_files:
+        result.append(diff.list_change("files", "Материалы для тиражирования", old_files, new_files))
+    return result
 
 
 def get_revision(actor, revision_id: int) -> PracticeRevision:

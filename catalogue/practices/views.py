@@ -12,6 +12,8 @@ from catalogue.extensions import db
 from catalogue.formatting import ru_sort_key
 from catalogue.forms import choices
 from catalogue.htmx import is_fragment_request, render, trigger
+from catalogue.media import services as media
+from catalogue.media.forms import accept_uploads
 from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
 from catalogue.practices import csv_export, services
 from catalogue.practices.forms import AdoptionForm, CatalogueFilterForm, PracticeForm
@@ -23,6 +25,12 @@ from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("practices", __name__, url_prefix="/practices")
+
+
+@bp.app_template_global("practice_attachments")
+def practice_attachments(practice):
+    """For the moderator's preview: the practice's files."""
+    return services.attachments(practice)
 
 
 @bp.app_template_global("practice_revision_changes")
@@ -97,6 +105,7 @@ def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block
         block=block,
         status=status,
         practice=practice,
+        attachments=services.attachments(practice),
         actions=workflow.actions_for(current_user, practice),
         can_edit=is_author and practice.is_editable,
         can_revise=services.may_revise(current_user, practice),
@@ -226,22 +235,51 @@ def _valid(form: PracticeForm) -> bool:
     return valid
 
 
-def _edit_page(form, practice=None, revising: bool = False, status: int = 200):
-    return render("practices/form.html", block="steps", status=status, form=form, practice=practice, revising=revising)
+def _attached(practice, revision) -> list[tuple]:
+    """Files already attached (the practice's, and an open revision's), each with its «remove» box state."""
+    if practice is None:
+        return []
+    if request.method == "POST":
+        removing = set(request.form.getlist("remove_file"))
+    else:
+        removing = set((revision.data.get("files_removed") if revision else None) or [])
+    files = services.attachments(practice) + (services.revision_files(revision) if revision else [])
+    return [(f, f.key in removing) for f in files]
 
 
-def _save(form: PracticeForm, practice=None, revising: bool = False):
-    """Shared by create, edit and revise: step buttons, validation, the service call."""
-    if request.method == "POST" and _apply_step_action(form):
-        return _edit_page(form, practice, revising)
-    if _valid(form):
-        data = _practice_data(form)
+def _edit_page(form, practice=None, revision=None, revising: bool = False, status: int = 200):
+    return render(
+        "practices/form.html",
+        block="steps",
+        status=status,
+        form=form,
+        practice=practice,
+        revising=revising,
+        attached=_attached(practice, revision),
+    )
+
+
+def _file_changes(form: PracticeForm, held) -> services.FileChanges:
+    return services.FileChanges(add=[f.key for f in held], remove=request.form.getlist("remove_file"))
+
+
+def _save(form: PracticeForm, practice=None, revision=None, revising: bool = False):
+    """Shared by create, edit and revise: step buttons, uploads kept as pending, validation, the service call."""
+    if request.method != "POST":
+        return _edit_page(form, practice, revision, revising)
+    step_pressed = _apply_step_action(form)
+    valid = not step_pressed and _valid(form)
+    held = accept_uploads(form.attachments, current_user)  # after validate(): it resets the field's errors
+    if step_pressed:
+        return _edit_page(form, practice, revision, revising)
+    if valid and not form.attachments.errors:
+        data, files = _practice_data(form), _file_changes(form, held)
         try:
             if practice is None:
-                practice = services.create_practice(current_user, data)
+                practice = services.create_practice(current_user, data, files)
                 flash("Черновик практики сохранён. Когда будет готов — отправьте его на проверку.", "success")
             elif revising:
-                revision = services.revise_practice(current_user, practice, data, form.note.data or "")
+                revision = services.revise_practice(current_user, practice, data, form.note.data or "", files)
                 flash(
                     "Правка сохранена. Отправьте её на проверку: до решения модератора на сайте остаётся "
                     "опубликованная версия.",
@@ -249,14 +287,16 @@ def _save(form: PracticeForm, practice=None, revising: bool = False):
                 )
                 return redirect(url_for("practices.revision", revision_id=revision.id), 303)
             else:
-                services.update_practice(current_user, practice, data)
+                services.update_practice(current_user, practice, data, files)
                 flash("Изменения сохранены.", "success")
         except InvalidInput as e:
             target = getattr(form, e.field, None) if e.field else None
             (target.errors if target is not None else form.form_errors).append(str(e))
+            # The service rolled back: what is still pending comes back to the form
+            form.attachments.pending = media.pending_files(current_user, [f.key for f in held])
         else:
             return redirect(services.practice_url(practice), 303)
-    return _edit_page(form, practice, revising, status=422 if request.method == "POST" else 200)
+    return _edit_page(form, practice, revision, revising, status=422)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -291,7 +331,7 @@ def edit(practice_id: int):
     data = services.PracticeData.from_json(revision.data) if revision else services.PracticeData.of(practice)
     initial = _form_values(data)
     initial["note"] = revision.note if revision else ""
-    return _save(_practice_form(initial), practice, revising=True)
+    return _save(_practice_form(initial), practice, revision, revising=True)
 
 
 @bp.get("/revisions/<int:revision_id>")

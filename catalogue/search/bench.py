@@ -213,31 +213,33 @@ class Fts5Engine:
     }
 
     def search(self, text: str, filters: dict[str, str]) -> tuple[list[str], int, dict]:
-        """Top ten by bm25 (title weighted as in Whoosh) and the six facets' counts, as the site needs them."""
+        """Top ten by bm25 (title weighted as in Whoosh) and the six facets' counts, as the site needs them.
+
+        The matches are scored once into a temporary table; the counts and the top ten come from it.
+        (Ranking with ``rowid IN (...)`` beside ``MATCH`` is a hundred times slower in SQLite.)
+        """
         match = self._match(text)
         db = self.db
         db.execute("DROP TABLE IF EXISTS temp.m")
         db.execute("DROP TABLE IF EXISTS temp.p")
         if match is None:
             return [], 0, {}
-        db.execute("CREATE TEMP TABLE m (id INTEGER PRIMARY KEY)")
-        db.execute("INSERT INTO m SELECT rowid FROM fts WHERE fts MATCH ?", (match,))
+        db.execute("CREATE TEMP TABLE m (id INTEGER PRIMARY KEY, score REAL)")
+        db.execute("INSERT INTO m SELECT rowid, bm25(fts, 3.0, 1.0) FROM fts WHERE fts MATCH ?", (match,))
+        passing = "m"
         if filters:
             ((facet, value),) = filters.items()
-            db.execute("CREATE TEMP TABLE p (id INTEGER PRIMARY KEY)")
-            db.execute(f"INSERT INTO p SELECT id FROM m WHERE id IN ({self.FILTER_SQL[facet]})", (value,))
+            db.execute("CREATE TEMP TABLE p (id INTEGER PRIMARY KEY, score REAL)")
+            db.execute(f"INSERT INTO p SELECT id, score FROM m WHERE id IN ({self.FILTER_SQL[facet]})", (value,))  # noqa: S608
             passing = "p"
-        else:
-            passing = "m"
         counts = {}
         for facet in FACET_KEYS:
             table = "m" if facet in filters else passing
             counts[facet] = dict(db.execute(self.COUNT_SQL[facet].format(m=table)).fetchall())
-        total = db.execute(f"SELECT count(*) FROM {passing}").fetchone()[0]
+        total = db.execute(f"SELECT count(*) FROM {passing}").fetchone()[0]  # noqa: S608
         rows = db.execute(
-            f"SELECT d.key FROM fts JOIN doc d ON d.id = fts.rowid WHERE fts MATCH ? "
-            f"AND fts.rowid IN (SELECT id FROM {passing}) ORDER BY bm25(fts, 3.0, 1.0) LIMIT 10",
-            (match,),
+            f"SELECT d.key FROM (SELECT id, score FROM {passing} ORDER BY score LIMIT 10) t "  # noqa: S608
+            "JOIN doc d ON d.id = t.id ORDER BY t.score"
         ).fetchall()
         return [r[0] for r in rows], total, counts
 

@@ -1,0 +1,228 @@
+"""The contest's documents: the season's collection of materials and the diplomas (PDF with WeasyPrint),
+and the results for the organizers (CSV that Excel opens as is, and XLSX).
+
+Public documents name students as «Имя Ф.» only; diplomas (for the student, the supervisor and the
+administrators) and the organizers' tables carry full names.
+"""
+
+import base64
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from flask import Response, current_app, render_template, url_for
+
+from catalogue.contest import entries as entry_service
+from catalogue.contest import results
+from catalogue.contest.models import Award, Entry, Season
+from catalogue.formatting import ru_date
+from catalogue.media import storage
+from catalogue.permissions import NotFound
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection); OWASP's list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CACHE_FOLDER = "cache/contest"
+CACHE_KEEP = 20  # collections kept on disk; older versions are removed
+
+
+def _thumbnail_data_uri(entry: Entry) -> str | None:
+    """The model's thumbnail inlined (the PDF renderer fetches nothing from the network or disk)."""
+    model = entry.model_file
+    if model is None or not model.thumbnail_key:
+        return None
+    try:
+        data = storage.read(model.thumbnail_key)
+    except (FileNotFoundError, ValueError):
+        return None
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _write_pdf(html: str) -> bytes:
+    # Imported here: WeasyPrint loads Pango through cffi, which only the PDF pages need.
+    from weasyprint import HTML, URLFetcher
+
+    # Only inlined data: images; no file:, http: or other fetches from user-controlled HTML.
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    return HTML(string=html, base_url="data:,", url_fetcher=fetcher).write_pdf()
+
+
+def _cached(name: str, html: str) -> bytes:
+    """The PDF of ``html``, from the cache when the same HTML was rendered before."""
+    digest = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
+    folder = Path(current_app.instance_path) / CACHE_FOLDER
+    path = folder / f"{name}-{digest}.pdf"
+    if path.is_file():
+        return path.read_bytes()
+    pdf = _write_pdf(html)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    temporary.write_bytes(pdf)
+    temporary.replace(path)
+    for old in sorted(folder.glob(f"{name}-*.pdf"), key=lambda p: p.stat().st_mtime, reverse=True)[CACHE_KEEP:]:
+        old.unlink(missing_ok=True)
+    return pdf
+
+
+def collection_html(season: Season) -> str:
+    """The collection as HTML: cover, contents, and every admitted entry by nomination and age category."""
+    items = entry_service.published_entries(season)
+    if not items:
+        raise NotFound
+    sections: list[dict] = []
+    for entry in items:
+        if not sections or sections[-1]["key"] != (entry.nomination_id, entry.age_category_id):
+            sections.append(
+                {
+                    "key": (entry.nomination_id, entry.age_category_id),
+                    "nomination": entry.nomination,
+                    "category": entry.age_category,
+                    "entries": [],
+                    "anchor": f"s{len(sections) + 1}",
+                }
+            )
+        sections[-1]["entries"].append({"entry": entry, "thumbnail": _thumbnail_data_uri(entry)})
+    return render_template(
+        "contest/pdf/collection.html",
+        season=season,
+        sections=sections,
+        count=len(items),
+        show_authors=not season.authors_hidden,
+        show_awards=season.results_published,
+        site_url=url_for("contest.season", year=season.year, _external=True),
+    )
+
+
+def collection_pdf(season: Season) -> bytes:
+    """:raise NotFound: the season has no admitted entries."""
+    return _cached(f"collection-{season.year}", collection_html(season))
+
+
+def diploma_pdf(entry: Entry) -> bytes:
+    """The diploma (winner, prize-winner) or certificate (participant) of one entry."""
+    html = render_template(
+        "contest/pdf/diploma.html",
+        entry=entry,
+        season=entry.season,
+        award=Award(entry.award or Award.PARTICIPANT),
+        Award=Award,
+        issued=ru_date(entry.season.results_published_at or dt.datetime.now()),
+    )
+    return _write_pdf(html)
+
+
+def pdf_response(pdf: bytes, filename: str, public: bool = False) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=300" if public else "private, no-store"
+    # A PDF viewer is a plugin: it needs object-src, which the site's CSP forbids.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; img-src 'self' data:"
+    return response
+
+
+# -- results tables --------------------------------------------------------------------------------
+
+
+def results_rows(season: Season) -> list[list]:
+    """The ranking for the organizers: one row per admitted entry, with full names (not for publication)."""
+    header = ["Номинация", "Возрастная категория", "Место", "Награда", "Итоговый балл"]
+    header += [f"{c.name} (ср., из {c.max_score}, вес {c.weight:g})" for c in season.criteria]
+    header += ["Оценок жюри", "Работа", "Участник", "Класс", "Организация", "Муниципальное образование",
+               "Руководитель", "Соавторы", "Отправлена", "Ссылка"]  # fmt: skip
+    rows = [header]
+    for group in results.ranking(season):
+        for s in group.standings:
+            entry = s.entry
+            award = Award(entry.award).label if entry.award else f"{s.proposed.label} (предварительно)"
+            rows.append(
+                [
+                    group.nomination.name,
+                    group.category.name,
+                    s.place,
+                    award,
+                    round(s.total, 2) if s.total is not None else None,
+                    *[
+                        round(s.criterion_means[c.id], 2) if c.id in s.criterion_means else None
+                        for c in season.criteria
+                    ],
+                    s.reviews,
+                    entry.title,
+                    entry.author.full_name,
+                    entry.grade,
+                    entry.organization.name if entry.organization else "",
+                    entry.municipality_name,
+                    entry.supervisor.full_name if entry.supervisor else "",
+                    entry.coauthors,
+                    entry.submitted_at,
+                    url_for("contest.entry", entry_id=entry.id, _external=True),
+                ]
+            )
+    return rows
+
+
+def safe_cell(value):
+    """One value as a CSV cell: numbers stay numbers, dates are Russian, text never starts a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if isinstance(value, int | float):
+        return str(value).replace(".", ",")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    text = str(value)
+    if text.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def to_csv(rows: Iterable[Sequence]) -> bytes:
+    """UTF-8 with a BOM and «;» between cells: what the Russian Excel opens correctly by double-click."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: Sequence[Sequence], title: str) -> bytes:
+    """An XLSX workbook of ``rows``; text is always stored as text, never as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c)
+            if isinstance(value, str):
+                cell.value = value
+                cell.data_type = "s"  # openpyxl would take "=..." for a formula
+            elif isinstance(value, dt.datetime | dt.date | int | float) or value is None:
+                cell.value = value
+            else:
+                cell.value = str(value)
+                cell.data_type = "s"
+            if r == 1:
+                cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for column in sheet.columns:
+        width = max(len(str(cell.value or "")) for cell in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,240 @@
+"""The search page's one service: what a visitor asked, what the index answers, and the items behind it."""
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flask import current_app
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from catalogue.formatting import plural
+from catalogue.search import indexer, registry
+from catalogue.search.analysis import WORD_PATTERN, fold
+from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
+from catalogue.search.facets import FACETS
+from catalogue.search.highlight import highlighted
+from catalogue.search.query import clean, parse
+
+MAX_PAGE = 1000
+MAX_VALUE_CHARS = 80
+FACET_VALUES_SHOWN = 8
+_WORD = re.compile(WORD_PATTERN)
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> "SearchParams":
+        """Whatever the address says, read leniently: unknown or malformed values are ignored."""
+        filters = {}
+        for key in FACET_KEYS:
+            value = clean(args.get(key, ""))[:MAX_VALUE_CHARS]
+            if value:
+                filters[key] = value
+        sort = args.get("sort", "")
+        page = args.get("page", "")
+        return cls(
+            q=clean(args.get("q", "")),
+            filters=filters,
+            sort=sort if sort in SORTS else "relevance",
+            page=min(int(page), MAX_PAGE) if page.isdigit() and len(page) < 6 and int(page) > 0 else 1,
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """Query-string arguments for ``url_for``; a facet set to None is dropped, and the page resets."""
+        args: dict[str, Any] = {"q": self.q or None, **self.filters, "sort": None if self.sort == "relevance" else self.sort}
+        args["page"] = None
+        args.update(changes)
+        return {key: value for key, value in args.items() if value not in (None, "")}
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """The current choices other than the words, for a form that changes only the words."""
+        return [(key, str(value)) for key, value in self.args().items() if key != "q"]
+
+
+@dataclass
+class Hit:
+    type_key: str
+    type_label: str
+    url: str
+    title: Markup
+    snippet: Markup
+    facts: list[str]
+    date: dt.datetime | None
+    obj: Any
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    args: dict[str, Any]  # the page with this value chosen (or, when it is chosen, without it)
+
+
+@dataclass
+class FacetGroup:
+    key: str
+    title: str
+    values: list[FacetValue]
+    shown: int  # how many values are visible before "more"
+
+    @property
+    def selected(self) -> FacetValue | None:
+        return next((v for v in self.values if v.selected), None)
+
+
+@dataclass
+class SearchPage:
+    params: SearchParams
+    hits: list[Hit]
+    total: int
+    per_page: int
+    facets: list[FacetGroup]
+    searched: bool  # False: no words, the page shows the newest items
+    any_word: bool = False  # all the words together found nothing; these results have some of them
+    suggestion: str | None = None  # «возможно, вы имели в виду»
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def page(self) -> int:
+        return min(self.params.page, self.pages)
+
+    def page_args(self, number: int) -> dict[str, Any]:
+        return self.params.args(page=number if number > 1 else None)
+
+    def page_numbers(self) -> list[int | None]:
+        """Page numbers around the current one, with None for a gap."""
+        shown = {1, self.pages, *range(self.page - 2, self.page + 3)}
+        numbers: list[int | None] = []
+        for n in sorted(n for n in shown if 1 <= n <= self.pages):
+            if numbers and n - (numbers[-1] or 0) > 1:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
+
+    @property
+    def summary(self) -> str:
+        return plural(self.total, "материал", "материала", "материалов")
+
+    @property
+    def active_filters(self) -> list[tuple[FacetGroup, FacetValue]]:
+        return [(group, group.selected) for group in self.facets if group.selected]
+
+    @property
+    def suggestion_args(self) -> dict[str, Any]:
+        return self.params.args(q=self.suggestion)
+
+
+def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
+    """One page of results for ``params``: a fixed number of database queries, whatever the page holds."""
+    app = current_app._get_current_object()
+    per_page = per_page or app.config["SEARCH_PER_PAGE"]
+    indexer.sync_pending(app)
+    engine = indexer.backend(app)
+    parsed = parse(params.q)
+    query = EngineQuery(parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page)
+    result = engine.search(query)
+    if result.total and query.offset >= result.total:
+        # A page past the end (an old link): show the last one.
+        query = replace(query, offset=(-(-result.total // per_page) - 1) * per_page)
+        params = replace(params, page=query.offset // per_page + 1)
+        result = engine.search(query)
+    any_word = False
+    if result.searched and not result.total and len(parsed.clauses) > 1:
+        relaxed = engine.search(replace(query, any_word=True))
+        if relaxed.total:
+            result, any_word = relaxed, True
+    suggestion = None
+    if result.searched and not result.total:
+        suggestion = _suggestion(params.q, engine.suggest(parsed.words()))
+    return SearchPage(
+        params=params,
+        hits=_hits(result),
+        total=result.total,
+        per_page=per_page,
+        facets=_facet_groups(result, params),
+        searched=result.searched,
+        any_word=any_word,
+        suggestion=suggestion,
+    )
+
+
+def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
+    if not corrections:
+        return None
+    suggested = _WORD.sub(lambda m: corrections.get(fold(m.group()), m.group()), text)
+    return suggested if fold(suggested) != fold(text) else None
+
+
+def _hits(result: EngineResult) -> list[Hit]:
+    """The page's items loaded by id, one query per content type, in the index's order."""
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for key in result.keys:
+        type_key, _, item_id = key.partition(":")
+        if item_id.isdigit():
+            wanted[type_key].append(int(item_id))
+    loaded: dict[tuple[str, int], Any] = {}
+    for type_key, ids in wanted.items():
+        searchable = registry.get(type_key)
+        if searchable is not None:
+            loaded.update(((type_key, obj.id), obj) for obj in searchable.load_items(ids))
+    hits = []
+    for key in result.keys:
+        type_key, _, item_id = key.partition(":")
+        searchable = registry.get(type_key)
+        obj = loaded.get((type_key, int(item_id))) if item_id.isdigit() else None
+        if searchable is None or obj is None or not searchable.is_public(obj):
+            continue  # changed since it was indexed; the outbox brings the index up to date
+        document = searchable.to_document(obj)
+        hits.append(
+            Hit(
+                type_key=type_key,
+                type_label=searchable.type_label(),
+                url=searchable.item_url(obj),
+                title=highlighted(document.title, result.terms, whole=True),
+                snippet=highlighted(document.text, result.terms),
+                facts=[fact for fact in searchable.facts(obj) if fact],
+                date=document.date,
+                obj=obj,
+            )
+        )
+    return hits
+
+
+def _facet_groups(result: EngineResult, params: SearchParams) -> list[FacetGroup]:
+    groups = []
+    for facet in FACETS:
+        counts = result.counts.get(facet.key, {})
+        chosen = params.filters.get(facet.key)
+        values = set(counts) | ({chosen} if chosen else set())
+        if not values:
+            continue
+        labels = facet.labels(values)
+        order = list(labels) if facet.ordered_by_label else []
+        rest = sorted(values - set(order), key=lambda v: (-counts.get(v, 0), labels.get(v, v).casefold(), v))
+        items = [
+            FacetValue(
+                value=value,
+                label=labels.get(value, value),
+                count=counts.get(value, 0),
+                selected=value == chosen,
+                args=params.args(**{facet.key: None if value == chosen else value}),
+            )
+            for value in order + rest
+        ]
+        shown = max(FACET_VALUES_SHOWN, 1 + max((i for i, v in enumerate(items) if v.selected), default=0))
+        groups.append(FacetGroup(facet.key, facet.title, items, shown))
+    return groups
