@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalogue.practices.views import bp as practices_bp
     from catalogue.projects.services import register_content_types as register_projects
     from catalogue.projects.views import bp as projects_bp
+    from catalogue.search import init_app as init_search
     from catalogue.taxonomy.views import bp as taxonomy_bp
     from catalogue.workflow.views import bp as workflow_bp
 
@@ -102,3 +103,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     register_practices()
     init_contest(app)
+    init_search(app)

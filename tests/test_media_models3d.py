@@ -211,7 +211,7 @@ def test_ascii_stl_with_words_for_numbers_is_refused():
 
 
 def test_oversize_model_is_refused():
-    with pytest.raises(UploadError, match="Файл больше 1 КБ"):
+    with pytest.raises(UploadError, match="Файл «big.stl» больше 1 КБ"):
         model("big.stl", fixture("20mm-xyz-cube.stl"), max_size=1024)
 
 
@@ -223,6 +223,20 @@ def test_obj_polygons_are_fanned_and_negative_indices_count_back():
     upload = model("quad.obj", text)
     assert upload.facts["triangles"] == 3
     assert upload.facts["size_mm"] == [4.0, 3.0, 0.0]
+
+
+def test_obj_fast_reading_matches_the_line_by_line_reader():
+    from catalogue.media import meshes
+    from catalogue.media.errors import Deadline
+
+    data = fixture("fuze.obj")
+    line_by_line = meshes._ObjReader("fuze.obj", MeshLimits(), Deadline(10)).read(data)
+    assert np.array_equal(meshes._parse_obj_fast(data, "fuze.obj", MeshLimits(), Deadline(10)), line_by_line)
+
+
+def test_obj_with_indented_lines_is_read_whole():
+    upload = model("indented.obj", b"  v 0 0 0\n  v 1 0 0\n  v 0 1 0\n  v 0 0 1\n  f 1 2 3\n\tf 1 2 4\n")
+    assert upload.facts["triangles"] == 2
 
 
 @pytest.mark.parametrize(
@@ -363,6 +377,24 @@ def test_3mf_component_in_another_part_is_read():
     assert model("bambu.3mf", data).facts["triangles"] == 4
 
 
+def test_3mf_plain_meshes_read_ahead_match_the_element_by_element_reading(monkeypatch):
+    from catalogue.media import threemf
+
+    fast = model("pyramids.3mf").triangles
+    monkeypatch.setattr(threemf, "_plain_mesh", lambda body: None)
+    assert np.array_equal(model("pyramids.3mf").triangles, fast)
+
+
+def test_3mf_mesh_with_a_comment_is_read_element_by_element():
+    xml = tetrahedron_xml().replace("<vertices>", "<vertices><!-- exported by hand -->")
+    assert model("commented.3mf", three_mf(xml)).facts["triangles"] == 4
+
+
+def test_3mf_with_too_many_triangles_is_refused():
+    with pytest.raises(UploadError, match="слишком детальная"):
+        model("dense.3mf", three_mf(tetrahedron_xml()), mesh_limits=MeshLimits(max_triangles=3))
+
+
 def test_zip_that_is_not_3mf_is_not_a_model():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -396,6 +428,20 @@ def test_a_corrupted_byte_in_a_real_glb_raises_only_upload_errors(position, valu
     data[position % len(data)] = value
     with contextlib.suppress(UploadError):
         validate_upload("model", "cube.glb", bytes(data))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0), st.sampled_from(list(b'<>/"= -0123456789.xyzv&;!'))), min_size=1, max_size=6
+    )
+)
+def test_a_mangled_3mf_model_part_raises_only_upload_errors(edits):
+    xml = bytearray(tetrahedron_xml().encode())
+    for position, value in edits:
+        xml[position % len(xml)] = value
+    with contextlib.suppress(UploadError):
+        validate_upload("model", "mangled.3mf", three_mf(bytes(xml)))
 
 
 # -- thumbnails -------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ def test_oversize_file_is_refused_and_a_stream_is_not_read_past_the_limit():
     stream = io.BytesIO(PDF + bytes(3 * MiB))
     with pytest.raises(UploadError) as refused:
         validate_upload("document", "big.pdf", stream, max_size=1 * MiB)
-    assert str(refused.value) == "Файл больше 1 МБ."
+    assert str(refused.value) == "Файл «big.pdf» больше 1 МБ."
     assert stream.tell() <= 1 * MiB + 1
 
 

@@ -515,3 +515,35 @@ def test_list_and_page_take_a_constant_number_of_queries(app, people):
     assert count("/practices/") == list_few
     assert count("/practices/?sort=adopted") == list_few
     assert count(f"/practices/{many}") == page_few
+
+
+def test_a_practice_is_searchable_with_its_facets(app, people, ctx):
+    from catalogue.search import registry as search
+
+    practice = make_practice(people["moderator"], "published", grade_from=9, grade_to=11, spheres=["energy", "it"])
+    document = search.get("practice").to_document(practice)
+    assert document.title == "Встречи с энергетиками"
+    assert "Найти гостя" in document.text and "Встречи с представителями профессий" in document.text
+    assert document.age_groups == ["8-9", "10-11"]
+    assert sorted(document.spheres) == ["energy", "it"]
+    assert document.municipality == str(practice.municipality_id)
+
+
+def test_a_moderators_revision_is_shown_to_the_practices_author_who_is_told_of_the_decision(app, client, people):
+    from catalogue.workflow.models import Notification
+
+    with app.test_request_context():
+        practice = make_practice(people["teacher"], "published", moderator=people["moderator"])
+        moderator = db.session.merge(people["moderator"])
+        revision = practices.revise_practice(moderator, practice, practice_data(contacts="new@example.ru"))
+        workflow.transition(moderator, revision, "submit")
+        workflow.transition(moderator, revision, "publish")  # moderators may publish their own
+        revision_id = revision.id
+        notes = db.session.scalars(select(Notification.text).where(Notification.user_id == people["teacher"].id))
+        assert any("(правка)» опубликовано" in text for text in notes)
+    login(client, people["teacher"])
+    page = client.get(f"/practices/revisions/{revision_id}").get_data(as_text=True)
+    assert "<del>school@example.ru</del><ins>new@example.ru</ins>" in page
+    other = app.test_client()
+    login(other, people["bratsk"])
+    assert other.get(f"/practices/revisions/{revision_id}").status_code == 404

@@ -110,7 +110,8 @@ class JuryForm(BaseForm):
 
 
 class EntryForm(BaseForm):
-    student_id = SelectField("Обучающийся", coerce=_int_or_none, validators=[Optional()])
+    # Teachers only; the service checks that the student is of the teacher's organization.
+    student_id = SelectField("Обучающийся", coerce=_int_or_none, validators=[Optional()], validate_choice=False)
     nomination_id = RadioField("Номинация", coerce=_int_or_none, validators=[InputRequired("Выберите номинацию.")])
     age_category_id = RadioField(
         "Возрастная категория", coerce=_int_or_none, validators=[InputRequired("Выберите возрастную категорию.")]

@@ -243,6 +243,7 @@ def _prepare_entry_form(form: EntryForm, season: Season, item: Entry | None):
 
 
 def _entry_page(form, season, item, status=200):
+    """The form page; choices are set again, since a supervisor search or the student may have changed."""
     student, teacher_makes, options = _prepare_entry_form(form, season, item)
     return render(
         "contest/entry_form.html",
@@ -287,6 +288,7 @@ def _save_entry(season: Season, item: Entry | None):
         form.nomination_id.data, form.age_category_id.data = item.nomination_id, item.age_category_id
     if not form.is_submitted():
         return _entry_page(form, season, item)
+    _prepare_entry_form(form, season, item)  # the choices the submitted values are checked against
     valid = form.validate()
     uploads = {name: accept_uploads(getattr(form, name), current_user) for name in ("model", "images", "note")}
     if request.form.get("find_supervisor"):

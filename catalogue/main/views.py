@@ -14,12 +14,6 @@ def home():
     return render("main/home.html", age_groups=age_groups(), spheres=spheres())
 
 
-@bp.get("/search")
-def search():
-    """Search across everything published."""
-    return render("main/section.html", section="search")
-
-
 @bp.get("/privacy")
 def privacy():
     """How personal data, minors' above all, is processed."""

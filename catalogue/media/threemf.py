@@ -227,7 +227,7 @@ class _Reader:
             raise UploadError(
                 f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности."
             ) from e
-        except (expat.ExpatError, KeyError, ValueError, IndexError) as e:
+        except (expat.ExpatError, ValueError, LookupError) as e:
             raise broken(self.display_name, "XML-описание модели 3MF не читается") from e
 
     def _check_progress(self, ahead: int = 0) -> None:

@@ -80,7 +80,7 @@ def validate_upload(
     accepted = tuple(f for f in KIND_FORMATS[kind] if allowed is None or f in allowed)
     max_size = max_size or DEFAULT_MAX_SIZE[kind]
     display_name = safe_filename(filename)
-    content = _read_bounded(data, max_size)
+    content = _read_bounded(data, max_size, display_name)
     if not content:
         raise UploadError(f"Файл «{display_name}» пустой.")
     file_format, archive = _detect(content, display_name, kind)
@@ -104,7 +104,7 @@ def validate_upload(
     )
 
 
-def _read_bounded(data: bytes | BinaryIO, max_size: int) -> bytes:
+def _read_bounded(data: bytes | BinaryIO, max_size: int, display_name: str) -> bytes:
     """At most ``max_size`` bytes; :raise UploadError: there are more."""
     if isinstance(data, bytes | bytearray | memoryview):
         content = bytes(data)
@@ -115,7 +115,7 @@ def _read_bounded(data: bytes | BinaryIO, max_size: int) -> bytes:
             total += len(block)
         content = b"".join(blocks)
     if len(content) > max_size:
-        raise UploadError(f"Файл больше {human_size(max_size)}.")
+        raise UploadError(f"Файл «{display_name}» больше {human_size(max_size)}.")
     return content
 
 

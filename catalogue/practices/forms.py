@@ -96,9 +96,7 @@ class PracticeForm(BaseForm):
     description = _text("Подробное описание", 12000, description="История, детали, советы; можно Markdown.")
     contacts = _text("Контакты", 1000, description="Кому писать или звонить, чтобы перенять опыт.")
     attachments = UploadField("Добавить файлы", kind="document", max_files=MAX_ATTACHMENTS, max_size=20 * MiB)
-    note = _text(
-        "Что изменилось и почему", MAX_NOTE, required=False, description="Для модератора; на сайте не показывается."
-    )
+    note = _text("Что изменилось и почему", MAX_NOTE, required=False, description="Пояснение для модератора.")
 
     def validate_grade_to(self, field):
         if self.grade_from.data and field.data and field.data < self.grade_from.data:

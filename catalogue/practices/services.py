@@ -25,6 +25,7 @@ from catalogue.practices.models import (
     PracticeStep,
 )
 from catalogue.practices.roadmap import BY_NUMBER
+from catalogue.practices.search import register_searchable
 from catalogue.search.outbox import enqueue
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
 from catalogue.workflow import registry
@@ -98,6 +99,9 @@ def register_content_types() -> None:
             url=lambda r: url_for("practices.revision", revision_id=r.id),
             preview_template="practices/_revision_preview.html",
             describe=lambda r: _describe(r.practice),
+            # The practice's author follows changes others (moderators) propose to it.
+            may_view=lambda user, r: r.practice.author_id == user.id,
+            recipients=lambda r: [r.author, r.practice.author],
             filter_age_group=_revision_age_filter,
             filter_municipality=lambda stmt, mid: stmt.where(
                 PracticeRevision.practice.has(Practice.municipality_id == mid)
@@ -109,6 +113,7 @@ def register_content_types() -> None:
     )
     register_owner(PRACTICE_FILES, can_read_practice_files)
     register_owner(REVISION_FILES, can_read_revision_files)
+    register_searchable()
 
 
 def can_read_practice_files(user, practice_id: int) -> bool:
@@ -402,13 +407,17 @@ def revision_changes(revision: PracticeRevision) -> list[diff.FieldChange]:
 
 
 def get_revision(actor, revision_id: int) -> PracticeRevision:
-    """:raise NotFound: no such revision, or ``actor`` is neither its author nor a moderator."""
+    """:raise NotFound: no such revision, or ``actor`` is neither its author, the practice's author nor a moderator."""
     revision = db.session.scalar(
         select(PracticeRevision)
         .where(PracticeRevision.id == revision_id)
         .options(selectinload(PracticeRevision.practice).selectinload(Practice.steps))
     )
-    if revision is None or not (workflow.is_author(actor, revision) or registry.is_moderator(actor)):
+    if revision is None or not getattr(actor, "is_authenticated", False):
+        raise NotFound
+    if not (
+        workflow.is_author(actor, revision) or revision.practice.author_id == actor.id or registry.is_moderator(actor)
+    ):
         raise NotFound
     return revision
 

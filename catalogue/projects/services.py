@@ -11,6 +11,7 @@ from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.projects.models import DURATIONS, Project, ProjectFormat, ProjectReport, ProjectStage, project_age_group
+from catalogue.projects.search import register_searchable_types
 from catalogue.search.outbox import enqueue
 from catalogue.taxonomy.models import AgeGroup, Organization, Sphere
 from catalogue.workflow import registry
@@ -70,6 +71,7 @@ def register_content_types() -> None:
             on_change=[lambda r: enqueue("report", r.id)],
         )
     )
+    register_searchable_types()
 
 
 # -- writing projects -------------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""Full-text search in Russian over everything published: one Whoosh index, kept true through an outbox.
+
+Making a content type searchable
+--------------------------------
+Where the type registers its workflow (e.g. ``register_content_types()`` of its services), add::
+
+    from catalogue.search import registry as search
+
+    search.register(
+        search.SearchableType(
+            key="practice",                    # the workflow content type's key, also used in the outbox
+            model=Practice,
+            to_document=lambda p: search.SearchDocument(
+                title=p.title,
+                text=" ".join([plain_text(p.summary), plain_text(p.body), p.organization.name]),
+                age_groups=[g.slug for g in p.age_groups],      # AgeGroup slugs
+                spheres=[s.slug for s in p.spheres],            # Sphere slugs
+                municipality=str(p.organization.municipality_id),
+                date=p.published_at,
+            ),
+            # Optional: items by id with eager loads for what to_document/facts/url read (fixed query count).
+            load=lambda ids: db.session.scalars(
+                select(Practice).where(Practice.id.in_(ids)).options(selectinload(Practice.age_groups))
+            ).unique(),
+            facts=lambda p: [p.organization.municipality.name, f"Пункт {p.roadmap_item} дорожной карты"],
+        )
+    )
+
+and have every service that changes such an item (including workflow transitions, through the content
+type's ``on_change``) call ``catalogue.search.outbox.enqueue("practice", item.id)`` inside its transaction.
+Nothing else: the indexer upserts the item while it is public (``is_public``, status "published" by
+default) and removes it otherwise. ``label`` and ``url`` default to the workflow type's. Facet values are
+keys, not labels; a type whose values the search cannot label itself (contest seasons, nominations) passes
+``facet_labels={"season": function(values) -> {value: label}}``. After adding a type to a site that
+already has content, run ``flask --app catalogue search rebuild`` once.
+
+Commands: ``flask --app catalogue search sync [--watch]``, ``rebuild``, ``check``, ``evaluate``, ``bench``.
+Configuration: ``SEARCH_SYNC_IN_PROCESS`` (True: apply changes right after each commit in the same
+process; False for several worker processes, with ``search sync --watch`` running beside them),
+``SEARCH_INDEX_DIR`` (default ``<instance>/search``), ``SEARCH_LOCK_TIMEOUT``, ``SEARCH_PER_PAGE``.
+"""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from catalogue.search.registry import SearchableType, SearchDocument, register
+
+__all__ = ["SearchDocument", "SearchableType", "init_app", "register"]
+
+
+def init_app(app: Flask) -> None:
+    """Configuration defaults, the index backend, the sync hooks, the page and the commands."""
+    from catalogue.search import cli, indexer
+    from catalogue.search.views import bp
+    from catalogue.search.whoosh_backend import WhooshBackend
+
+    if "SEARCH_SYNC_IN_PROCESS" in os.environ:
+        app.config.setdefault("SEARCH_SYNC_IN_PROCESS", os.environ["SEARCH_SYNC_IN_PROCESS"].lower() in {"1", "true"})
+    app.config.setdefault("SEARCH_SYNC_IN_PROCESS", True)
+    app.config.setdefault(
+        "SEARCH_INDEX_DIR", os.environ.get("SEARCH_INDEX_DIR") or str(Path(app.instance_path) / "search")
+    )
+    app.config.setdefault("SEARCH_LOCK_TIMEOUT", 2.0)
+    app.config.setdefault("SEARCH_PER_PAGE", 10)
+    app.extensions[indexer.EXTENSION] = WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+    indexer.install(app)
+    app.register_blueprint(bp)
+    app.cli.add_command(cli.search)

@@ -102,7 +102,9 @@ def sync(lock_timeout: float = 10.0, batch: int = BATCH, rebuild_missing: bool =
 
 def _apply_batch(engine: SearchBackend, batch: int, report: SyncReport) -> int:
     rows = db.session.execute(
-        select(SearchOutbox.id, SearchOutbox.content_type, SearchOutbox.content_id).order_by(SearchOutbox.id).limit(batch)
+        select(SearchOutbox.id, SearchOutbox.content_type, SearchOutbox.content_id)
+        .order_by(SearchOutbox.id)
+        .limit(batch)
     ).all()
     if not rows:
         db.session.rollback()
@@ -286,6 +288,13 @@ def _after_request(response):
     return response
 
 
+def _teardown_request(_error) -> None:
+    # A request context that produced no response (``test_request_context`` in a command, or a failure
+    # before ``after_request``) still committed its changes: apply them now.
+    if g.pop(_AFTER_RESPONSE, False):
+        sync_in_process(current_app._get_current_object())
+
+
 def install(app: Flask) -> None:
     """Session events (once per process) and the after-response hook (per application)."""
     session_class = db.session.session_factory.class_
@@ -294,3 +303,4 @@ def install(app: Flask) -> None:
         event.listen(session_class, "after_commit", _after_commit)
         event.listen(session_class, "after_rollback", _after_rollback)
     app.after_request(_after_request)
+    app.teardown_request(_teardown_request)

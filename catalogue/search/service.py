@@ -50,7 +50,11 @@ class SearchParams:
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query-string arguments for ``url_for``; a facet set to None is dropped, and the page resets."""
-        args: dict[str, Any] = {"q": self.q or None, **self.filters, "sort": None if self.sort == "relevance" else self.sort}
+        args: dict[str, Any] = {
+            "q": self.q or None,
+            **self.filters,
+            "sort": None if self.sort == "relevance" else self.sort,
+        }
         args["page"] = None
         args.update(changes)
         return {key: value for key, value in args.items() if value not in (None, "")}

@@ -12,4 +12,5 @@ bp = Blueprint("search", __name__)
 def index():
     """Search across everything published; with no words, the newest items."""
     page = service.search(service.SearchParams.from_args(request.args))
-    return render("search/index.html", block="results", page=page, fragment=is_fragment_request())
+    title = f"«{page.params.q}»: поиск" if page.params.q else "Поиск"
+    return render("search/index.html", block="results", page=page, title=title, fragment=is_fragment_request())

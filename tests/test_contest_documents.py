@@ -1,0 +1,269 @@
+"""The contest's documents (collection PDF, diplomas, CSV and XLSX for the organizers) and minors' privacy
+on every public page and document, checked on the demo content.
+"""
+
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from catalogue.contest import entries, results, seasons
+from catalogue.contest.demo import seed_contest
+from catalogue.contest.models import Entry, Season
+from catalogue.demo import DEMO_PASSWORD, _seed_users
+from catalogue.extensions import db
+from catalogue.formatting import ru_date
+from catalogue.workflow.models import Status
+from tests.contest_support import SCHOOL_A, SCHOOL_B, loaded, make_entry, make_season, organization, set_phase
+from tests.helpers import csrf_token
+
+
+def pdf_text(data: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture
+def demo(app):
+    """The demo contest (a finished season with results and an open one); the finished season's year."""
+    app.config["MAIL_SUPPRESS"] = True
+    with app.test_request_context():
+        _seed_users()
+        seed_contest(DEMO_PASSWORD)
+        return db.session.scalar(select(Season.year).where(Season.results_published_at.is_not(None)))
+
+
+def test_demo_content_is_a_finished_season_and_an_open_one_and_loads_once(app, demo):
+    with app.test_request_context():
+        finished, current = db.session.scalars(select(Season).order_by(Season.year)).all()
+        assert finished.results_published and finished.current_phase == "results"
+        assert current.current_phase == "accepting"
+        admitted = [e for e in entries.published_entries(finished)]
+        assert len(admitted) >= 15
+        assert all(e.model_file and e.viewer_file and e.model_file.thumbnail_key for e in admitted)
+        assert {e.model_file.facts["format"] for e in admitted} >= {"stl", "obj", "glb", "3mf"}
+        assert all(e.award for e in admitted)
+        # A second run adds nothing
+        assert seed_contest(DEMO_PASSWORD) == 0
+
+
+def _students() -> list:
+    from catalogue.accounts.models import Role, User
+
+    return list(db.session.scalars(select(User).where(User.role_rows.any(role=Role.STUDENT))))
+
+
+def _leaks(text: str, students) -> list[str]:
+    found = []
+    for s in students:
+        patterns = [rf"\b{re.escape(s.last_name)}\b", re.escape(s.email), re.escape(s.full_name)]
+        if s.birth_date:
+            born = s.birth_date
+            patterns += [born.isoformat(), born.strftime("%d.%m.%Y"), re.escape(ru_date(born))]
+        found += [f"{s.email}: {p}" for p in patterns if re.search(p, text)]
+    return found
+
+
+def test_no_full_name_email_or_birth_date_of_a_student_on_public_pages_or_the_collection(app, demo, client):
+    with app.app_context():
+        students = _students()
+        assert len(students) >= 10
+        published = db.session.scalars(select(Entry.id).where(Entry.status == Status.PUBLISHED)).all()
+        years = db.session.scalars(select(Season.year)).all()
+    pages = ["/contest/", *(f"/contest/{y}/" for y in years), *(f"/contest/{y}/results" for y in years)]
+    pages += [f"/contest/entries/{entry_id}" for entry_id in published]
+    pages += [f"/contest/{demo}/?nomination=&age=&municipality=&page=1"]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert _leaks(response.get_data(as_text=True), students) == [], path
+    # The gallery's htmx fragment too
+    fragment = client.get(f"/contest/{demo}/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and _leaks(fragment, students) == []
+    # Public names are «Имя Ф.»
+    entry_page = client.get(f"/contest/entries/{published[0]}").get_data(as_text=True)
+    assert re.search(r"[А-ЯЁ][а-яё]+ [А-ЯЁ]\., \d+ класс", entry_page)
+    # The collection: every public document too
+    _reader, text = pdf_text(client.get(f"/contest/{demo}/collection.pdf").data)
+    assert _leaks(text, students) == []
+
+
+def test_the_collection_pdf_opens_and_has_every_admitted_entry_in_cyrillic(app, demo, client):
+    response = client.get(f"/contest/{demo}/collection.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    reader, text = pdf_text(response.data)
+    with app.app_context():
+        season = seasons.season_by_year(demo)
+        admitted = entries.published_entries(season)
+        titles = [e.title for e in admitted]
+        nominations = [n.name for n in season.nominations]
+    assert len(reader.pages) >= 4
+    flat = " ".join(text.split())
+    # Cover and contents, in extractable Cyrillic
+    assert "Сборник материалов конкурса" in flat and f"СоЗДатель-{demo}" in flat and "Содержание" in flat
+    for name in nominations:
+        assert name in flat
+    for title in titles:
+        assert " ".join(title.split()) in flat, title
+    # Authors as «Имя Ф.», schools, supervisors and awards
+    assert "Виктория Л." in flat and "МБОУ г. Иркутска лицей № 2" in flat
+    assert "Руководитель: Кузнецова Марина Сергеевна" in flat
+    assert "Победитель" in flat
+    # Thumbnails are in
+    assert sum(len(page.images) for page in reader.pages[2:3]) >= 1
+    # Cached: the same bytes the second time
+    assert client.get(f"/contest/{demo}/collection.pdf").data == response.data
+
+
+def test_no_collection_without_admitted_entries(app, client, make_user):
+    admin = make_user(roles=("admin",), email="admin@example.ru")
+    with app.test_request_context():
+        make_season(admin)
+    assert client.get("/contest/2027/collection.pdf").status_code == 404
+
+
+# -- small seasons for the organizers' tables and the diplomas ------------------------------------------
+
+
+@pytest.fixture
+def finished(app, make_user):
+    """A season with results published: a winner whose title looks like a formula, and a participant."""
+    with app.app_context():
+        people = loaded(
+            {
+                "admin": make_user(roles=("admin",), email="admin@example.ru"),
+                "moderator": make_user(roles=("moderator",), email="moderator@example.ru"),
+                "juror": make_user(roles=("jury",), email="juror@example.ru"),
+                "teacher": make_user(
+                    roles=("teacher",),
+                    email="teacher@example.ru",
+                    last_name="Кузнецова",
+                    organization=organization(SCHOOL_A),
+                ),
+                "winner": make_user(
+                    roles=("student",),
+                    email="winner@example.ru",
+                    last_name="Волков",
+                    first_name="Артём",
+                    organization=organization(SCHOOL_A),
+                ),  # fmt: skip
+                "other": make_user(
+                    roles=("student",),
+                    email="other@example.ru",
+                    last_name="Соболева",
+                    first_name="Алёна",
+                    organization=organization(SCHOOL_B),
+                ),  # fmt: skip
+            }
+        )
+    with app.test_request_context():
+        admin = db.session.merge(people["admin"])
+        season = make_season(admin)
+        seasons.assign_juror(admin, season, season.nominations[0].id, people["juror"].id)
+        winner = make_entry(people["winner"], season, "published", people["moderator"], title="=HYPERLINK(\"x\")",
+                            supervisor=people["teacher"])  # fmt: skip
+        other = make_entry(people["other"], season, "published", people["moderator"], title="Мост через Ангару")
+        set_phase(admin, season, "judging")
+        from catalogue.contest import judging
+
+        juror = db.session.merge(people["juror"])
+        judging.save_review(juror, winner, {c.id: c.max_score for c in season.criteria})
+        judging.save_review(juror, other, {c.id: 1 for c in season.criteria})
+        set_phase(admin, season, "results")
+        results.confirm_results(admin, season, {})
+        results.publish_results(admin, season)
+        people["ids"] = {"winner": winner.id, "other": other.id}
+    return people
+
+
+def test_results_as_csv_for_the_organizers_only(app, finished, client, auth):
+    auth.login(finished["teacher"])
+    assert client.get("/contest/admin/2027/results.csv").status_code == 403
+    auth.logout()
+    auth.login(finished["admin"])
+    response = client.get("/contest/admin/2027/results.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    assert header[:5] == ["Номинация", "Возрастная категория", "Место", "Награда", "Итоговый балл"]
+    by_title = {row[header.index("Работа")]: row for row in rows[1:]}
+    # The formula is text: an apostrophe in front, as OWASP advises
+    winner = by_title['\'=HYPERLINK("x")']
+    assert winner[header.index("Место")] == "1" and winner[header.index("Награда")] == "Победитель"
+    assert winner[header.index("Итоговый балл")] == "20,0"
+    # The organizers get full names
+    assert winner[header.index("Участник")] == "Волков Артём"
+    assert winner[header.index("Руководитель")] == "Кузнецова Анна"
+    assert by_title["Мост через Ангару"][header.index("Награда")] == "Призёр"
+
+
+def test_results_as_xlsx_keep_text_as_text(app, finished, client, auth):
+    auth.login(finished["admin"])
+    response = client.get("/contest/admin/2027/results.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    titles = [row[header.index("Работа")] for row in rows[1:]]
+    assert titles == ['=HYPERLINK("x")', "Мост через Ангару"]
+    # Stored as a string, never as a formula
+    cell = sheet.cell(row=2, column=header.index("Работа") + 1)
+    assert cell.data_type == "s"
+    assert rows[1][header.index("Итоговый балл")] == 20.0
+
+
+def test_diplomas_for_the_student_and_supervisor_only(app, finished, client, auth):
+    winner_id, other_id = finished["ids"]["winner"], finished["ids"]["other"]
+    # A visitor is sent to log in; another student does not see it
+    assert client.get(f"/contest/entries/{winner_id}/diploma.pdf").status_code == 302
+    auth.login(finished["other"])
+    assert client.get(f"/contest/entries/{winner_id}/diploma.pdf").status_code == 404
+    # The participant gets a certificate
+    _reader, text = pdf_text(client.get(f"/contest/entries/{other_id}/diploma.pdf").data)
+    assert "СЕРТИФИКАТ" in text and "Соболева Алёна" in text
+    auth.logout()
+    for person in ("winner", "teacher", "admin"):
+        auth.login(finished[person])
+        response = client.get(f"/contest/entries/{winner_id}/diploma.pdf")
+        assert response.status_code == 200, person
+        _reader, text = pdf_text(response.data)
+        flat = " ".join(text.split())
+        assert "ДИПЛОМ" in flat and "победителя" in flat and "Волков Артём" in flat
+        assert "Руководитель: Кузнецова Анна" in flat
+        auth.logout()
+    # The entry page offers it to the student
+    auth.login(finished["winner"])
+    assert f"/contest/entries/{winner_id}/diploma.pdf" in client.get(f"/contest/entries/{winner_id}").get_data(
+        as_text=True
+    )
+
+
+def test_admin_confirms_and_publishes_results_through_the_pages(app, make_user, client, auth):
+    people = {
+        "admin": make_user(roles=("admin",), email="admin@example.ru"),
+        "moderator": make_user(roles=("moderator",), email="moderator@example.ru"),
+        "student": make_user(roles=("student",), email="student@example.ru"),
+    }
+    with app.test_request_context():
+        season = make_season(people["admin"])
+        make_entry(people["student"], season, "published", people["moderator"], title="Ракета")
+        set_phase(people["admin"], season, "results")
+    auth.login(people["admin"])
+    page = client.get("/contest/admin/2027/results").get_data(as_text=True)
+    assert "Ракета" in page and "первому критерию" in page
+    token = csrf_token(client, "/contest/admin/2027/results")
+    with app.app_context():
+        entry_id = db.session.scalar(select(Entry.id))
+    assert (
+        client.post("/contest/admin/2027/results", data={"csrf_token": token, f"award-{entry_id}": "prize"}).status_code
+        == 303
+    )
+    assert client.post("/contest/admin/2027/results/publish", data={"csrf_token": token}).status_code == 303
+    public = app.test_client().get("/contest/2027/results").get_data(as_text=True)
+    assert "Ракета" in public and "Призёр" in public
