@@ -133,4 +133,12 @@ def template_context() -> dict:
         # Called by the header only, so pages that do not show it cost no queries.
         "queue_count": lambda: workflow.queue_count(current_user),
         "unread_count": lambda: workflow.unread_count(current_user),
+        # For previews that show an item's files without their own view (the moderator's review page).
+        "attachments_of": _attachments_of,
     }
+
+
+def _attachments_of(owner_type: str, owner_id: int) -> list:
+    from catalogue.media.services import files_of
+
+    return files_of(owner_type, [owner_id])[owner_id]

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
 
 def log_in(page, email):
     page.goto("/auth/login")
@@ -50,8 +52,13 @@ def test_project_from_draft_through_moderation_to_the_catalogue(page, make_user)
     page.get_by_role("button", name="Поднять этап 3").click()
     expect(stage_titles.nth(1)).to_have_value("Макет моста")
     page.get_by_label("Ожидаемые результаты").fill("Макет моста и расчёт.")
+    # ... attaches a worksheet
+    page.get_by_label("Файлы к проекту").set_input_files(
+        {"name": "Рабочий лист.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
     page.get_by_role("button", name="Сохранить черновик").click()
     expect(page.get_by_role("heading", name="Инженеры Ангары")).to_be_visible()
+    expect(page.get_by_role("link", name="Рабочий лист.pdf")).to_be_visible()
     stages = page.locator("ol.stages > li > strong")
     expect(stages).to_have_text(["Экскурсия на мост", "Макет моста", "Расчёт нагрузки"])
     # ... and submits it
@@ -104,3 +111,7 @@ def test_project_from_draft_through_moderation_to_the_catalogue(page, make_user)
     expect(results).to_contain_text("Инженеры Ангары")
     results.get_by_role("link", name="Инженеры Ангары").click()
     expect(page.get_by_text("Ангарский политехнический техникум, ИрГУПС.")).to_be_visible()
+    # ... and the worksheet is there for the visitor to download
+    href = page.get_by_role("link", name="Рабочий лист.pdf").get_attribute("href")
+    response = page.request.get(href)
+    assert response.ok and response.body() == PDF

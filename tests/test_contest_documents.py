@@ -151,14 +151,14 @@ def finished(app, make_user):
                     last_name="Волков",
                     first_name="Артём",
                     organization=organization(SCHOOL_A),
-                ),  # fmt: skip
+                ),
                 "other": make_user(
                     roles=("student",),
                     email="other@example.ru",
                     last_name="Соболева",
                     first_name="Алёна",
                     organization=organization(SCHOOL_B),
-                ),  # fmt: skip
+                ),
             }
         )
     with app.test_request_context():
@@ -175,7 +175,8 @@ def finished(app, make_user):
         judging.save_review(juror, winner, {c.id: c.max_score for c in season.criteria})
         judging.save_review(juror, other, {c.id: 1 for c in season.criteria})
         set_phase(admin, season, "results")
-        results.confirm_results(admin, season, {})
+        # Second of two would be a prize-winner; the administrator makes it a participant
+        results.confirm_results(admin, season, {other.id: "participant"})
         results.publish_results(admin, season)
         people["ids"] = {"winner": winner.id, "other": other.id}
     return people
@@ -200,7 +201,7 @@ def test_results_as_csv_for_the_organizers_only(app, finished, client, auth):
     # The organizers get full names
     assert winner[header.index("Участник")] == "Волков Артём"
     assert winner[header.index("Руководитель")] == "Кузнецова Анна"
-    assert by_title["Мост через Ангару"][header.index("Награда")] == "Призёр"
+    assert by_title["Мост через Ангару"][header.index("Награда")] == "Участник"
 
 
 def test_results_as_xlsx_keep_text_as_text(app, finished, client, auth):

@@ -211,7 +211,7 @@ def test_ascii_stl_with_words_for_numbers_is_refused():
 
 
 def test_oversize_model_is_refused():
-    with pytest.raises(UploadError, match="Файл «big.stl» больше 1 КБ"):
+    with pytest.raises(UploadError, match=r"Файл «big\.stl» больше 1 КБ"):
         model("big.stl", fixture("20mm-xyz-cube.stl"), max_size=1024)
 
 

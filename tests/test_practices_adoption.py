@@ -36,12 +36,6 @@ def practice_in(app, people):
     return practice_maker(app, people)
 
 
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context():
-        yield
-
-
 def mark(client, practice_id: int, adopted_on: str = "2025-03-01", comment: str = "", **headers):
     data = {"csrf_token": csrf_token(client, "/"), "adopted_on": adopted_on, "comment": comment}
     return client.post(f"/practices/{practice_id}/adopt", data=data, headers=headers)
@@ -122,25 +116,27 @@ def test_the_database_also_refuses_a_duplicate_mark(app, practice_in, people):
     assert adoption_count(app, practice_id) == 1
 
 
-def test_two_marks_racing_end_in_one_row_and_a_polite_conflict(app, practice_in, people, ctx, monkeypatch):
-    practice = db.session.get(Practice, practice_in())
-    adopt(people["bratsk"], practice)
-    # The second request checked before the first one's row was committed: it saw nothing ...
-    original = db.session.scalar
-    blinded = []
+def test_two_marks_racing_end_in_one_row_and_a_polite_conflict(app, practice_in, people, monkeypatch):
+    practice_id = practice_in()
+    with app.test_request_context():
+        practice = db.session.get(Practice, practice_id)
+        adopt(people["bratsk"], practice)
+        # The second request checked before the first one's row was committed: it saw nothing ...
+        original = db.session.scalar
+        blinded = []
 
-    def blind_first_lookup(stmt, *args, **kw):
-        if not blinded and "practice_adoption" in str(stmt):
-            blinded.append(stmt)
-            return None
-        return original(stmt, *args, **kw)
+        def blind_first_lookup(stmt, *args, **kw):
+            if not blinded and "practice_adoption" in str(stmt):
+                blinded.append(stmt)
+                return None
+            return original(stmt, *args, **kw)
 
-    monkeypatch.setattr(db.session, "scalar", blind_first_lookup)
-    # ... so the unique constraint decides, and the person gets the same polite answer
-    with pytest.raises(Conflict, match="уже отметила"):
-        adopt(people["bratsk"], practice, dt.date(2025, 5, 1))
-    monkeypatch.undo()
-    assert db.session.scalar(select(func.count(PracticeAdoption.id))) == 1
+        monkeypatch.setattr(db.session, "scalar", blind_first_lookup)
+        # ... so the unique constraint decides, and the person gets the same polite answer
+        with pytest.raises(Conflict, match="уже отметила"):
+            adopt(people["bratsk"], practice, dt.date(2025, 5, 1))
+        monkeypatch.undo()
+    assert adoption_count(app, practice_id) == 1
 
 
 def test_the_practices_own_school_cannot_mark_it(app, client, practice_in, people):
@@ -187,11 +183,11 @@ def test_unpublished_practices_cannot_be_marked(app, client, practice_in, people
     assert adoption_count(app, archived_id) == 0
 
 
-def test_teacher_without_an_organization_is_told_to_set_it(app, make_user, practice_in, ctx):
-    practice = db.session.get(Practice, practice_in())
+def test_teacher_without_an_organization_is_told_to_set_it(app, make_user, practice_in):
+    practice_id = practice_in()
     nobody = make_user(email="noorg@example.ru", organization=None)
-    with pytest.raises(InvalidInput, match="Укажите свою организацию"):
-        adopt(nobody, practice)
+    with app.test_request_context(), pytest.raises(InvalidInput, match="Укажите свою организацию"):
+        adopt(nobody, db.session.get(Practice, practice_id))
 
 
 def test_htmx_mark_returns_the_adoption_block_and_a_message(app, client, practice_in, people):

@@ -1,5 +1,7 @@
 """Typical projects: the catalogue for teachers and visitors, the project page, the teacher's form."""
 
+import html
+import io
 import re
 from contextlib import contextmanager
 
@@ -347,3 +349,56 @@ def test_report_with_reversed_dates_is_refused(client, auth, publish, teacher):
     )
     assert response.status_code == 422
     assert "Дата окончания раньше даты начала." in response.get_data(as_text=True)
+
+
+# -- attachments --------------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_attachment_survives_a_failed_submit_and_is_private_until_published(app, client, auth, teacher, moderator):
+    auth.login(teacher)
+    # The teacher attaches a PDF but forgets the title
+    data = form_data(client, "/projects/new", title="")
+    data["attachments"] = (io.BytesIO(PDF), "Методичка «Энергия».pdf")
+    response = client.post("/projects/new", data=data, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    # ... the file is kept: it comes back as already uploaded, with its key in the form
+    key = re.search(r'name="attachments-pending" value="([^"]+)"', page).group(1)
+    assert "Методичка «Энергия».pdf" in html.unescape(page)
+    # She fixes the title and saves without choosing the file again
+    data = form_data(client, "/projects/new")
+    data["attachments-pending"] = key
+    assert client.post("/projects/new", data=data, content_type="multipart/form-data").status_code == 303
+    with app.app_context():
+        project = db.session.scalar(select(Project))
+        project_id = project.id
+    page = client.get(f"/projects/{project_id}", follow_redirects=True).get_data(as_text=True)
+    file_url = re.search(r'href="(/files/[^"]+)"', page).group(1)
+    with client.get(file_url) as response:
+        assert response.data == PDF
+    # Nobody else gets the draft's file by guessing its URL
+    visitor = app.test_client()
+    with visitor.get(file_url) as response:
+        assert response.status_code == 404
+    # Once published, everyone may download it
+    with app.test_request_context():
+        item = db.session.get(Project, project_id)
+        workflow.transition(db.session.merge(teacher), item, "submit")
+        workflow.transition(db.session.merge(moderator), item, "publish")
+    with visitor.get(file_url) as response:
+        assert response.status_code == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_attachment_of_a_wrong_type_is_refused_with_the_reason(client, auth, teacher):
+    auth.login(teacher)
+    data = form_data(client, "/projects/new")
+    data["attachments"] = (io.BytesIO(b"<html><script>alert(1)</script></html>"), "план.pdf")
+    response = client.post("/projects/new", data=data, content_type="multipart/form-data")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "план.pdf" in page
+    # ... and what was typed is kept
+    assert 'value="Энергия воды"' in page

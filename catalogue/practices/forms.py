@@ -76,7 +76,7 @@ class PracticeForm(BaseForm):
         choices=choices((i.number, f"{i.number}. {i.title}") for i in ROADMAP_ITEMS),
     )
     grade_from = SelectField("С класса", coerce=int, choices=choices(GRADE_CHOICES), default=6)
-    grade_to = SelectField("По класс", coerce=int, choices=choices(GRADE_CHOICES), default=11)
+    grade_to = SelectField("До класса включительно", coerce=int, choices=choices(GRADE_CHOICES), default=11)
     sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=int, validators=[Optional()])
     participants = IntegerField(
         "Участников, человек",

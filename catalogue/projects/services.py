@@ -9,6 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
+from catalogue.media import access as media_access
+from catalogue.media import services as media
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.projects.models import DURATIONS, Project, ProjectFormat, ProjectReport, ProjectStage, project_age_group
 from catalogue.projects.search import register_searchable_types
@@ -39,7 +41,19 @@ def _report_age_filter(stmt, age_group_id: int):
     return stmt.where(ProjectReport.grade.between(group.grade_from, group.grade_to))
 
 
+def _readable(model):
+    """Files of an item are readable by whoever may see the item."""
+
+    def can_read(user, owner_id: int) -> bool:
+        item = db.session.get(model, owner_id)
+        return item is not None and workflow.can_view(user, item)
+
+    return can_read
+
+
 def register_content_types() -> None:
+    media_access.register_owner("project", _readable(Project))
+    media_access.register_owner("report", _readable(ProjectReport))
     registry.register(
         registry.ContentType(
             key="project",
@@ -95,6 +109,9 @@ class ProjectData:
     age_group_ids: list[int]
     sphere_ids: list[int]
     stages: list[StageData] = field(default_factory=list)
+    # Keys of the actor's pending uploads to attach, and of attached files to remove.
+    attach: list[str] = field(default_factory=list)
+    detach: list[str] = field(default_factory=list)
 
 
 def _apply(project: Project, data: ProjectData) -> None:
@@ -123,6 +140,15 @@ def _apply(project: Project, data: ProjectData) -> None:
     ]
 
 
+def _update_files(actor: User, owner_type: str, owner_id: int, attach: list[str], detach: list[str]) -> None:
+    if detach:
+        for stored in media.files_of(owner_type, [owner_id])[owner_id]:
+            if stored.key in detach:
+                media.delete_file(stored)
+    if attach:
+        media.claim_files(actor, attach, owner_type, owner_id)
+
+
 def create_project(actor: User, data: ProjectData) -> Project:
     """A teacher (or an admin) starts a draft.
 
@@ -134,6 +160,7 @@ def create_project(actor: User, data: ProjectData) -> Project:
     _apply(project, data)
     db.session.add(project)
     db.session.flush()
+    _update_files(actor, "project", project.id, data.attach, [])
     enqueue("project", project.id)
     db.session.commit()
     return project
@@ -147,6 +174,7 @@ def update_project(actor: User, project: Project, data: ProjectData) -> Project:
     """
     workflow.ensure_can_edit(actor, project)
     _apply(project, data)
+    _update_files(actor, "project", project.id, data.attach, data.detach)
     enqueue("project", project.id)
     db.session.commit()
     return project
@@ -250,6 +278,8 @@ class ReportData:
     participants: int
     body: str
     results: str
+    attach: list[str] = field(default_factory=list)
+    detach: list[str] = field(default_factory=list)
 
 
 def _apply_report(report: ProjectReport, data: ReportData) -> None:
@@ -279,6 +309,7 @@ def create_report(actor: User, project: Project, data: ReportData) -> ProjectRep
     _apply_report(report, data)
     db.session.add(report)
     db.session.flush()
+    _update_files(actor, "report", report.id, data.attach, [])
     enqueue("report", report.id)
     db.session.commit()
     return report
@@ -287,6 +318,7 @@ def create_report(actor: User, project: Project, data: ReportData) -> ProjectRep
 def update_report(actor: User, report: ProjectReport, data: ReportData) -> ProjectReport:
     workflow.ensure_can_edit(actor, report)
     _apply_report(report, data)
+    _update_files(actor, "report", report.id, data.attach, data.detach)
     enqueue("report", report.id)
     db.session.commit()
     return report
@@ -297,6 +329,10 @@ def get_report(actor, report_id: int) -> ProjectReport:
     report = db.session.get(ProjectReport, report_id)
     workflow.ensure_can_view(actor, report)
     return report
+
+
+def attachments(owner_type: str, owner_id: int) -> list:
+    return media.files_of(owner_type, [owner_id])[owner_id]
 
 
 def published_reports(project: Project) -> list[ProjectReport]:

@@ -4,7 +4,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from catalogue.forms import choices
-from catalogue.htmx import render
+from catalogue.htmx import is_fragment_request, render
+from catalogue.media.forms import accept_uploads
 from catalogue.permissions import InvalidInput
 from catalogue.projects import services
 from catalogue.projects.forms import CatalogueFilterForm, ProjectForm, ReportForm
@@ -57,6 +58,7 @@ def detail(project_id: int, slug: str | None = None):
         "projects/detail.html",
         project=project,
         reports=services.published_reports(project),
+        attached=services.attachments("project", project.id),
         similar=services.similar_projects(project) if project.is_published else [],
         actions=workflow.actions_for(current_user, project),
         can_edit=workflow.is_author(current_user, project) and project.is_editable,
@@ -71,7 +73,7 @@ def print_version(project_id: int, slug: str):
     :raise 404: no such project, or not visible.
     """
     project = services.get_project(current_user, project_id)
-    return render("projects/print.html", project=project)
+    return render("projects/print.html", project=project, attached=services.attachments("project", project.id))
 
 
 def _project_form(project=None) -> ProjectForm:
@@ -126,18 +128,29 @@ def _project_data(form: ProjectForm) -> services.ProjectData:
         age_group_ids=form.age_group_ids.data or [],
         sphere_ids=form.sphere_ids.data or [],
         stages=[services.StageData(e.form.title.data or "", e.form.description.data or "") for e in form.stages],
+        attach=[f.key for f in form.attachments.pending],
+        detach=request.form.getlist("detach"),
     )
 
 
 def _edit_page(form, project=None, status=200):
-    return render("projects/form.html", block="stages", status=status, form=form, project=project)
+    attached = services.attachments("project", project.id) if project else []
+    return render("projects/form.html", block="stages", status=status, form=form, project=project, attached=attached)
 
 
 def _save(form: ProjectForm, project=None):
-    """Shared by create and edit: stage buttons, validation, the service call."""
+    """Shared by create and edit: uploads, stage buttons, validation, the service call."""
+    # Files are kept as pending uploads on every full-page POST, so a failed submit loses none.
+    # (An htmx stage button leaves the file input untouched in the page: nothing to store then.)
+    # Uploads are taken after validate(), which would otherwise clear their errors.
     if request.method == "POST" and _apply_stage_action(form):
+        if not is_fragment_request():
+            accept_uploads(form.attachments, current_user)
         return _edit_page(form, project)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if request.method == "POST":
+        accept_uploads(form.attachments, current_user)
+    if valid and not form.attachments.errors:
         data = _project_data(form)
         try:
             if project is None:
@@ -198,6 +211,8 @@ def _report_data(form: ReportForm) -> services.ReportData:
         participants=form.participants.data,
         body=form.body.data,
         results=form.results.data,
+        attach=[f.key for f in form.photos.pending],
+        detach=request.form.getlist("detach"),
     )
 
 
@@ -210,7 +225,10 @@ def report_create(project_id: int):
     if not project.is_published:
         abort(404)
     form = ReportForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        accept_uploads(form.photos, current_user)
+    if valid and not form.photos.errors:
         try:
             report = services.create_report(current_user, project, _report_data(form))
         except InvalidInput as e:
@@ -219,7 +237,7 @@ def report_create(project_id: int):
             flash("Отчёт сохранён как черновик. Отправьте его на проверку, когда будет готов.", "success")
             return redirect(url_for("projects.report", report_id=report.id), 303)
     status = 422 if request.method == "POST" else 200
-    return render("projects/report_form.html", status=status, form=form, project=project, report=None)
+    return render("projects/report_form.html", status=status, form=form, project=project, report=None, attached=[])
 
 
 @bp.get("/reports/<int:report_id>")
@@ -232,6 +250,7 @@ def report(report_id: int):
     return render(
         "projects/report.html",
         report=item,
+        photos=services.attachments("report", item.id),
         actions=workflow.actions_for(current_user, item),
         can_edit=workflow.is_author(current_user, item) and item.is_editable,
         comment=workflow.latest_comment(item) if workflow.is_author(current_user, item) else None,
@@ -245,7 +264,10 @@ def report_edit(report_id: int):
     item = services.get_report(current_user, report_id)
     workflow.ensure_can_edit(current_user, item)
     form = ReportForm(obj=item if request.method == "GET" else None)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        accept_uploads(form.photos, current_user)
+    if valid and not form.photos.errors:
         try:
             services.update_report(current_user, item, _report_data(form))
         except InvalidInput as e:
@@ -254,4 +276,11 @@ def report_edit(report_id: int):
             flash("Изменения сохранены.", "success")
             return redirect(url_for("projects.report", report_id=item.id), 303)
     status = 422 if request.method == "POST" else 200
-    return render("projects/report_form.html", status=status, form=form, project=item.project, report=item)
+    return render(
+        "projects/report_form.html",
+        status=status,
+        form=form,
+        project=item.project,
+        report=item,
+        attached=services.attachments("report", item.id),
+    )

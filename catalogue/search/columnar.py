@@ -15,6 +15,7 @@ show what one would get by switching to them.
 """
 
 import math
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ class SegmentTable:
     value_docs: dict[int, np.ndarray]  # facet value id -> docnums
     doc_values: np.ndarray  # the facet value ids of every document, document after document
     value_counts: np.ndarray  # how many facet values each document has
-    dates: np.ndarray  # publication timestamp per document
+    dates: np.ndarray  # publication time per document, microseconds
     lengths: dict[str, np.ndarray]  # field -> length in terms per document
 
 
@@ -208,12 +209,13 @@ def live_mask(root: str, segment: str, reader, size: int) -> np.ndarray | None:
     return mask
 
 
-def forget(root: str, keep: set[str]) -> None:
-    """Drop the tables of this index's segments that are gone (merged away, or an older generation)."""
+def forget(index_root: str, generation_root: str, keep: set[str]) -> None:
+    """Drop the tables of segments that are gone: merged away, or of an older generation of this index."""
     with _tables_lock:
         for cache in (_tables, _live):
-            for key in [k for k in cache if k[0] == root and k[1] not in keep]:
-                del cache[key]
+            for key in [k for k in cache if k[0].startswith(index_root + os.sep)]:
+                if key[0] != generation_root or key[1] not in keep:
+                    del cache[key]
 
 
 # -- one query ----------------------------------------------------------------------------------------------
@@ -371,7 +373,7 @@ def run(
     page: list[int] = []
     if keys:
         key, date, docnum = np.concatenate(keys), np.concatenate(dates), np.concatenate(docnums)
-        order = np.lexsort((docnum, -date, -key))[offset:end]  # best first; newer first among equals
+        order = np.lexsort((-docnum, -date, -key))[offset:end]  # best first; newer first among equals
         page = [int(d) for d in docnum[order]]
     by_facet: dict[str, dict[str, int]] = {}
     for vid in np.flatnonzero(counts):

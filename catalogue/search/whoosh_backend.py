@@ -100,11 +100,12 @@ def make_schema(stemmer: str = DEFAULT_STEMMER) -> Schema:
 
 
 def _timestamp(value: dt.datetime | None) -> int:
+    """Microseconds since 1970 (items published in the same second still sort by time)."""
     if value is None:
         return 0
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return int(value.timestamp())
+    return int(value.timestamp() * 1_000_000)
 
 
 def whoosh_fields(entry: IndexEntry, analyzer) -> dict:
@@ -300,7 +301,7 @@ class WhooshBackend:
             table = columnar.segment_table(root, segment_id, reader)
             live = columnar.live_mask(root, segment_id, reader, table.size)
             segments.append(columnar.Segment(root, segment_id, leaf, offset, table, live))
-        columnar.forget(str(self.root / name), {s.name for s in segments})
+        columnar.forget(str(self.root), root, {s.name for s in segments})
         return segments
 
     def search(self, query: EngineQuery) -> EngineResult:
