@@ -1,6 +1,7 @@
 """The contest: season phases and administration, entries in the shared workflow, deadlines and consents."""
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -397,3 +398,63 @@ def test_jurors_see_admitted_entries_of_their_nominations(app, people, ctx, seas
     workflow.transition(db.session.merge(people["moderator"]), entry, "publish")
     assert workflow.can_view(juror, entry)
     assert entries.is_assigned_juror(juror, entry)
+
+
+# -- pages ------------------------------------------------------------------------------------------
+
+
+def test_the_gallery_filters_follow_the_url_and_answer_htmx_with_a_fragment(app, people, year, client):
+    with app.test_request_context():
+        season = seasons.season_by_year(year)
+        make_entry(people["student"], season, "published", people["moderator"], title="Ракета из Иркутска")
+        make_entry(people["senior"], season, "published", people["moderator"], title="Мост в Братске", nomination=1)
+        bratsk = organization(SCHOOL_B).municipality_id
+        architecture = season.nominations[1].id
+    # Without JavaScript: a plain GET with the filters as query parameters
+    page = client.get(f"/contest/{year}/?municipality={bratsk}").get_data(as_text=True)
+    assert "Мост в Братске" in page and "Ракета из Иркутска" not in page
+    # With htmx: only the gallery block, varying on HX-Request
+    response = client.get(f"/contest/{year}/?nomination={architecture}", headers={"HX-Request": "true"})
+    fragment = response.get_data(as_text=True)
+    assert "<html" not in fragment and "Мост в Братске" in fragment and "Ракета из Иркутска" not in fragment
+    assert "HX-Request" in response.headers["Vary"]
+    # Unknown values show everything rather than an error
+    assert "Ракета из Иркутска" in client.get(f"/contest/{year}/?nomination=999999").get_data(as_text=True)
+
+
+def test_the_viewer_pages_allow_exactly_the_viewers_stylesheet(app, people, year, client):
+    import base64
+    import hashlib
+    from pathlib import Path
+
+    from catalogue.contest.views import VIEWER_STYLE_HASH
+
+    # The hash is of the one <style> in the vendored model-viewer
+    bundle = (Path(app.static_folder) / "vendor/model-viewer/model-viewer-4.4.0.min.js").read_text(encoding="utf-8")
+    (style,) = re.findall(r"<style>(.*?)</style>", bundle, re.S)
+    assert "sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() == VIEWER_STYLE_HASH
+    with app.test_request_context():
+        entry = make_entry(people["student"], seasons.season_by_year(year), "published", people["moderator"])
+        entry_id = entry.id
+    response = client.get(f"/contest/entries/{entry_id}")
+    assert f"'{VIEWER_STYLE_HASH}'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+    assert VIEWER_STYLE_HASH not in client.get(f"/contest/{year}/").headers["Content-Security-Policy"]
+    # A boosted navigation is told to load the page whole, scripts and CSP included
+    boosted = client.get(f"/contest/entries/{entry_id}", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert boosted.headers["HX-Redirect"] == f"/contest/entries/{entry_id}"
+
+
+def test_students_list_their_entries_and_find_supervisors(app, people, year, client, auth):
+    with app.test_request_context():
+        make_entry(people["student"], seasons.season_by_year(year), title="Моя первая модель")
+    auth.login(people["student"])
+    page = client.get("/contest/mine").get_data(as_text=True)
+    assert "Моя первая модель" in page and "Черновик" in page
+    options = client.get("/contest/supervisors?supervisor_query=кузн", headers={"HX-Request": "true"})
+    text = options.get_data(as_text=True)
+    assert "Кузнецова" in text and "<html" not in text
+    assert "Без руководителя" in text
+    auth.logout()
+    auth.login(people["juror"])
+    assert client.get("/contest/mine").status_code == 403

@@ -17,11 +17,10 @@ from catalogue.media.forms import accept_uploads
 from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
 from catalogue.practices import csv_export, services
 from catalogue.practices.forms import AdoptionForm, CatalogueFilterForm, PracticeForm
-from catalogue.practices.roadmap import BY_NUMBER, ROADMAP_ITEMS
+from catalogue.practices.roadmap import BY_NUMBER
 from catalogue.taxonomy.models import Organization
 from catalogue.taxonomy.services import municipalities, spheres
 from catalogue.web import page_arg
-from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("practices", __name__, url_prefix="/practices")
@@ -69,7 +68,6 @@ def index():
         form=form,
         filters=filters,
         page=services.published_practices(filters),
-        roadmap=ROADMAP_ITEMS,
     )
 
 
@@ -97,7 +95,7 @@ def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block
     is_author = workflow.is_author(current_user, practice)
     revisions = services.revisions_of(practice)
     pending = next((r for r in reversed(revisions) if r.status in services.OPEN_REVISION), None)
-    if pending is not None and not (workflow.is_author(current_user, pending) or registry.is_moderator(current_user)):
+    if pending is not None and not workflow.can_view(current_user, pending):
         pending = None
     signed_in = current_user.is_authenticated
     return render(

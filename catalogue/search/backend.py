@@ -70,7 +70,7 @@ class SearchBackend(Protocol):
         """Upsert and delete in one commit (the caller holds the write lock)."""
         ...
 
-    def rebuild(self, entries: Iterable[IndexEntry]) -> int:
+    def rebuild(self, entries: Iterable[IndexEntry], procs: int = 1, limitmb: int = 512) -> int:
         """Build a new index from ``entries`` and swap it in (the caller holds the write lock)."""
         ...
 

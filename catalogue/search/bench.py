@@ -10,6 +10,7 @@ FTS5 is given the text already analysed by the same Russian analyzer (stems sepa
 both engines match the same documents; that analysis is counted in its indexing time.
 """
 
+import datetime as dt
 import os
 import random
 import sqlite3
@@ -161,8 +162,6 @@ class Corpus:
         title = " ".join(self.word() for _ in range(r.randint(3, 6))).capitalize()
         text = " ".join(self.sentence(r.randint(8, 14)) for _ in range(r.randint(6, 14)))
         date = 1_600_000_000 + r.randrange(200_000_000)
-        import datetime as dt
-
         return IndexEntry(
             key=f"{kind}:{number}",
             type=kind,
@@ -356,7 +355,7 @@ def run(
     documents: int,
     queries: int = 200,
     procs: int = 2,
-    limitmb: int = 256,
+    limitmb: int = 1024,
     directory: str | None = None,
     echo: Callable[[str], None] = print,
 ) -> tuple[EngineFigures, EngineFigures]:

@@ -40,7 +40,7 @@ def sync_command(watch: bool, interval: float) -> None:
 
 @search.command("rebuild")
 @click.option("--procs", default=1, show_default=True, help="Indexing processes (2 on a 2-core machine).")
-@click.option("--limitmb", default=128, show_default=True, help="Memory per indexing process, MB.")
+@click.option("--limitmb", default=512, show_default=True, help="Memory per indexing process, MB.")
 @with_appcontext
 def rebuild_command(procs: int, limitmb: int) -> None:
     """Build a fresh index from the database and swap it in; searches go on meanwhile."""
@@ -80,7 +80,7 @@ def evaluate_command() -> None:
 @click.option("--docs", default=10_000, show_default=True, help="Synthetic documents to index.")
 @click.option("--queries", default=200, show_default=True)
 @click.option("--procs", default=2, show_default=True, help="Whoosh indexing processes.")
-@click.option("--limitmb", default=256, show_default=True)
+@click.option("--limitmb", default=1024, show_default=True, help="Memory per indexing process, MB.")
 @click.option("--dir", "directory", default=None, help="Where the temporary indexes go (default: system temp).")
 def bench_command(docs: int, queries: int, procs: int, limitmb: int, directory: str | None) -> None:
     """Whoosh beside SQLite FTS5 on the same synthetic Russian documents and queries (not a test)."""

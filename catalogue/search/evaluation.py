@@ -2,7 +2,7 @@
 
 ``flask --app catalogue search evaluate`` indexes the documents once per stemming option and reports the
 recall (share of the expected documents found in the first ten results) and the speed of each option;
-``tests/test_search_quality.py`` holds the chosen option to its measured level. The queries are the kind
+``tests/test_search_engine.py`` holds the chosen option to its measured level. The queries are the kind
 people type: a word in some case or number, a few words, ё or е, names of places.
 """
 

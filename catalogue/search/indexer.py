@@ -152,7 +152,7 @@ def public_entries(batch: int = BATCH):
             db.session.expunge_all()
 
 
-def rebuild(lock_timeout: float = 60.0, procs: int = 1, limitmb: int = 128) -> int:
+def rebuild(lock_timeout: float = 60.0, procs: int = 1, limitmb: int = 512) -> int:
     """Build a fresh index from the database and swap it in; searches go on meanwhile. Returns the count.
 
     :raise IndexUnavailable: another writer holds the lock for longer than ``lock_timeout``.
@@ -162,7 +162,7 @@ def rebuild(lock_timeout: float = 60.0, procs: int = 1, limitmb: int = 128) -> i
         return _rebuild_locked(engine, procs=procs, limitmb=limitmb)
 
 
-def _rebuild_locked(engine: SearchBackend, procs: int = 1, limitmb: int = 128) -> int:
+def _rebuild_locked(engine: SearchBackend, procs: int = 1, limitmb: int = 512) -> int:
     # The rows visible now are covered by the rebuild, which reads the items after this point; rows
     # committed later stay and are applied to the new index. The write lock is held throughout, so the
     # indexer cannot apply (and remove) rows to the old index meanwhile.

@@ -224,7 +224,7 @@ class WhooshBackend:
             raise
         writer.commit()
 
-    def rebuild(self, entries: Iterable[IndexEntry], procs: int = 1, limitmb: int = 128) -> int:
+    def rebuild(self, entries: Iterable[IndexEntry], procs: int = 1, limitmb: int = 512) -> int:
         """Write ``entries`` into a new generation, then point ``CURRENT`` at it; returns how many."""
         name = f"g-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         path = self.root / name
