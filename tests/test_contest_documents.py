@@ -77,10 +77,15 @@ def test_no_full_name_email_or_birth_date_of_a_student_on_public_pages_or_the_co
     pages = ["/contest/", *(f"/contest/{y}/" for y in years), *(f"/contest/{y}/results" for y in years)]
     pages += [f"/contest/entries/{entry_id}" for entry_id in published]
     pages += [f"/contest/{demo}/?nomination=&age=&municipality=&page=1"]
+    pages += ["/search?q=ракета"]
     for path in pages:
         response = client.get(path)
         assert response.status_code == 200, path
         assert _leaks(response.get_data(as_text=True), students) == [], path
+    # The site's search finds entries by what is public, never by a student's surname
+    for student in students:
+        found = client.get(f"/search?q={student.last_name}&type=entry").get_data(as_text=True)
+        assert "/contest/entries/" not in found, student.last_name
     # The gallery's htmx fragment too
     fragment = client.get(f"/contest/{demo}/", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and _leaks(fragment, students) == []
