@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from catalogue.accounts.models import utcnow
+from catalogue.contest.models import Entry, Season
 from catalogue.extensions import db
 from catalogue.formatting import slugify
 from catalogue.markdown import plain_text
@@ -164,6 +165,39 @@ def projects():
     )
 
 
+@bp.get("/feeds/contest.atom")
+def contest_results():
+    """Published results of the «СоЗДатель» seasons."""
+    seasons = db.session.scalars(
+        select(Season)
+        .where(Season.results_published_at.is_not(None))
+        .order_by(Season.results_published_at.desc())
+        .limit(FEED_LENGTH)
+    ).all()
+    entries = [
+        FeedEntry(
+            title=f"Итоги конкурса «{season.title}»",
+            url=url_for("contest.season_results", year=season.year, _external=True),
+            updated=season.results_published_at,
+            published=season.results_published_at,
+            summary=f"Опубликованы итоги регионального конкурса 3D-моделирования «{season.title}»: "
+            "победители и призёры по номинациям и возрастным категориям, сборник материалов конкурса.",
+            author="Конкурс «СоЗДатель»",
+            categories=["Конкурс «СоЗДатель»"],
+        )
+        for season in seasons
+    ]
+    return feed_response(
+        atom_feed(
+            "Итоги конкурса «СоЗДатель» — Профориентация Приангарья",
+            url_for("feeds.contest_results", _external=True),
+            url_for("contest.index", _external=True),
+            entries,
+            subtitle="Итоги регионального конкурса детских проектов по 3D-моделированию.",
+        )
+    )
+
+
 # -- the sitemap ------------------------------------------------------------------------------------
 
 
@@ -176,7 +210,7 @@ def _static_urls() -> Iterable[tuple[str, dt.datetime | None]]:
 
 
 def _published_urls() -> Iterable[tuple[str, dt.datetime | None]]:
-    """Every published project, report and practice: a few narrow queries, no objects loaded."""
+    """Every published project, report, practice, season and entry: a few narrow queries, no objects loaded."""
     for id_, title, changed in db.session.execute(
         select(Project.id, Project.title, Project.updated_at).where(Project.status == Status.PUBLISHED)
     ):
@@ -191,6 +225,13 @@ def _published_urls() -> Iterable[tuple[str, dt.datetime | None]]:
         )
     ):
         yield url_for("practices.detail", practice_id=id_, slug=slugify(title), _external=True), revised or published
+    for year, results_at in db.session.execute(select(Season.year, Season.results_published_at)):
+        yield url_for("contest.season", year=year, _external=True), None
+        if results_at is not None:
+            yield url_for("contest.season_results", year=year, _external=True), results_at
+    # Admitted entries: their pages are public (blind judging hides only the authors' names).
+    for id_, changed in db.session.execute(select(Entry.id, Entry.updated_at).where(Entry.status == Status.PUBLISHED)):
+        yield url_for("contest.entry", entry_id=id_, _external=True), changed
 
 
 @bp.get("/sitemap.xml")

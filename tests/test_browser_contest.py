@@ -12,7 +12,16 @@ from pypdf import PdfReader
 
 from catalogue.contest import seasons
 from catalogue.extensions import db
-from tests.contest_support import FIXTURES, SCHOOL_A, UNIVERSITY, fixture_bytes, make_season, organization, set_phase
+from tests.contest_support import (
+    FIXTURES,
+    SCHOOL_A,
+    UNIVERSITY,
+    fixture_bytes,
+    make_entry,
+    make_season,
+    organization,
+    set_phase,
+)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "пароль-надёжный-1"
@@ -186,3 +195,26 @@ def test_an_entry_from_registration_to_the_collection(patient, app, make_user):
     assert response.ok and response.headers["content-type"] == "application/pdf"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages).split())
     assert "Куб для калибровки принтера" in text and "Глеб Т." in text and "Победитель" in text
+
+
+def test_without_webgl_the_thumbnail_stands_in_for_the_model(page, app, make_user):
+    fixture_bytes("teapot.stl")
+    with app.app_context():
+        admin = make_user(roles=("admin",), email="admin@example.ru")
+        moderator = make_user(roles=("moderator",), email="moderator@example.ru")
+        student = make_user(roles=("student",), email="student@example.ru", organization=organization(SCHOOL_A))
+    with app.test_request_context():
+        entry = make_entry(student, make_season(admin), "published", moderator, title="Чайник", model="teapot.stl")
+        entry_id = entry.id
+    # A browser whose canvas has no WebGL (old hardware, disabled drivers)
+    page.add_init_script(
+        "const get = HTMLCanvasElement.prototype.getContext;"
+        "HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {"
+        "  return /webgl/.test(kind) ? null : get.call(this, kind, ...rest); };"
+    )
+    page.goto(f"/contest/entries/{entry_id}")
+    fallback = page.locator("img.viewer-fallback")
+    expect(fallback).to_be_visible()
+    assert fallback.evaluate("img => img.complete && img.naturalWidth") == 480
+    expect(page.locator("model-viewer")).to_have_count(0)
+    expect(page.locator("[data-viewer-note]")).to_contain_text("показан снимок модели")

@@ -7,7 +7,7 @@ from catalogue.accounts.models import Role
 from catalogue.contest import documents, judging, results, seasons
 from catalogue.contest.forms import PART_FORMS, ActionForm, CopySeasonForm, JuryForm, SeasonForm
 from catalogue.contest.models import AgeCategory, Award, Criterion, Nomination, Phase
-from catalogue.contest.views import _field_error, _season, bp
+from catalogue.contest.views import bp, field_error, season_or_404
 from catalogue.forms import choices
 from catalogue.htmx import render
 from catalogue.permissions import Conflict, InvalidInput, NotFound, role_required
@@ -47,7 +47,7 @@ def admin_create():
         try:
             item = seasons.create_season(current_user, _season_data(form))
         except InvalidInput as e:
-            _field_error(form, e)
+            field_error(form, e)
         else:
             flash("Сезон создан. Добавьте номинации, возрастные категории, критерии и жюри.", "success")
             return redirect(url_for("contest.admin_season", year=item.year), 303)
@@ -61,13 +61,13 @@ def admin_edit(year: int):
 
     :raise 404: no such season.
     """
-    item = _season(year)
+    item = season_or_404(year)
     form = SeasonForm(obj=item if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
             seasons.update_season(current_user, item, _season_data(form))
         except InvalidInput as e:
-            _field_error(form, e)
+            field_error(form, e)
         else:
             flash("Сезон сохранён.", "success")
             return redirect(url_for("contest.admin_season", year=item.year), 303)
@@ -81,7 +81,7 @@ def admin_copy(year: int):
 
     :raise 404: no such season.
     """
-    source = _season(year)
+    source = season_or_404(year)
     form = CopySeasonForm()
     if form.validate():
         try:
@@ -113,7 +113,7 @@ def admin_season(year: int):
 
     :raise 404: no such season.
     """
-    item = _season(year)
+    item = season_or_404(year)
     return _admin_season_page(item, _jury_form(item))
 
 
@@ -133,13 +133,13 @@ def _admin_season_page(item, jury_form, status=200):
 @role_required(Role.ADMIN)
 def admin_jury_add(year: int):
     """Put a juror on a nomination's jury."""
-    item = _season(year)
+    item = season_or_404(year)
     form = _jury_form(item)
     if form.validate():
         try:
             seasons.assign_juror(current_user, item, form.nomination_id.data, form.juror_id.data)
         except InvalidInput as e:
-            _field_error(form, e)
+            field_error(form, e)
         else:
             flash("Член жюри назначен.", "success")
             return redirect(url_for("contest.admin_season", year=item.year, _anchor="jury"), 303)
@@ -150,7 +150,7 @@ def admin_jury_add(year: int):
 @role_required(Role.ADMIN)
 def admin_jury_remove(year: int, assignment_id: int):
     """Take a juror off a nomination (their scores there are removed)."""
-    item = _season(year)
+    item = season_or_404(year)
     if not ActionForm().validate():
         abort(400)
     try:
@@ -184,7 +184,7 @@ def admin_part(year: int, part: str, part_id: int | None = None):
 
     :raise 404: no such season or part. :raise 409: criteria after the jury started scoring.
     """
-    item = _season(year)
+    item = season_or_404(year)
     row = None
     if part_id is not None:
         try:
@@ -196,7 +196,7 @@ def admin_part(year: int, part: str, part_id: int | None = None):
         try:
             SAVERS[part](current_user, item, row, _part_data(part, form))
         except InvalidInput as e:
-            _field_error(form, e)
+            field_error(form, e)
         except Conflict as e:
             form.form_errors.append(str(e))
         else:
@@ -220,7 +220,7 @@ def admin_part_action(year: int, part: str, part_id: int, verb: str):
 
     :raise 404: no such part. :raise 409: it is in use.
     """
-    item = _season(year)
+    item = season_or_404(year)
     if not ActionForm().validate():
         abort(400)
     try:
@@ -243,7 +243,7 @@ def admin_part_action(year: int, part: str, part_id: int, verb: str):
 @role_required(Role.ADMIN)
 def admin_progress(year: int):
     """How far each juror has got."""
-    item = _season(year)
+    item = season_or_404(year)
     return render("contest/admin/progress.html", season=item, rows=judging.jury_progress(current_user, item))
 
 
@@ -254,7 +254,7 @@ def admin_results(year: int):
 
     :raise 404: no such season.
     """
-    item = _season(year)
+    item = season_or_404(year)
     form = ActionForm()
     groups = results.ranking(item)
     if form.validate_on_submit():
@@ -286,7 +286,7 @@ def admin_results(year: int):
 @role_required(Role.ADMIN)
 def admin_results_publish(year: int, verb: str):
     """Publish the confirmed results (participants are told), or take them back."""
-    item = _season(year)
+    item = season_or_404(year)
     if not ActionForm().validate():
         abort(400)
     try:
@@ -305,7 +305,7 @@ def admin_results_publish(year: int, verb: str):
 @role_required(Role.ADMIN)
 def admin_results_export(year: int, extension: str):
     """The ranking for the organizers, with full names: CSV (Excel-ready) or XLSX."""
-    item = _season(year)
+    item = season_or_404(year)
     rows = documents.results_rows(item)
     name = f"sozdatel-{item.year}-itogi.{extension}"
     if extension == "csv":

@@ -6,7 +6,7 @@ from flask_login import current_user
 from catalogue.accounts.models import Role
 from catalogue.contest import entries, judging
 from catalogue.contest.forms import review_form
-from catalogue.contest.views import _field_error, bp, full_page_for_viewer, with_viewer
+from catalogue.contest.views import bp, field_error, full_page_for_viewer, with_viewer
 from catalogue.htmx import render
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, role_required
 
@@ -58,7 +58,7 @@ def jury_entry(entry_id: int):
             try:
                 judging.save_review(current_user, entry, scores, form.comment.data or "")
             except InvalidInput as e:
-                _field_error(form, _score_field(e))
+                field_error(form, _score_field(e))
                 status = 422
             except (Conflict, PermissionDenied) as e:
                 form.form_errors.append(str(e))

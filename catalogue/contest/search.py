@@ -2,6 +2,7 @@
 
 from collections.abc import Collection, Sequence
 
+from flask import g
 from sqlalchemy import select
 
 from catalogue.contest.entries import OWNER, entry_url
@@ -15,10 +16,14 @@ from catalogue.taxonomy.models import AgeGroup
 def _age_group_slugs(entry: Entry) -> list[str]:
     """The site's age groups that overlap the entry's category (the search's age facet)."""
     category = entry.age_category
-    groups = db.session.scalars(
-        select(AgeGroup.slug).where(AgeGroup.grade_from <= category.grade_to, AgeGroup.grade_to >= category.grade_from)
-    )
-    return list(groups)
+    # The few age groups are read once per app context, not once per entry of an indexing batch.
+    if "search_age_groups" not in g:
+        g.search_age_groups = db.session.execute(select(AgeGroup.slug, AgeGroup.grade_from, AgeGroup.grade_to)).all()
+    return [
+        slug
+        for slug, grade_from, grade_to in g.search_age_groups
+        if grade_from <= category.grade_to and grade_to >= category.grade_from
+    ]
 
 
 def to_document(entry: Entry) -> registry.SearchDocument:

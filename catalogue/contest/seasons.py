@@ -18,7 +18,6 @@ from catalogue.contest.models import (
     Nomination,
     Phase,
     Review,
-    Score,
     Season,
 )
 from catalogue.extensions import db
@@ -425,10 +424,3 @@ def unassign_juror(actor: User, season: Season, assignment_id: int) -> None:
         db.session.delete(review)
     db.session.delete(assignment)
     db.session.commit()
-
-
-def score_count(season: Season) -> int:
-    return (
-        db.session.scalar(select(func.count(Score.id)).join(Review).join(Entry).where(Entry.season_id == season.id))
-        or 0
-    )

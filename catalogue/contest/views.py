@@ -9,6 +9,7 @@ from catalogue.contest.forms import ActionForm, ConsentForm, EntryForm, GalleryF
 from catalogue.contest.models import Award, ConsentKind, Entry, Phase, Season
 from catalogue.forms import choices
 from catalogue.htmx import render
+from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.permissions import InvalidInput, NotFound
 from catalogue.web import CONTENT_SECURITY_POLICY, page_arg
@@ -42,7 +43,7 @@ def full_page_for_viewer() -> Response | None:
     return None
 
 
-def _season(year: int) -> Season:
+def season_or_404(year: int) -> Season:
     """:raise 404: no season of that year."""
     try:
         return seasons.season_by_year(year)
@@ -50,7 +51,7 @@ def _season(year: int) -> Season:
         abort(404)
 
 
-def _field_error(form, error: InvalidInput) -> None:
+def field_error(form, error: InvalidInput) -> None:
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
         target.errors = [*target.errors, str(error)]
@@ -93,7 +94,7 @@ def season(year: int):
 
     :raise 404: no season of that year.
     """
-    item = _season(year)
+    item = season_or_404(year)
     form, filters = _gallery_form(item)
     return render(
         "contest/season.html",
@@ -112,7 +113,7 @@ def season_results(year: int):
 
     :raise 404: no season of that year.
     """
-    item = _season(year)
+    item = season_or_404(year)
     groups = results.awarded_groups(item) if item.results_published else []
     return render("contest/results.html", season=item, groups=groups, tie_rule=results.TIE_RULE, Award=Award)
 
@@ -123,7 +124,7 @@ def collection(year: int):
 
     :raise 404: no season of that year, or nothing admitted yet.
     """
-    item = _season(year)
+    item = season_or_404(year)
     try:
         pdf = documents.collection_pdf(item)
     except NotFound:
@@ -222,7 +223,8 @@ def _student_of_form(form: EntryForm, item: Entry | None):
 def _prepare_entry_form(form: EntryForm, season: Season, item: Entry | None):
     form.nomination_id.choices = choices((n.id, n.name) for n in season.nominations)
     form.age_category_id.choices = choices(
-        (c.id, f"{c.name} ({c.grade_from}–{c.grade_to} классы)") for c in season.age_categories
+        (c.id, c.name if str(c.grade_from) in c.name else f"{c.name} ({c.grade_from}–{c.grade_to} классы)")
+        for c in season.age_categories
     )
     teacher_makes = item is None and not current_user.has_role(Role.STUDENT)
     if teacher_makes:
@@ -314,9 +316,9 @@ def _save_entry(season: Season, item: Entry | None):
             entries.update_entry(current_user, item, _entry_data(form), files, consent)
             flash("Изменения сохранены.", "success")
     except InvalidInput as e:
-        _field_error(form, e)
+        field_error(form, e)
         for name, held in uploads.items():
-            getattr(form, name).pending = entries.media.pending_files(current_user, [f.key for f in held])
+            getattr(form, name).pending = media.pending_files(current_user, [f.key for f in held])
         return _entry_page(form, season, item, status=422)
     return redirect(url_for("contest.entry", entry_id=item.id), 303)
 
@@ -329,7 +331,7 @@ def create(year: int):
     :raise 404: no such season. :raise 403: not a student or teacher. :raise 409: the season takes no entries.
     """
     _ensure_participant()
-    item = _season(year)
+    item = season_or_404(year)
     if item.current_phase not in (Phase.ANNOUNCED, Phase.ACCEPTING):
         return render("contest/closed.html", status=409, season=item)
     return _save_entry(item, None)
