@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from catalogue.accounts.models import Role
 from catalogue.extensions import db
 from catalogue.formatting import ru_sort_key
-from catalogue.forms import choices
+from catalogue.forms import apply_row_action, choices
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
@@ -175,32 +175,6 @@ def _practice_form(initial: dict | None = None) -> PracticeForm:
     return form
 
 
-def _apply_step_action(form: PracticeForm) -> bool:
-    """Add, remove or move a step as the pressed button asks; True if one was pressed.
-
-    The list is rebuilt so that field names follow the new order (FieldList orders by name).
-    """
-    action = request.form.get("step_action", "")
-    if not action:
-        return False
-    steps = [{"title": e.form.title.data or "", "description": e.form.description.data or ""} for e in form.steps]
-    verb, _, index = action.partition(":")
-    n = int(index) if index.isdigit() else -1
-    if verb == "add" and len(steps) < services.MAX_STEPS:
-        steps.append({"title": "", "description": ""})
-    elif verb == "remove" and 0 <= n < len(steps) and len(steps) > 1:
-        steps.pop(n)
-    elif verb == "up" and 0 < n < len(steps):
-        steps[n - 1], steps[n] = steps[n], steps[n - 1]
-    elif verb == "down" and 0 <= n < len(steps) - 1:
-        steps[n], steps[n + 1] = steps[n + 1], steps[n]
-    while len(form.steps.entries):
-        form.steps.pop_entry()
-    for step in steps:
-        form.steps.append_entry(step)
-    return True
-
-
 def _practice_data(form: PracticeForm) -> services.PracticeData:
     return services.PracticeData(
         title=form.title.data or "",
@@ -265,7 +239,7 @@ def _save(form: PracticeForm, practice=None, revision=None, revising: bool = Fal
     """Shared by create, edit and revise: step buttons, uploads kept as pending, validation, the service call."""
     if request.method != "POST":
         return _edit_page(form, practice, revision, revising)
-    step_pressed = _apply_step_action(form)
+    step_pressed = apply_row_action(form.steps, request.form.get("step_action", ""), services.MAX_STEPS)
     valid = not step_pressed and _valid(form)
     held = accept_uploads(form.attachments, current_user)  # after validate(): it resets the field's errors
     if step_pressed:

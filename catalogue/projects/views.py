@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from catalogue.forms import choices
+from catalogue.forms import apply_row_action, choices
 from catalogue.htmx import is_fragment_request, render
 from catalogue.media.forms import accept_uploads
 from catalogue.permissions import InvalidInput
@@ -90,32 +90,6 @@ def _project_form(project=None) -> ProjectForm:
     return form
 
 
-def _apply_stage_action(form: ProjectForm) -> bool:
-    """Add, remove or move a stage as the pressed button asks; True if one was pressed.
-
-    The list is rebuilt so that field names follow the new order (FieldList orders by name).
-    """
-    action = request.form.get("stage_action", "")
-    if not action:
-        return False
-    stages = [{"title": e.form.title.data or "", "description": e.form.description.data or ""} for e in form.stages]
-    verb, _, index = action.partition(":")
-    n = int(index) if index.isdigit() else -1
-    if verb == "add" and len(stages) < services.MAX_STAGES:
-        stages.append({"title": "", "description": ""})
-    elif verb == "remove" and 0 <= n < len(stages) and len(stages) > 1:
-        stages.pop(n)
-    elif verb == "up" and 0 < n < len(stages):
-        stages[n - 1], stages[n] = stages[n], stages[n - 1]
-    elif verb == "down" and 0 <= n < len(stages) - 1:
-        stages[n], stages[n + 1] = stages[n + 1], stages[n]
-    while len(form.stages.entries):
-        form.stages.pop_entry()
-    for stage in stages:
-        form.stages.append_entry(stage)
-    return True
-
-
 def _project_data(form: ProjectForm) -> services.ProjectData:
     return services.ProjectData(
         title=form.title.data,
@@ -143,7 +117,9 @@ def _save(form: ProjectForm, project=None):
     # Files are kept as pending uploads on every full-page POST, so a failed submit loses none.
     # (An htmx stage button leaves the file input untouched in the page: nothing to store then.)
     # Uploads are taken after validate(), which would otherwise clear their errors.
-    if request.method == "POST" and _apply_stage_action(form):
+    if request.method == "POST" and apply_row_action(
+        form.stages, request.form.get("stage_action", ""), services.MAX_STAGES
+    ):
         if not is_fragment_request():
             accept_uploads(form.attachments, current_user)
         return _edit_page(form, project)
