@@ -3,7 +3,6 @@
 import contextlib
 import io
 import json
-import os
 import struct
 import zipfile
 from pathlib import Path
@@ -471,11 +470,9 @@ def test_thumbnail_is_the_same_every_time():
     assert render_thumbnail(triangles) == render_thumbnail(triangles)
 
 
-@pytest.mark.skipif(not os.environ.get("CATALOGUE_BENCHMARK"), reason="timing: set CATALOGUE_BENCHMARK=1")
-def test_thumbnail_of_two_million_triangles_takes_about_a_second():
-    import time
-
+def test_thumbnail_of_the_largest_accepted_mesh_is_still_a_picture():
+    # 2,000,000 triangles is the upload cap: the renderer samples, and still draws the shape.
     corners = np.random.default_rng(0).normal(size=(2_000_000, 3, 3)).astype(np.float32)
-    started = time.perf_counter()
-    render_thumbnail(corners)
-    assert time.perf_counter() - started < 3
+    image = Image.open(io.BytesIO(render_thumbnail(corners)))
+    assert image.size == (480, 360)
+    assert np.asarray(image.convert("L")).std() > 5
