@@ -79,7 +79,9 @@ def test_author_submits_and_moderator_publishes_with_audit_and_notification(app,
         assert db.session.get(Project, project_id).status == Status.PUBLISHED
         assert db.session.get(Project, project_id).published_at is not None
         # Two audit rows: who, from, to
-        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.content_id == project_id)).all()
+        rows = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.content_id == project_id).order_by(AuditEntry.id)
+        ).all()
         assert [(r.action, r.from_status, r.to_status, r.actor_id) for r in rows] == [
             ("submit", "draft", "submitted", people["teacher"].id),
             ("publish", "submitted", "published", people["moderator"].id),
