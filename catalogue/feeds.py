@@ -171,7 +171,7 @@ def contest_results():
     seasons = db.session.scalars(
         select(Season)
         .where(Season.results_published_at.is_not(None))
-        .order_by(Season.results_published_at.desc())
+        .order_by(Season.results_published_at.desc(), Season.id.desc())
         .limit(FEED_LENGTH)
     ).all()
     entries = [

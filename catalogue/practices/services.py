@@ -692,7 +692,7 @@ def adoption_report(actor) -> AdoptionReport:
         for practice, organizations, municipalities in db.session.execute(
             select(Practice, adopting.c.organizations, adopting.c.municipalities)
             .join(adopting, adopting.c.practice_id == Practice.id)
-            .order_by(adopting.c.organizations.desc(), Practice.title)
+            .order_by(adopting.c.organizations.desc(), Practice.title, Practice.id)
         )
     ]
     adoptions = list(

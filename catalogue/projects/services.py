@@ -251,7 +251,7 @@ def similar_projects(project: Project, limit: int = 4) -> list[Project]:
             Project.id != project.id,
             or_(Project.age_groups.any(AgeGroup.id.in_(age_ids)), Project.spheres.any(Sphere.id.in_(sphere_ids))),
         )
-        .order_by(Project.published_at.desc())
+        .order_by(Project.published_at.desc(), Project.id.desc())
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
@@ -340,7 +340,7 @@ def published_reports(project: Project) -> list[ProjectReport]:
         db.session.scalars(
             select(ProjectReport)
             .where(ProjectReport.project_id == project.id, ProjectReport.status == Status.PUBLISHED)
-            .order_by(ProjectReport.finished_on.desc())
+            .order_by(ProjectReport.finished_on.desc(), ProjectReport.id.desc())
         )
     )
 

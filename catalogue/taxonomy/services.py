@@ -66,7 +66,7 @@ def search_organizations(
     if not fold(query).split() and municipality_id is None:
         return []
     stmt = _matching_organizations(query, municipality_id)
-    rows = db.session.scalars(stmt.order_by(Organization.name_folded).limit(limit)).all()
+    rows = db.session.scalars(stmt.order_by(Organization.name_folded, Organization.id).limit(limit)).all()
     return sorted(rows, key=lambda o: ru_sort_key(o.name))
 
 
