@@ -137,6 +137,13 @@ class ChangePasswordForm(BaseForm):
     password, password_confirm = _new_password_fields()
 
 
+class ProfileForm(BaseForm):
+    last_name = _name_field("Фамилия")
+    first_name = _name_field("Имя")
+    middle_name = _name_field("Отчество (если есть)", required=False)
+    grade = SelectField("Класс", choices=choices(GRADES), validators=[Optional()])
+
+
 class ResetRequestForm(BaseForm):
     email = EmailField(
         "Электронная почта",

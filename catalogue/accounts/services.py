@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from blinker import Namespace
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
@@ -17,6 +18,11 @@ from catalogue.taxonomy.models import Organization
 
 MIN_PASSWORD_LENGTH = 8
 PASSWORD_METHOD = "scrypt:32768:8:1"  # noqa: S105  (a hashing method, not a password)
+
+_signals = Namespace()
+#: Sent (with ``user=``) inside the transaction that changed a person's name, before the commit:
+#: content that shows the name on public pages re-indexes itself in the same transaction.
+name_changed = _signals.signal("name-changed")
 
 
 class AccountError(Exception):
@@ -253,9 +259,7 @@ def update_user(actor: User, user: User, changes: UserChanges) -> None:
     if not changes.roles:
         raise AccountError("У пользователя должна быть хотя бы одна роль.", "roles")
     organization = db.session.get(Organization, changes.organization_id) if changes.organization_id else None
-    user.last_name = changes.last_name.strip()
-    user.first_name = changes.first_name.strip()
-    user.middle_name = changes.middle_name.strip()
+    _set_name(user, changes.last_name, changes.first_name, changes.middle_name)
     user.email = email
     user.set_roles(changes.roles)
     user.organization = organization
@@ -266,6 +270,40 @@ def update_user(actor: User, user: User, changes: UserChanges) -> None:
         user.auth_version += 1  # ends the sessions it has open
     user.active = changes.active
     db.session.commit()
+
+
+@dataclass
+class ProfileChanges:
+    last_name: str
+    first_name: str
+    middle_name: str
+    grade: int | None = None
+
+
+def update_profile(user: User, changes: ProfileChanges) -> None:
+    """A person corrects their own name and, a student, moves up a grade.
+
+    :raise AccountError: a required name is empty or the grade is outside 6-11.
+    """
+    if not changes.last_name.strip():
+        raise AccountError("Укажите фамилию.", "last_name")
+    if not changes.first_name.strip():
+        raise AccountError("Укажите имя.", "first_name")
+    if user.is_student:
+        if changes.grade is None or not 6 <= changes.grade <= 11:
+            raise AccountError("Выберите класс с 6 по 11.", "grade")
+        user.grade = changes.grade
+    _set_name(user, changes.last_name, changes.first_name, changes.middle_name)
+    db.session.commit()
+
+
+def _set_name(user: User, last_name: str, first_name: str, middle_name: str) -> None:
+    before = user.full_name
+    user.last_name = last_name.strip()
+    user.first_name = first_name.strip()
+    user.middle_name = middle_name.strip()
+    if user.id is not None and user.full_name != before:
+        name_changed.send(current_app._get_current_object(), user=user)
 
 
 def create_user(

@@ -9,6 +9,7 @@ from catalogue.accounts import services
 from catalogue.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
+    ProfileForm,
     RegistrationForm,
     ResetPasswordForm,
     ResetRequestForm,
@@ -129,6 +130,37 @@ def logout():
 def profile():
     """The person's own account page."""
     return render("accounts/profile.html", user=current_user)
+
+
+@bp.route("/account/edit", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    """Correct one's own name; a student also sets the grade they are now in."""
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET" and user.grade:
+        form.grade.data = str(user.grade)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                user,
+                services.ProfileChanges(
+                    last_name=form.last_name.data,
+                    first_name=form.first_name.data,
+                    middle_name=form.middle_name.data or "",
+                    grade=int(form.grade.data) if form.grade.data else None,
+                ),
+            )
+        except services.AccountError as e:
+            getattr(form, e.field or "last_name").errors.append(str(e))
+            status = 422
+        else:
+            flash("Данные профиля сохранены.", "success")
+            return redirect(url_for("accounts.profile"), 303)
+    elif request.method == "POST":
+        status = 422
+    return render("accounts/edit_profile.html", status=status, form=form, user=user)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

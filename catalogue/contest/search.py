@@ -5,12 +5,14 @@ from collections.abc import Collection, Sequence
 from flask import g
 from sqlalchemy import select
 
+from catalogue.accounts.services import name_changed
 from catalogue.contest.entries import OWNER, entry_url
 from catalogue.contest.models import Entry, Nomination
 from catalogue.extensions import db
 from catalogue.markdown import plain_text
-from catalogue.search import registry
+from catalogue.search import outbox, registry
 from catalogue.taxonomy.models import AgeGroup
+from catalogue.workflow.models import Status
 
 
 def _age_group_slugs(entry: Entry) -> list[str]:
@@ -76,3 +78,11 @@ def register_searchable() -> None:
             },
         )
     )
+
+
+@name_changed.connect
+def _reindex_entries_of(_sender, user, **_extra) -> None:
+    """An author's name is in their admitted entries' documents."""
+    published = select(Entry.id).where(Entry.author_id == user.id, Entry.status == Status.PUBLISHED)
+    for entry_id in db.session.scalars(published):
+        outbox.enqueue(OWNER, entry_id)
