@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -154,6 +155,18 @@ def test_copy_from_the_previous_season_takes_its_structure_and_jury(app, people,
     assert [(a.nomination.name, a.juror_id) for a in seasons.jury_of(copy)] == [
         ("Техника будущего", people["juror"].id)
     ]
+
+
+def test_a_juror_put_on_a_nomination_is_told_in_the_site_and_by_mail(app, people, ctx, season):
+    seasons.assign_juror(db.session.merge(people["admin"]), season, season.nominations[1].id, people["juror"].id)
+    notes = db.session.scalars(select(Notification).where(Notification.user_id == people["juror"].id)).all()
+    assert len(notes) == 1
+    assert "номинация «Архитектура»" in notes[0].text and season.title in notes[0].text
+    assert notes[0].url == f"/contest/jury/?year={season.year}"
+    letters = [p.read_text() for p in (Path(app.instance_path) / "mail").glob("*.eml")]
+    assert len(letters) == 1 and "juror@example.ru" in letters[0]
+    # Nobody else is told
+    assert db.session.scalar(select(func.count(Notification.id))) == 1
 
 
 def test_admin_builds_a_season_through_the_pages(app, client, auth, people):

@@ -5,6 +5,7 @@ and reading them for the public pages.
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app, url_for
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -21,8 +22,10 @@ from catalogue.contest.models import (
     Season,
 )
 from catalogue.extensions import db
-from catalogue.formatting import fold
+from catalogue.formatting import fold, ru_date
+from catalogue.mail import send_mail
 from catalogue.permissions import Conflict, InvalidInput, NotFound, require_role
+from catalogue.workflow import services as workflow
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 GRADES = range(1, 12)
@@ -402,7 +405,22 @@ def assign_juror(actor: User, season: Season, nomination_id: int, juror_id: int)
         raise InvalidInput(f"{juror.full_name} уже в жюри номинации «{nomination.name}».", "juror_id")
     assignment = JuryAssignment(nomination=nomination, juror=juror)
     db.session.add(assignment)
+    text = (
+        f"Вы в жюри конкурса «{season.title}», номинация «{nomination.name}». "
+        f"Оценивание работ: с {ru_date(season.judging_opens)} по {ru_date(season.judging_closes)}."
+    )
+    url = url_for("contest.jury_index", year=season.year)
+    workflow.notify(juror, text, url)
     db.session.commit()
+    try:
+        site = current_app.config["SITE_NAME"]
+        send_mail(
+            juror.email,
+            f"{site}: вы в жюри конкурса",
+            f"{text}\n\nРаботы для оценки: {url_for('contest.jury_index', year=season.year, _external=True)}\n",
+        )
+    except OSError:
+        current_app.logger.exception("Не удалось отправить письмо %s", juror.email)
     return assignment
 
 
