@@ -8,18 +8,18 @@ administrators) and the organizers' tables carry full names.
 import base64
 import csv
 import datetime as dt
-import hashlib
 import io
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
-from flask import Response, current_app, render_template, url_for
+from flask import Response, render_template, url_for
 
 from catalogue.contest import entries as entry_service
 from catalogue.contest import results
 from catalogue.contest.models import Award, Entry, Season
 from catalogue.formatting import ru_date
 from catalogue.media import storage
+from catalogue.pdf import cached, write_pdf
+from catalogue.pdf import pdf_response as pdf_response  # the contest's views use it from here
 from catalogue.permissions import NotFound
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection); OWASP's list.
@@ -38,32 +38,6 @@ def _thumbnail_data_uri(entry: Entry) -> str | None:
     except (FileNotFoundError, ValueError):
         return None
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def _write_pdf(html: str) -> bytes:
-    # Imported here: WeasyPrint loads Pango through cffi, which only the PDF pages need.
-    from weasyprint import HTML, URLFetcher
-
-    # Only inlined data: images; no file:, http: or other fetches from user-controlled HTML.
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=html, base_url="data:,", url_fetcher=fetcher).write_pdf()
-
-
-def _cached(name: str, html: str) -> bytes:
-    """The PDF of ``html``, from the cache when the same HTML was rendered before."""
-    digest = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
-    folder = Path(current_app.instance_path) / CACHE_FOLDER
-    path = folder / f"{name}-{digest}.pdf"
-    if path.is_file():
-        return path.read_bytes()
-    pdf = _write_pdf(html)
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".part")
-    temporary.write_bytes(pdf)
-    temporary.replace(path)
-    for old in sorted(folder.glob(f"{name}-*.pdf"), key=lambda p: p.stat().st_mtime, reverse=True)[CACHE_KEEP:]:
-        old.unlink(missing_ok=True)
-    return pdf
 
 
 def collection_html(season: Season) -> str:
@@ -97,7 +71,7 @@ def collection_html(season: Season) -> str:
 
 def collection_pdf(season: Season) -> bytes:
     """:raise NotFound: the season has no admitted entries."""
-    return _cached(f"collection-{season.year}", collection_html(season))
+    return cached(f"collection-{season.year}", collection_html(season), CACHE_FOLDER, CACHE_KEEP)
 
 
 def diploma_pdf(entry: Entry) -> bytes:
@@ -110,17 +84,7 @@ def diploma_pdf(entry: Entry) -> bytes:
         Award=Award,
         issued=ru_date(entry.season.results_published_at or dt.datetime.now()),
     )
-    return _write_pdf(html)
-
-
-def pdf_response(pdf: bytes, filename: str, public: bool = False) -> Response:
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "public, max-age=300" if public else "private, no-store"
-    # A PDF viewer is a plugin: it needs object-src, which the site's CSP forbids.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; img-src 'self' data:"
-    return response
+    return write_pdf(html)
 
 
 # -- results tables --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The catalogue of typical projects, one project, its print version, and teachers' forms."""
+"""The catalogue of typical projects, one project, its print version and PDF, and teachers' forms."""
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -6,8 +6,9 @@ from flask_login import current_user, login_required
 from catalogue.forms import apply_row_action, choices
 from catalogue.htmx import is_fragment_request, render
 from catalogue.media.forms import accept_uploads
+from catalogue.pdf import pdf_response
 from catalogue.permissions import InvalidInput
-from catalogue.projects import services
+from catalogue.projects import documents, services
 from catalogue.projects.forms import CatalogueFilterForm, ProjectForm, ReportForm
 from catalogue.taxonomy.services import age_groups, spheres
 from catalogue.web import page_arg
@@ -74,6 +75,19 @@ def print_version(project_id: int, slug: str):
     """
     project = services.get_project(current_user, project_id)
     return render("projects/print.html", project=project, attached=services.attachments("project", project.id))
+
+
+@bp.get("/<int:project_id>/pdf")
+def pdf_version(project_id: int):
+    """The project as a PDF file to download, for the same people who may see its page.
+
+    :raise 404: no such project, or not visible.
+    """
+    project = services.get_project(current_user, project_id)
+    filename, name = documents.filenames(project)
+    return pdf_response(
+        documents.project_pdf(project), filename, public=project.is_published, attachment=True, name=name
+    )
 
 
 def _project_form(project=None) -> ProjectForm:
