@@ -133,6 +133,7 @@ def template_context() -> dict:
         # Called by the header only, so pages that do not show it cost no queries.
         "queue_count": lambda: workflow.queue_count(current_user),
         "unread_count": lambda: workflow.unread_count(current_user),
+        "may_delete": lambda obj: workflow.may_delete(current_user, obj),
         # For previews that show an item's files without their own view (the moderator's review page).
         "attachments_of": _attachments_of,
     }

@@ -134,6 +134,7 @@ def register_content_type() -> None:
                 "reject": "«{title}» не допущена к конкурсу. {comment}",
             },
             refusal=_refusal,
+            after_delete=lambda: url_for("contest.mine"),
         )
     )
 

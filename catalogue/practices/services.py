@@ -89,6 +89,7 @@ def register_content_types() -> None:
             queue_options=(selectinload(Practice.steps),),
             on_change=[lambda p: enqueue("practice", p.id)],
             moderator_may_publish_own=True,
+            after_delete=lambda: url_for("practices.mine"),
         )
     )
     registry.register(

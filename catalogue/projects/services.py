@@ -68,6 +68,7 @@ def register_content_types() -> None:
             ),
             queue_options=(selectinload(Project.stages),),
             on_change=[lambda p: enqueue("project", p.id)],
+            after_delete=lambda: url_for("projects.mine"),
         )
     )
     registry.register(
@@ -83,6 +84,7 @@ def register_content_types() -> None:
                 ProjectReport.organization.has(Organization.municipality_id == mid)
             ),
             on_change=[lambda r: enqueue("report", r.id)],
+            after_delete=lambda: url_for("projects.mine"),
         )
     )
     register_searchable_types()

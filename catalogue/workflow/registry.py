@@ -63,6 +63,9 @@ class ContentType:
     # deadline): ``refusal(user, obj, action)`` returns the reason in Russian, or None to allow it.
     # Refused actions get no button, and ``services.transition`` raises ``Conflict(reason)``.
     refusal: Callable[[User, Any, str], str | None] | None = None
+    # Authors may delete a draft that was never published: where they land afterwards (their list),
+    # or None when this type keeps every draft. The item's files (media owner ``key``) go with it.
+    after_delete: Callable[[], str] | None = None
 
     def allows(self, action: str) -> bool:
         return self.actions is None or action in self.actions

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from catalogue.accounts.models import User, utcnow
 from catalogue.extensions import db
 from catalogue.mail import send_mail
+from catalogue.media import services as media
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.workflow import registry
 from catalogue.workflow.models import AuditEntry, Notification, Status
@@ -273,6 +274,54 @@ def queue_count(user) -> int:
 
 
 # -- notifications ----------------------------------------------------------------------------------
+
+
+def may_delete(user, obj) -> bool:
+    """Whether ``user`` may delete ``obj``: an author's draft, never published, of a type that allows it."""
+    content_type = registry.of(obj)
+    return (
+        content_type.after_delete is not None
+        and _signed_in(user)
+        and content_type.is_author(user, obj)
+        and obj.status == Status.DRAFT
+        and obj.published_at is None
+    )
+
+
+def delete_draft(user, obj) -> str:
+    """Delete an author's never-published draft with its files; returns the author's list to go to.
+
+    :raise NotFound: the type keeps its drafts.
+    :raise PermissionDenied: ``user`` is not an author.
+    :raise Conflict: the item is not a draft (any more), or was published once.
+    """
+    content_type = registry.of(obj)
+    if content_type.after_delete is None:
+        raise NotFound
+    if not _signed_in(user) or not content_type.is_author(user, obj):
+        raise PermissionDenied
+    if obj.status != Status.DRAFT or obj.published_at is not None:
+        raise Conflict("Удалить можно только черновик, который ещё ни разу не публиковался.")
+    model = content_type.model
+    # The state in the WHERE (and the row locked till the commit): a draft sent meanwhile stays.
+    still_draft = db.session.execute(
+        update(model)
+        .where(model.id == obj.id, model.status == Status.DRAFT, model.published_at.is_(None))
+        .values(status=Status.DRAFT)
+        .execution_options(synchronize_session=False)
+    )
+    if still_draft.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Материал уже отправлен на проверку: удалить его нельзя.")
+    media.delete_files_of(content_type.key, obj.id)
+    # Its history and notices go too: a new item may get the same id (SQLite reuses them).
+    db.session.execute(
+        delete(AuditEntry).where(AuditEntry.content_type == content_type.key, AuditEntry.content_id == obj.id)
+    )
+    db.session.execute(delete(Notification).where(Notification.url == content_type.url(obj)))
+    db.session.delete(obj)
+    db.session.commit()
+    return content_type.after_delete()
 
 
 def notify(user: User, text: str, url: str = "") -> None:

@@ -5,9 +5,9 @@ from flask_login import current_user, login_required
 
 from catalogue.accounts.views import safe_next
 from catalogue.extensions import db
-from catalogue.forms import choices
+from catalogue.forms import BaseForm, choices
 from catalogue.htmx import is_fragment_request, render, trigger
-from catalogue.permissions import InvalidInput, NotFound
+from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.services import age_groups, municipalities
 from catalogue.workflow import registry, services
 from catalogue.workflow.forms import DecisionForm, QueueFilterForm
@@ -110,6 +110,34 @@ def act(type_key: str, item_id: int, action: str):
         return trigger(response, "queue-changed", flash_message=message)
     flash(message, "success")
     return redirect(safe_next(form.next.data) or url_for("workflow.review", type_key=type_key, item_id=item_id), 303)
+
+
+@bp.route("/workflow/<type_key>/<int:item_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(type_key: str, item_id: int):
+    """Delete one's own never-published draft, after a confirmation page (works without JavaScript).
+
+    :raise 404: unknown item, or a type that keeps its drafts; 403: not the author's;
+        409: no longer a draft.
+    """
+    content_type, obj = _load(type_key, item_id)
+    if content_type.after_delete is None or not services.can_view(current_user, obj):
+        abort(404)
+    form = BaseForm()
+    if request.method == "POST" and form.validate():
+        title = content_type.title(obj)
+        try:
+            target = services.delete_draft(current_user, obj)
+        except PermissionDenied:
+            abort(403)
+        except Conflict as e:
+            flash(str(e), "error")
+            return redirect(content_type.url(obj), 303)
+        flash(f"Черновик «{title}» удалён.", "success")
+        return redirect(target, 303)
+    if not services.may_delete(current_user, obj):
+        abort(409 if content_type.is_author(current_user, obj) else 403)
+    return render("workflow/delete.html", content_type=content_type, obj=obj, form=form)
 
 
 @bp.get("/account/notifications")
