@@ -12,7 +12,15 @@ from catalogue.extensions import db
 from catalogue.media import access as media_access
 from catalogue.media import services as media
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
-from catalogue.projects.models import DURATIONS, Project, ProjectFormat, ProjectReport, ProjectStage, project_age_group
+from catalogue.projects.models import (
+    DURATIONS,
+    Project,
+    ProjectFormat,
+    ProjectReport,
+    ProjectStage,
+    project_age_group,
+    project_sphere,
+)
 from catalogue.projects.search import register_searchable_types
 from catalogue.search.outbox import enqueue
 from catalogue.taxonomy.models import AgeGroup, Organization, Sphere
@@ -240,6 +248,29 @@ def published_counts_by_age_group() -> dict[int, int]:
         .group_by(project_age_group.c.age_group_id)
     )
     return dict(rows.all())
+
+
+def published_counts_by_sphere() -> dict[int, int]:
+    """How many published projects each professional sphere has (one query)."""
+    rows = db.session.execute(
+        select(project_sphere.c.sphere_id, func.count())
+        .join(Project, Project.id == project_sphere.c.project_id)
+        .where(Project.status == Status.PUBLISHED)
+        .group_by(project_sphere.c.sphere_id)
+    )
+    return dict(rows.all())
+
+
+def latest_published(limit: int = 3) -> list[Project]:
+    """The newest published projects (the home page, the feed)."""
+    return list(
+        db.session.scalars(
+            select(Project)
+            .where(Project.status == Status.PUBLISHED)
+            .order_by(Project.published_at.desc(), Project.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def similar_projects(project: Project, limit: int = 4) -> list[Project]:
