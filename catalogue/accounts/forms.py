@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from catalogue.accounts.models import ROLE_LABELS, Role
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
 from catalogue.forms import BaseForm, choices
+from catalogue.taxonomy.models import OrganizationKind
 
 REQUIRED = "Заполните это поле."
 GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]  # (value, label) pairs
@@ -81,6 +82,16 @@ class RegistrationForm(BaseForm):
     )
     organization_query = StringField("Найдите свою организацию", validators=[Optional(), Length(max=200)])
     organization_id = IntegerField("Организация", validators=[Optional()])
+    new_organization = BooleanField("Добавить мою организацию: выбранный муниципалитет, название ниже")
+    new_organization_name = StringField(
+        "Полное название организации",
+        validators=[Optional(), Length(max=300, message="Не длиннее 300 символов.")],
+        filters=[lambda v: " ".join(v.split()) if isinstance(v, str) else v],
+        description="Например: МБОУ «СОШ № 5» г. Тулуна. Администратор сайта проверит название.",
+    )
+    new_organization_kind = SelectField(
+        "Тип организации", choices=choices(OrganizationKind.LABELS.items()), default=OrganizationKind.SCHOOL
+    )
     grade = SelectField("Класс", choices=choices([("", "— выберите —"), *GRADES]), validators=[Optional()])
     birth_date = DateField(
         "Дата рождения",
@@ -95,9 +106,16 @@ class RegistrationForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if not self.organization_id.data and not self.organization_id.errors:
+        if self.new_organization.data:
+            if not self.new_organization_name.data and not self.new_organization_name.errors:
+                self.new_organization_name.errors = ["Напишите название своей организации."]
+                valid = False
+        elif not self.organization_id.data and not self.organization_id.errors:
             # Checked here: an inline validator would not run after Optional() on an empty value.
-            self.organization_id.errors = ["Выберите организацию из списка: начните вводить её название."]
+            self.organization_id.errors = [
+                "Выберите организацию из списка: начните вводить её название. "
+                "Если её нет в списке, отметьте «Моей организации нет в списке»."
+            ]
             valid = False
         if self.role.data == Role.STUDENT.value:
             valid &= self._check_student_fields()

@@ -14,7 +14,7 @@ from catalogue.extensions import db
 from catalogue.formatting import fold, plural
 from catalogue.mail import send_mail
 from catalogue.permissions import PermissionDenied, require_role
-from catalogue.taxonomy.models import Organization
+from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
 
 MIN_PASSWORD_LENGTH = 8
 PASSWORD_METHOD = "scrypt:32768:8:1"  # noqa: S105  (a hashing method, not a password)
@@ -75,9 +75,39 @@ class Registration:
     first_name: str
     middle_name: str
     municipality_id: int
-    organization_id: int
+    organization_id: int | None
     grade: int | None = None
     birth_date: dt.date | None = None
+    # The person's school is not in the list: its name as typed, and its kind.
+    new_organization_name: str = ""
+    new_organization_kind: str = OrganizationKind.SCHOOL
+
+
+def _proposed_organization(data: Registration) -> Organization:
+    """The organization a person named at registration: one of that name in the municipality if there
+    is one (up to case and ё), else a new one that waits for an administrator's check."""
+    municipality = db.session.get(Municipality, data.municipality_id) if data.municipality_id else None
+    if municipality is None:
+        raise AccountError("Выберите муниципальное образование из списка.", "municipality_id")
+    name = " ".join(data.new_organization_name.split())
+    if len(name) < 5:
+        raise AccountError("Напишите полное название организации, как в её уставе.", "new_organization_name")
+    if len(name) > 300:
+        raise AccountError("Название не длиннее 300 символов.", "new_organization_name")
+    if data.new_organization_kind not in OrganizationKind.LABELS:
+        raise AccountError("Выберите тип организации из списка.", "new_organization_kind")
+    same = db.session.scalar(
+        select(Organization).where(
+            Organization.municipality_id == municipality.id, Organization.name_folded == fold(name)
+        )
+    )
+    if same is not None:
+        return same
+    organization = Organization(
+        name=name, kind=data.new_organization_kind, municipality_id=municipality.id, confirmed=False
+    )
+    db.session.add(organization)
+    return organization
 
 
 def register_user(data: Registration) -> User:
@@ -90,9 +120,12 @@ def register_user(data: Registration) -> User:
     email = normalize_email(data.email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError("Этот адрес уже зарегистрирован. Войдите или восстановите пароль.", "email")
-    organization = db.session.get(Organization, data.organization_id) if data.organization_id else None
-    if organization is None or organization.municipality_id != data.municipality_id:
-        raise AccountError("Выберите организацию из списка для выбранного муниципалитета.", "organization_id")
+    if data.new_organization_name.strip():
+        organization = _proposed_organization(data)
+    else:
+        organization = db.session.get(Organization, data.organization_id) if data.organization_id else None
+        if organization is None or organization.municipality_id != data.municipality_id:
+            raise AccountError("Выберите организацию из списка для выбранного муниципалитета.", "organization_id")
     is_student = data.role == Role.STUDENT
     user = User(
         email=email,
@@ -101,7 +134,7 @@ def register_user(data: Registration) -> User:
         first_name=data.first_name.strip(),
         middle_name=(data.middle_name or "").strip(),
         municipality_id=data.municipality_id,
-        organization_id=organization.id,
+        organization=organization,
         grade=data.grade if is_student else None,
         birth_date=data.birth_date if is_student else None,
     )

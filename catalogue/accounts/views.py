@@ -62,6 +62,8 @@ def register():
                     middle_name=form.middle_name.data or "",
                     municipality_id=form.municipality_id.data,
                     organization_id=form.organization_id.data,
+                    new_organization_name=form.new_organization_name.data if form.new_organization.data else "",
+                    new_organization_kind=form.new_organization_kind.data,
                     grade=int(form.grade.data) if form.grade.data else None,
                     birth_date=form.birth_date.data,
                 )

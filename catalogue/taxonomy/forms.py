@@ -147,3 +147,8 @@ class OrganizationFilterForm(QueryForm):
     q = SearchField("Название", validators=[Optional(), Length(max=200)], filters=[strip])
     municipality = SelectField("Муниципальное образование", coerce=optional_int, validate_choice=False)
     kind = SelectField("Тип", choices=choices([("", "Все типы"), *KIND_CHOICES]), validate_choice=False)
+    state = SelectField(
+        "Проверка",
+        choices=choices([("", "Все"), ("pending", "Добавлены при регистрации, ждут проверки")]),
+        validate_choice=False,
+    )

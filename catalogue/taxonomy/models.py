@@ -1,6 +1,6 @@
 """Shared taxonomies: municipalities, organizations, age groups, professional spheres."""
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.extensions import db
@@ -44,6 +44,9 @@ class Organization(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default=OrganizationKind.SCHOOL)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
     municipality: Mapped[Municipality] = relationship(lazy="joined")
+    # False for one a person added when registering (their school was not in the list) until an
+    # administrator checks the name.
+    confirmed: Mapped[bool] = mapped_column(default=True, server_default=true(), index=True)
 
     @property
     def kind_label(self) -> str:

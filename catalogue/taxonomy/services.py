@@ -70,11 +70,16 @@ def search_organizations(
     return sorted(rows, key=lambda o: ru_sort_key(o.name))
 
 
-def organization_page(query: str = "", municipality_id: int | None = None, kind: str = "", page: int = 1):
-    """One page of all organizations matching ``query``, in a municipality and of a kind, by name."""
+def organization_page(
+    query: str = "", municipality_id: int | None = None, kind: str = "", page: int = 1, pending: bool = False
+):
+    """One page of all organizations matching ``query``, in a municipality and of a kind, by name;
+    ``pending``: only those people added at registration that no administrator has checked yet."""
     stmt = _matching_organizations(query, municipality_id)
     if kind in OrganizationKind.LABELS:
         stmt = stmt.where(Organization.kind == kind)
+    if pending:
+        stmt = stmt.where(Organization.confirmed.is_(False))
     stmt = stmt.order_by(Organization.name_folded, Organization.id)
     page = min(max(page, 1), MAX_PAGE)
     return db.paginate(stmt, page=page, per_page=ORGANIZATIONS_PER_PAGE, error_out=False)
@@ -84,6 +89,10 @@ def organization_counts() -> dict[int, int]:
     """How many organizations each municipality has, by municipality id."""
     rows = db.session.execute(select(Organization.municipality_id, func.count()).group_by(Organization.municipality_id))
     return {municipality_id: count for municipality_id, count in rows}
+
+
+def pending_organizations_count() -> int:
+    return db.session.scalar(select(func.count(Organization.id)).where(Organization.confirmed.is_(False)))
 
 
 def taxonomy_sizes() -> dict[str, int]:
@@ -191,6 +200,7 @@ def save_organization(actor, organization: Organization | None, data: Organizati
     organization.name = name
     organization.kind = data.kind
     organization.municipality = municipality
+    organization.confirmed = True  # saved by an administrator: checked
     _commit(duplicate, "name")
     return organization
 

@@ -68,7 +68,9 @@ def edit_page(form, status: int, **context):
 @role_required(Role.ADMIN)
 def admin_index():
     """Taxonomy administration: municipalities, organizations, age groups, spheres."""
-    return render("taxonomy/admin_index.html", sizes=services.taxonomy_sizes())
+    return render(
+        "taxonomy/admin_index.html", sizes=services.taxonomy_sizes(), pending=services.pending_organizations_count()
+    )
 
 
 @bp.get("/admin/taxonomy/municipalities/")
@@ -124,6 +126,7 @@ def organizations():
         filters.municipality.data,
         filters.kind.data or "",
         page_arg(),
+        pending=filters.state.data == "pending",
     )
     return render("taxonomy/organizations.html", block="results", page=page, filters=filters)
 
@@ -157,6 +160,12 @@ def edit_organization(organization_id: int | None):
         title=organization.name if organization else "Новая организация",
         tab="organizations",
         action=url_for("taxonomy.edit_organization", organization_id=organization_id),
+        note=(
+            "Эту организацию добавил участник при регистрации. Проверьте название и муниципальное образование "
+            "и сохраните: организация станет проверенной."
+            if organization is not None and not organization.confirmed
+            else None
+        ),
     )
 
 
