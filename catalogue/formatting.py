@@ -8,10 +8,28 @@ MONTHS_GENITIVE = (
 )  # fmt: skip
 
 
+# The oblast's time: Irkutsk keeps UTC+8 all year. Moments are stored in UTC (naive) and shown in it.
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "Иркутск")
+
+
+def local(value: dt.datetime) -> dt.datetime:
+    """A stored moment (naive UTC, or aware) as Irkutsk wall-clock time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(LOCAL_TZ)
+
+
+def local_today() -> dt.date:
+    """Today's date in the oblast (the server may run in UTC, eight hours behind)."""
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
 def ru_date(value: dt.date | dt.datetime | None, with_time: bool = False) -> str:
-    """``26 ноября 2026`` (and ``, 14:05`` with the time)."""
+    """``26 ноября 2026`` (and ``, 14:05`` with the time); moments in Irkutsk time, as people there read them."""
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        value = local(value)
     text = f"{value.day} {MONTHS_GENITIVE[value.month - 1]} {value.year}"
     if with_time and isinstance(value, dt.datetime):
         text += f", {value:%H:%M}"

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from catalogue.extensions import db
+from catalogue.formatting import local_today
 from catalogue.permissions import Conflict, InvalidInput
 from catalogue.practices import services as practices
 from catalogue.practices.csv_export import safe_cell
@@ -109,7 +110,7 @@ def test_the_database_also_refuses_a_duplicate_mark(app, practice_in, people):
     with app.test_request_context():
         bratsk = organization("МБОУ «СОШ № 12» г. Братска")
         adopt(people["bratsk"], db.session.get(Practice, practice_id))
-        db.session.add(PracticeAdoption(practice_id=practice_id, organization_id=bratsk.id, adopted_on=dt.date.today()))
+        db.session.add(PracticeAdoption(practice_id=practice_id, organization_id=bratsk.id, adopted_on=local_today()))
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
@@ -153,7 +154,7 @@ def test_the_practices_own_school_cannot_mark_it(app, client, practice_in, peopl
 def test_a_date_in_the_future_is_refused_and_the_comment_kept(app, client, practice_in, people):
     practice_id = practice_in()
     login(client, people["bratsk"])
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (local_today() + dt.timedelta(days=1)).isoformat()  # the oblast's tomorrow
     response = mark(client, practice_id, tomorrow, "Начнём скоро")
     assert response.status_code == 422
     body = response.get_data(as_text=True)

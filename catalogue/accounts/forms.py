@@ -1,6 +1,5 @@
 """Account forms: registration, login, password change and reset, admin edit."""
 
-import datetime as dt
 
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.accounts.models import ROLE_LABELS, Role
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
+from catalogue.formatting import local_today
 from catalogue.forms import BaseForm, choices
 from catalogue.taxonomy.models import OrganizationKind
 
@@ -128,7 +128,7 @@ class RegistrationForm(BaseForm):
         born = self.birth_date.data
         if born is None and not self.birth_date.errors:
             self.birth_date.errors = [*self.birth_date.errors, "Укажите дату рождения."]
-        elif born is not None and not 9 <= (dt.date.today() - born).days / 365.25 <= 20:
+        elif born is not None and not 9 <= (local_today() - born).days / 365.25 <= 20:
             self.birth_date.errors = [
                 *self.birth_date.errors,
                 "Проверьте дату рождения: регистрируются обучающиеся 6–11 классов.",

@@ -16,7 +16,7 @@ from flask import Response, render_template, url_for
 from catalogue.contest import entries as entry_service
 from catalogue.contest import results
 from catalogue.contest.models import Award, Entry, Season
-from catalogue.formatting import ru_date
+from catalogue.formatting import local, ru_date
 from catalogue.media import storage
 from catalogue.pdf import cached, write_pdf
 from catalogue.pdf import pdf_response as pdf_response  # the contest's views use it from here
@@ -82,7 +82,7 @@ def diploma_pdf(entry: Entry) -> bytes:
         season=entry.season,
         award=Award(entry.award or Award.PARTICIPANT),
         Award=Award,
-        issued=ru_date(entry.season.results_published_at or dt.datetime.now()),
+        issued=ru_date(entry.season.results_published_at or dt.datetime.now(dt.UTC)),
     )
     return write_pdf(html)
 
@@ -136,7 +136,7 @@ def safe_cell(value):
     if isinstance(value, int | float):
         return str(value).replace(".", ",")
     if isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
+        return local(value).strftime("%d.%m.%Y %H:%M")
     if isinstance(value, dt.date):
         return value.strftime("%d.%m.%Y")
     text = str(value)

@@ -21,7 +21,7 @@ from catalogue.contest.models import (
 )
 from catalogue.contest.viewer import triangles_to_glb, up_axis
 from catalogue.extensions import db
-from catalogue.formatting import fold, plural, ru_date
+from catalogue.formatting import fold, local_today, plural, ru_date
 from catalogue.media import services as media
 from catalogue.media import storage
 from catalogue.media.models import StoredFile
@@ -187,7 +187,7 @@ def age_on(person: User, day: dt.date) -> int | None:
 
 def needs_representative(student: User, day: dt.date | None = None) -> bool:
     """True when a parent or legal representative must consent: under 14, or the age is unknown."""
-    age = age_on(student, day or dt.date.today())
+    age = age_on(student, day or local_today())
     return age is None or age < CONSENT_AGE
 
 

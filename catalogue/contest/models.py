@@ -10,20 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.accounts.models import User, utcnow
 from catalogue.extensions import db
-from catalogue.formatting import slugify
+from catalogue.formatting import LOCAL_TZ, local_today, slugify
 from catalogue.media.models import StoredFile
 from catalogue.taxonomy.models import Organization
 from catalogue.workflow.models import Moderated
 
-# Irkutsk keeps UTC+8 all year: the contest's dates are the oblast's calendar days.
-CONTEST_TZ = dt.timezone(dt.timedelta(hours=8), "Иркутск")
+# The contest's dates are the oblast's calendar days (Irkutsk, UTC+8 all year).
+CONTEST_TZ = LOCAL_TZ
 # A season leaves the contest page's "current" place this long after its results date.
 ARCHIVE_AFTER = dt.timedelta(days=365)
 
 
 def contest_today() -> dt.date:
     """Today's date in Irkutsk: windows open and close at local midnight."""
-    return dt.datetime.now(CONTEST_TZ).date()
+    return local_today()
 
 
 class Phase(enum.StrEnum):

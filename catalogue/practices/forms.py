@@ -1,6 +1,5 @@
 """Forms for practices (with an ordered replication guide), adoption marks, and the catalogue filters."""
 
-import datetime as dt
 
 from wtforms import (
     DateField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from catalogue.accounts.forms import MultiCheckboxField
+from catalogue.formatting import local_today
 from catalogue.forms import BaseForm, QueryForm, choices
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
@@ -127,7 +127,7 @@ class AdoptionForm(BaseForm):
     )
 
     def validate_adopted_on(self, field):
-        if field.data and field.data > dt.date.today():
+        if field.data and field.data > local_today():
             raise ValidationError("Дата внедрения не может быть в будущем.")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User, utcnow
 from catalogue.extensions import db
-from catalogue.formatting import ru_date
+from catalogue.formatting import local_today, ru_date
 from catalogue.media import services as media
 from catalogue.media.access import register_owner
 from catalogue.media.models import StoredFile
@@ -559,7 +559,7 @@ def adopt(actor: User, practice: Practice, data: AdoptionData) -> PracticeAdopti
     refusal = adoption_refusal(actor, practice)
     if refusal:
         raise InvalidInput(refusal)
-    if data.adopted_on > dt.date.today():
+    if data.adopted_on > local_today():
         raise InvalidInput("Дата внедрения не может быть в будущем.", "adopted_on")
     if data.adopted_on.year < 2000:
         raise InvalidInput("Проверьте год внедрения.", "adopted_on")

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from catalogue.accounts.forms import MultiCheckboxField
+from catalogue.formatting import local_today
 from catalogue.forms import BaseForm, QueryForm, choices
 from catalogue.media.forms import UploadField
 from catalogue.projects.models import DURATIONS, ProjectFormat
@@ -112,7 +113,7 @@ class ReportForm(BaseForm):
     def validate_finished_on(self, field):
         if self.started_on.data and field.data and field.data < self.started_on.data:
             raise ValidationError("Дата окончания раньше даты начала.")
-        if field.data and field.data > dt.date.today() + dt.timedelta(days=1):
+        if field.data and field.data > local_today() + dt.timedelta(days=1):
             raise ValidationError("Отчёт пишется о проекте, который уже прошёл.")
 
 
