@@ -51,6 +51,7 @@ def seed_demo() -> list[str]:
             created = _seed_users()
             seed_projects()
             seed_practices()
+            _backdate_fresh_items()
             seed_contest(DEMO_PASSWORD)
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
@@ -81,3 +82,81 @@ def _seed_users() -> list[str]:
         created.append(email)
     db.session.commit()
     return created
+
+
+# -- a history for the demo ---------------------------------------------------------------------
+
+
+def _backdate_fresh_items() -> None:
+    """Give the projects, reports and practices the seeder has just published believable past dates.
+
+    Seeded in one go they would all be "published today", after the adoptions and class reports
+    they carry. A project is dated a month before its first class report, a report a week after
+    the class finished, a practice three weeks before its first adoption; the others a few weeks
+    apart. The audit rows move with them, and the search index follows through the outbox.
+    """
+    from catalogue.accounts.models import utcnow
+    from catalogue.practices.models import Practice, PracticeAdoption
+    from catalogue.projects.models import Project, ProjectReport
+    from catalogue.workflow.models import Status
+
+    now = utcnow()
+    fresh = now - dt.timedelta(hours=1)
+
+    def published(model):
+        return list(
+            db.session.scalars(
+                select(model).where(model.status == Status.PUBLISHED, model.published_at >= fresh).order_by(model.id)
+            )
+        )
+
+    first_report: dict[int, dt.date] = {}
+    for report in db.session.scalars(select(ProjectReport)):
+        start = first_report.get(report.project_id)
+        first_report[report.project_id] = min(start, report.started_on) if start else report.started_on
+    first_adoption: dict[int, dt.date] = {}
+    for adoption in db.session.scalars(select(PracticeAdoption)):
+        start = first_adoption.get(adoption.practice_id)
+        first_adoption[adoption.practice_id] = min(start, adoption.adopted_on) if start else adoption.adopted_on
+
+    moved: list[tuple[str, object, dt.datetime]] = []
+    for n, project in enumerate(reversed(published(Project))):
+        if project.id in first_report:
+            day = first_report[project.id] - dt.timedelta(days=30 + 3 * n)
+        else:
+            day = now.date() - dt.timedelta(days=5 + 11 * n)
+        moved.append(("project", project, at_noon(day)))
+    for report in published(ProjectReport):
+        moved.append(("report", report, at_noon(min(report.finished_on + dt.timedelta(days=7), now.date()))))
+    for n, practice in enumerate(reversed(published(Practice))):
+        if practice.id in first_adoption:
+            day = first_adoption[practice.id] - dt.timedelta(days=21 + 2 * n)
+        else:
+            day = now.date() - dt.timedelta(days=8 + 9 * n)
+        moved.append(("practice", practice, at_noon(day)))
+
+    for type_key, item, when in moved:
+        backdate(type_key, item, when)
+    db.session.commit()
+
+
+def at_noon(day: dt.date) -> dt.datetime:
+    """Noon in Irkutsk on ``day``, as a stored (naive UTC) moment."""
+    return dt.datetime.combine(day, dt.time(4, 0))
+
+
+def backdate(type_key: str, item, when: dt.datetime) -> None:
+    """Date a demo item published at ``when`` (sent two days before, begun four before that), its audit
+    rows with it, and queue it for the search index; the caller commits."""
+    from catalogue.search.outbox import enqueue
+    from catalogue.workflow.models import AuditEntry
+
+    sent = when - dt.timedelta(days=2)
+    item.created_at = when - dt.timedelta(days=6)
+    item.submitted_at = sent
+    item.published_at = when
+    item.updated_at = when
+    audit = select(AuditEntry).where(AuditEntry.content_type == type_key, AuditEntry.content_id == item.id)
+    for entry in db.session.scalars(audit):
+        entry.created_at = sent if entry.action == "submit" else when
+    enqueue(type_key, item.id)

@@ -70,6 +70,37 @@ def test_demo_content_loads_once(app, runner):
         assert counts() == after_first
 
 
+def test_demo_content_has_a_believable_history(app, runner):
+    """Nothing published "today" in bulk: items come before what refers to them, audits match."""
+    from catalogue.contest.models import Entry, Season
+    from catalogue.practices.models import Practice, PracticeAdoption
+    from catalogue.projects.models import Project, ProjectReport
+    from catalogue.workflow.models import AuditEntry, Status
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        projects = db.session.scalars(select(Project).where(Project.status == Status.PUBLISHED)).all()
+        assert len({p.published_at.date() for p in projects}) == len(projects)  # on different days
+        for report in db.session.scalars(select(ProjectReport).where(ProjectReport.status == Status.PUBLISHED)):
+            assert report.project.published_at.date() < report.started_on
+            assert report.published_at.date() > report.finished_on
+        for adoption in db.session.scalars(select(PracticeAdoption)):
+            assert adoption.practice.published_at.date() < adoption.adopted_on
+        practice = db.session.scalars(select(Practice).where(Practice.status == Status.PUBLISHED)).first()
+        audit = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.content_type == "practice", AuditEntry.content_id == practice.id)
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [a.created_at for a in audit] == [practice.submitted_at, practice.published_at]
+        finished = db.session.scalar(select(Season).where(Season.results_published_at.is_not(None)))
+        for entry in db.session.scalars(
+            select(Entry).where(Entry.season_id == finished.id, Entry.status == Status.PUBLISHED)
+        ):
+            assert finished.submission_opens <= entry.published_at.date() <= finished.submission_closes
+        assert finished.results_published_at.date() == finished.results_date
+
+
 def test_create_user_command_grants_several_roles(app, runner, client, auth):
     result = runner.invoke(
         args=[

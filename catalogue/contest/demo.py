@@ -173,8 +173,26 @@ def _finished_season(admin, moderator, users, year: int, today: dt.date) -> int:
     )
     results.confirm_results(admin, season, {})
     results.publish_results(admin, season)
+    _backdate_season(season)
     current_app.logger.info("demo contest season %s: %s entries added", year, added)
     return added
+
+
+def _backdate_season(season) -> None:
+    """The finished season's entries admitted within its window, its results announced on its date."""
+    from catalogue.demo import at_noon, backdate
+
+    window = (season.submission_closes - season.submission_opens).days
+    admitted = entries.published_entries(season)
+    for n, entry in enumerate(sorted(admitted, key=lambda e: e.id)):
+        backdate(
+            entries.OWNER,
+            entry,
+            at_noon(season.submission_opens + dt.timedelta(days=3 + n * (window - 6) // len(admitted))),
+        )
+    season.results_confirmed_at = at_noon(season.results_date) - dt.timedelta(days=1)
+    season.results_published_at = at_noon(season.results_date)
+    db.session.commit()
 
 
 def _open_season(admin, moderator, users, year: int, today: dt.date) -> int:
