@@ -4,6 +4,7 @@ import sys
 import time
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from catalogue.search import indexer
@@ -22,7 +23,10 @@ def search() -> None:
 def sync_command(watch: bool, interval: float) -> None:
     """Apply the outbox to the index (one writer at a time: others wait for the lock)."""
     while True:
-        report = indexer.sync(lock_timeout=60.0)
+        # A fresh app context per round: its own session and ``g``, so a long-running watcher never
+        # works from rows (or cached lookups such as the age groups) read rounds ago.
+        with current_app.app_context():
+            report = indexer.sync(lock_timeout=60.0)
         if report.error:
             click.echo(f"Индекс не обновлён: {report.error}", err=True)
             if not watch:
