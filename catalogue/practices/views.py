@@ -1,4 +1,4 @@
-"""The catalogue of best practices, one practice, teachers' forms and revisions, adoption marks, the report."""
+"""Best practices: the catalogue, one practice and its PDF, forms and revisions, adoption marks, the report."""
 
 import datetime as dt
 
@@ -14,8 +14,9 @@ from catalogue.forms import apply_row_action, choices
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
+from catalogue.pdf import pdf_response
 from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
-from catalogue.practices import csv_export, services
+from catalogue.practices import csv_export, documents, services
 from catalogue.practices.forms import AdoptionForm, CatalogueFilterForm, PracticeForm
 from catalogue.practices.roadmap import BY_NUMBER
 from catalogue.taxonomy.models import Organization
@@ -115,6 +116,21 @@ def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block
         my_adoption=services.adoption_of(current_user, practice) if signed_in else None,
         may_adopt=signed_in and current_user.has_role(Role.TEACHER, Role.ADMIN),
         adoption_refusal=services.adoption_refusal(current_user, practice) if signed_in else None,
+    )
+
+
+@bp.get("/<int:practice_id>/pdf")
+def pdf_version(practice_id: int):
+    """The practice as a PDF file to download, for the same people who may see its page.
+
+    A published practice gives the version now shown: a revision waiting for review is not in it.
+
+    :raise 404: no such practice, or not visible.
+    """
+    practice = services.get_practice(current_user, practice_id)
+    filename, name = documents.filenames(practice)
+    return pdf_response(
+        documents.practice_pdf(practice), filename, public=practice.is_published, attachment=True, name=name
     )
 
 
