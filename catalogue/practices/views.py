@@ -1,7 +1,5 @@
 """Best practices: the catalogue, one practice and its PDF, forms and revisions, adoption marks, the report."""
 
-import datetime as dt
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,7 +7,7 @@ from wtforms import SelectChoice
 
 from catalogue.accounts.models import Role
 from catalogue.extensions import db
-from catalogue.formatting import ru_sort_key
+from catalogue.formatting import local_today, ru_sort_key
 from catalogue.forms import apply_row_action, choices
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.media import services as media
@@ -88,7 +86,7 @@ def detail(practice_id: int, slug: str | None = None):
 def _adoption_form() -> AdoptionForm:
     form = AdoptionForm()
     if request.method == "GET":
-        form.adopted_on.data = dt.date.today()
+        form.adopted_on.data = local_today()
     return form
 
 
@@ -377,5 +375,5 @@ def report_csv():
     by = request.args.get("by", "adoptions")
     if by not in csv_export.REPORTS:
         abort(404)
-    filename = f"practices-{by}-{dt.date.today().isoformat()}.csv"
+    filename = f"practices-{by}-{local_today().isoformat()}.csv"
     return csv_export.response(csv_export.REPORTS[by](data), filename)

@@ -239,26 +239,23 @@ def published_projects(filters: ProjectFilters):
     return db.paginate(stmt, page=max(filters.page, 1), per_page=PER_PAGE, error_out=False)
 
 
-def published_counts_by_age_group() -> dict[int, int]:
-    """How many published projects each age group has (one query)."""
+def _published_counts(column) -> dict[int, int]:
+    """How many published projects each value of an association table's ``column`` has (one query)."""
     rows = db.session.execute(
-        select(project_age_group.c.age_group_id, func.count())
-        .join(Project, Project.id == project_age_group.c.project_id)
+        select(column, func.count())
+        .join(Project, Project.id == column.table.c.project_id)
         .where(Project.status == Status.PUBLISHED)
-        .group_by(project_age_group.c.age_group_id)
+        .group_by(column)
     )
     return dict(rows.all())
+
+
+def published_counts_by_age_group() -> dict[int, int]:
+    return _published_counts(project_age_group.c.age_group_id)
 
 
 def published_counts_by_sphere() -> dict[int, int]:
-    """How many published projects each professional sphere has (one query)."""
-    rows = db.session.execute(
-        select(project_sphere.c.sphere_id, func.count())
-        .join(Project, Project.id == project_sphere.c.project_id)
-        .where(Project.status == Status.PUBLISHED)
-        .group_by(project_sphere.c.sphere_id)
-    )
-    return dict(rows.all())
+    return _published_counts(project_sphere.c.sphere_id)
 
 
 def latest_published(limit: int = 3) -> list[Project]:
