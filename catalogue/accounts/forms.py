@@ -1,6 +1,5 @@
 """Account forms: registration, login, password change and reset, admin edit."""
 
-
 from wtforms import (
     BooleanField,
     DateField,

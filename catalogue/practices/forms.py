@@ -1,6 +1,5 @@
 """Forms for practices (with an ordered replication guide), adoption marks, and the catalogue filters."""
 
-
 from wtforms import (
     DateField,
     FieldList,
