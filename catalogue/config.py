@@ -23,6 +23,9 @@ class DefaultConfig:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     PASSWORD_RESET_MAX_AGE = 2 * 60 * 60
+    # Organizations people add at registration wait for an administrator; at most this many per
+    # municipality at a time, so that nobody can flood the list people pick their school from.
+    MAX_PENDING_ORGANIZATIONS_PER_MUNICIPALITY = 20
     MAIL_SERVER = None
     MAIL_PORT = 587
     MAIL_USE_TLS = True

@@ -111,3 +111,15 @@ def test_an_administrator_sees_it_waiting_and_confirms_it_by_saving(client, app,
         school = db.session.get(Organization, school_id)
         assert school.confirmed and school.name == "МКОУ «Харикская СОШ»"
     assert "Ждут проверки" not in client.get("/admin/taxonomy/").get_data(as_text=True)
+
+
+def test_a_municipality_takes_only_so_many_unchecked_organizations(client, app):
+    app.config["MAX_PENDING_ORGANIZATIONS_PER_MUNICIPALITY"] = 2
+    for n in (1, 2):
+        assert register_with_new_school(client, app, email=f"t{n}@example.ru", name=f"{NAME} № {n}").status_code == 303
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    response = register_with_new_school(client, app, email="t3@example.ru", name=f"{NAME} № 3")
+    assert response.status_code == 422
+    assert "ждущих проверки, уже слишком много" in response.get_data(as_text=True)
+    # An existing one can still be joined
+    assert register_with_new_school(client, app, email="t4@example.ru", name=f"{NAME} № 1").status_code == 303

@@ -103,6 +103,17 @@ def _proposed_organization(data: Registration) -> Organization:
     )
     if same is not None:
         return same
+    pending = db.session.scalar(
+        select(func.count(Organization.id)).where(
+            Organization.municipality_id == municipality.id, Organization.confirmed.is_(False)
+        )
+    )
+    if pending >= current_app.config["MAX_PENDING_ORGANIZATIONS_PER_MUNICIPALITY"]:
+        raise AccountError(
+            "Новых организаций этого муниципалитета, ждущих проверки, уже слишком много. Выберите свою из списка "
+            "или попробуйте позже, когда администратор проверит добавленные.",
+            "new_organization_name",
+        )
     organization = Organization(
         name=name, kind=data.new_organization_kind, municipality_id=municipality.id, confirmed=False
     )
