@@ -1,5 +1,6 @@
 """Seeded taxonomies, idempotent demo content, and the command-line tools."""
 
+import io
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -99,6 +100,20 @@ def test_demo_content_has_a_believable_history(app, runner):
         ):
             assert finished.submission_opens <= entry.published_at.date() <= finished.submission_closes
         assert finished.results_published_at.date() == finished.results_date
+        # Every demo practice comes with its replication checklist: a real XLSX listing its steps
+        from openpyxl import load_workbook
+
+        from catalogue.media import storage
+        from catalogue.media.services import files_of
+
+        published = db.session.scalars(select(Practice).where(Practice.status == Status.PUBLISHED)).all()
+        attached = files_of("practice", [p.id for p in published])
+        for item in published:
+            (checklist,) = attached[item.id]
+            assert checklist.original_name == "План внедрения практики.xlsx"
+            sheet = load_workbook(io.BytesIO(storage.path_for(checklist.key).read_bytes()), read_only=True).active
+            cells = [value for row in sheet.iter_rows(values_only=True) for value in row if value]
+            assert item.steps[0].title in cells and item.title in cells[0]
 
 
 def test_create_user_command_grants_several_roles(app, runner, client, auth):

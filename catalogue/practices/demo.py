@@ -2,12 +2,15 @@
 
 import dataclasses
 import datetime as dt
+import io
 
 from sqlalchemy import select
 
 from catalogue.accounts.models import Role, User
 from catalogue.accounts.services import create_user
 from catalogue.extensions import db
+from catalogue.media import services as media
+from catalogue.media.validation import validate_upload
 from catalogue.practices import services
 from catalogue.practices.demo_data import PRACTICES, TEACHERS
 from catalogue.practices.models import Practice, PracticeAdoption, PracticeRevision
@@ -49,6 +52,39 @@ def _data(spec: dict, organizations: dict[str, int], spheres: dict[str, int]) ->
     )
 
 
+def _checklist_xlsx(spec: dict) -> bytes:
+    """The replication checklist a school fills in: the practice's steps with columns for dates and people."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "План внедрения"
+    sheet.append([f"План внедрения практики «{spec['title']}»"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([f"Практика: {spec['organization']}. Контакты: {spec['contacts']}"])
+    sheet.append([])
+    sheet.append(["№", "Шаг", "Что сделать", "Срок", "Ответственный", "Отметка о выполнении"])
+    for cell in sheet[4]:
+        cell.font = Font(bold=True)
+    for number, (title, description) in enumerate(spec["steps"], start=1):
+        sheet.append([number, title, description, "", "", ""])
+    for column, width in zip("ABCDEF", (5, 30, 60, 14, 24, 22), strict=True):
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=5):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _checklist(author: User, spec: dict) -> services.FileChanges:
+    """The checklist as a pending upload of ``author``, through the same validation as any upload."""
+    upload = validate_upload("document", "План внедрения практики.xlsx", _checklist_xlsx(spec))
+    return services.FileChanges(add=[media.store_upload(author, upload).key])
+
+
 def _advance(author: User, moderator: User, item, state: str) -> None:
     if state in ("submitted", "published"):
         workflow.transition(author, item, "submit")
@@ -72,7 +108,7 @@ def seed_practices() -> int:
         practice = have.get(spec["title"])
         if practice is None:
             author = users[spec["author"]]
-            practice = services.create_practice(author, _data(spec, organizations, spheres))
+            practice = services.create_practice(author, _data(spec, organizations, spheres), _checklist(author, spec))
             _advance(author, moderator, practice, spec["state"])
             added += 1
         if practice.is_published:
