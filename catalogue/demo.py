@@ -5,7 +5,7 @@ Idempotent: everything is looked up by a natural key first, so a second run adds
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalogue.accounts.models import Role, User
 from catalogue.accounts.services import create_user
@@ -56,6 +56,16 @@ def seed_demo() -> list[str]:
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
     return created
+
+
+def advance(author: User, moderator: User, item, state: str) -> None:
+    """Bring a demo draft to ``state`` ("draft", "submitted" or "published") through real transitions."""
+    from catalogue.workflow import services as workflow
+
+    if state in ("submitted", "published"):
+        workflow.transition(author, item, "submit")
+    if state == "published":
+        workflow.transition(moderator, item, "publish")
 
 
 def _seed_users() -> list[str]:
@@ -110,33 +120,33 @@ def _backdate_fresh_items() -> None:
             )
         )
 
-    first_report: dict[int, dt.date] = {}
-    for report in db.session.scalars(select(ProjectReport)):
-        start = first_report.get(report.project_id)
-        first_report[report.project_id] = min(start, report.started_on) if start else report.started_on
-    first_adoption: dict[int, dt.date] = {}
-    for adoption in db.session.scalars(select(PracticeAdoption)):
-        start = first_adoption.get(adoption.practice_id)
-        first_adoption[adoption.practice_id] = min(start, adoption.adopted_on) if start else adoption.adopted_on
+    first_report = dict(
+        db.session.execute(
+            select(ProjectReport.project_id, func.min(ProjectReport.started_on)).group_by(ProjectReport.project_id)
+        ).all()
+    )
+    first_adoption = dict(
+        db.session.execute(
+            select(PracticeAdoption.practice_id, func.min(PracticeAdoption.adopted_on)).group_by(
+                PracticeAdoption.practice_id
+            )
+        ).all()
+    )
 
-    moved: list[tuple[str, object, dt.datetime]] = []
     for n, project in enumerate(reversed(published(Project))):
         if project.id in first_report:
             day = first_report[project.id] - dt.timedelta(days=30 + 3 * n)
         else:
             day = now.date() - dt.timedelta(days=5 + 11 * n)
-        moved.append(("project", project, at_noon(day)))
+        backdate("project", project, at_noon(day))
     for report in published(ProjectReport):
-        moved.append(("report", report, at_noon(min(report.finished_on + dt.timedelta(days=7), now.date()))))
+        backdate("report", report, at_noon(min(report.finished_on + dt.timedelta(days=7), now.date())))
     for n, practice in enumerate(reversed(published(Practice))):
         if practice.id in first_adoption:
             day = first_adoption[practice.id] - dt.timedelta(days=21 + 2 * n)
         else:
             day = now.date() - dt.timedelta(days=8 + 9 * n)
-        moved.append(("practice", practice, at_noon(day)))
-
-    for type_key, item, when in moved:
-        backdate(type_key, item, when)
+        backdate("practice", practice, at_noon(day))
     db.session.commit()
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from catalogue.contest.documents import safe_cell
+from catalogue.exports import safe_cell
 from catalogue.formatting import plural, ru_date
 
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from catalogue.exports import safe_cell
 from catalogue.extensions import db
 from catalogue.formatting import local_today
 from catalogue.permissions import Conflict, InvalidInput
 from catalogue.practices import services as practices
-from catalogue.practices.csv_export import safe_cell
 from catalogue.practices.models import Practice, PracticeAdoption
 from catalogue.workflow.models import Notification
 from tests.helpers import csrf_token

@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from catalogue import exports
 from catalogue.accounts.models import Role
 from catalogue.contest import documents, judging, results, seasons
 from catalogue.contest.forms import PART_FORMS, ActionForm, CopySeasonForm, JuryForm, SeasonForm
@@ -309,8 +310,8 @@ def admin_results_export(year: int, extension: str):
     rows = documents.results_rows(item)
     name = f"sozdatel-{item.year}-itogi.{extension}"
     if extension == "csv":
-        return documents.download(documents.to_csv(rows), name, "text/csv; charset=utf-8")
-    return documents.download(
+        return exports.csv_download(rows, name)
+    return exports.download(
         documents.to_xlsx(rows, f"Итоги {item.year}"),
         name,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -6,24 +6,21 @@ administrators) and the organizers' tables carry full names.
 """
 
 import base64
-import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from flask import Response, render_template, url_for
+from flask import render_template, url_for
 
 from catalogue.contest import entries as entry_service
 from catalogue.contest import results
 from catalogue.contest.models import Award, Entry, Season
-from catalogue.formatting import local, ru_date
+from catalogue.formatting import ru_date
 from catalogue.media import storage
 from catalogue.pdf import cached, write_pdf
 from catalogue.pdf import pdf_response as pdf_response  # the contest's views use it from here
 from catalogue.permissions import NotFound
 
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection); OWASP's list.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CACHE_FOLDER = "cache/contest"
 CACHE_KEEP = 20  # collections kept on disk; older versions are removed
 
@@ -127,33 +124,6 @@ def results_rows(season: Season) -> list[list]:
     return rows
 
 
-def safe_cell(value):
-    """One value as a CSV cell: numbers stay numbers, dates are Russian, text never starts a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "да" if value else "нет"
-    if isinstance(value, int | float):
-        return str(value).replace(".", ",")
-    if isinstance(value, dt.datetime):
-        return local(value).strftime("%d.%m.%Y %H:%M")
-    if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
-    text = str(value)
-    if text.lstrip(" ").startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-def to_csv(rows: Iterable[Sequence]) -> bytes:
-    """UTF-8 with a BOM and «;» between cells: what the Russian Excel opens correctly by double-click."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
 def to_xlsx(rows: Sequence[Sequence], title: str) -> bytes:
     """An XLSX workbook of ``rows``; text is always stored as text, never as a formula."""
     from openpyxl import Workbook
@@ -182,11 +152,3 @@ def to_xlsx(rows: Sequence[Sequence], title: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -5,7 +5,7 @@ and reading them for the public pages.
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -23,7 +23,6 @@ from catalogue.contest.models import (
 )
 from catalogue.extensions import db
 from catalogue.formatting import fold, ru_date
-from catalogue.mail import send_mail
 from catalogue.permissions import Conflict, InvalidInput, NotFound, require_role
 from catalogue.workflow import services as workflow
 
@@ -412,15 +411,7 @@ def assign_juror(actor: User, season: Season, nomination_id: int, juror_id: int)
     url = url_for("contest.jury_index", year=season.year)
     workflow.notify(juror, text, url)
     db.session.commit()
-    try:
-        site = current_app.config["SITE_NAME"]
-        send_mail(
-            juror.email,
-            f"{site}: вы в жюри конкурса",
-            f"{text}\n\nРаботы для оценки: {url_for('contest.jury_index', year=season.year, _external=True)}\n",
-        )
-    except OSError:
-        current_app.logger.exception("Не удалось отправить письмо %s", juror.email)
+    workflow.send_letters([(juror.email, text, url)], "вы в жюри конкурса")
     return assignment
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from catalogue.accounts.models import Role, User
 from catalogue.accounts.services import create_user
+from catalogue.demo import advance
 from catalogue.extensions import db
 from catalogue.media import services as media
 from catalogue.media.validation import validate_upload
@@ -85,13 +86,6 @@ def _checklist(author: User, spec: dict) -> services.FileChanges:
     return services.FileChanges(add=[media.store_upload(author, upload).key])
 
 
-def _advance(author: User, moderator: User, item, state: str) -> None:
-    if state in ("submitted", "published"):
-        workflow.transition(author, item, "submit")
-    if state == "published":
-        workflow.transition(moderator, item, "publish")
-
-
 def seed_practices() -> int:
     """Add the demo practices, adoptions and the pending revision that are missing; returns how many were added.
 
@@ -109,7 +103,7 @@ def seed_practices() -> int:
         if practice is None:
             author = users[spec["author"]]
             practice = services.create_practice(author, _data(spec, organizations, spheres), _checklist(author, spec))
-            _advance(author, moderator, practice, spec["state"])
+            advance(author, moderator, practice, spec["state"])
             added += 1
         if practice.is_published:
             added += _adoptions(practice, spec, users)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from catalogue.accounts.models import Role
+from catalogue.exports import csv_download
 from catalogue.extensions import db
 from catalogue.formatting import local_today, ru_sort_key
 from catalogue.forms import apply_row_action, choices
@@ -376,4 +377,4 @@ def report_csv():
     if by not in csv_export.REPORTS:
         abort(404)
     filename = f"practices-{by}-{local_today().isoformat()}.csv"
-    return csv_export.response(csv_export.REPORTS[by](data), filename)
+    return csv_download(csv_export.REPORTS[by](data), filename)

@@ -5,23 +5,16 @@ import datetime as dt
 from sqlalchemy import select
 
 from catalogue.accounts.models import Role, User
+from catalogue.demo import advance
 from catalogue.extensions import db
 from catalogue.projects import services
 from catalogue.projects.demo_data import PROJECTS, REPORTS
 from catalogue.projects.models import Project, ProjectReport
 from catalogue.taxonomy.models import AgeGroup, Sphere
-from catalogue.workflow import services as workflow
 
 
 def _moderator() -> User:
     return db.session.scalar(select(User).where(User.role_rows.any(role=Role.MODERATOR)).order_by(User.id))
-
-
-def _advance(author: User, moderator: User, item, state: str) -> None:
-    if state in ("submitted", "published"):
-        workflow.transition(author, item, "submit")
-    if state == "published":
-        workflow.transition(moderator, item, "publish")
 
 
 def seed_projects() -> int:
@@ -51,7 +44,7 @@ def seed_projects() -> int:
                 stages=[services.StageData(t, d) for t, d in spec["stages"]],
             ),
         )
-        _advance(author, moderator, project, spec["state"])
+        advance(author, moderator, project, spec["state"])
         added += 1
 
     projects = {p.title: p for p in db.session.scalars(select(Project))}
@@ -74,6 +67,6 @@ def seed_projects() -> int:
                 results=results,
             ),
         )
-        _advance(author, moderator, report, "published")
+        advance(author, moderator, report, "published")
         added += 1
     return added

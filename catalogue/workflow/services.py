@@ -154,7 +154,7 @@ def transition(
                 db.session.add(Notification(user_id=person.id, text=text, url=url))
                 letters.append((person.email, text, url))
     db.session.commit()
-    _send_letters(letters)
+    send_letters(letters, "решение по вашему материалу")
     return entry
 
 
@@ -180,12 +180,13 @@ def _unique(people: list[User]) -> list[User]:
     return result
 
 
-def _send_letters(letters: list[tuple[str, str, str]]) -> None:
-    # After the commit: a mail server that is down must not undo a moderator's decision.
+def send_letters(letters: list[tuple[str, str, str]], subject: str) -> None:
+    """Mail each ``(address, text, site url)``; call after the commit: a mail server that is down
+    must not undo the decision it tells of."""
     site = current_app.config["SITE_NAME"]
     for email, text, url in letters:
         try:
-            send_mail(email, f"{site}: решение по вашему материалу", f"{text}\n\nОткрыть: {_absolute(url)}\n")
+            send_mail(email, f"{site}: {subject}", f"{text}\n\nОткрыть: {_absolute(url)}\n")
         except OSError:
             current_app.logger.exception("Не удалось отправить письмо %s", email)
 
