@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         config_module.database_uri(app.config.get("DATABASE_URL"), app.instance_path),
     )
     app.config["WTF_I18N_ENABLED"] = False  # WTForms' own Russian messages are used instead
+    _configure_hosts_and_cookies(app)
 
     _init_extensions(app)
     from catalogue.web import BoundedIntConverter
@@ -50,6 +51,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.register(app)
     cli.register(app)
     return app
+
+
+def _configure_hosts_and_cookies(app: Flask) -> None:
+    """Links come from ``SITE_URL``, only its host is served; the remember cookie is as secure as the session's;
+    ``PROXY_HOPS`` proxies are believed about the client's address and scheme."""
+    app.config["SITE_URL"] = app.config["SITE_URL"].rstrip("/")
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = config_module.trusted_hosts(app.config["SITE_URL"])
+    if app.config.get("REMEMBER_COOKIE_SECURE") is None:
+        app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -67,9 +83,10 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     login_manager.init_app(app)
 
-    from catalogue.accounts.services import load_session_user
+    from catalogue.accounts import sessions
 
-    login_manager.user_loader(load_session_user)
+    login_manager.user_loader(sessions.load_session_user)
+    sessions.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Войдите, чтобы открыть эту страницу."
     login_manager.login_message_category = "info"

@@ -1,8 +1,10 @@
 """Configuration defaults; ``instance/config.py`` and environment variables override them."""
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MiB = 1024 * 1024
 
@@ -17,11 +19,33 @@ class DefaultConfig:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Secure whenever SESSION_COOKIE_SECURE is (set in create_app unless given explicitly).
+    REMEMBER_COOKIE_SECURE = None
+    REMEMBER_COOKIE_DURATION = dt.timedelta(days=30)
+    # A session unused this long is logged out; its last activity is refreshed at most once a minute.
+    SESSION_IDLE_MINUTES = 12 * 60
+    # The cookie is written when the session changes (at most once a minute for the activity time), not on
+    # every request.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    # Login throttling: failures allowed within the window, per account and per address.
+    # The site's public address: every link in letters, feeds, the sitemap and share tags starts with it,
+    # never with the Host a request came with. Its host is the only one served (TRUSTED_HOSTS), plus
+    # localhost and 127.0.0.1 when it is one of those (development, tests).
+    SITE_URL = "http://127.0.0.1:5000"
+    TRUSTED_HOSTS: list[str] | None = None  # None: derived from SITE_URL
+    # Reverse proxies in front of the site whose X-Forwarded-For/-Proto are believed (Werkzeug's ProxyFix).
+    PROXY_HOPS = 0
+    # Login throttling, per (account, client address): after this many failures in a row, each further
+    # try waits 1, 2, 4 ... minutes (at most LOGIN_MAX_DELAY_SECONDS); a success starts afresh.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_FIRST_DELAY_SECONDS = 60
+    LOGIN_MAX_DELAY_SECONDS = 60 * 60
+    LOGIN_FAILURES_FORGOTTEN_AFTER_SECONDS = 24 * 60 * 60
+    # A generous ceiling per address across accounts within the window; it never stops an account's
+    # owner at an address they logged in from before, nor a login by a link from the mail.
     LOGIN_WINDOW_SECONDS = 15 * 60
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 100
+    LOGIN_LINK_MAX_AGE = 20 * 60
     PASSWORD_RESET_MAX_AGE = 2 * 60 * 60
     # Organizations people add at registration wait for an administrator; at most this many per
     # municipality at a time, so that nobody can flood the list people pick their school from.
@@ -45,7 +69,18 @@ ENV_SETTINGS = {
     "MAIL_PASSWORD": str,
     "MAIL_SENDER": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
+    "SITE_URL": str,
+    "TRUSTED_HOSTS": lambda v: [h.strip() for h in v.split(",") if h.strip()],
+    "PROXY_HOPS": int,
+    "SESSION_IDLE_MINUTES": int,
 }
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(site_url: str) -> list[str]:
+    """The Host names served: that of ``SITE_URL``, and both local names when it is a local one."""
+    host = urlsplit(site_url).hostname or ""
+    return list(LOCAL_HOSTS) if host in LOCAL_HOSTS else [host]
 
 
 def from_environment() -> dict:

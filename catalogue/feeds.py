@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
@@ -22,6 +22,7 @@ from catalogue.formatting import slugify
 from catalogue.markdown import plain_text
 from catalogue.practices.models import Practice
 from catalogue.projects.models import Project, ProjectReport
+from catalogue.urls import external_url
 from catalogue.workflow.models import Status
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -113,7 +114,7 @@ def practices():
     entries = [
         FeedEntry(
             title=p.title,
-            url=url_for("practices.detail", practice_id=p.id, slug=p.slug, _external=True),
+            url=external_url("practices.detail", practice_id=p.id, slug=p.slug),
             updated=p.current_version_date or p.updated_at,
             published=p.published_at,
             summary=plain_text(p.summary),
@@ -125,8 +126,8 @@ def practices():
     return feed_response(
         atom_feed(
             "Лучшие профориентационные практики — Профориентация Приангарья",
-            url_for("feeds.practices", _external=True),
-            url_for("practices.index", _external=True),
+            external_url("feeds.practices"),
+            external_url("practices.index"),
             entries,
             subtitle="Новые практики школ и колледжей Иркутской области, готовые к тиражированию.",
         )
@@ -145,7 +146,7 @@ def projects():
     entries = [
         FeedEntry(
             title=p.title,
-            url=url_for("projects.detail", project_id=p.id, slug=p.slug, _external=True),
+            url=external_url("projects.detail", project_id=p.id, slug=p.slug),
             updated=p.published_at or p.updated_at,
             published=p.published_at,
             summary=plain_text(p.summary),
@@ -157,8 +158,8 @@ def projects():
     return feed_response(
         atom_feed(
             "Типовые проекты — Профориентация Приангарья",
-            url_for("feeds.projects", _external=True),
-            url_for("projects.index", _external=True),
+            external_url("feeds.projects"),
+            external_url("projects.index"),
             entries,
             subtitle="Новые типовые проекты обучающихся по возрастным группам и профессиональным сферам.",
         )
@@ -177,7 +178,7 @@ def contest_results():
     entries = [
         FeedEntry(
             title=f"Итоги конкурса «{season.title}»",
-            url=url_for("contest.season_results", year=season.year, _external=True),
+            url=external_url("contest.season_results", year=season.year),
             updated=season.results_published_at,
             published=season.results_published_at,
             summary=f"Опубликованы итоги регионального конкурса 3D-моделирования «{season.title}»: "
@@ -190,8 +191,8 @@ def contest_results():
     return feed_response(
         atom_feed(
             "Итоги конкурса «СоЗДатель» — Профориентация Приангарья",
-            url_for("feeds.contest_results", _external=True),
-            url_for("contest.index", _external=True),
+            external_url("feeds.contest_results"),
+            external_url("contest.index"),
             entries,
             subtitle="Итоги регионального конкурса детских проектов по 3D-моделированию.",
         )
@@ -204,7 +205,7 @@ def contest_results():
 def _static_urls() -> Iterable[tuple[str, dt.datetime | None]]:
     for endpoint in STATIC_PAGES:
         try:
-            yield url_for(endpoint, _external=True), None
+            yield external_url(endpoint), None
         except BuildError:
             continue
 
@@ -214,24 +215,24 @@ def _published_urls() -> Iterable[tuple[str, dt.datetime | None]]:
     for id_, title, changed in db.session.execute(
         select(Project.id, Project.title, Project.updated_at).where(Project.status == Status.PUBLISHED)
     ):
-        yield url_for("projects.detail", project_id=id_, slug=slugify(title), _external=True), changed
+        yield external_url("projects.detail", project_id=id_, slug=slugify(title)), changed
     for id_, changed in db.session.execute(
         select(ProjectReport.id, ProjectReport.updated_at).where(ProjectReport.status == Status.PUBLISHED)
     ):
-        yield url_for("projects.report", report_id=id_, _external=True), changed
+        yield external_url("projects.report", report_id=id_), changed
     for id_, title, revised, published in db.session.execute(
         select(Practice.id, Practice.title, Practice.revised_at, Practice.published_at).where(
             Practice.status == Status.PUBLISHED
         )
     ):
-        yield url_for("practices.detail", practice_id=id_, slug=slugify(title), _external=True), revised or published
+        yield external_url("practices.detail", practice_id=id_, slug=slugify(title)), revised or published
     for year, results_at in db.session.execute(select(Season.year, Season.results_published_at)):
-        yield url_for("contest.season", year=year, _external=True), None
+        yield external_url("contest.season", year=year), None
         if results_at is not None:
-            yield url_for("contest.season_results", year=year, _external=True), results_at
+            yield external_url("contest.season_results", year=year), results_at
     # Admitted entries: their pages are public (blind judging hides only the authors' names).
     for id_, changed in db.session.execute(select(Entry.id, Entry.updated_at).where(Entry.status == Status.PUBLISHED)):
-        yield url_for("contest.entry", entry_id=id_, _external=True), changed
+        yield external_url("contest.entry", entry_id=id_), changed
 
 
 @bp.get("/sitemap.xml")

@@ -1,6 +1,6 @@
 """Every model of the application, imported so that metadata and migrations see them all."""
 
-from catalogue.accounts.models import LoginAttempt, Role, User, UserRole
+from catalogue.accounts.models import KnownAddress, LoginAttempt, Role, UsedLoginLink, User, UserRole, UserSession
 from catalogue.contest.models import (
     AgeCategory,
     ConsentRecord,
@@ -33,6 +33,7 @@ __all__ = [
     "Criterion",
     "Entry",
     "JuryAssignment",
+    "KnownAddress",
     "LoginAttempt",
     "Municipality",
     "Nomination",
@@ -53,6 +54,8 @@ __all__ = [
     "Season",
     "Sphere",
     "StoredFile",
+    "UsedLoginLink",
     "User",
     "UserRole",
+    "UserSession",
 ]

@@ -1,13 +1,15 @@
 """Cross-cutting web concerns: security headers, error pages, template context."""
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from catalogue.htmx import is_fragment_request, render
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
+from catalogue.urls import external_url
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -66,6 +68,10 @@ def page_arg(name: str = "page") -> int:
 
 
 def register(app: Flask) -> None:
+    # First of all: a request for a Host not in TRUSTED_HOSTS gets nothing but a plain 400.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_untrusted_host)
+    app.register_error_handler(SecurityError, lambda e: untrusted_host_page())
+    app.jinja_env.globals["external_url"] = external_url
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, lambda e: error_page(400, *CSRF_TEXT))
     app.register_error_handler(PermissionDenied, lambda e: error_page(403))
@@ -75,6 +81,23 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, lambda e: error_page(500))
     app.context_processor(template_context)
+
+
+def refuse_untrusted_host():
+    if isinstance(request.routing_exception, SecurityError):
+        return untrusted_host_page()
+    return None
+
+
+def untrusted_host_page():
+    """A short page without templates: no URL can be built for a Host the site does not serve."""
+    site = escape(current_app.config["SITE_URL"])
+    body = (
+        '<!doctype html><html lang="ru"><meta charset="utf-8"><title>Неизвестный адрес сайта</title>'
+        "<h1>Неизвестный адрес сайта</h1>"
+        f'<p>Этот сайт не отвечает на такой адрес. Откройте его по адресу <a href="{site}/">{site}</a>.</p></html>'
+    )
+    return current_app.response_class(body, status=400, content_type="text/html; charset=utf-8")
 
 
 def set_security_headers(response):

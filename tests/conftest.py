@@ -54,6 +54,8 @@ def app_config(instance_path: Path, database: str) -> dict:
         "WTF_CSRF_ENABLED": True,
         "MAIL_SERVER": None,
         "SESSION_COOKIE_SECURE": False,
+        # The test client's own address; links in letters and feeds start with it.
+        "SITE_URL": "http://localhost",
     }
 
 

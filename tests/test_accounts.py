@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from catalogue.accounts.models import LoginAttempt, Role, User
+from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
 from catalogue.taxonomy.models import Municipality, Organization
 from tests.helpers import DEFAULT_PASSWORD, csrf_token
@@ -169,34 +169,6 @@ def test_wrong_password_is_refused_with_a_message(client, auth, make_user):
     assert "Неверный адрес электронной почты или пароль." in page
     assert 'value="teacher@example.ru"' in page
     assert client.get("/account/").status_code == 302
-
-
-def test_login_is_throttled_per_account(client, auth, make_user, app):
-    make_user(email="teacher@example.ru")
-    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-    for _ in range(limit):
-        assert auth.login("teacher@example.ru", "угадываю-пароль").status_code == 422
-    # Even the right password is refused now, with a clear message and 429
-    response = auth.login("teacher@example.ru", DEFAULT_PASSWORD)
-    assert response.status_code == 429
-    assert re.search(r"Попробуйте снова через \d+ минут", response.get_data(as_text=True))
-    assert client.get("/account/").status_code == 302
-
-
-def test_login_is_throttled_per_address(client, auth, make_user, app):
-    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
-    make_user(email="teacher@example.ru")
-    # Someone at one address tries many accounts
-    for n in range(3):
-        auth.login(f"someone{n}@example.ru", "угадываю-пароль")
-    response = auth.login("teacher@example.ru", DEFAULT_PASSWORD)
-    assert response.status_code == 429
-    # Old failures outside the window do not count
-    with app.app_context():
-        for attempt in db.session.scalars(select(LoginAttempt)):
-            attempt.created_at -= dt.timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"] + 1)
-        db.session.commit()
-    assert auth.login("teacher@example.ru", DEFAULT_PASSWORD).status_code == 303
 
 
 def test_deactivated_account_cannot_log_in(client, auth, make_user, app):

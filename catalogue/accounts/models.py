@@ -1,10 +1,10 @@
-"""Users, their roles, and login attempts (for throttling)."""
+"""Users, their roles, their live sessions, and login attempts (for throttling)."""
 
 import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, event, func
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.extensions import db
@@ -75,8 +75,18 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    #: The token of the session this object was loaded for (set at login and by the user loader).
+    session_token: str = ""
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.auth_version}"
+        # The session (and the remember cookie) name the user, the password version and one live
+        # UserSession: a password change, a deactivation or a logout ends it on the server.
+        return f"{self.id}:{self.auth_version}:{self.session_token}"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, User) and (self.id, self.auth_version) == (other.id, other.auth_version)
+
+    __hash__ = object.__hash__
 
     # -- roles --------------------------------------------------------------------------------
     @property
@@ -139,3 +149,31 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UserSession(db.Model):
+    """A logged-in browser. Logging out deletes it: a copied session or remember cookie then opens nothing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the token in the cookie; the database alone cannot be used to take a session over.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KnownAddress(db.Model):
+    """An address (keyed hash) a person logged in from: the per-address ceiling never stops them there."""
+
+    __table_args__ = (UniqueConstraint("user_id", "address_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    last_used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UsedLoginLink(db.Model):
+    """A one-time login link already used; the primary key makes the second use fail in any process."""
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,20 +1,34 @@
 """What people can do with accounts: register, log in, change or reset a password; admin edits."""
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 
 from blinker import Namespace
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from catalogue.accounts.models import SELF_SERVICE_ROLES, LoginAttempt, Role, User, utcnow
+from catalogue.accounts.models import (
+    SELF_SERVICE_ROLES,
+    KnownAddress,
+    LoginAttempt,
+    Role,
+    UsedLoginLink,
+    User,
+    utcnow,
+)
+from catalogue.accounts.sessions import end_all_sessions
 from catalogue.extensions import db
 from catalogue.formatting import fold, plural
 from catalogue.mail import send_mail
 from catalogue.permissions import PermissionDenied, require_role
 from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
+from catalogue.urls import external_url
 
 MIN_PASSWORD_LENGTH = 8
 PASSWORD_METHOD = "scrypt:32768:8:1"  # noqa: S105  (a hashing method, not a password)
@@ -50,17 +64,6 @@ def normalize_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=PASSWORD_METHOD)
-
-
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: ``id:version``; an outdated version (password changed) logs out."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.auth_version != int(version) or not user.active:
-        return None
-    return user
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -158,36 +161,98 @@ def register_user(data: Registration) -> User:
 # -- logging in -------------------------------------------------------------------------------
 
 
-def authenticate(email: str, password: str, address: str) -> User:
-    """Check credentials, throttling repeated failures per account and per address.
+def address_key(address: str) -> str:
+    """A keyed hash of a client address: what is remembered of the addresses people log in from."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"login-address:{address}".encode(), hashlib.sha256).hexdigest()
 
-    :raise LoginThrottled: too many recent failures for this e-mail or this address.
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made with the configured method: an unknown e-mail costs the same time."""
+    method = current_app.config.get("PASSWORD_METHOD", PASSWORD_METHOD)
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _dummy_hashes[method]
+
+
+def _check_throttle(email: str, address: str, user: User | None) -> None:
+    """:raise LoginThrottled: this address has failed too often for this account (growing delays), or for
+    many accounts at once and the account's owner never logged in from it."""
+    config = current_app.config
+    now = utcnow()
+    forgotten = now - dt.timedelta(seconds=config["LOGIN_FAILURES_FORGOTTEN_AFTER_SECONDS"])
+    failures, last = db.session.execute(
+        select(func.count(), func.max(LoginAttempt.created_at)).where(
+            LoginAttempt.email == email,
+            LoginAttempt.address == address,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.created_at >= forgotten,
+        )
+    ).one()
+    over = failures - config["LOGIN_FREE_FAILURES"]
+    if over >= 0:
+        delay = min(config["LOGIN_FIRST_DELAY_SECONDS"] * 2 ** min(over, 30), config["LOGIN_MAX_DELAY_SECONDS"])
+        wait = (last + dt.timedelta(seconds=delay) - now).total_seconds()
+        if wait > 0:
+            raise LoginThrottled(int(wait) + 1)
+    window = dt.timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
+    failures, first = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.created_at)).where(
+            LoginAttempt.address == address, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= now - window
+        )
+    ).one()
+    if failures >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"] and not _is_known_address(user, address):
+        raise LoginThrottled(int((first + window - now).total_seconds()) + 1)
+
+
+def _is_known_address(user: User | None, address: str) -> bool:
+    if user is None:
+        return False
+    known = select(KnownAddress.id).where(
+        KnownAddress.user_id == user.id, KnownAddress.address_hash == address_key(address)
+    )
+    return db.session.scalar(known) is not None
+
+
+def remember_address(user: User, address: str) -> None:
+    """Note that ``user`` logged in from ``address`` (the caller commits)."""
+    key = address_key(address)
+    known = db.session.scalar(
+        select(KnownAddress).where(KnownAddress.user_id == user.id, KnownAddress.address_hash == key)
+    )
+    if known is None:
+        db.session.add(KnownAddress(user_id=user.id, address_hash=key))
+    else:
+        known.last_used_at = utcnow()
+
+
+def authenticate(email: str, password: str, address: str) -> User:
+    """Check credentials, throttling repeated failures per (account, address) and per address.
+
+    An unknown address gets the same answers, and costs the same hashing, as a known one.
+
+    :raise LoginThrottled: too many recent failures for this account from this address, or from this
+        address for many accounts (not for the owner at an address they logged in from before).
     :raise AccountError: wrong credentials, or the account is deactivated.
     """
-    config = current_app.config
     email = normalize_email(email)
-    window = dt.timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
-    since = utcnow() - window
-    for column, value, limit in (
-        (LoginAttempt.email, email, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-        (LoginAttempt.address, address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-    ):
-        failures = db.session.execute(
-            select(func.count(), func.min(LoginAttempt.created_at)).where(
-                column == value, LoginAttempt.created_at >= since, LoginAttempt.succeeded.is_(False)
-            )
-        ).one()
-        if failures[0] >= limit:
-            retry_at = failures[1] + window
-            raise LoginThrottled(int((retry_at - utcnow()).total_seconds()))
-
     user = db.session.scalar(select(User).where(User.email == email))
-    ok = user is not None and check_password_hash(user.password_hash, password)
+    _check_throttle(email, address, user)
+    ok = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    ok = ok and user is not None
     db.session.add(LoginAttempt(email=email, address=address, succeeded=ok))
     if ok and user.active:
         user.last_login_at = utcnow()
-        # A success forgives this account's earlier failures.
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)))
+        remember_address(user, address)
+        # A success forgives this address's earlier failures for this account (not other addresses').
+        db.session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.email == email, LoginAttempt.address == address, LoginAttempt.succeeded.is_(False)
+            )
+        )
     db.session.commit()
     if not ok:
         raise AccountError("Неверный адрес электронной почты или пароль.")
@@ -206,7 +271,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    user.auth_version += 1
+    end_all_sessions(user)
 
 
 # -- password reset ---------------------------------------------------------------------------
@@ -226,7 +291,7 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
         return
-    link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
+    link = external_url("accounts.reset_password", token=make_reset_token(user))
     hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
     send_mail(
         user.email,
@@ -257,6 +322,69 @@ def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     _set_password(user, new_password)
     db.session.commit()
+    return user
+
+
+# -- one-time login links --------------------------------------------------------------------
+
+
+def _login_link_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="login-link")
+
+
+def make_login_link_token(user: User) -> str:
+    return _login_link_serializer().dumps({"id": user.id, "n": secrets.token_urlsafe(24)})
+
+
+def request_login_link(email: str) -> None:
+    """Mail a one-time login link if the address belongs to an active account; say nothing either way."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        return
+    link = external_url("accounts.login_by_link", token=make_login_link_token(user))
+    minutes = current_app.config["LOGIN_LINK_MAX_AGE"] // 60
+    send_mail(
+        user.email,
+        "Вход на сайт по ссылке",
+        f"Здравствуйте, {user.first_name}!\n\n"
+        f"Кто-то (возможно, вы) попросил ссылку для входа на сайт «{current_app.config['SITE_NAME']}».\n\n"
+        f"Чтобы войти, откройте ссылку (она действует {plural(minutes, 'минуту', 'минуты', 'минут')} "
+        f"и только один раз):\n{link}\n\nЕсли вы не просили об этом, просто удалите письмо.\n",
+    )
+
+
+def user_for_login_link(token: str) -> tuple[User, str]:
+    """The user a login link is for, and its nonce.
+
+    :raise AccountError: the link is malformed, expired, used or for a deactivated account.
+    """
+    try:
+        data = _login_link_serializer().loads(token, max_age=current_app.config["LOGIN_LINK_MAX_AGE"])
+    except SignatureExpired:
+        raise AccountError("Срок действия ссылки истёк. Запросите новую ссылку для входа.") from None
+    except BadSignature:
+        raise AccountError("Ссылка недействительна. Запросите новую ссылку для входа.") from None
+    nonce = data.get("n") if isinstance(data, dict) else None
+    user = db.session.get(User, data.get("id")) if isinstance(nonce, str) and isinstance(data.get("id"), int) else None
+    if user is None or not user.active or db.session.get(UsedLoginLink, nonce) is not None:
+        raise AccountError("Ссылка уже использована или недействительна. Запросите новую.")
+    return user, nonce
+
+
+def use_login_link(token: str, address: str) -> User:
+    """Use a login link up (once, even with several worker processes: the database holds the nonce).
+
+    :raise AccountError: as :func:`user_for_login_link`, or the link was used meanwhile.
+    """
+    user, nonce = user_for_login_link(token)
+    db.session.add(UsedLoginLink(nonce=nonce))
+    user.last_login_at = utcnow()
+    remember_address(user, address)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError("Ссылка уже использована или недействительна. Запросите новую.") from None
     return user
 
 
@@ -311,7 +439,7 @@ def update_user(actor: User, user: User, changes: UserChanges) -> None:
         user.municipality_id = organization.municipality_id
     user.grade = changes.grade if Role.STUDENT in changes.roles else None
     if user.active and not changes.active:
-        user.auth_version += 1  # ends the sessions it has open
+        end_all_sessions(user)
     user.active = changes.active
     db.session.commit()
 

@@ -2,8 +2,8 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user, login_required
 
 from catalogue.accounts import services
 from catalogue.accounts.forms import (
@@ -15,8 +15,9 @@ from catalogue.accounts.forms import (
     ResetRequestForm,
 )
 from catalogue.accounts.models import Role
+from catalogue.accounts.sessions import end_all_sessions, end_session, start_session
 from catalogue.extensions import db
-from catalogue.forms import choices
+from catalogue.forms import BaseForm, choices
 from catalogue.htmx import redirect_htmx_aware, render
 from catalogue.taxonomy.models import Organization
 from catalogue.taxonomy.services import municipalities, search_organizations
@@ -32,13 +33,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def _start_session(user, remember: bool = False) -> None:
-    # A fresh session at login: nothing from before survives (session fixation), new CSRF token.
-    session.clear()
-    login_user(user, remember=remember)
-    session.permanent = True
 
 
 @bp.route("/auth/register", methods=["GET", "POST"])
@@ -71,7 +65,7 @@ def register():
         except services.AccountError as e:
             getattr(form, e.field or "email").errors.append(str(e))
         else:
-            _start_session(user)
+            start_session(user)
             flash("Добро пожаловать! Учётная запись создана.", "success")
             return redirect(url_for("accounts.profile"), 303)
     if request.method == "POST" and not finding:
@@ -110,7 +104,7 @@ def login():
             form.form_errors.append(str(e))
             status = 422
         else:
-            _start_session(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             flash(f"Здравствуйте, {user.first_name}!", "success")
             return redirect(next_url or url_for("accounts.profile"), 303)
     elif request.method == "POST":
@@ -120,11 +114,54 @@ def login():
 
 @bp.post("/auth/logout")
 def logout():
-    """Log out and forget the session."""
-    logout_user()
-    session.clear()
+    """Log out: the session ends on the server too, so a copy of its cookies opens nothing."""
+    end_session()
     flash("Вы вышли из учётной записи.", "info")
     return redirect_htmx_aware(url_for("main.home"))
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device, this one included."""
+    end_all_sessions(current_user._get_current_object())
+    db.session.commit()
+    end_session()
+    flash("Вы вышли из учётной записи на всех устройствах.", "info")
+    return redirect_htmx_aware(url_for("accounts.login"))
+
+
+@bp.route("/auth/link", methods=["GET", "POST"])
+def request_login_link():
+    """Ask for a one-time login link by e-mail (works even while password logins are throttled)."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_login_link(form.email.data)
+        flash("Если такой адрес зарегистрирован, на него отправлено письмо со ссылкой для входа.", "info")
+        return redirect(url_for("accounts.login"), 303)
+    return render("accounts/login_link_request.html", status=422 if request.method == "POST" else 200, form=form)
+
+
+@bp.route("/auth/link/<token>", methods=["GET", "POST"])
+def login_by_link(token: str):
+    """Log in with the link from the e-mail. Opening it only shows a button (mail scanners open links too);
+    pressing the button uses the link up."""
+    form = BaseForm()
+    if form.validate_on_submit():
+        try:
+            user = services.use_login_link(token, request.remote_addr or "")
+        except services.AccountError as e:
+            flash(str(e), "error")
+            return redirect(url_for("accounts.request_login_link"), 303)
+        start_session(user)
+        flash(f"Здравствуйте, {user.first_name}!", "success")
+        return redirect(url_for("accounts.profile"), 303)
+    try:
+        services.user_for_login_link(token)
+    except services.AccountError as e:
+        flash(str(e), "error")
+        return redirect(url_for("accounts.request_login_link"), 303)
+    return render("accounts/login_link.html", status=422 if request.method == "POST" else 200, form=form)
 
 
 @bp.get("/account/")
@@ -179,7 +216,7 @@ def change_password():
             status = 422
         else:
             # The version in the session changed with the password: log this session in anew.
-            _start_session(current_user._get_current_object())
+            start_session(current_user._get_current_object())
             flash("Пароль изменён. На других устройствах нужно будет войти заново.", "success")
             return redirect(url_for("accounts.profile"), 303)
     elif request.method == "POST":

@@ -10,7 +10,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 
-from flask import render_template, url_for
+from flask import render_template
 
 from catalogue.contest import entries as entry_service
 from catalogue.contest import results
@@ -20,6 +20,7 @@ from catalogue.media import storage
 from catalogue.pdf import cached, write_pdf
 from catalogue.pdf import pdf_response as pdf_response  # the contest's views use it from here
 from catalogue.permissions import NotFound
+from catalogue.urls import external_url
 
 CACHE_FOLDER = "cache/contest"
 CACHE_KEEP = 20  # collections kept on disk; older versions are removed
@@ -62,7 +63,7 @@ def collection_html(season: Season) -> str:
         count=len(items),
         show_authors=not season.authors_hidden,
         show_awards=season.results_published,
-        site_url=url_for("contest.season", year=season.year, _external=True),
+        site_url=external_url("contest.season", year=season.year),
     )
 
 
@@ -118,7 +119,7 @@ def results_rows(season: Season) -> list[list]:
                     entry.supervisor.full_name if entry.supervisor else "",
                     entry.coauthors,
                     entry.submitted_at,
-                    url_for("contest.entry", entry_id=entry.id, _external=True),
+                    external_url("contest.entry", entry_id=entry.id),
                 ]
             )
     return rows

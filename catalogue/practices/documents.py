@@ -1,10 +1,11 @@
 """A best practice as a PDF (WeasyPrint) for the school that wants to repeat it."""
 
-from flask import render_template, url_for
+from flask import render_template
 
 from catalogue.pdf import cached
 from catalogue.practices import services
 from catalogue.practices.models import Practice
+from catalogue.urls import external_url
 
 CACHE_FOLDER = "cache/practices"
 CACHE_KEEP = 2  # versions of one practice kept on disk; an approved revision or an adoption gives a new file
@@ -21,7 +22,7 @@ def practice_html(practice: Practice) -> str:
         practice=practice,
         attached=services.attachments(practice),
         municipalities_adopted=services.adopted_municipalities(practice),
-        page_url=url_for("practices.detail", practice_id=practice.id, slug=practice.slug, _external=True),
+        page_url=external_url("practices.detail", practice_id=practice.id, slug=practice.slug),
     )
 
 

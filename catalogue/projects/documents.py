@@ -1,10 +1,11 @@
 """A typical project as a PDF (WeasyPrint) for the teacher who takes it into work."""
 
-from flask import render_template, url_for
+from flask import render_template
 
 from catalogue.pdf import cached
 from catalogue.projects import services
 from catalogue.projects.models import Project
+from catalogue.urls import external_url
 
 CACHE_FOLDER = "cache/projects"
 CACHE_KEEP = 2  # versions of one project kept on disk; an edited project gets a new file
@@ -16,7 +17,7 @@ def project_html(project: Project) -> str:
         "projects/pdf.html",
         project=project,
         attached=services.attachments("project", project.id),
-        page_url=url_for("projects.detail", project_id=project.id, slug=project.slug, _external=True),
+        page_url=external_url("projects.detail", project_id=project.id, slug=project.slug),
     )
 
 

@@ -12,6 +12,7 @@ from catalogue.extensions import db
 from catalogue.mail import send_mail
 from catalogue.media import services as media
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
+from catalogue.urls import absolute
 from catalogue.workflow import registry
 from catalogue.workflow.models import AuditEntry, Notification, Status
 from catalogue.workflow.transitions import Actor, Transition, available
@@ -186,15 +187,9 @@ def send_letters(letters: list[tuple[str, str, str]], subject: str) -> None:
     site = current_app.config["SITE_NAME"]
     for email, text, url in letters:
         try:
-            send_mail(email, f"{site}: {subject}", f"{text}\n\nОткрыть: {_absolute(url)}\n")
+            send_mail(email, f"{site}: {subject}", f"{text}\n\nОткрыть: {absolute(url)}\n")
         except OSError:
             current_app.logger.exception("Не удалось отправить письмо %s", email)
-
-
-def _absolute(url: str) -> str:
-    from flask import has_request_context, request
-
-    return request.host_url.rstrip("/") + url if has_request_context() and url.startswith("/") else url
 
 
 def history(obj) -> list[AuditEntry]:
