@@ -43,12 +43,26 @@ def registration(client, app, **overrides) -> dict:
     return data
 
 
-def test_teacher_registers_and_is_logged_in(client, app):
+def letters_to(app, address: str) -> list[str]:
+    """The bodies of the letters written to ``address`` (no SMTP server in tests: files in instance/mail/)."""
+    folder = Path(app.instance_path) / "mail"
+    messages = (
+        [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+    )
+    return [m.get_payload(decode=True).decode() for m in messages if m["To"] == address]
+
+
+def test_teacher_registers_and_logs_in_by_the_link_in_the_letter(client, app):
     # A teacher fills in the form
     response = client.post("/auth/register", data=registration(client, app))
-    # ... lands on the profile, logged in
+    # ... is asked to look at her mail
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/account/")
+    assert response.headers["Location"] == "/auth/login"
+    assert "Проверьте почту" in client.get("/auth/login").get_data(as_text=True)
+    # ... opens the link in the letter and is logged in
+    (letter,) = letters_to(app, "marina@example.ru")
+    link = re.search(r"http://localhost(/auth/link/\S+)", letter).group(1)
+    assert client.post(link, data={"csrf_token": csrf_token(client, link)}).status_code == 303
     page = client.get("/account/").get_data(as_text=True)
     assert "Кузнецова Марина Сергеевна" in page
     assert "Педагог" in page
@@ -106,11 +120,23 @@ def test_registration_refuses_bad_input_with_a_russian_message(client, app, over
     assert message in response.get_data(as_text=True)
 
 
-def test_registration_refuses_an_email_already_taken(client, app, make_user):
-    make_user(email="marina@example.ru")
-    response = client.post("/auth/register", data=registration(client, app, email="Marina@Example.ru"))
-    assert response.status_code == 422
-    assert "Этот адрес уже зарегистрирован" in response.get_data(as_text=True)
+def test_registering_a_taken_address_looks_the_same_and_tells_its_owner_by_mail(client, app, make_user):
+    owner = make_user(email="marina@example.ru", last_name="Кузнецова")
+    fresh = client.post("/auth/register", data=registration(client, app, email="nina@example.ru"))
+    taken = client.post("/auth/register", data=registration(client, app, email="Marina@Example.ru"))
+    # Whoever tries cannot tell a taken address from a free one
+    assert taken.status_code == fresh.status_code == 303
+    assert taken.headers["Location"] == fresh.headers["Location"]
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "Проверьте почту: мы отправили письмо на адрес marina@example.ru." in page
+    # Nothing is created or changed for the taken address ...
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id)).where(User.email == "marina@example.ru")) == 1
+        assert db.session.get(User, owner.id).password_hash == owner.password_hash
+    # ... and its owner learns of the attempt, with a way back in if it was them
+    (letter,) = letters_to(app, "marina@example.ru")
+    assert "пытался зарегистрироваться" in letter
+    assert re.search(r"http://localhost/auth/reset/\S+", letter)
 
 
 def test_registration_refuses_an_organization_of_another_municipality(client, app):

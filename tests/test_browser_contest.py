@@ -101,7 +101,8 @@ def test_an_entry_from_registration_to_the_collection(patient, app, make_user):
     page.get_by_label("Дата рождения").fill("2010-05-01")
     page.get_by_label(re.compile("Я соглашаюсь на обработку")).check()
     page.get_by_role("button", name="Зарегистрироваться").click()
-    expect(page.get_by_role("heading", name="Личный кабинет")).to_be_visible()
+    expect(page.get_by_text("Проверьте почту")).to_be_visible()
+    log_in(page, "gleb@example.ru")
 
     # ... opens the contest and starts an entry
     page.get_by_role("link", name="Конкурс «СоЗДатель»").click()

@@ -61,7 +61,7 @@ def test_log_out_everywhere_ends_the_sessions_of_every_device(app, make_user):
     log_in(phone, remember=True)
     log_in(laptop)
     page = laptop.get("/account/").get_data(as_text=True)
-    assert "Выйти на всех устройствах" in page
+    assert "Завершить сеансы на всех устройствах" in page
     response = laptop.post("/account/logout-everywhere", data={"csrf_token": csrf_token(laptop, "/account/")})
     assert response.status_code == 303
     assert laptop.get("/account/").status_code == 302

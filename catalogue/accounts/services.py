@@ -124,26 +124,35 @@ def _proposed_organization(data: Registration) -> Organization:
     return organization
 
 
-def register_user(data: Registration) -> User:
-    """Create a student or teacher account.
+def register_user(data: Registration) -> User | None:
+    """Create a student or teacher account and mail its owner a one-time login link.
 
-    :raise AccountError: the e-mail is taken, or the organization is not in the municipality.
+    The answer must not tell whether the address was free: for an address already registered nothing is
+    created (the password is hashed all the same) and its owner gets a letter saying someone tried to
+    register with it, with a link to reset the password. Returns the new user, or None then.
+
+    :raise AccountError: the organization is not in the municipality, or a named one is refused.
     """
     if data.role not in SELF_SERVICE_ROLES:
         raise PermissionDenied
     email = normalize_email(data.email)
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("Этот адрес уже зарегистрирован. Войдите или восстановите пароль.", "email")
     if data.new_organization_name.strip():
         organization = _proposed_organization(data)
     else:
         organization = db.session.get(Organization, data.organization_id) if data.organization_id else None
         if organization is None or organization.municipality_id != data.municipality_id:
             raise AccountError("Выберите организацию из списка для выбранного муниципалитета.", "organization_id")
+    password_hash = hash_password(data.password)
+    existing = db.session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        db.session.rollback()  # a school named in the form is not added either
+        if existing.active:
+            _mail_registration_attempt(existing)
+        return None
     is_student = data.role == Role.STUDENT
     user = User(
         email=email,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         last_name=data.last_name.strip(),
         first_name=data.first_name.strip(),
         middle_name=(data.middle_name or "").strip(),
@@ -155,7 +164,38 @@ def register_user(data: Registration) -> User:
     user.set_roles({data.role})
     db.session.add(user)
     db.session.commit()
+    _mail_welcome(user)
     return user
+
+
+def _mail_welcome(user: User) -> None:
+    site = current_app.config["SITE_NAME"]
+    minutes = current_app.config["LOGIN_LINK_MAX_AGE"] // 60
+    send_mail(
+        user.email,
+        "Учётная запись создана",
+        f"Здравствуйте, {user.first_name}!\n\nНа сайте «{site}» создана учётная запись с этим адресом.\n\n"
+        f"Чтобы войти, откройте ссылку (она действует {plural(minutes, 'минуту', 'минуты', 'минут')} "
+        f"и только один раз):\n{external_url('accounts.login_by_link', token=make_login_link_token(user))}\n\n"
+        f"Потом входите с адресом и паролем: {external_url('accounts.login')}\n\n"
+        "Если вы не регистрировались, просто удалите письмо.\n",
+    )
+
+
+def _mail_registration_attempt(user: User) -> None:
+    site = current_app.config["SITE_NAME"]
+    hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
+    send_mail(
+        user.email,
+        "Попытка регистрации с вашим адресом",
+        f"Здравствуйте, {user.first_name}!\n\n"
+        f"Кто-то (возможно, вы) пытался зарегистрироваться на сайте «{site}» с этим адресом, "
+        "но учётная запись с ним уже есть, и новая не создана.\n\n"
+        f"Если это были вы, войдите: {external_url('accounts.login')}\n"
+        f"Если вы не помните пароль, задайте новый по ссылке (она действует {plural(hours, 'час', 'часа', 'часов')}):\n"
+        f"{external_url('accounts.reset_password', token=make_reset_token(user))}\n\n"
+        "Если это были не вы, просто удалите письмо: с вашей учётной записью ничего не случилось.\n",
+    )
 
 
 # -- logging in -------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def register():
     status = 200
     if request.method == "POST" and not finding and form.validate():
         try:
-            user = services.register_user(
+            services.register_user(
                 services.Registration(
                     role=Role(form.role.data),
                     email=form.email.data,
@@ -65,9 +65,13 @@ def register():
         except services.AccountError as e:
             getattr(form, e.field or "email").errors.append(str(e))
         else:
-            start_session(user)
-            flash("Добро пожаловать! Учётная запись создана.", "success")
-            return redirect(url_for("accounts.profile"), 303)
+            # The same answer whether the address was free or not: the letter tells its owner which.
+            flash(
+                f"Проверьте почту: мы отправили письмо на адрес {services.normalize_email(form.email.data)}. "
+                "Откройте ссылку из письма, чтобы войти.",
+                "success",
+            )
+            return redirect(url_for("accounts.login"), 303)
     if request.method == "POST" and not finding:
         status = 422
     municipality_id = form.municipality_id.data or None
