@@ -84,7 +84,10 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.auth_version}:{self.session_token}"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, User) and (self.id, self.auth_version) == (other.id, other.auth_version)
+        # The same person in the same password version, whichever session each object was loaded for.
+        if not isinstance(other, User):
+            return NotImplemented
+        return (self.id, self.auth_version) == (other.id, other.auth_version)
 
     __hash__ = object.__hash__
 
