@@ -107,7 +107,8 @@ def test_uploader_sees_a_pending_file_and_nobody_else_does(app, client, auth, ma
     status, headers, body = get(client, url)
     assert status == 200
     assert body == tetrahedron_stl()
-    assert headers["Cache-Control"] == "private, no-cache"
+    # A file only its uploader may see is never stored by a browser or a proxy
+    assert headers["Cache-Control"] == "no-store"
 
 
 def test_model_is_served_as_a_download_with_its_cyrillic_name(app, client, auth, make_user, upload):

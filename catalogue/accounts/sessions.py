@@ -118,7 +118,7 @@ def note_activity_and_forbid_caching(response):
     logged_in = "_user_id" in session
     if logged_in and LAST_SEEN not in session:
         session[LAST_SEEN] = int(time.time())
-    if logged_in or request.path.startswith(PRIVATE_PREFIXES):
+    if (logged_in or request.path.startswith(PRIVATE_PREFIXES)) and not response.cache_control.no_store:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
         response.headers.pop("Pragma", None)
