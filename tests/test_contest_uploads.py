@@ -21,7 +21,7 @@ from catalogue.media.gltf import parse_glb
 from catalogue.media.meshes import MeshLimits
 from catalogue.media.models import StoredFile
 from tests.contest_support import SCHOOL_A, fetch_status, fixture_bytes, loaded, make_season, organization
-from tests.helpers import csrf_token
+from tests.helpers import PDF, csrf_token
 
 
 @pytest.fixture
@@ -122,12 +122,11 @@ def test_real_models_are_accepted_with_facts_thumbnail_and_a_viewer_copy(
 
 
 def test_the_whole_form_with_images_and_a_note(app, client, form_page):
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     data = fields(
         form_page,
         model=upload("куб.stl", fixture_bytes("20mm-xyz-cube.stl")),
         images=[upload("фото.jpg", photo_with_gps()), upload("рендер.png", _png())],
-        note=upload("записка.pdf", pdf),
+        note=upload("записка.pdf", PDF),
     )
     assert post(client, data).status_code == 303
     with app.app_context():

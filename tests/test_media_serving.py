@@ -22,10 +22,10 @@ from catalogue.media.forms import UploadField, accept_uploads
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import UploadError, validate_upload
 from catalogue.permissions import PermissionDenied
+from tests.helpers import PDF
 
 OWNER = "media-test"
 MODEL_NAME = "Модель кубика.stl"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def tetrahedron_stl() -> bytes:

@@ -14,10 +14,8 @@ from catalogue.permissions import InvalidInput
 from catalogue.practices import services as practices
 from catalogue.practices.models import Practice, PracticeRevision
 from catalogue.workflow import services as workflow
-from tests.helpers import csrf_token
+from tests.helpers import PDF, csrf_token
 from tests.test_practices_factories import form_fields, login, make_people, make_practice, practice_data
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture

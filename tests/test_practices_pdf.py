@@ -17,6 +17,7 @@ from catalogue.practices import services as practices
 from catalogue.practices.models import Practice, PracticeRevision
 from catalogue.practices.roadmap import BY_NUMBER
 from catalogue.workflow import services as workflow
+from tests.helpers import PDF
 from tests.test_practices_factories import (
     ANGARSK_SCHOOL,
     BRATSK_SCHOOL,
@@ -29,7 +30,6 @@ from tests.test_practices_factories import (
     practice_maker,
 )
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 A4 = (595.28, 841.89)  # points
 
 

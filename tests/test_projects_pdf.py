@@ -16,8 +16,8 @@ from catalogue.projects import documents, services
 from catalogue.projects.models import Project
 from catalogue.workflow import services as workflow
 from tests.factories import make_project, project_data
+from tests.helpers import PDF
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 A4 = (595.28, 841.89)  # points
 
 
