@@ -114,7 +114,8 @@ def test_real_models_are_accepted_with_facts_thumbnail_and_a_viewer_copy(
         # The viewer's copy is a plain GLB with the same triangles
         glb = storage.read(entry.viewer_file.key)
         assert parse_glb(glb, "viewer.glb", MeshLimits(), Deadline(10)).shape == (facts["triangles"], 3, 3)
-        entry_id, viewer_url = entry.id, f"/files/{entry.viewer_file.key}/{entry.viewer_file.original_name}"
+        entry_id = entry.id
+        viewer_url = f"/files/{entry.viewer_file.key}/sozdatel-2027-rabota-{entry.id}-prosmotr.glb"
     page = client.get(f"/contest/entries/{entry_id}").get_data(as_text=True)
     assert "<model-viewer" in page and viewer_url in page
     assert "model-viewer-4.4.0.min.js" in page
