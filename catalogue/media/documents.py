@@ -6,7 +6,6 @@ dictionary and XMP streams, :func:`clean_office` rewrites the archive with blank
 """
 
 import io
-import logging
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
@@ -129,10 +128,6 @@ def _reachable(root: DictionaryObject) -> list[DictionaryObject]:
 
 def _has_metadata(root: DictionaryObject) -> bool:
     return any(key in obj for obj in _reachable(root) for key in PDF_METADATA_KEYS)
-
-
-# pypdf reports every repair it makes to a sloppy file as a warning in the log; that is not news here.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def zip_flavour(archive: SafeZip) -> str | None:
