@@ -42,8 +42,8 @@ FAST_TRIANGLE = re.compile(rb'<triangle\s+(v1="\d+"\s+v2="\d+"\s+v3="\d+")[^>]*?
 FAST_MESH_ATTRIBUTE = "fastmesh"
 # Metadata of a model part (Title, Designer, Copyright, Application…), with or without a namespace prefix:
 # single elements (their value is text), then the groups they leave empty. No pattern can run past the
-# next "<", so a hostile part costs one pass. Object names and part numbers are
-# usually the file names people imported.
+# next "<", so a hostile part costs one pass. Names and part numbers of objects, components and build
+# items are usually the file names people imported.
 METADATA_ELEMENT = re.compile(rb"<(?P<p>(?:[\w.-]+:)?)metadata\b[^<>]*(?:/>|>[^<]*</(?P=p)metadata\s*>)")
 METADATA_GROUP = re.compile(rb"<(?P<p>(?:[\w.-]+:)?)metadatagroup\b[^<>]*(?:/>|>\s*</(?P=p)metadatagroup\s*>)")
 METADATA_LEFT = re.compile(rb"<(?:[\w.-]+:)?metadata")
