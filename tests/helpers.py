@@ -13,6 +13,14 @@ from sqlalchemy import create_engine, make_url
 REQUIRE_ALL_ENV = "CATALOGUE_REQUIRE_ALL"
 # The password of every user made by the ``make_user`` fixture unless told otherwise.
 DEFAULT_PASSWORD = "пароль-надёжный-1"
+# A valid one-page PDF without metadata: uploads store it byte for byte (a PDF with metadata is rewritten).
+PDF = (
+    b"%PDF-1.3\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<\n/Type /Catalog\n/Pages 2 0 R\n>>\nendobj\n"
+    b"2 0 obj\n<<\n/Type /Pages\n/Count 1\n/Kids [ 3 0 R ]\n>>\nendobj\n"
+    b"3 0 obj\n<<\n/Type /Page\n/Resources <<\n>>\n/MediaBox [ 0.0 0.0 595 842 ]\n/Parent 2 0 R\n>>\nendobj\n"
+    b"xref\n0 4\n0000000000 65535 f \n0000000015 00000 n \n0000000064 00000 n \n0000000123 00000 n \n"
+    b"trailer\n<<\n/Size 4\n/Root 1 0 R\n>>\nstartxref\n217\n%%EOF\n"
+)
 
 
 class _CsrfMetaParser(HTMLParser):

@@ -21,7 +21,7 @@ from catalogue.media.gltf import parse_glb
 from catalogue.media.meshes import MeshLimits
 from catalogue.media.models import StoredFile
 from tests.contest_support import SCHOOL_A, fetch_status, fixture_bytes, loaded, make_season, organization
-from tests.helpers import csrf_token
+from tests.helpers import PDF, csrf_token
 
 
 @pytest.fixture
@@ -114,7 +114,8 @@ def test_real_models_are_accepted_with_facts_thumbnail_and_a_viewer_copy(
         # The viewer's copy is a plain GLB with the same triangles
         glb = storage.read(entry.viewer_file.key)
         assert parse_glb(glb, "viewer.glb", MeshLimits(), Deadline(10)).shape == (facts["triangles"], 3, 3)
-        entry_id, viewer_url = entry.id, f"/files/{entry.viewer_file.key}/{entry.viewer_file.original_name}"
+        entry_id = entry.id
+        viewer_url = f"/files/{entry.viewer_file.key}/sozdatel-2027-rabota-{entry.id}-prosmotr.glb"
     page = client.get(f"/contest/entries/{entry_id}").get_data(as_text=True)
     assert "<model-viewer" in page and viewer_url in page
     assert "model-viewer-4.4.0.min.js" in page
@@ -122,12 +123,11 @@ def test_real_models_are_accepted_with_facts_thumbnail_and_a_viewer_copy(
 
 
 def test_the_whole_form_with_images_and_a_note(app, client, form_page):
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     data = fields(
         form_page,
         model=upload("куб.stl", fixture_bytes("20mm-xyz-cube.stl")),
         images=[upload("фото.jpg", photo_with_gps()), upload("рендер.png", _png())],
-        note=upload("записка.pdf", pdf),
+        note=upload("записка.pdf", PDF),
     )
     assert post(client, data).status_code == 303
     with app.app_context():

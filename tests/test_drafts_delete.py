@@ -16,9 +16,7 @@ from catalogue.workflow import services as workflow
 from catalogue.workflow.models import AuditEntry
 from tests.contest_support import SCHOOL_A, make_entry, make_season, organization
 from tests.factories import make_project
-from tests.helpers import csrf_token
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+from tests.helpers import PDF, csrf_token
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import io
 import os
 import struct
 import time
-from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -22,10 +21,10 @@ from catalogue.media.forms import UploadField, accept_uploads
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import UploadError, validate_upload
 from catalogue.permissions import PermissionDenied
+from tests.helpers import PDF
 
 OWNER = "media-test"
 MODEL_NAME = "Модель кубика.stl"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def tetrahedron_stl() -> bytes:
@@ -111,7 +110,7 @@ def test_uploader_sees_a_pending_file_and_nobody_else_does(app, client, auth, ma
     assert headers["Cache-Control"] == "no-store"
 
 
-def test_model_is_served_as_a_download_with_its_cyrillic_name(app, client, auth, make_user, upload):
+def test_model_is_served_as_a_download_under_a_neutral_name(app, client, auth, make_user, upload):
     teacher = make_user("teacher")
     key = upload(teacher)
     auth.login(teacher)
@@ -119,9 +118,8 @@ def test_model_is_served_as_a_download_with_its_cyrillic_name(app, client, auth,
     assert status == 200
     assert headers["Content-Type"] == "model/stl"
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Content-Disposition"] == (
-        f"attachment; filename=\"file.stl\"; filename*=UTF-8''{quote(MODEL_NAME, safe='')}"
-    )
+    neutral = f"zagruzka-{row(app, key).id}.stl"
+    assert headers["Content-Disposition"] == f"attachment; filename=\"{neutral}\"; filename*=UTF-8''{neutral}"
     # Nothing in a served file may run
     assert "sandbox" in headers["Content-Security-Policy"]
 
@@ -133,10 +131,10 @@ def test_images_and_pdf_are_shown_inline(app, client, auth, make_user, upload):
     auth.login(teacher)
     status, headers, _ = get(client, file_url_of(app, picture))
     assert status == 200 and headers["Content-Type"] == "image/png"
-    assert headers["Content-Disposition"].startswith('inline; filename="file.png"; filename*=UTF-8')
+    assert headers["Content-Disposition"].startswith(f'inline; filename="zagruzka-{row(app, picture).id}.png";')
     status, headers, _ = get(client, file_url_of(app, note))
     assert headers["Content-Type"] == "application/pdf"
-    assert headers["Content-Disposition"] == "inline; filename=\"note.pdf\"; filename*=UTF-8''note.pdf"
+    assert headers["Content-Disposition"].startswith(f'inline; filename="zagruzka-{row(app, note).id}.pdf";')
 
 
 def test_owned_files_follow_their_owner_types_rule(app, client, auth, make_user, upload, owner_rules):
@@ -200,12 +198,12 @@ def test_file_really_called_thumbnail_png_keeps_its_own_url(app, client, auth, m
     key = upload(teacher, "thumbnail.png", png_bytes(), kind="image")
     auth.login(teacher)
     url = file_url_of(app, key)
-    assert url.endswith("/file-thumbnail.png")
+    assert url.endswith(f"/zagruzka-{row(app, key).id}.png")
     status, headers, body = get(client, url)
     assert status == 200
     with Image.open(io.BytesIO(body)) as picture:
         assert picture.size == (30, 20)
-    assert headers["Content-Disposition"].startswith('inline; filename="thumbnail.png"')
+    assert headers["Content-Disposition"].startswith(f'inline; filename="zagruzka-{row(app, key).id}.png"')
 
 
 # -- storing, claiming, listing ---------------------------------------------------------------

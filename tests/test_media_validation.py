@@ -12,8 +12,8 @@ from PIL import Image, PngImagePlugin
 from catalogue.media.errors import MiB
 from catalogue.media.images import ImageLimits
 from catalogue.media.validation import UploadError, safe_filename, validate_upload
+from tests.helpers import PDF
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 

@@ -15,7 +15,7 @@ from catalogue.taxonomy.models import AgeGroup, Sphere
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
 from tests.factories import make_project, report_data
-from tests.helpers import csrf_token
+from tests.helpers import PDF, csrf_token
 
 
 @pytest.fixture
@@ -352,8 +352,6 @@ def test_report_with_reversed_dates_is_refused(client, auth, publish, teacher):
 
 
 # -- attachments --------------------------------------------------------------------------------------
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 def test_attachment_survives_a_failed_submit_and_is_private_until_published(app, client, auth, teacher, moderator):

@@ -454,6 +454,24 @@ def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
         return None
 
 
+def file_name_words(stored: StoredFile) -> tuple:
+    """The words of an entry's file's public name: «СоЗДатель 2027 работа 23» (+ «записка», «изображение 41»).
+
+    The entry is taken from the session (pages that link a file have loaded it), so this costs no query there.
+    """
+    entry = db.session.get(Entry, stored.owner_id)
+    if entry is None:
+        return ("работа", stored.owner_id, "файл", stored.id)
+    words = ("СоЗДатель", entry.season.year, "работа", entry.id)
+    if stored.id == entry.model_file_id:
+        return words
+    if stored.id == entry.viewer_file_id:
+        return (*words, "просмотр")
+    if stored.id == entry.note_file_id:
+        return (*words, "записка")
+    return (*words, "изображение", stored.id)
+
+
 def images_of(entry: Entry) -> list[StoredFile]:
     return [f for f in media.files_of(OWNER, [entry.id])[entry.id] if f.kind == "image"]
 

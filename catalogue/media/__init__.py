@@ -6,6 +6,8 @@ What other features call:
   or ``UploadError`` (Russian message);
 - ``forms.UploadField`` and ``forms.accept_uploads(field, actor)`` with the ``media/_upload.html`` macro;
 - ``services.store_upload``, ``claim_files``, ``files_of``, ``delete_file``, ``delete_files_of``;
-- ``access.register_owner(owner_type, can_read)`` once per content type;
-- templates: ``file_url(f)``, ``thumbnail_url(f)``, ``size|filesize``.
+- ``access.register_owner(owner_type, can_read)`` and ``names.register_public_name(owner_type, words)`` once per
+  content type;
+- templates: ``file_url(f)`` (ends in the neutral public name), ``file_label(f)`` (the original name for the
+  uploader and moderators), ``public_file_name(f)``, ``thumbnail_url(f)``, ``size|filesize``.
 """

@@ -30,6 +30,61 @@ UNSUPPORTED_EXTENSIONS = {
 }
 
 
+# Top-level extensions that carry metadata packets (XMP) rather than anything the model needs.
+METADATA_EXTENSIONS = {"KHR_xmp_json_ld"}
+
+
+def clean_glb(data: bytes, display_name: str) -> bytes:
+    """The GLB without authorship: ``asset`` keeps its version only, names, ``extras`` and XMP go.
+
+    The binary chunk is kept byte for byte; the JSON chunk is written again (padded with spaces to
+    four bytes, as the format requires) and the header's length follows. Other chunks are left out.
+
+    :raise UploadError: the file's chunks or JSON cannot be read.
+    """
+    document, binary = _chunks(data, display_name)
+    asset = document.get("asset")
+    document["asset"] = {"version": asset.get("version", "2.0") if isinstance(asset, dict) else "2.0"}
+    _strip_names(document)
+    extensions = document.get("extensions")
+    if isinstance(extensions, dict):
+        for name in METADATA_EXTENSIONS:
+            extensions.pop(name, None)
+        if not extensions:
+            document.pop("extensions")
+    for key in ("extensionsUsed", "extensionsRequired"):
+        if isinstance(document.get(key), list):
+            document[key] = [e for e in document[key] if e not in METADATA_EXTENSIONS]
+            if not document[key]:
+                document.pop(key)
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    except (ValueError, RecursionError) as e:
+        raise broken(display_name, "описание сцены в GLB не читается") from e
+    text += b" " * (-len(text) % 4)
+    chunks = CHUNK_HEADER.pack(len(text), JSON_CHUNK) + text
+    if len(binary):
+        body = bytes(binary) + b"\0" * (-len(binary) % 4)
+        chunks += CHUNK_HEADER.pack(len(body), BIN_CHUNK) + body
+    return GLB_HEADER.pack(b"glTF", 2, GLB_HEADER.size + len(chunks)) + chunks
+
+
+def _strip_names(document: dict) -> None:
+    """Remove ``extras`` everywhere, and ``name`` from every item of every collection (nodes, meshes, materials…)."""
+    stack: list[object] = [document]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, dict):
+            obj.pop("extras", None)
+            stack.extend(obj.values())
+        elif isinstance(obj, list):
+            stack.extend(obj)
+    for collection in document.values():
+        for item in collection if isinstance(collection, list) else []:
+            if isinstance(item, dict):
+                item.pop("name", None)
+
+
 def parse_glb(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
     """Triangles of a GLB file, with node transforms applied."""
     document, binary = _chunks(data, display_name)

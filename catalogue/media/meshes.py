@@ -29,6 +29,13 @@ OBJ_FACE = re.compile(rb"\nf[ \t]+([^\r\n]*)")
 OBJ_NEGATIVE_INDEX = re.compile(rb"\nf[ \t][^\r\n]*[ \t]-")
 # "/texture/normal" after a position index.
 OBJ_INDEX_SUFFIX = re.compile(rb"/[^ \t\n]*")
+# What an exporter writes about the model rather than its shape: comments (tool, user, paths), object and
+# group names, and the names of material files and materials (which are often the author's file names).
+OBJ_COMMENT = re.compile(rb"#[^\r\n]*")
+OBJ_NAMING = re.compile(rb"\n[ \t]*(?:o|g|mtllib|usemtl)(?=[ \t\r\n])[^\r\n]*")
+# "solid <name>" and "endsolid <name>" lines of an ASCII STL (a BOM may precede the first).
+STL_SOLID_NAME = re.compile(rb"(\n[ \t]*(?:\xef\xbb\xbf[ \t\r\n]*)?(?:end)?solid)[^\r\n]*")
+STL_NEUTRAL_HEADER = bytes(STL_HEADER)
 TEXT_PROBE = 8192
 CHUNK = 4 * MiB
 # How many lines an OBJ parse reads between looks at the clock.
@@ -113,6 +120,16 @@ def parse_stl(data: bytes, display_name: str, limits: MeshLimits, deadline: Dead
         records = np.frombuffer(data, dtype=STL_RECORD, count=count, offset=STL_PREFIX)
         return records["corners"].astype(np.float32)
     return _parse_ascii_stl(data, display_name, limits, deadline)
+
+
+def clean_stl(data: bytes) -> bytes:
+    """The STL without the names exporters put in it: a binary header zeroed, ASCII solids unnamed.
+
+    Only the header or the ``solid`` lines change: the triangles stay byte for byte what they were.
+    """
+    if binary_stl_count(data) is not None:
+        return STL_NEUTRAL_HEADER + data[STL_HEADER:]
+    return STL_SOLID_NAME.sub(rb"\1", b"\n" + data)[1:]
 
 
 def _parse_ascii_stl(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
@@ -212,6 +229,14 @@ class _ObjReader:
         if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
             raise broken(self.display_name, "грани ссылаются на несуществующие вершины")
         return vertices[faces].astype(np.float32)
+
+
+def clean_obj(data: bytes) -> bytes:
+    """The OBJ without comments, object and group names, and material references.
+
+    Lines are emptied rather than removed, so that a refusal of the cleaned file names the line people see.
+    """
+    return OBJ_NAMING.sub(b"\n", OBJ_COMMENT.sub(b"", b"\n" + data))[1:]
 
 
 def parse_obj(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:

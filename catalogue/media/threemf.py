@@ -18,6 +18,7 @@ from xml.parsers import expat
 
 import numpy as np
 
+from catalogue.media.documents import blank_package_properties
 from catalogue.media.errors import Deadline, UploadError
 from catalogue.media.meshes import MeshLimits, broken, too_many_triangles
 from catalogue.media.zipsafe import SafeZip
@@ -39,6 +40,18 @@ FAST_VERTEX = re.compile(rb'<vertex\s+(x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*")\s*(
 FAST_TRIANGLE = re.compile(rb'<triangle\s+(v1="\d+"\s+v2="\d+"\s+v3="\d+")[^>]*?(?:/>|>\s*</triangle>)')
 # The stand-in left for expat where a mesh was read ahead: <mesh fastmesh="N"/>.
 FAST_MESH_ATTRIBUTE = "fastmesh"
+# Metadata of a model part (Title, Designer, Copyright, Application…), with or without a namespace prefix:
+# single elements (their value is text), then the groups they leave empty. No pattern can run past the
+# next "<", so a hostile part costs one pass. Names and part numbers of objects, components and build
+# items are usually the file names people imported.
+METADATA_ELEMENT = re.compile(rb"<(?P<p>(?:[\w.-]+:)?)metadata\b[^<>]*(?:/>|>[^<]*</(?P=p)metadata\s*>)")
+METADATA_GROUP = re.compile(rb"<(?P<p>(?:[\w.-]+:)?)metadatagroup\b[^<>]*(?:/>|>\s*</(?P=p)metadatagroup\s*>)")
+METADATA_LEFT = re.compile(rb"<(?:[\w.-]+:)?metadata")
+OBJECT_NAME = re.compile(
+    rb"(<(?:[\w.-]+:)?(?:object|item|component)\b[^<>]*?)\s+(?:name|partnumber)\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*')"
+)
+# Slicers' own settings beside the model (PrusaSlicer, Bambu Studio) keep object names and source paths.
+SLICER_CONFIG_SUFFIX = ".config"
 
 
 @dataclass
@@ -308,6 +321,35 @@ def _rows(section: bytes, tag: bytes, pattern: re.Pattern, names: tuple[bytes, .
 
 def _refuse(*_args) -> None:
     raise _XmlRefused
+
+
+def clean_3mf(archive: SafeZip) -> bytes:
+    """The package with its metadata removed: ``<metadata>`` of the model parts, object names, blank core
+    properties, and the slicers' ``Metadata/*.config`` files. Meshes and build items are untouched.
+
+    :raise UploadError: metadata of an unusual shape (in CDATA, say) stays in a model part.
+    """
+
+    def change(name: str, data: bytes) -> bytes | None:
+        folded = name.casefold()
+        if folded.endswith(".model"):
+            return _without_metadata(data, archive.display_name)
+        if folded.startswith("metadata/") and folded.endswith(SLICER_CONFIG_SUFFIX):
+            return None
+        return blank_package_properties(name, data)
+
+    return archive.rewritten(change)
+
+
+def _without_metadata(xml: bytes, display_name: str) -> bytes:
+    xml = METADATA_GROUP.sub(b"", METADATA_ELEMENT.sub(b"", xml))
+    if METADATA_LEFT.search(xml):
+        raise UploadError(
+            f"Из файла «{display_name}» не удалось убрать сведения об авторе: метаданные 3MF записаны необычно. "
+            "Экспортируйте модель заново (например, в STL) и загрузите снова."
+        )
+    # A tag may carry both a name and a part number: one pass removes one of them.
+    return OBJECT_NAME.sub(rb"\1", OBJECT_NAME.sub(rb"\1", xml))
 
 
 def parse_3mf(archive: SafeZip, limits: MeshLimits, deadline: Deadline) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Validation of uploads by content, never by name, with bounded memory and time.
 
 :func:`validate_upload` is the one entry point: it reads at most ``max_size`` bytes, recognises the
-format from the bytes, parses the structure, and returns what may be stored. Refusals are
-:class:`UploadError` with a Russian sentence that says why.
+format from the bytes, parses the structure, and returns what may be stored: a copy without personal
+metadata (images re-encoded, PDFs and packages rewritten, models' names and comments removed).
+Refusals are :class:`UploadError` with a Russian sentence that says why.
 """
 
 import re
@@ -17,10 +18,10 @@ from catalogue.media import documents, formats, images, meshes
 from catalogue.media.errors import Deadline, MiB, UploadError, human_size
 from catalogue.media.formats import DOCUMENT, FORMATS, IMAGE, KIND_FORMATS, MODEL
 from catalogue.media.geometry import mesh_facts
-from catalogue.media.gltf import parse_glb
+from catalogue.media.gltf import clean_glb, parse_glb
 from catalogue.media.images import ImageLimits
 from catalogue.media.meshes import MeshLimits
-from catalogue.media.threemf import parse_3mf
+from catalogue.media.threemf import clean_3mf, parse_3mf
 from catalogue.media.zipsafe import ZIP_MAGIC, SafeZip, ZipLimits
 
 __all__ = ["DEFAULT_MAX_SIZE", "UploadError", "ValidatedUpload", "safe_filename", "validate_upload"]
@@ -41,7 +42,7 @@ EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg", "jpe", "jfif"}}
 
 @dataclass(frozen=True)
 class ValidatedUpload:
-    """A file that passed validation: the bytes to store (images re-encoded) and what they are."""
+    """A file that passed validation: the bytes to store (without personal metadata) and what they are."""
 
     data: bytes = field(repr=False)
     kind: str
@@ -156,17 +157,40 @@ def _check(
     image_limits: ImageLimits,
     mesh_limits: MeshLimits,
 ) -> tuple[bytes, dict, np.ndarray | None]:
-    """The bytes to store, the facts, and the triangles (models) of content in a recognised format."""
+    """The bytes to store, the facts, and the triangles (models) of content in a recognised format.
+
+    Each format is checked, then written again without what identifies its author; a model's triangles
+    are read from the cleaned copy, so that what is stored is exactly what was validated.
+    """
     category = FORMATS[file_format].category
     if category == IMAGE:
         stored, facts = images.reencode_image(content, file_format, display_name, image_limits)
         return stored, facts, None
     if category == MODEL:
-        triangles = _triangles(file_format, content, display_name, archive, mesh_limits)
-        return content, {"format": file_format, **mesh_facts(triangles)}, triangles
+        stored = _clean_model(file_format, content, display_name, archive)
+        if file_format == "3mf":
+            with SafeZip(stored, display_name, MODEL_ZIP_LIMITS) as cleaned:
+                triangles = _triangles(file_format, stored, display_name, cleaned, mesh_limits)
+        else:
+            triangles = _triangles(file_format, stored, display_name, None, mesh_limits)
+        return stored, {"format": file_format, **mesh_facts(triangles)}, triangles
     if file_format == "pdf":
-        return content, documents.check_pdf(content, display_name), None
-    return content, documents.check_office(archive, file_format), None
+        facts = documents.check_pdf(content, display_name)
+        stored, facts["pages"] = documents.clean_pdf(content, display_name)
+        return stored, facts, None
+    facts = documents.check_office(archive, file_format)
+    return documents.clean_office(archive, file_format), facts, None
+
+
+def _clean_model(file_format: str, content: bytes, display_name: str, archive: SafeZip | None) -> bytes:
+    """The model without names, comments and authorship; the geometry as it was."""
+    if file_format == "stl":
+        return meshes.clean_stl(content)
+    if file_format == "obj":
+        return meshes.clean_obj(content)
+    if file_format == "glb":
+        return clean_glb(content, display_name)
+    return clean_3mf(archive)
 
 
 def _triangles(

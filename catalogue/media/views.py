@@ -12,6 +12,7 @@ from catalogue.media import storage
 from catalogue.media.access import can_read_file, is_public
 from catalogue.media.errors import human_size
 from catalogue.media.models import StoredFile
+from catalogue.media.names import file_label, public_name
 from catalogue.media.services import cleanup_pending, file_by_key
 
 bp = Blueprint("media", __name__, cli_group="media")
@@ -40,12 +41,13 @@ def thumbnail(key: str):
 def file(key: str, filename: str):
     """A stored file: images and PDF shown in the browser, everything else downloaded.
 
-    The name in the URL is for people only; the key finds the file.
+    The name in the URL is for people only; the key finds the file, so links made with an earlier name
+    (the uploader's own, before names were neutral) still work. The download is named neutrally.
 
     :raise 404: no such file, or no right to read it (both look the same: existence is not revealed).
     """
     stored = _readable_file(key)
-    return _send(stored, stored.key, stored.media_type, stored.original_name, inline=stored.media_type in INLINE_TYPES)
+    return _send(stored, stored.key, stored.media_type, public_name(stored), inline=stored.media_type in INLINE_TYPES)
 
 
 def _readable_file(key: str) -> StoredFile:
@@ -88,10 +90,20 @@ def content_disposition(name: str, inline: bool) -> str:
 
 @bp.app_template_global()
 def file_url(stored: StoredFile) -> str:
-    """The URL of a stored file, ending in its display name."""
-    # A file really called "thumbnail.png" would collide with the thumbnail route.
-    name = stored.original_name if stored.original_name != THUMBNAIL_NAME else f"file-{THUMBNAIL_NAME}"
-    return url_for("media.file", key=stored.key, filename=name)
+    """The URL of a stored file, ending in its neutral public name (never the uploader's file name)."""
+    return url_for("media.file", key=stored.key, filename=public_name(stored))
+
+
+@bp.app_template_global("public_file_name")
+def public_file_name(stored: StoredFile) -> str:
+    """The neutral name, for what everyone sees alike (the published PDFs)."""
+    return public_name(stored)
+
+
+@bp.app_template_global("file_label")
+def file_label_for_current_user(stored: StoredFile) -> str:
+    """The file's name as the current user sees it: the original one for its uploader and moderators."""
+    return file_label(current_user, stored)
 
 
 @bp.app_template_global()

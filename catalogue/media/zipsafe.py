@@ -7,6 +7,7 @@ because the sizes a hostile archive declares may lie.
 import io
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -15,6 +16,8 @@ from catalogue.media.errors import MiB, UploadError, human_size
 ZIP_MAGIC = b"PK\x03\x04"
 # Errors the zipfile module raises on broken or unsupported archives.
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError, zlib.error)
+# Rewritten archives carry no dates of their own: when a file was edited is nobody's business.
+NEUTRAL_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,30 @@ class SafeZip:
         except ZIP_ERRORS as e:
             raise UploadError(f"Файл «{self.display_name}» повреждён: не удалось распаковать «{member}».") from e
         return BoundedReader(raw, limit, self.display_name)
+
+    def rewritten(self, change: Callable[[str, bytes], bytes | None], stored_first: str | None = None) -> bytes:
+        """A new archive of the members, each passed through ``change(name, data)`` (None leaves it out).
+
+        Members keep their order and compression; dates, comments and extra fields are not copied.
+        ``stored_first`` (OpenDocument's ``mimetype``) goes first and uncompressed, as its readers expect.
+        """
+        infos = list(self._infos.values())
+        if stored_first is not None and stored_first in self._infos:
+            infos.sort(key=lambda info: info.filename != stored_first)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as output:
+            for info in infos:
+                if info.is_dir():
+                    continue
+                data = change(info.filename, self.read(info.filename, self.limits.max_total_size))
+                if data is None:
+                    continue
+                member = zipfile.ZipInfo(info.filename, NEUTRAL_DATE)
+                stored = info.filename == stored_first or info.compress_type == zipfile.ZIP_STORED
+                member.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                member.external_attr = 0o644 << 16
+                output.writestr(member, data)
+        return buffer.getvalue()
 
     def close(self) -> None:
         self._zip.close()

@@ -14,6 +14,7 @@ from catalogue.formatting import local_today, ru_date
 from catalogue.media import services as media
 from catalogue.media.access import register_owner
 from catalogue.media.models import StoredFile
+from catalogue.media.names import register_public_name
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.practices import diff
 from catalogue.practices.content import PracticeData, StepData
@@ -114,6 +115,8 @@ def register_content_types() -> None:
     )
     register_owner(PRACTICE_FILES, can_read_practice_files)
     register_owner(REVISION_FILES, can_read_revision_files)
+    register_public_name(PRACTICE_FILES, lambda f: ("практика", f.owner_id, "приложение", f.id))
+    register_public_name(REVISION_FILES, lambda f: ("правка практики", f.owner_id, "приложение", f.id))
     register_searchable()
 
 

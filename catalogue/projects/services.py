@@ -11,6 +11,7 @@ from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
 from catalogue.media import access as media_access
 from catalogue.media import services as media
+from catalogue.media.names import register_public_name
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.projects.models import (
     DURATIONS,
@@ -62,6 +63,8 @@ def _readable(model):
 def register_content_types() -> None:
     media_access.register_owner("project", _readable(Project))
     media_access.register_owner("report", _readable(ProjectReport))
+    register_public_name("project", lambda f: ("проект", f.owner_id, "приложение", f.id))
+    register_public_name("report", lambda f: ("отчёт", f.owner_id, "фото", f.id))
     registry.register(
         registry.ContentType(
             key="project",
