@@ -17,7 +17,6 @@ from catalogue.permissions import PermissionDenied, require_role
 from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
 
 MIN_PASSWORD_LENGTH = 8
-PASSWORD_METHOD = "scrypt:32768:8:1"  # noqa: S105  (a hashing method, not a password)
 
 _signals = Namespace()
 #: Sent (with ``user=``) inside the transaction that changed a person's name, before the commit:
@@ -49,7 +48,8 @@ def normalize_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)
+    """A new hash of ``password`` with the configured ``PASSWORD_HASH_METHOD`` (needs an app context)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def load_session_user(session_id: str) -> User | None:
