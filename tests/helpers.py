@@ -1,10 +1,11 @@
-"""Small helpers shared by the tests: CSRF tokens, backend selection, PostgreSQL schemas."""
+"""Small helpers shared by the tests: CSRF tokens, backend selection, PostgreSQL schemas, 3D fixtures."""
 
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -13,6 +14,13 @@ from sqlalchemy import create_engine, make_url
 REQUIRE_ALL_ENV = "CATALOGUE_REQUIRE_ALL"
 # The password of every user made by the ``make_user`` fixture unless told otherwise.
 DEFAULT_PASSWORD = "пароль-надёжный-1"
+# Real 3D models made by other tools; their provenance and licence are in the folder's README.
+FIXTURES_3D = Path(__file__).resolve().parent / "fixtures" / "3d"
+
+
+def fixture_bytes(name: str) -> bytes:
+    """The bytes of a real 3D model of ``tests/fixtures/3d``."""
+    return (FIXTURES_3D / name).read_bytes()
 
 
 class _CsrfMetaParser(HTMLParser):
