@@ -1,20 +1,31 @@
 # Two commands for a fresh machine with python3 (>= 3.11) and make:
 #   make run    install, migrate, seed the demo content and serve on 127.0.0.1:$PORT (5000)
 #   make test   install with the dev tools, lint, run every test
-# PYTEST_ARGS passes options to pytest, e.g. make test PYTEST_ARGS="-k login -x".
+# PYTEST_ARGS passes options to pytest, e.g. make test PYTEST_ARGS="-k login -x";
+# PYTEST_WORKERS the number of pytest-xdist worker processes (2; 0 runs in one process).
+# make lock    refreshes requirements/*.txt from pyproject.toml (LOCK_ARGS=--upgrade: newest releases).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app catalogue
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
+LOCK_ARGS ?=
 
-# Stamps remember which pyproject.toml each install was made from, so that pip
-# runs again only when the dependencies change.
+# Installs come from lock files with the hash of every distribution, so that an upstream
+# release changes nothing here until `make lock` is run and its result committed.
+LOCK := requirements/lock.txt
+DEV_LOCK := requirements/dev-lock.txt
+# The tool that writes them, pinned too.
+LOCK_TOOL := uv==0.13.8
+
+# Stamps remember which lock file each install was made from, so that pip runs again
+# only when the dependencies change.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint clean
+.PHONY: run test lint lock clean
 
 run: $(RUN_STAMP)
 	$(FLASK) db upgrade
@@ -22,9 +33,11 @@ run: $(RUN_STAMP)
 	@# exec: the server replaces the shell, so that signals reach it directly.
 	exec $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
 
+# The workers share the tests as they go (worksteal): on two cores the SQLite and the PostgreSQL
+# runs of the suite go side by side. pytest's summary comes last; any failure makes the exit non-zero.
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -W error -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -41,10 +54,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) \
 		|| { rm -rf $(VENV); echo "Cannot create $(VENV): on Debian run 'apt-get install python3-venv'" >&2; exit 1; }
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --progress-bar off -e .
+$(RUN_STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --progress-bar off --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --progress-bar off --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
+$(DEV_STAMP): $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --progress-bar off --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --progress-bar off --no-deps -e .
 	touch $@
+
+# Every platform's markers and every distribution's hash, for Python 3.11 and newer (Debian 12's python3 is 3.11).
+COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command 'make lock' $(LOCK_ARGS) pyproject.toml
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --progress-bar off '$(LOCK_TOOL)'
+	$(COMPILE) -o $(LOCK)
+	$(COMPILE) --extra dev -o $(DEV_LOCK)

@@ -1,7 +1,6 @@
 """Contest content for the tests, made through the real services (seasons, entries, reviews)."""
 
 import datetime as dt
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -12,20 +11,11 @@ from catalogue.media import services as media
 from catalogue.media.validation import validate_upload
 from catalogue.taxonomy.models import Organization
 from catalogue.workflow import services as workflow
-from tests.helpers import skip_or_fail
+from tests.helpers import fixture_bytes
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "3d"
 SCHOOL_A = "МБОУ г. Иркутска СОШ № 19"
 SCHOOL_B = "МБОУ «СОШ № 12» г. Братска"
 UNIVERSITY = "Иркутский национальный исследовательский технический университет"
-
-
-def fixture_bytes(name: str) -> bytes:
-    """A real 3D file of ``../shared/fixtures/3d``; skips (or fails in CI) when the folder is missing."""
-    path = FIXTURES / name
-    if not path.is_file():
-        skip_or_fail(f"the real 3D fixtures are missing: {path}")
-    return path.read_bytes()
 
 
 def fetch_status(client, url: str) -> int:

@@ -1,10 +1,11 @@
-"""Small helpers shared by the tests: CSRF tokens, backend selection, PostgreSQL schemas."""
+"""Small helpers shared by the tests: CSRF tokens, backend selection, PostgreSQL schemas, 3D fixtures."""
 
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -21,6 +22,14 @@ PDF = (
     b"xref\n0 4\n0000000000 65535 f \n0000000015 00000 n \n0000000064 00000 n \n0000000123 00000 n \n"
     b"trailer\n<<\n/Size 4\n/Root 1 0 R\n>>\nstartxref\n217\n%%EOF\n"
 )
+
+# Real 3D models made by other tools; their provenance and licence are in the folder's README.
+FIXTURES_3D = Path(__file__).resolve().parent / "fixtures" / "3d"
+
+
+def fixture_bytes(name: str) -> bytes:
+    """The bytes of a real 3D model of ``tests/fixtures/3d``."""
+    return (FIXTURES_3D / name).read_bytes()
 
 
 class _CsrfMetaParser(HTMLParser):
@@ -77,7 +86,9 @@ def postgres_schema(url: str, prefix: str) -> Iterator[str]:
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        # Without waiting for the disk at each commit: a test database need not survive a crash.
+        options = f"-csearch_path={schema} -csynchronous_commit=off"
+        scoped = make_url(url).update_query_dict({"options": options})
         yield scoped.render_as_string(hide_password=False)
     finally:
         with engine.begin() as connection:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from catalogue import create_app
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
 from catalogue.taxonomy.models import Municipality, Organization
@@ -66,12 +67,44 @@ def test_teacher_registers_and_logs_in_by_the_link_in_the_letter(client, app):
     page = client.get("/account/").get_data(as_text=True)
     assert "Кузнецова Марина Сергеевна" in page
     assert "Педагог" in page
-    # The password is stored as a strong hash, never as typed
+    # The password is stored as a hash of the configured method, never as typed
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "marina@example.ru"))
-        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.password_hash.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
+        assert "очень-надёжный-пароль" not in user.password_hash
         assert user.roles == {Role.TEACHER}
         assert user.grade is None and user.birth_date is None
+
+
+def test_a_site_configured_by_nobody_hashes_passwords_with_full_cost_scrypt(app, tmp_path):
+    # The suite hashes cheaply; a site whose configuration says nothing about it is another matter
+    settings = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED", "MAIL_SERVER")
+    site = create_app({**{key: app.config[key] for key in settings}, "INSTANCE_PATH": str(tmp_path / "site")})
+    try:
+        # A teacher registers on that site
+        client = site.test_client()
+        response = client.post("/auth/register", data=registration(client, site))
+        assert response.status_code == 303
+        # ... and the password is stored as scrypt with N=32768, r=8, p=1
+        with site.app_context():
+            user = db.session.scalar(select(User).where(User.email == "marina@example.ru"))
+            assert user.password_hash.startswith("scrypt:32768:8:1$")
+        # ... with which the teacher logs in again
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+        response = client.post(
+            "/auth/login",
+            data={
+                "email": "marina@example.ru",
+                "password": "очень-надёжный-пароль",
+                "csrf_token": csrf_token(client, "/auth/login"),
+            },
+        )
+        assert response.status_code == 303
+        assert "Кузнецова" in client.get("/account/").get_data(as_text=True)
+    finally:
+        with site.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_student_must_give_grade_and_birth_date_and_keeps_what_was_typed(client, app):

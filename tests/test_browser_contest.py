@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from catalogue.contest import seasons
 from catalogue.extensions import db
 from tests.contest_support import (
-    FIXTURES,
     SCHOOL_A,
     UNIVERSITY,
     fixture_bytes,
@@ -22,6 +21,7 @@ from tests.contest_support import (
     organization,
     set_phase,
 )
+from tests.helpers import FIXTURES_3D
 
 pytestmark = pytest.mark.browser
 PASSWORD = "пароль-надёжный-1"
@@ -117,7 +117,7 @@ def test_an_entry_from_registration_to_the_collection(patient, app, make_user):
     supervisor = page.get_by_label("Кузнецова Марина")
     expect(supervisor).to_be_visible()
     supervisor.check()
-    page.get_by_label("3D-модель").set_input_files(str(FIXTURES / "20mm-xyz-cube.stl"))
+    page.get_by_label("3D-модель").set_input_files(str(FIXTURES_3D / "20mm-xyz-cube.stl"))
     page.get_by_label(re.compile("Согласие на обработку")).check()
     page.get_by_label(re.compile("Согласие на публикацию")).check()
     page.get_by_label("сам(а) обучающийся (14 лет и старше)").check()

@@ -1,4 +1,4 @@
-"""The entry form with files: real models from ../shared/fixtures/3d accepted with their facts, thumbnails and
+"""The entry form with files: real models from tests/fixtures/3d accepted with their facts, thumbnails and
 viewer copies; hostile files refused in Russian while the rest of the form, uploads included, is kept.
 """
 

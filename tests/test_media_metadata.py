@@ -8,7 +8,6 @@ import io
 import json
 import struct
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -19,14 +18,10 @@ from catalogue.media.errors import Deadline
 from catalogue.media.gltf import parse_glb
 from catalogue.media.meshes import MeshLimits
 from catalogue.media.validation import UploadError, validate_upload
+from tests.helpers import fixture_bytes
 
-FIXTURES = Path(__file__).parent / "fixtures" / "3d"
 NAME = "Иванов Артём"
 CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def leaks(data: bytes, *texts: str) -> list[str]:
@@ -195,7 +190,7 @@ def test_odt_meta_is_blanked_and_mimetype_stays_first_and_uncompressed():
 
 
 def test_blender_path_in_a_binary_stl_header_is_not_stored():
-    original = fixture("teapot.stl")
+    original = fixture_bytes("teapot.stl")
     assert b"/home/phooky" in original[:80]
     upload = validate_upload("model", "teapot.stl", original)
     assert b"phooky" not in upload.data and b"Blender" not in upload.data
@@ -204,7 +199,7 @@ def test_blender_path_in_a_binary_stl_header_is_not_stored():
 
 
 def test_student_name_in_a_binary_stl_header_is_not_stored():
-    cube = fixture("20mm-xyz-cube.stl")
+    cube = fixture_bytes("20mm-xyz-cube.stl")
     upload = validate_upload("model", "куб.stl", NAME.encode().ljust(80, b" ") + cube[80:])
     assert leaks(upload.data, NAME) == [] and upload.facts["triangles"] == 260
 
@@ -217,7 +212,7 @@ def test_student_name_in_a_binary_stl_header_is_not_stored():
     ],
 )
 def test_names_of_ascii_stl_solids_are_removed(name, names, triangles):
-    upload = validate_upload("model", name, fixture(name))
+    upload = validate_upload("model", name, fixture_bytes(name))
     assert leaks(upload.data, *names) == []
     assert upload.facts["triangles"] == triangles
 
@@ -241,7 +236,7 @@ def test_ascii_stl_named_after_the_student_is_stored_unnamed():
     ],
 )
 def test_real_obj_loses_comments_names_and_material_files(name, texts, triangles):
-    original = fixture(name)
+    original = fixture_bytes(name)
     assert leaks(original, *texts) == texts
     upload = validate_upload("model", name, original)
     assert leaks(upload.data, *texts) == []
@@ -286,7 +281,7 @@ def check_glb_layout(data: bytes) -> None:
 
 @pytest.mark.parametrize(("name", "triangles"), [("monkey.glb", 968), ("cube.glb", 12)])
 def test_real_glb_keeps_only_the_version_of_its_asset_and_no_names(name, triangles):
-    original = fixture(name)
+    original = fixture_bytes(name)
     assert "generator" in glb_document(original)["asset"]
     upload = validate_upload("model", name, original)
     document = glb_document(upload.data)
@@ -299,7 +294,7 @@ def test_real_glb_keeps_only_the_version_of_its_asset_and_no_names(name, triangl
 
 
 def test_glb_with_copyright_extras_and_xmp_of_the_student():
-    cube = fixture("cube.glb")
+    cube = fixture_bytes("cube.glb")
     document = glb_document(cube)
     (json_length,) = struct.unpack_from("<I", cube, 12)
     binary = cube[20 + json_length + 8 :]
@@ -323,7 +318,7 @@ def test_glb_with_copyright_extras_and_xmp_of_the_student():
 
 
 def test_real_3mf_loses_its_object_names_and_keeps_every_triangle():
-    original = fixture("pyramids.3mf")
+    original = fixture_bytes("pyramids.3mf")
     upload = validate_upload("model", "pyramids.3mf", original)
     with zipfile.ZipFile(io.BytesIO(upload.data)) as archive:
         model = archive.read("3D/3dmodel.model")

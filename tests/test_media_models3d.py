@@ -5,7 +5,6 @@ import io
 import json
 import struct
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,23 +15,14 @@ from PIL import Image
 from catalogue.media.meshes import MeshLimits
 from catalogue.media.thumbnails import render_thumbnail
 from catalogue.media.validation import UploadError, validate_upload
-from tests.helpers import skip_or_fail
+from tests.helpers import fixture_bytes
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "3d"
 CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
 CONTENT_TYPES = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
 
 
-def fixture(name: str) -> bytes:
-    """The bytes of a real model from ``shared/fixtures/3d``; skips (fails in CI) when the folder is missing."""
-    path = FIXTURES / name
-    if not path.is_file():
-        skip_or_fail(f"the real 3D fixtures are not at {FIXTURES}")
-    return path.read_bytes()
-
-
 def model(name: str, data: bytes | None = None, **kw):
-    return validate_upload("model", name, fixture(name) if data is None else data, **kw)
+    return validate_upload("model", name, fixture_bytes(name) if data is None else data, **kw)
 
 
 def binary_stl(triangles: np.ndarray, header: bytes = b"") -> bytes:
@@ -144,13 +134,13 @@ def test_model_without_geometry_is_refused(name):
 
 
 def test_binary_stl_whose_header_says_solid_is_still_binary():
-    cube = fixture("20mm-xyz-cube.stl")
+    cube = fixture_bytes("20mm-xyz-cube.stl")
     upload = model("cube.stl", b"solid cube exported by a CAD tool".ljust(80, b" ") + cube[80:])
     assert upload.facts["triangles"] == 260
 
 
 def test_model_extension_follows_the_content():
-    assert model("model.obj", fixture("teapot.stl")).filename == "model.stl"
+    assert model("model.obj", fixture_bytes("teapot.stl")).filename == "model.stl"
 
 
 # -- hostile STL ------------------------------------------------------------------------------
@@ -168,11 +158,11 @@ def test_lying_triangle_count_is_refused_without_allocating():
 
 def test_truncated_binary_stl_is_refused():
     with pytest.raises(UploadError, match="заявлено 260 треугольников, а размер файла 1000 байт"):
-        model("cut.stl", fixture("20mm-xyz-cube.stl")[:1000])
+        model("cut.stl", fixture_bytes("20mm-xyz-cube.stl")[:1000])
 
 
 def test_truncated_binary_stl_with_a_solid_header_is_refused_too():
-    data = b"solid part".ljust(80, b" ") + fixture("20mm-xyz-cube.stl")[80:5000]
+    data = b"solid part".ljust(80, b" ") + fixture_bytes("20mm-xyz-cube.stl")[80:5000]
     with pytest.raises(UploadError, match="не похож на 3D-модель: заявлено 260"):
         model("cut.stl", data)
 
@@ -209,7 +199,7 @@ def test_ascii_stl_with_words_for_numbers_is_refused():
 
 def test_oversize_model_is_refused():
     with pytest.raises(UploadError, match=r"Файл «big\.stl» больше 1 КБ"):
-        model("big.stl", fixture("20mm-xyz-cube.stl"), max_size=1024)
+        model("big.stl", fixture_bytes("20mm-xyz-cube.stl"), max_size=1024)
 
 
 # -- OBJ --------------------------------------------------------------------------------------
@@ -226,7 +216,7 @@ def test_obj_fast_reading_matches_the_line_by_line_reader():
     from catalogue.media import meshes
     from catalogue.media.errors import Deadline
 
-    data = fixture("fuze.obj")
+    data = fixture_bytes("fuze.obj")
     line_by_line = meshes._ObjReader("fuze.obj", MeshLimits(), Deadline(10)).read(data)
     assert np.array_equal(meshes._parse_obj_fast(data, "fuze.obj", MeshLimits(), Deadline(10)), line_by_line)
 
@@ -285,7 +275,7 @@ def test_glb_with_an_external_buffer_is_refused():
 
 def test_glb_cut_short_is_refused():
     with pytest.raises(UploadError, match="не совпадает с размером файла"):
-        model("cut.glb", fixture("monkey.glb")[:20000])
+        model("cut.glb", fixture_bytes("monkey.glb")[:20000])
 
 
 def test_glb_with_a_cycle_in_its_nodes_is_refused():
@@ -299,7 +289,7 @@ def test_glb_with_a_cycle_in_its_nodes_is_refused():
 
 
 def test_glb_of_version_one_is_refused():
-    data = bytearray(fixture("cube.glb"))
+    data = bytearray(fixture_bytes("cube.glb"))
     data[4:8] = struct.pack("<I", 1)
     with pytest.raises(UploadError, match=r"только glTF версии 2\.0"):
         model("old.glb", bytes(data))
@@ -395,7 +385,7 @@ def test_3mf_with_too_many_triangles_is_refused():
 def test_zip_that_is_not_3mf_is_not_a_model():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("model.stl", fixture("20mm-xyz-cube.stl"))
+        archive.writestr("model.stl", fixture_bytes("20mm-xyz-cube.stl"))
     with pytest.raises(UploadError, match="не похож на 3D-модель"):
         model("zipped.3mf", buffer.getvalue())
 
@@ -421,7 +411,7 @@ def test_random_bytes_as_a_model_raise_only_upload_errors(data):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(position=st.integers(min_value=0), value=st.integers(min_value=0, max_value=255))
 def test_a_corrupted_byte_in_a_real_glb_raises_only_upload_errors(position, value):
-    data = bytearray(fixture("cube.glb"))
+    data = bytearray(fixture_bytes("cube.glb"))
     data[position % len(data)] = value
     with contextlib.suppress(UploadError):
         validate_upload("model", "cube.glb", bytes(data))

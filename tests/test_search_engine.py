@@ -6,12 +6,14 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
 
+from benchmarks.search_bench import Corpus
+from benchmarks.search_evaluation import QUERIES, evaluate
 from catalogue.search import columnar
 from catalogue.search.analysis import STOP_WORDS, analyze, russian_analyzer
 from catalogue.search.backend import EngineQuery, IndexEntry
-from catalogue.search.bench import Corpus
-from catalogue.search.evaluation import QUERIES, evaluate
 from catalogue.search.query import parse
 from catalogue.search.whoosh_backend import WhooshBackend
 
@@ -204,6 +206,57 @@ def test_decoded_postings_equal_whooshs_own(tmp_path):
             matcher = reader.postings("text", term)
             assert list(ids) == list(matcher.all_ids())
             assert list(weights) == [w for _, w in reader.postings("text", term).items_as("weight")]
+
+
+def test_whoosh_still_has_the_internals_the_columnar_engine_reads(tmp_path):
+    # catalogue/search/columnar.py decodes posting lists through private parts of Whoosh 3's matcher, which
+    # is why pyproject pins whoosh-reloaded exactly. An upgrade that changes them must fail here, by name,
+    # instead of returning wrong results. A tiny index: one word in 300 documents (three blocks of 128),
+    # one document deleted.
+    backend = WhooshBackend(tmp_path / "search")
+    entries = [
+        IndexEntry(
+            key=f"project:{n}",
+            type="project",
+            title=f"Заметка {n}",
+            text="проект " * (n % 3 + 1),
+            facets={"type": ["project"]},
+            date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=n),
+            digest=str(n),
+        )
+        for n in range(1, 301)
+    ]
+    with backend.write_lock(timeout=1):
+        backend.rebuild(entries)
+        backend.apply([], ["project:7"])
+    with backend.searcher() as (_name, searcher):
+        reader = searcher.reader()
+        # With deletions a posting list comes wrapped; columnar.py unwraps it with ``.child``
+        wrapped = reader.postings("text", "проект")
+        assert isinstance(wrapped, FilterMatcher), f"Whoosh changed: postings with deletions are {type(wrapped)}"
+        leaf = wrapped.child
+        assert isinstance(leaf, W3LeafMatcher), f"Whoosh changed: a posting list is read by {type(leaf)}"
+        missing = [
+            name
+            for name in ("_data", "_read_data", "_blocklength", "_lastblock", "_goto", "_nextoffset", "_atend")
+            if not hasattr(leaf, name)
+        ]
+        assert not missing, f"Whoosh changed: W3LeafMatcher has no {', '.join(missing)} (see columnar._decode_blocks)"
+        # A block is (deltas of document numbers, weights, values), read on demand
+        if leaf._data is None:
+            leaf._read_data()
+        deltas, _weights, _values = leaf._data
+        assert leaf._blocklength == len(deltas) == 128, "Whoosh changed: blocks are no longer 128 postings"
+        assert not leaf._lastblock and not leaf._atend
+        # Decoded block by block, the list equals Whoosh's own reading of it, deleted documents included
+        ids, frequencies = columnar._decode(reader.postings("text", "проект"))
+        own = list(reader.postings("text", "проект").child.items_as("weight"))
+        assert list(ids) == [docnum for docnum, _ in own] and len(ids) == 300
+        assert list(frequencies) == [weight for _, weight in own]
+        assert sorted(set(frequencies)) == [1.0, 2.0, 3.0]
+        # Columns are read without translation
+        assert reader.has_column("date")
+        assert len(list(reader.column_reader("date", translate=False))) == 300
 
 
 # -- quality ------------------------------------------------------------------------------------------

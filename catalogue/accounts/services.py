@@ -31,7 +31,6 @@ from catalogue.taxonomy.models import Municipality, Organization, OrganizationKi
 from catalogue.urls import external_url
 
 MIN_PASSWORD_LENGTH = 8
-PASSWORD_METHOD = "scrypt:32768:8:1"  # noqa: S105  (a hashing method, not a password)
 
 _signals = Namespace()
 #: Sent (with ``user=``) inside the transaction that changed a person's name, before the commit:
@@ -64,7 +63,8 @@ def normalize_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)
+    """A new hash of ``password`` with the configured ``PASSWORD_HASH_METHOD`` (needs an app context)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -213,7 +213,7 @@ _dummy_hashes: dict[str, str] = {}
 
 def _dummy_hash() -> str:
     """A hash of a random password made with the configured method: an unknown e-mail costs the same time."""
-    method = current_app.config.get("PASSWORD_METHOD", PASSWORD_METHOD)
+    method = current_app.config["PASSWORD_HASH_METHOD"]
     if method not in _dummy_hashes:
         _dummy_hashes[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
     return _dummy_hashes[method]

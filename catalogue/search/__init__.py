@@ -34,7 +34,8 @@ keys, not labels; a type whose values the search cannot label itself (contest se
 ``facet_labels={"season": function(values) -> {value: label}}``. After adding a type to a site that
 already has content, run ``flask --app catalogue search rebuild`` once.
 
-Commands: ``flask --app catalogue search sync [--watch]``, ``rebuild``, ``check``, ``evaluate``, ``bench``.
+Commands: ``flask --app catalogue search sync [--watch]``, ``rebuild``, ``check``; the measurements of the
+engine are in the top-level ``benchmarks`` folder (``python -m benchmarks``).
 Configuration: ``SEARCH_SYNC_IN_PROCESS`` (True: apply changes right after each commit in the same
 process; False for several worker processes, with ``search sync --watch`` running beside them),
 ``SEARCH_INDEX_DIR`` (default ``<instance>/search``), ``SEARCH_LOCK_TIMEOUT``, ``SEARCH_PER_PAGE``.

@@ -4,7 +4,7 @@ One pipeline, in this order: split into words (letters and digits), fold case an
 reduce each word to its stem. Folding comes **before** the stop list, so «ещё» and «еще», «Её» and «ее»
 are stopped alike, and «ёлка» finds «елка».
 
-The stemmer was chosen by measurement (``flask --app catalogue search evaluate``, figures in the README):
+The stemmer was chosen by measurement (``python -m benchmarks search-evaluate``, figures in the README):
 Snowball's Russian stemmer through PyStemmer (C) finds as much of the judged set as pymorphy3's lemmas
 and is many times faster. The other options stay here for that comparison.
 """

@@ -1,4 +1,4 @@
-"""``flask --app catalogue search ...``: sync, rebuild, check, evaluate, bench."""
+"""``flask --app catalogue search ...``: sync, rebuild, check."""
 
 import sys
 import time
@@ -70,24 +70,3 @@ def check_command() -> None:
     else:
         click.echo("Исправление: flask --app catalogue search rebuild (или search sync, если есть очередь).")
         sys.exit(1)
-
-
-@search.command("evaluate")
-def evaluate_command() -> None:
-    """Recall and speed of each stemming option on the judged set of Russian queries."""
-    from catalogue.search.evaluation import evaluate_all
-
-    evaluate_all(echo=click.echo)
-
-
-@search.command("bench")
-@click.option("--docs", default=10_000, show_default=True, help="Synthetic documents to index.")
-@click.option("--queries", default=200, show_default=True)
-@click.option("--procs", default=2, show_default=True, help="Whoosh indexing processes.")
-@click.option("--limitmb", default=1024, show_default=True, help="Memory per indexing process, MB.")
-@click.option("--dir", "directory", default=None, help="Where the temporary indexes go (default: system temp).")
-def bench_command(docs: int, queries: int, procs: int, limitmb: int, directory: str | None) -> None:
-    """Whoosh beside SQLite FTS5 on the same synthetic Russian documents and queries (not a test)."""
-    from catalogue.search.bench import run
-
-    run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo)

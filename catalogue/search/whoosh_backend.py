@@ -8,10 +8,10 @@ Layout of the directory::
 
 Whoosh analyses, stores and merges; queries are evaluated by :mod:`catalogue.search.columnar` over the same
 segments with numpy (Whoosh's own matchers were several times too slow for facet counts at 100,000 items).
-Tuning for indexing speed, measured with ``search bench``: text is analysed once per field into a list of
-terms (the same list gives the field's length); the text field keeps frequencies but no positions; every
-indexed field keeps a length column (without one Whoosh looks for the missing file once per posting); a
-rebuild writes without per-block length statistics and can use several processes.
+Tuning for indexing speed, measured with ``python -m benchmarks search-bench``: text is analysed once per
+field into a list of terms (the same list gives the field's length); the text field keeps frequencies but
+no positions; every indexed field keeps a length column (without one Whoosh looks for the missing file once
+per posting); a rebuild writes without per-block length statistics and can use several processes.
 """
 
 import datetime as dt

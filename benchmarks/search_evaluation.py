@@ -1,6 +1,6 @@
 """A judged set for Russian search: documents, queries in many word forms, and what each query must find.
 
-``flask --app catalogue search evaluate`` indexes the documents once per stemming option and reports the
+``python -m benchmarks search-evaluate`` indexes the documents once per stemming option and reports the
 recall (share of the expected documents found in the first ten results) and the speed of each option;
 ``tests/test_search_engine.py`` holds the chosen option to its measured level. The queries are the kind
 people type: a word in some case or number, a few words, ё or е, names of places.
@@ -213,7 +213,7 @@ def evaluate(stemmer: str, directory: str | Path, corpus_words: list[str] | None
 
 def evaluate_all(echo: Callable[[str], None] = print, corpus_documents: int = 2000) -> list[Evaluation]:
     """Every stemming option on the judged set, with its analysis speed on fresh synthetic text."""
-    from catalogue.search.bench import Corpus
+    from benchmarks.search_bench import Corpus
 
     words = " ".join(e.text for e in Corpus(seed=11).entries(corpus_documents)).split()
     results = []

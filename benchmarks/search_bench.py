@@ -1,4 +1,4 @@
-"""``flask --app catalogue search bench``: Whoosh beside SQLite FTS5 on the same synthetic Russian documents.
+"""``python -m benchmarks search-bench``: Whoosh beside SQLite FTS5 on the same synthetic Russian documents.
 
 Documents are made of Russian words in their real inflected forms (nouns of three declensions, adjectives,
 verbs), drawn with a Zipf distribution, plus rare names so that the vocabulary has a long tail like real
