@@ -631,6 +631,12 @@ def published_entries(season: Season) -> list[Entry]:
     return list(db.session.scalars(stmt))
 
 
+def neutral_file_name(entry: Entry, stored: StoredFile, part: str = "") -> str:
+    """A name for one of the entry's files that says nothing of its author: ``sozdatel-2027-rabota-23.stl``
+    (``part`` tells files of one entry apart: ``-foto-2``, ``-zapiska``)."""
+    return f"sozdatel-{entry.season.year}-rabota-{entry.id}{part}.{stored.extension}"
+
+
 def show_author(actor, entry: Entry) -> bool:
     """Whether ``actor`` sees who made ``entry`` (blind judging hides it from the public and the jury)."""
     if not entry.season.authors_hidden:

@@ -11,6 +11,7 @@ from catalogue.forms import choices
 from catalogue.htmx import render
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
+from catalogue.media.views import file_url
 from catalogue.permissions import InvalidInput, NotFound
 from catalogue.web import CONTENT_SECURITY_POLICY, page_arg
 from catalogue.workflow import services as workflow
@@ -411,6 +412,16 @@ def withdraw_consent(entry_id: int, kind: str):
     else:
         flash("Согласие отозвано.", "success")
     return redirect(url_for("contest.entry", entry_id=item.id), 303)
+
+
+@bp.app_template_global("entry_file")
+def entry_file(entry, stored, reveal: bool, part: str = "") -> tuple[str, str]:
+    """``(url, name)`` of one of an entry's files: its own name, or a neutral one while the author is hidden
+    (blind judging: an original name such as «Соболева_ракета.stl» would tell the jury who made it)."""
+    if reveal:
+        return file_url(stored), stored.original_name
+    name = entries.neutral_file_name(entry, stored, part)
+    return url_for("media.file", key=stored.key, filename=name), name
 
 
 @bp.app_template_filter("millimetres")

@@ -6,8 +6,9 @@ missing or the process dies between the commit and the index write.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalogue.accounts.models import utcnow
@@ -26,3 +27,10 @@ class SearchOutbox(db.Model):
 def enqueue(content_type: str, content_id: int) -> None:
     """Record that an item changed; part of the caller's transaction."""
     db.session.add(SearchOutbox(content_type=content_type, content_id=content_id))
+
+
+def enqueue_many(content_type: str, content_ids: Iterable[int]) -> None:
+    """Record that many items of one type changed, with one statement; part of the caller's transaction."""
+    rows = [{"content_type": content_type, "content_id": content_id} for content_id in content_ids]
+    if rows:
+        db.session.execute(insert(SearchOutbox), rows)
