@@ -150,7 +150,7 @@ def update_season(actor: User, season: Season, data: SeasonData) -> Season:
     _apply_season(season, data)
     if season.blind_judging != was_blind:
         # The authors' names and schools leave (or return to) the search index with the flag, in one transaction.
-        enqueue_many(ENTRY_TYPE, db.session.scalars(select(Entry.id).where(Entry.season_id == season.id)))
+        enqueue_many(ENTRY_TYPE, db.session.scalars(select(Entry.id).where(Entry.season_id == season.id)).all())
     _commit_season(data.year)
     return season
 
