@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from catalogue.accounts.models import Role, User
+from catalogue.accounts.models import User
 from catalogue.workflow.transitions import TRANSITIONS, Transition
 
 
@@ -107,4 +107,4 @@ def all_types() -> list[ContentType]:
 
 
 def is_moderator(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.has_role(Role.MODERATOR, Role.ADMIN))
+    return bool(user and user.is_authenticated and user.is_staff)

@@ -70,12 +70,6 @@ def can_see_history(user, obj) -> bool:
     return any(person is not None and person.id == user.id for person in registry.of(obj).recipients(obj))
 
 
-def ensure_can_see_history(user, obj) -> None:
-    """:raise NotFound: ``user`` may not see the history of ``obj`` (its existence is not revealed)."""
-    if not can_see_history(user, obj):
-        raise NotFound
-
-
 FOUR_EYES_REASON = "Свой материал проверяет и публикует другой модератор или администратор (принцип «четырёх глаз»)."
 
 
@@ -125,10 +119,10 @@ def transition(
 
     :raise NotFound: no such action.
     :raise PermissionDenied: ``user`` may not take it.
-    :raise Conflict: a moderator's action on their own item while ``FOUR_EYES`` is on (see :func:`four_eyes_refusal`).
     :raise InvalidInput: a required comment is missing.
-    :raise Conflict: the item is not (or no longer) in a state the action starts from, or the type
-        refuses the action now (its ``refusal`` hook, e.g. a deadline has passed).
+    :raise Conflict: the item is not (or no longer) in a state the action starts from, the type
+        refuses the action now (its ``refusal`` hook, e.g. a deadline has passed), or it is a moderator's
+        action on their own item while ``FOUR_EYES`` is on (:func:`four_eyes_refusal`).
     """
     content_type = registry.of(obj)
     t = content_type.transition(action)
