@@ -53,6 +53,9 @@ class DefaultConfig:
     # Organizations people add at registration wait for an administrator; at most this many per
     # municipality at a time, so that nobody can flood the list people pick their school from.
     MAX_PENDING_ORGANIZATIONS_PER_MUNICIPALITY = 20
+    # Four eyes: a moderator's (or administrator's) own items, and their revisions of others' practices,
+    # are decided by another moderator or administrator (unless they are the only one on the site).
+    FOUR_EYES = True
     MAIL_SERVER = None
     MAIL_PORT = 587
     MAIL_USE_TLS = True
@@ -76,6 +79,7 @@ ENV_SETTINGS = {
     "TRUSTED_HOSTS": lambda v: [h.strip() for h in v.split(",") if h.strip()],
     "PROXY_HOPS": int,
     "SESSION_IDLE_MINUTES": int,
+    "FOUR_EYES": lambda v: v.lower() in {"1", "true", "yes"},
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

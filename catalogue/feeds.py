@@ -150,7 +150,7 @@ def projects():
             updated=p.published_at or p.updated_at,
             published=p.published_at,
             summary=plain_text(p.summary),
-            author=p.organization.name if p.organization else p.author.public_name,
+            author=p.organization.name if p.organization else p.author.short_name,
             categories=[g.name for g in p.age_groups] + [s.name for s in p.spheres],
         )
         for p in items

@@ -142,7 +142,7 @@ def error_page(code: int, title: str | None = None, text: str | None = None, det
 
 
 def template_context() -> dict:
-    from catalogue.accounts.models import Role
+    from catalogue.accounts.models import Role, name_for
     from catalogue.markdown import plain_text, render_markdown
     from catalogue.workflow import services as workflow
     from catalogue.workflow.registry import is_moderator
@@ -153,6 +153,8 @@ def template_context() -> dict:
         "markdown": render_markdown,
         "plain_text": plain_text,
         "is_moderator": is_moderator,
+        # A person as the viewer may see them: full names for staff, «Имя Ф.» for everyone else.
+        "person_name": lambda person: name_for(current_user, person),
         # Called by the header only, so pages that do not show it cost no queries.
         "queue_count": lambda: workflow.queue_count(current_user),
         "unread_count": lambda: workflow.unread_count(current_user),

@@ -175,11 +175,16 @@ def test_teacher_cannot_publish_not_even_their_own(app, client, practice_in, peo
     assert status_of(app, practice_id) == Status.SUBMITTED
 
 
-def test_moderator_may_publish_a_practice_of_their_own(app, people, ctx):
+def test_moderator_does_not_publish_a_practice_of_their_own(app, people, ctx):
     practice = make_practice(people["moderator"], "submitted")
     moderator = db.session.merge(people["moderator"])
-    assert "publish" in [t.action for t in workflow.actions_for(moderator, practice)]
-    workflow.transition(moderator, practice, "publish")
+    # No button, and the action itself is refused with the reason
+    assert [t.action for t in workflow.actions_for(moderator, practice)] == ["withdraw"]
+    with pytest.raises(Conflict, match="другой модератор или администратор"):
+        workflow.transition(moderator, practice, "publish")
+    assert practice.status == Status.SUBMITTED
+    # Another moderator publishes it
+    workflow.transition(db.session.merge(people["moderator2"]), practice, "publish")
     assert practice.status == Status.PUBLISHED
 
 
@@ -352,7 +357,7 @@ def test_on_published_hooks_run_on_publish_and_republish_and_a_failing_one_undoe
 
     practice_type.on_published.append(remember)
     try:
-        practice = make_practice(people["moderator"], "published")
+        practice = make_practice(people["teacher"], "published", moderator=people["moderator"])
         moderator = db.session.merge(people["moderator"])
         workflow.transition(moderator, practice, "unpublish", "Проверка.")
         workflow.transition(moderator, practice, "republish")
@@ -366,7 +371,7 @@ def test_on_published_hooks_run_on_publish_and_republish_and_a_failing_one_undoe
 
     practice_type.on_published.append(boom)
     try:
-        other = make_practice(people["moderator"], "submitted", title="Вторая практика")
+        other = make_practice(people["teacher"], "submitted", title="Вторая практика")
         audits_before = db.session.scalar(select(func.count(AuditEntry.id)))
         with pytest.raises(InvalidInput):
             workflow.transition(db.session.merge(people["moderator"]), other, "publish")
@@ -537,7 +542,7 @@ def test_a_moderators_revision_is_shown_to_the_practices_author_who_is_told_of_t
         moderator = db.session.merge(people["moderator"])
         revision = practices.revise_practice(moderator, practice, practice_data(contacts="new@example.ru"))
         workflow.transition(moderator, revision, "submit")
-        workflow.transition(moderator, revision, "publish")  # moderators may publish their own
+        workflow.transition(db.session.merge(people["moderator2"]), revision, "publish")  # four eyes
         revision_id = revision.id
         notes = db.session.scalars(select(Notification.text).where(Notification.user_id == people["teacher"].id))
         assert any("(правка)» опубликовано" in text for text in notes)

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
+from catalogue.accounts.models import Role, User, UserRole
 from catalogue.extensions import db
 from catalogue.practices import services as practices
 from catalogue.practices.models import Practice
@@ -51,10 +52,11 @@ def practice_data(**overrides) -> practices.PracticeData:
 def make_practice(author, state: str = "draft", moderator=None, **overrides) -> Practice:
     """A practice by ``author`` brought to ``state`` (draft, submitted, published, changes_requested, archived).
 
-    Call inside a request context (notifications link to pages). A moderator author publishes their own.
+    Call inside a request context (notifications link to pages). Without ``moderator`` a moderator's own
+    practice is decided by another moderator or administrator (four eyes), or by themselves if they are the only one.
     """
     author = db.session.merge(author)
-    moderator = db.session.merge(moderator) if moderator is not None else author
+    moderator = db.session.merge(moderator) if moderator is not None else another_staff_member(author) or author
     practice = practices.create_practice(author, practice_data(**overrides))
     if state != "draft":
         workflow.transition(author, practice, "submit")
@@ -65,6 +67,12 @@ def make_practice(author, state: str = "draft", moderator=None, **overrides) -> 
     if state == "changes_requested":
         workflow.transition(moderator, practice, "request_changes", "Добавьте цифры.")
     return practice
+
+
+def another_staff_member(person: User) -> User | None:
+    """A moderator or administrator other than ``person`` (the first made), if there is one."""
+    staff = User.role_rows.any(UserRole.role.in_((Role.MODERATOR, Role.ADMIN)))
+    return db.session.scalar(select(User).where(User.id != person.id, staff).order_by(User.id).limit(1))
 
 
 def adopt(teacher, practice: Practice, on: dt.date = dt.date(2025, 3, 1), comment: str = ""):

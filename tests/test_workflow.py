@@ -142,7 +142,8 @@ def test_teacher_cannot_publish_not_even_their_own(app, project_in, client, auth
 def test_moderator_who_is_also_a_teacher_does_not_review_their_own_project(app, make_user, people, ctx):
     both = make_user(roles=("teacher", "moderator"), email="both@example.ru")
     project = make_project(both, "submitted")
-    with pytest.raises(PermissionDenied):
+    assert [t.action for t in workflow.actions_for(db.session.merge(both), project)] == ["withdraw"]
+    with pytest.raises(Conflict, match="другой модератор или администратор"):
         workflow.transition(db.session.merge(both), project, "publish")
     # ... another moderator may
     workflow.transition(db.session.merge(people["moderator"]), project, "publish")

@@ -122,15 +122,31 @@ class User(UserMixin, db.Model):
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
 
     @property
+    def short_name(self) -> str:
+        """«Артём И.»: first name and the surname's initial, the form people take for those who are not staff."""
+        initial = f" {self.last_name[:1]}." if self.last_name else ""
+        return f"{self.first_name}{initial}"
+
+    @property
     def public_name(self) -> str:
-        """The name shown on public pages: a student (a minor) as «Имя Ф.», adults in full."""
-        if self.is_student:
-            initial = f" {self.last_name[:1]}." if self.last_name else ""
-            return f"{self.first_name}{initial}"
-        return self.full_name
+        """The name an author has on public pages: a student (a minor) as «Имя Ф.», adults in full."""
+        return self.short_name if self.is_student else self.full_name
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role(Role.MODERATOR, Role.ADMIN)
 
     def __str__(self) -> str:
         return self.full_name
+
+
+def name_for(viewer, person: User | None) -> str:
+    """How ``viewer`` sees ``person`` named as an actor (in histories, consents, revisions, previews): moderators
+    and administrators see the full name, everyone else the short form «Артём И.»."""
+    if person is None:
+        return ""
+    staff = viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_staff
+    return person.full_name if staff else person.short_name
 
 
 @event.listens_for(User, "before_insert")

@@ -29,10 +29,15 @@ def _age_group_slugs(entry: Entry) -> list[str]:
 
 
 def to_document(entry: Entry) -> registry.SearchDocument:
+    """While blind judging hides the authors, neither their names nor their school are indexed (a school with
+    one or two entrants names them as well); the municipality stays, as on the gallery's cards."""
     parts = [plain_text(entry.description), entry.software, entry.nomination.name, entry.age_category.name]
+    hidden = entry.season.authors_hidden
+    if entry.organization and not hidden:
+        parts.append(entry.organization.name)
     if entry.organization:
-        parts += [entry.organization.name, entry.organization.municipality.name]
-    if not entry.season.authors_hidden:
+        parts.append(entry.organization.municipality.name)
+    if not hidden:
         parts.append(entry.author.public_name)
     return registry.SearchDocument(
         title=entry.title,

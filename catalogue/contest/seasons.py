@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User
+from catalogue.contest.entries import OWNER as ENTRY_TYPE
 from catalogue.contest.models import (
     AgeCategory,
     Criterion,
@@ -24,6 +25,7 @@ from catalogue.contest.models import (
 from catalogue.extensions import db
 from catalogue.formatting import fold, ru_date
 from catalogue.permissions import Conflict, InvalidInput, NotFound, require_role
+from catalogue.search.outbox import enqueue_many
 from catalogue.workflow import services as workflow
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -144,7 +146,11 @@ def update_season(actor: User, season: Season, data: SeasonData) -> Season:
     _check_dates(data)
     if _year_taken(data.year, season.id):
         raise InvalidInput(f"Сезон {data.year} года уже есть.", "year")
+    was_blind = season.blind_judging
     _apply_season(season, data)
+    if season.blind_judging != was_blind:
+        # The authors' names and schools leave (or return to) the search index with the flag, in one transaction.
+        enqueue_many(ENTRY_TYPE, db.session.scalars(select(Entry.id).where(Entry.season_id == season.id)).all())
     _commit_season(data.year)
     return season
 

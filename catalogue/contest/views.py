@@ -11,6 +11,8 @@ from catalogue.forms import choices
 from catalogue.htmx import render
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
+from catalogue.media.names import file_label, public_name
+from catalogue.media.views import file_url
 from catalogue.permissions import InvalidInput, NotFound
 from catalogue.web import CONTENT_SECURITY_POLICY, page_arg
 from catalogue.workflow import services as workflow
@@ -411,6 +413,14 @@ def withdraw_consent(entry_id: int, kind: str):
     else:
         flash("Согласие отозвано.", "success")
     return redirect(url_for("contest.entry", entry_id=item.id), 303)
+
+
+@bp.app_template_global("entry_file")
+def entry_file(entry, stored, reveal: bool) -> tuple[str, str]:
+    """``(url, name)`` of one of an entry's files. The URL always ends in the neutral public name; the name
+    shown is the original one only where the viewer may know the author (blind judging: an original name such as
+    «Соболева_ракета.stl» would tell the jury who made it)."""
+    return file_url(stored), (file_label(current_user, stored) if reveal else public_name(stored))
 
 
 @bp.app_template_filter("millimetres")

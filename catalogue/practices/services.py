@@ -89,7 +89,6 @@ def register_content_types() -> None:
             filter_municipality=lambda stmt, mid: stmt.where(Practice.municipality_id == mid),
             queue_options=(selectinload(Practice.steps),),
             on_change=[lambda p: enqueue("practice", p.id)],
-            moderator_may_publish_own=True,
             after_delete=lambda: url_for("practices.mine"),
         )
     )
@@ -110,7 +109,6 @@ def register_content_types() -> None:
             ),
             on_published=[apply_revision],
             actions=REVISION_ACTIONS,
-            moderator_may_publish_own=True,
         )
     )
     register_owner(PRACTICE_FILES, can_read_practice_files)

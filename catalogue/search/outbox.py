@@ -6,6 +6,7 @@ missing or the process dies between the commit and the index write.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,3 +27,9 @@ class SearchOutbox(db.Model):
 def enqueue(content_type: str, content_id: int) -> None:
     """Record that an item changed; part of the caller's transaction."""
     db.session.add(SearchOutbox(content_type=content_type, content_id=content_id))
+
+
+def enqueue_many(content_type: str, content_ids: Iterable[int]) -> None:
+    """Record that many items of one type changed; part of the caller's transaction (the rows are inserted
+    in batches by the flush, not one statement per item)."""
+    db.session.add_all(SearchOutbox(content_type=content_type, content_id=content_id) for content_id in content_ids)

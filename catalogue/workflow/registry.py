@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from catalogue.accounts.models import Role, User
+from catalogue.accounts.models import User
 from catalogue.workflow.transitions import TRANSITIONS, Transition
 
 
@@ -46,8 +46,6 @@ class ContentType:
     queue_options: tuple = ()
     # Called inside the transaction after any change (e.g. to queue a search index update).
     on_change: list[Callable[[Any], None]] = field(default_factory=list)
-    # Moderators may publish items they wrote themselves (practices); otherwise they may not.
-    moderator_may_publish_own: bool = False
     # Called inside the transaction, after ``on_change``, whenever an item enters the published state
     # (publish, republish): e.g. an approved revision applies itself to the item it revises.
     # If a hook raises, the whole transition is rolled back.
@@ -109,4 +107,4 @@ def all_types() -> list[ContentType]:
 
 
 def is_moderator(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.has_role(Role.MODERATOR, Role.ADMIN))
+    return bool(user and user.is_authenticated and user.is_staff)

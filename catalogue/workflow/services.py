@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from catalogue.accounts.models import User, utcnow
+from catalogue.accounts.models import Role, User, UserRole, utcnow
 from catalogue.extensions import db
 from catalogue.mail import send_mail
 from catalogue.media import services as media
@@ -58,14 +58,47 @@ def ensure_can_edit(user, obj) -> None:
         raise Conflict(f"Материал в состоянии «{obj.state.label}»: сейчас его нельзя изменить.")
 
 
+def can_see_history(user, obj) -> bool:
+    """The review page, the history and the decisions' comments are for moderators, administrators and the
+    item's own people (its authors and those told of its decisions: a supervisor, a revised practice's author).
+
+    Being able to see a published item is not enough: its history names the people who made it.
+    """
+    if obj is None or not _signed_in(user):
+        return False
+    if registry.is_moderator(user) or is_author(user, obj):
+        return True
+    return any(person is not None and person.id == user.id for person in registry.of(obj).recipients(obj))
+
+
+FOUR_EYES_REASON = "Свой материал проверяет и публикует другой модератор или администратор (принцип «четырёх глаз»)."
+
+
+def four_eyes_refusal(user, obj) -> str | None:
+    """Why ``user`` may not take a moderator's action on ``obj``: it is their own (``FOUR_EYES``).
+
+    One's own items are those one counts as an author of (for a practice revision: the revision's author).
+    The only moderator or administrator of the site decides alone, or nothing could ever be published.
+    """
+    if not current_app.config.get("FOUR_EYES", True) or not registry.of(obj).is_author(user, obj):
+        return None
+    others = db.session.scalar(
+        select(func.count(User.id))
+        .where(User.id != user.id, User.active.is_(True))
+        .where(User.role_rows.any(UserRole.role.in_((Role.MODERATOR, Role.ADMIN))))
+    )
+    return FOUR_EYES_REASON if others else None
+
+
 def actions_for(user, obj) -> list[Transition]:
     """The transitions ``user`` may take on ``obj`` now (for buttons)."""
     content_type = registry.of(obj)
     result = []
     if is_author(user, obj):
         result += available(obj.state, Actor.AUTHOR)
-    if registry.is_moderator(user) and (content_type.moderator_may_publish_own or not is_author(user, obj)):
-        result += available(obj.state, Actor.MODERATOR)
+    moderator_actions = available(obj.state, Actor.MODERATOR) if registry.is_moderator(user) else []
+    if moderator_actions and four_eyes_refusal(user, obj) is None:
+        result += moderator_actions
     shown = [content_type.transition(t.action) for t in result]
     return [t for t in shown if t is not None and content_type.refused(user, obj, t.action) is None]
 
@@ -88,8 +121,9 @@ def transition(
     :raise NotFound: no such action.
     :raise PermissionDenied: ``user`` may not take it.
     :raise InvalidInput: a required comment is missing.
-    :raise Conflict: the item is not (or no longer) in a state the action starts from, or the type
-        refuses the action now (its ``refusal`` hook, e.g. a deadline has passed).
+    :raise Conflict: the item is not (or no longer) in a state the action starts from, the type
+        refuses the action now (its ``refusal`` hook, e.g. a deadline has passed), or it is a moderator's
+        action on their own item while ``FOUR_EYES`` is on (:func:`four_eyes_refusal`).
     """
     content_type = registry.of(obj)
     t = content_type.transition(action)
@@ -168,8 +202,9 @@ def _check_actor(user, obj, t: Transition, content_type: registry.ContentType) -
         return
     if not registry.is_moderator(user):
         raise PermissionDenied
-    if content_type.is_author(user, obj) and not content_type.moderator_may_publish_own:
-        raise PermissionDenied("Свой материал проверяет другой модератор.")
+    reason = four_eyes_refusal(user, obj)
+    if reason:
+        raise Conflict(reason)
 
 
 def _unique(people: list[User]) -> list[User]:

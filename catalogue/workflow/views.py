@@ -58,12 +58,12 @@ def queue_count():
 @bp.get("/moderation/<type_key>/<int:item_id>")
 @login_required
 def review(type_key: str, item_id: int):
-    """One item for a moderator (or its author): preview, history, decisions.
+    """One item for a moderator (or its own people: authors, supervisor): preview, history, decisions.
 
-    :raise 404: unknown, or not visible to this user.
+    :raise 404: unknown, or not this user's to review (published items too: the history names people).
     """
     content_type, obj = _load(type_key, item_id)
-    if not services.can_view(current_user, obj):
+    if not services.can_see_history(current_user, obj):
         abort(404)
     return _review_page(content_type, obj, DecisionForm(expected_status=obj.status))
 
@@ -86,12 +86,12 @@ def _review_page(content_type, obj, form, status: int = 200):
 def act(type_key: str, item_id: int, action: str):
     """Take a lifecycle action (submit, publish, request changes, ...) on one item.
 
-    :raise 404: unknown item or action, or an item this user may not see.
+    :raise 404: unknown item or action, or an item whose review page this user may not see.
     :raise 403: the action is not this user's to take.
-    :raise 409: the item is no longer in a state the action starts from.
+    :raise 409: the item is no longer in a state the action starts from, or it is the moderator's own.
     """
     content_type, obj = _load(type_key, item_id)
-    if not services.can_view(current_user, obj):
+    if not services.can_see_history(current_user, obj):
         abort(404)
     form = DecisionForm()
     if not form.validate():
