@@ -33,6 +33,9 @@ class DefaultConfig:
     MAIL_PASSWORD = None
     MAIL_SENDER = "Профориентация Приангарья <noreply@localhost>"
     SITE_NAME = "Профориентация Приангарья"
+    # Megabytes of files one account may hold that are not published yet (pending uploads, drafts, items
+    # under review); published items' files do not count.
+    UPLOAD_QUOTA_MB = 500
 
 
 # Environment variables read as configuration (name -> converter).
@@ -45,6 +48,7 @@ ENV_SETTINGS = {
     "MAIL_PASSWORD": str,
     "MAIL_SENDER": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
+    "UPLOAD_QUOTA_MB": int,
 }
 
 

@@ -125,7 +125,7 @@ def test_model_is_served_as_a_download_with_its_cyrillic_name(app, client, auth,
     assert "sandbox" in headers["Content-Security-Policy"]
 
 
-def test_images_and_pdf_are_shown_inline(app, client, auth, make_user, upload):
+def test_images_are_shown_inline_and_documents_downloaded_in_a_sandbox(app, client, auth, make_user, upload):
     teacher = make_user("teacher")
     picture = upload(teacher, "Фото стенда.png", png_bytes(), kind="image")
     note = upload(teacher, "note.pdf", PDF, kind="document")
@@ -135,7 +135,9 @@ def test_images_and_pdf_are_shown_inline(app, client, auth, make_user, upload):
     assert headers["Content-Disposition"].startswith('inline; filename="file.png"; filename*=UTF-8')
     status, headers, _ = get(client, file_url_of(app, note))
     assert headers["Content-Type"] == "application/pdf"
-    assert headers["Content-Disposition"] == "inline; filename=\"note.pdf\"; filename*=UTF-8''note.pdf"
+    # A crafted PDF never opens as a page of the site: it is saved, and would run nothing if opened
+    assert headers["Content-Disposition"] == "attachment; filename=\"note.pdf\"; filename*=UTF-8''note.pdf"
+    assert "sandbox" in headers["Content-Security-Policy"].split("; ")
 
 
 def test_owned_files_follow_their_owner_types_rule(app, client, auth, make_user, upload, owner_rules):

@@ -13,10 +13,11 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, the workflow content type, the media owner and the searchable type."""
     from catalogue.contest import admin_views, jury_views, views  # noqa: F401  (the modules add the routes)
     from catalogue.contest.entries import OWNER, can_read_entry_files, register_content_type
+    from catalogue.contest.models import Entry
     from catalogue.contest.search import register_searchable
     from catalogue.media.access import register_owner
 
     app.register_blueprint(views.bp)
     register_content_type()
-    register_owner(OWNER, can_read_entry_files)
+    register_owner(OWNER, can_read_entry_files, model=Entry)
     register_searchable()

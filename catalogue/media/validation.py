@@ -192,8 +192,13 @@ def _triangles(
 
 
 def safe_filename(filename: str | None) -> str:
-    """A display name safe in headers and pages: no folders, controls or reserved characters, 120 characters."""
+    """A display name safe in headers and pages: no folders, controls or reserved characters, 120 characters.
+
+    Invisible format characters are dropped: bidirectional controls (U+202A–U+202E, U+2066–U+2069,
+    U+200E/F) would show «фото‮fdp.exe» as «фотоexe.pdf», and zero-width ones hide what a name says.
+    """
     name = unicodedata.normalize("NFC", filename or "")
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = re.split(r"[/\\]", name)[-1]
     name = UNSAFE_NAME_CHARACTERS.sub("_", name)
     name = " ".join(name.split()).strip(" .")
