@@ -40,11 +40,14 @@ SKIPPED_OBJECT_TYPES = {"support"}
 # Runs of plain elements (one group per element, so that findall builds no tuples); attribute names are cut out after.
 FAST_VERTEX = re.compile(rb'<vertex\s+(x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*")\s*(?:/>|>\s*</vertex>)')
 FAST_TRIANGLE = re.compile(rb'<triangle\s+(v1="\d+"\s+v2="\d+"\s+v3="\d+")[^>]*?(?:/>|>\s*</triangle>)')
-VERTEX_RUN = re.compile(rb'(?:<vertex\s+x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*"\s*(?:/>|>\s*</vertex>)\s*)+')
-TRIANGLE_RUN = re.compile(rb'(?:<triangle\s+v1="\d+"\s+v2="\d+"\s+v3="\d+"[^>]*?(?:/>|>\s*</triangle>)\s*)+')
+# A run begins with the element's name, so that the regex engine can skip ahead to it quickly.
+_VERTEX = rb'<vertex\s+x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*"\s*(?:/>|>\s*</vertex>)'
+_TRIANGLE = rb'<triangle\s+v1="\d+"\s+v2="\d+"\s+v3="\d+"[^>]*?(?:/>|>\s*</triangle>)'
+VERTEX_RUN = re.compile(_VERTEX + rb"(?:\s*" + _VERTEX + rb")*")
+TRIANGLE_RUN = re.compile(_TRIANGLE + rb"(?:\s*" + _TRIANGLE + rb")*")
 # The stand-in left for expat where a run was read ahead: <fastrun n="K"/>.
 FAST_RUN = "fastrun"
-# A block that has no tag end this far from its start is fed to expat as it is.
+# The longest stretch without a tag end: expat keeps an unfinished comment or tag whole, re-reading it as it grows.
 MAX_CARRY = 1 << 20
 
 
@@ -221,18 +224,16 @@ class _Reader:
         carry = b""
         try:
             for block in self._blocks(member):
+                # Whole elements only: what follows the last tag end waits for the next block.
                 data = carry + block
-                if part is None:
-                    parser.Parse(data, False)
-                    carry = b""
-                else:
-                    # Only whole elements are read ahead: the text after the last tag end waits for the next block.
-                    cut = data.rfind(b">") + 1
-                    if cut == 0 and len(data) > MAX_CARRY:
-                        cut = len(data)
-                    data, carry = data[:cut], data[cut:]
+                cut = data.rfind(b">") + 1
+                data, carry = data[:cut], data[cut:]
+                if len(carry) > MAX_CARRY:
+                    raise broken(self.display_name, "в XML-описании модели 3MF есть слишком длинный фрагмент")
+                if part is not None:
                     part.runs = []
-                    parser.Parse(self._read_ahead(data, part), False)
+                    data = self._read_ahead(data, part)
+                parser.Parse(data, False)
                 self._check_progress()
             if carry:
                 parser.Parse(carry, False)

@@ -36,6 +36,7 @@ def render_thumbnail(triangles: np.ndarray, size: tuple[int, int] = (480, 360), 
     # (coordinate, corner, triangle)
     corners = np.ascontiguousarray(triangles.transpose(2, 1, 0))
     x, y, z = _project(corners, _view_axes(up), width, height)
+    del corners  # the projected coordinates are all that is drawn from now on
     nearest = _rasterise(x, y, z, width, height)
     canvas = np.empty((height * width, 3), dtype=np.uint8)
     canvas[:] = BACKGROUND
