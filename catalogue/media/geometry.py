@@ -21,8 +21,10 @@ def mesh_facts(triangles: np.ndarray) -> dict:
 
     Watertight: after merging corners at identical positions, every edge is shared by exactly two triangles.
     """
-    columns = _columns(triangles)
-    size = [float(c.max()) - float(c.min()) for c in columns]
+    size = []
+    for column in _columns(triangles):
+        size.append(float(column.max()) - float(column.min()))
+        del column
     watertight, wound = _edge_checks(merged_faces(triangles))
     facts: dict = {
         "triangles": len(triangles),
@@ -35,10 +37,19 @@ def mesh_facts(triangles: np.ndarray) -> dict:
     return facts
 
 
-def _columns(triangles: np.ndarray) -> list[np.ndarray]:
-    """x, y and z of every corner, each a contiguous array."""
+def _columns(triangles: np.ndarray):
+    """x, y and z of every corner, each a contiguous array, one at a time (a dense model's columns are large)."""
     corners = triangles.reshape(-1, 3)
-    return [np.ascontiguousarray(corners[:, i]) for i in range(3)]
+    for i in range(3):
+        yield np.ascontiguousarray(corners[:, i])
+
+
+def _position_bits(triangles: np.ndarray):
+    """Each coordinate column as float32 bits, -0.0 made 0.0 so that both merge; one at a time."""
+    for column in _columns(triangles):
+        column = column.astype(np.float32, copy=False)
+        column += np.float32(0.0)
+        yield column.view(np.uint32)
 
 
 def _significant(value: float) -> float:
@@ -49,11 +60,7 @@ def _significant(value: float) -> float:
 def merged_faces(triangles: np.ndarray) -> np.ndarray:
     """``(n, 3)`` vertex numbers of each triangle, corners at identical positions sharing one number."""
     # Adding zero turns -0.0 into 0.0, so that both merge.
-    columns = [c.astype(np.float32, copy=False) for c in _columns(triangles)]
-    for column in columns:
-        column += np.float32(0.0)
-    columns = [c.view(np.uint32) for c in columns]
-    count = len(columns[0])
+    count = len(triangles) * 3
     index_bits = max(1, (count - 1).bit_length())
     # Arrays are changed in place and indices kept in 32 bits where they fit: a dense model's facts must not
     # take several times the memory of the model itself.
@@ -61,8 +68,9 @@ def merged_faces(triangles: np.ndarray) -> np.ndarray:
     # The top bits of a multiplicative hash, with the corner's number in the low bits: one plain sort
     # (much faster than argsort) orders the corners by position hash and still says which is which.
     packed = np.zeros(count, dtype=np.uint64)
-    for column, multiplier in zip(columns, HASH_MULTIPLIERS, strict=True):
+    for column, multiplier in zip(_position_bits(triangles), HASH_MULTIPLIERS, strict=True):
         term = column.astype(np.uint64)
+        del column
         term *= multiplier
         packed += term
         del term
@@ -83,11 +91,12 @@ def merged_faces(triangles: np.ndarray) -> np.ndarray:
     representative = order[starts][inverse]
     del order
     clashes = np.zeros(count, dtype=bool)
-    for column in columns:
+    for column in _position_bits(triangles):
         clashes |= column[representative] != column
+        del column
     del representative
     if clashes.any():
-        _split_clashes(columns, inverse, clashes)
+        _split_clashes(list(_position_bits(triangles)), inverse, clashes)
     return inverse.reshape(-1, 3)
 
 

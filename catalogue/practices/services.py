@@ -233,14 +233,6 @@ def revision_files(revision: PracticeRevision) -> list[StoredFile]:
     return media.files_of(REVISION_FILES, [revision.id])[revision.id]
 
 
-def _update_files(actor, owner_type: str, owner_id: int, files: FileChanges, elsewhere=()) -> None:
-    """Remove the ticked files of the owner and attach the actor's pending uploads; the caller commits.
-
-    :raise InvalidInput: a rule of ``media.attachments.RULES`` is broken (more than ten files in all).
-    """
-    attach_files(actor, owner_type, owner_id, add=files.add, remove=files.remove, elsewhere=elsewhere)
-
-
 def create_practice(actor: User, data: PracticeData, files: FileChanges | None = None) -> Practice:
     """A teacher (or a moderator, or an admin) starts a draft, with the files uploaded in the form.
 
@@ -254,7 +246,8 @@ def create_practice(actor: User, data: PracticeData, files: FileChanges | None =
         _apply(practice, data)
         db.session.add(practice)
         db.session.flush()
-        _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
+        files = files or FileChanges()
+        attach_files(actor, PRACTICE_FILES, practice.id, add=files.add, remove=files.remove)
     except Exception:
         db.session.rollback()
         raise
@@ -274,7 +267,8 @@ def update_practice(actor: User, practice: Practice, data: PracticeData, files: 
     data = _check(data)
     try:
         _apply(practice, data)
-        _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
+        files = files or FileChanges()
+        attach_files(actor, PRACTICE_FILES, practice.id, add=files.add, remove=files.remove)
     except Exception:
         db.session.rollback()
         raise
@@ -345,7 +339,7 @@ def revise_practice(
             db.session.flush()
         own = FileChanges(files.add, [k for k in files.remove if k not in practice_keys])
         kept = [f for f in practice_files if f.key not in removed]
-        _update_files(actor, REVISION_FILES, revision.id, own, elsewhere=kept)
+        attach_files(actor, REVISION_FILES, revision.id, add=own.add, remove=own.remove, elsewhere=kept)
         if data == PracticeData.of(practice) and not removed and not revision_files(revision):
             raise InvalidInput("Изменений нет: правка совпадает с опубликованной версией.")
     except Exception:
