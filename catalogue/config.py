@@ -63,6 +63,9 @@ class DefaultConfig:
     MAIL_PASSWORD = None
     MAIL_SENDER = "Профориентация Приангарья <noreply@localhost>"
     SITE_NAME = "Профориентация Приангарья"
+    # Megabytes of files one account may hold that are not published yet (pending uploads, drafts, items
+    # under review); published items' files do not count.
+    UPLOAD_QUOTA_MB = 500
 
 
 # Environment variables read as configuration (name -> converter).
@@ -80,6 +83,7 @@ ENV_SETTINGS = {
     "PROXY_HOPS": int,
     "SESSION_IDLE_MINUTES": int,
     "FOUR_EYES": lambda v: v.lower() in {"1", "true", "yes"},
+    "UPLOAD_QUOTA_MB": int,
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

@@ -364,11 +364,11 @@ def test_3mf_component_in_another_part_is_read():
     assert model("bambu.3mf", data).facts["triangles"] == 4
 
 
-def test_3mf_plain_meshes_read_ahead_match_the_element_by_element_reading(monkeypatch):
+def test_3mf_plain_runs_read_ahead_match_the_element_by_element_reading(monkeypatch):
     from catalogue.media import threemf
 
     fast = model("pyramids.3mf").triangles
-    monkeypatch.setattr(threemf, "_plain_mesh", lambda body: None)
+    monkeypatch.setattr(threemf, "_run_rows", lambda run, tag: None)
     assert np.array_equal(model("pyramids.3mf").triangles, fast)
 
 

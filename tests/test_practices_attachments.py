@@ -2,11 +2,13 @@
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
 from catalogue.extensions import db
+from catalogue.media import attachments
 from catalogue.media import services as media
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import validate_upload
@@ -105,7 +107,7 @@ def test_someone_elses_pending_upload_cannot_be_attached(app, people):
 
 
 def test_at_most_ten_files(app, people, monkeypatch):
-    monkeypatch.setattr(practices, "MAX_ATTACHMENTS", 2)
+    monkeypatch.setitem(attachments.RULES, "practice", replace(attachments.RULES["practice"], max_files=2))
     with app.test_request_context():
         teacher = db.session.merge(people["teacher"])
         keys = [pending_upload(teacher, f"Файл {n}.pdf") for n in range(3)]

@@ -13,12 +13,13 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, the workflow content type, the media owner and the searchable type."""
     from catalogue.contest import admin_views, jury_views, views  # noqa: F401  (the modules add the routes)
     from catalogue.contest.entries import OWNER, can_read_entry_files, file_name_words, register_content_type
+    from catalogue.contest.models import Entry
     from catalogue.contest.search import register_searchable
     from catalogue.media.access import register_owner
     from catalogue.media.names import register_public_name
 
     app.register_blueprint(views.bp)
     register_content_type()
-    register_owner(OWNER, can_read_entry_files)
+    register_owner(OWNER, can_read_entry_files, model=Entry)
     register_public_name(OWNER, file_name_words)
     register_searchable()

@@ -24,6 +24,7 @@ from catalogue.extensions import db
 from catalogue.formatting import fold, local_today, plural, ru_date
 from catalogue.media import services as media
 from catalogue.media import storage
+from catalogue.media.attachments import attach_files
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import ValidatedUpload, validate_upload
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -34,7 +35,6 @@ from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
 
 OWNER = "entry"  # the media owner type and the workflow/search content type key
-MAX_IMAGES = 6
 GALLERY_PER_PAGE = 24
 # Under this age a parent or legal representative gives consent for a minor (152-FZ, art. 9).
 CONSENT_AGE = 14
@@ -405,16 +405,7 @@ def _apply_files(actor: User, entry: Entry, files: EntryFiles) -> None:
         if entry.note_file is not None:
             media.delete_file(entry.note_file)
         entry.note_file = note
-    images = media.files_of(OWNER, [entry.id])[entry.id]
-    kept = [f for f in images if f.kind == "image" and f.key not in files.remove_image_keys]
-    for stored in images:
-        if stored.kind == "image" and stored.key in files.remove_image_keys:
-            media.delete_file(stored)
-    new_images = media.claim_files(actor, files.image_keys, OWNER, entry.id) if files.image_keys else []
-    if any(f.kind != "image" for f in new_images):
-        raise InvalidInput("Изображения — JPEG, PNG или WebP.", "images")
-    if len(kept) + len(new_images) > MAX_IMAGES:
-        raise InvalidInput(f"Не больше {plural(MAX_IMAGES, 'изображения', 'изображений', 'изображений')}.", "images")
+    attach_files(actor, OWNER, entry.id, add=files.image_keys, remove=files.remove_image_keys)
     entry.updated_at = utcnow()
     db.session.flush()
 
@@ -427,10 +418,13 @@ def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
     model = entry.model_file
     if model is None or entry.viewer_file_id is not None:
         return None
+    entry_id, title, name, key, facts = entry.id, entry.title, model.original_name, model.key, dict(model.facts or {})
     try:
-        validated = validate_upload("model", model.original_name, storage.read(model.key))
-        glb = triangles_to_glb(validated.triangles, up_axis(validated.format), name=entry.title)
-        stem = model.original_name.rsplit(".", 1)[0]
+        # Parsing the model again takes seconds: no transaction (and no write lock) is held meanwhile.
+        media.release_transaction()
+        validated = validate_upload("model", name, storage.read(key))
+        glb = triangles_to_glb(validated.triangles, up_axis(validated.format), name=title)
+        stem = name.rsplit(".", 1)[0]
         viewer = media.store_upload(
             actor,
             ValidatedUpload(
@@ -440,17 +434,18 @@ def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
                 media_type="model/gltf-binary",
                 filename=f"{stem}-viewer.glb",
                 extension="glb",
-                facts=dict(model.facts or {}),
+                facts=facts,
             ),
             owner_type=OWNER,
-            owner_id=entry.id,
+            owner_id=entry_id,
+            derived=True,
         )
         entry.viewer_file_id = viewer.id
         db.session.commit()
         return viewer
     except Exception:
         db.session.rollback()
-        current_app.logger.exception("viewer model of entry %s failed", entry.id)
+        current_app.logger.exception("viewer model of entry %s failed", entry_id)
         return None
 
 

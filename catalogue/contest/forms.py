@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from catalogue.contest.models import CONSENT_GIVER_LABELS
 from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.media.attachments import RULES
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
 
@@ -138,7 +139,7 @@ class EntryForm(BaseForm):
     supervisor_query = StringField("Найти руководителя", validators=[Optional(), Length(max=100)], filters=[_strip])
     supervisor_id = RadioField("Руководитель", coerce=_int_or_none, validators=[Optional()], validate_choice=False)
     model = UploadField("3D-модель", kind="model", max_files=1, max_size=50 * MiB)
-    images = UploadField("Изображения", kind="image", max_files=6, max_size=20 * MiB)
+    images = UploadField("Изображения", kind="image", max_files=RULES["entry"].max_files, max_size=20 * MiB)
     note = UploadField("Пояснительная записка (PDF)", kind="document", allowed={"pdf"}, max_files=1, max_size=20 * MiB)
     consent_processing = BooleanField("Согласие на обработку персональных данных участника получено")
     consent_publication = BooleanField(

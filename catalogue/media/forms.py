@@ -92,6 +92,7 @@ class UploadField(MultipleFileField):
 def accept_uploads(field: UploadField, actor) -> list[StoredFile]:
     """Drop the files ticked for removal, store the new valid ones as pending, and return all the field holds.
 
+    New files are checked outside any transaction: call it before the form's service changes anything.
     Refusals are added to ``field.errors``; ``field.pending`` is set for the template.
     """
     removed = set(field.remove_keys) & set(field.pending_keys)
@@ -99,6 +100,9 @@ def accept_uploads(field: UploadField, actor) -> list[StoredFile]:
         services.discard_pending(actor, removed)
     held = services.pending_files(actor, [k for k in field.pending_keys if k not in removed])
     errors = list(field.errors)
+    if field.new_files:
+        # Checking a file takes time: nobody else's writes may wait for it (each store_upload commits).
+        services.release_transaction()
     for file_storage in field.new_files:
         if len(held) >= field.max_files:
             errors.append(f"Можно прикрепить не больше {plural(field.max_files, 'файла', 'файлов', 'файлов')}.")

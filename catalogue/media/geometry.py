@@ -7,6 +7,8 @@ Work is done on contiguous columns and with plain sorts: on ``(n, 3)`` rows nump
 import numpy as np
 
 # Odd 64-bit multipliers that spread the three coordinates' bits over one hash.
+# Triangles whose volume is summed at once.
+VOLUME_SLICE = 1 << 16
 HASH_MULTIPLIERS = (
     np.uint64(0x9E3779B185EBCA87),
     np.uint64(0xC2B2AE3D27D4EB4F),
@@ -19,8 +21,10 @@ def mesh_facts(triangles: np.ndarray) -> dict:
 
     Watertight: after merging corners at identical positions, every edge is shared by exactly two triangles.
     """
-    columns = _columns(triangles)
-    size = [float(c.max()) - float(c.min()) for c in columns]
+    size = []
+    for column in _columns(triangles):
+        size.append(float(column.max()) - float(column.min()))
+        del column
     watertight, wound = _edge_checks(merged_faces(triangles))
     facts: dict = {
         "triangles": len(triangles),
@@ -33,10 +37,19 @@ def mesh_facts(triangles: np.ndarray) -> dict:
     return facts
 
 
-def _columns(triangles: np.ndarray) -> list[np.ndarray]:
-    """x, y and z of every corner, each a contiguous array."""
+def _columns(triangles: np.ndarray):
+    """x, y and z of every corner, each a contiguous array, one at a time (a dense model's columns are large)."""
     corners = triangles.reshape(-1, 3)
-    return [np.ascontiguousarray(corners[:, i]) for i in range(3)]
+    for i in range(3):
+        yield np.ascontiguousarray(corners[:, i])
+
+
+def _position_bits(triangles: np.ndarray):
+    """Each coordinate column as float32 bits, -0.0 made 0.0 so that both merge; one at a time."""
+    for column in _columns(triangles):
+        column = column.astype(np.float32, copy=False)
+        column += np.float32(0.0)
+        yield column.view(np.uint32)
 
 
 def _significant(value: float) -> float:
@@ -47,26 +60,43 @@ def _significant(value: float) -> float:
 def merged_faces(triangles: np.ndarray) -> np.ndarray:
     """``(n, 3)`` vertex numbers of each triangle, corners at identical positions sharing one number."""
     # Adding zero turns -0.0 into 0.0, so that both merge.
-    columns = [(c.astype(np.float32) + np.float32(0.0)).view(np.uint32) for c in _columns(triangles)]
-    count = len(columns[0])
+    count = len(triangles) * 3
     index_bits = max(1, (count - 1).bit_length())
+    # Arrays are changed in place and indices kept in 32 bits where they fit: a dense model's facts must not
+    # take several times the memory of the model itself.
+    index_type = np.int32 if count < 2**31 else np.int64
     # The top bits of a multiplicative hash, with the corner's number in the low bits: one plain sort
     # (much faster than argsort) orders the corners by position hash and still says which is which.
-    hashed = sum((c.astype(np.uint64) * m for c, m in zip(columns, HASH_MULTIPLIERS, strict=True)), np.uint64(0))
-    packed = ((hashed >> np.uint64(index_bits)) << np.uint64(index_bits)) | np.arange(count, dtype=np.uint64)
+    packed = np.zeros(count, dtype=np.uint64)
+    for column, multiplier in zip(_position_bits(triangles), HASH_MULTIPLIERS, strict=True):
+        term = column.astype(np.uint64)
+        del column
+        term *= multiplier
+        packed += term
+        del term
+    packed >>= np.uint64(index_bits)
+    packed <<= np.uint64(index_bits)
+    term = np.arange(count, dtype=np.uint64)
+    packed |= term
+    del term
     packed.sort()
-    order = (packed & np.uint64((1 << index_bits) - 1)).astype(np.int64)
-    keys = packed >> np.uint64(index_bits)
+    order = (packed & np.uint64((1 << index_bits) - 1)).astype(index_type)
+    packed >>= np.uint64(index_bits)  # now the keys alone
     starts = np.empty(count, dtype=bool)
-    starts[0], starts[1:] = True, keys[1:] != keys[:-1]
-    inverse = np.empty(count, dtype=np.int64)
-    inverse[order] = np.cumsum(starts) - 1
+    starts[0] = True
+    np.not_equal(packed[1:], packed[:-1], out=starts[1:])
+    del packed
+    inverse = np.empty(count, dtype=index_type)
+    inverse[order] = np.cumsum(starts, dtype=index_type) - 1
     representative = order[starts][inverse]
+    del order
     clashes = np.zeros(count, dtype=bool)
-    for column in columns:
+    for column in _position_bits(triangles):
         clashes |= column[representative] != column
+        del column
+    del representative
     if clashes.any():
-        _split_clashes(columns, inverse, clashes)
+        _split_clashes(list(_position_bits(triangles)), inverse, clashes)
     return inverse.reshape(-1, 3)
 
 
@@ -85,36 +115,56 @@ def is_watertight(faces: np.ndarray) -> bool:
 
 def _edge_checks(faces: np.ndarray) -> tuple[bool, bool]:
     """(watertight, consistently wound): each undirected edge used twice, each directed edge once."""
-    a, b, c = (np.ascontiguousarray(faces[:, i]) for i in range(3))
+    a, b, c = (faces[:, i].astype(np.int64) for i in range(3))
     keep = (a != b) & (b != c) & (c != a)
-    a, b, c = a[keep], b[keep], c[keep]
+    if not keep.all():
+        a, b, c = a[keep], b[keep], c[keep]
+    del keep
     if not len(a):
         return False, False
     base = int(max(a.max(), b.max(), c.max())) + 1
-    directed = np.concatenate([a * base + b, b * base + c, c * base + a])
-    undirected = np.concatenate([_edge_keys(a, b, base), _edge_keys(b, c, base), _edge_keys(c, a, base)])
-    return bool((_run_lengths(undirected) == 2).all()), bool((_run_lengths(directed) == 1).all())
+    # One buffer of keys, filled in place for the undirected and then the directed edges, sorted in place:
+    # memory stays a few times the number of triangles.
+    count = len(a)
+    keys = np.empty(3 * count, dtype=np.int64)
+    edges = ((a, b), (b, c), (c, a))
+    for i, (first, second) in enumerate(edges):
+        out = keys[i * count : (i + 1) * count]
+        np.minimum(first, second, out=out)
+        out *= base
+        out += np.maximum(first, second)
+    watertight = _each_twice(keys)
+    for i, (first, second) in enumerate(edges):
+        out = keys[i * count : (i + 1) * count]
+        np.multiply(first, base, out=out)
+        out += second
+    return watertight, _each_once(keys)
 
 
-def _run_lengths(keys: np.ndarray) -> np.ndarray:
-    """How many times each distinct key occurs."""
-    keys = np.sort(keys)
-    run_starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    return np.diff(np.append(run_starts, len(keys)))
+def _each_twice(keys: np.ndarray) -> bool:
+    """True when every distinct key occurs exactly twice (``keys`` is sorted in place)."""
+    keys.sort()
+    if len(keys) % 2:
+        return False
+    return bool((keys[0::2] == keys[1::2]).all() and (keys[2::2] != keys[1:-1:2]).all())
 
 
-def _edge_keys(first: np.ndarray, second: np.ndarray, base: int) -> np.ndarray:
-    """One number per undirected edge."""
-    return np.minimum(first, second) * base + np.maximum(first, second)
+def _each_once(keys: np.ndarray) -> bool:
+    """True when no key occurs twice (``keys`` is sorted in place)."""
+    keys.sort()
+    return bool((keys[1:] != keys[:-1]).all())
 
 
 def volume(triangles: np.ndarray) -> float:
-    """Enclosed volume by the divergence theorem (meaningful for a closed mesh)."""
-    p = [[np.ascontiguousarray(triangles[:, k, i], dtype=np.float64) for i in range(3)] for k in range(3)]
-    cross = (
-        p[1][1] * p[2][2] - p[1][2] * p[2][1],
-        p[1][2] * p[2][0] - p[1][0] * p[2][2],
-        p[1][0] * p[2][1] - p[1][1] * p[2][0],
-    )
-    signed = float((p[0][0] * cross[0] + p[0][1] * cross[1] + p[0][2] * cross[2]).sum()) / 6.0
-    return abs(signed)
+    """Enclosed volume by the divergence theorem (meaningful for a closed mesh), in slices of bounded memory."""
+    signed = 0.0
+    for start in range(0, len(triangles), VOLUME_SLICE):
+        part = triangles[start : start + VOLUME_SLICE]
+        p = [[np.ascontiguousarray(part[:, k, i], dtype=np.float64) for i in range(3)] for k in range(3)]
+        cross = (
+            p[1][1] * p[2][2] - p[1][2] * p[2][1],
+            p[1][2] * p[2][0] - p[1][0] * p[2][2],
+            p[1][0] * p[2][1] - p[1][1] * p[2][0],
+        )
+        signed += float((p[0][0] * cross[0] + p[0][1] * cross[1] + p[0][2] * cross[2]).sum())
+    return abs(signed / 6.0)

@@ -171,7 +171,7 @@ class _Gltf:
         parts = [p for p in parts if len(p)]
         if not parts:
             return np.empty((0, 3, 3), dtype=np.float32)
-        return np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _roots(self) -> list:
         scenes = self.document.get("scenes")
@@ -256,7 +256,10 @@ class _Gltf:
                 raise self._broken()
             parts = [self._primitive(p) for p in primitives]
             parts = [p for p in parts if p is not None]
-            self.mesh_cache[index] = np.concatenate(parts) if parts else np.empty((0, 3, 3), dtype=np.float32)
+            if not parts:
+                self.mesh_cache[index] = np.empty((0, 3, 3), dtype=np.float32)
+            else:
+                self.mesh_cache[index] = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return self.mesh_cache[index]
 
     def _primitive(self, primitive: object) -> np.ndarray | None:

@@ -22,14 +22,25 @@ SAVE_OPTIONS = {
 # Modes each output format stores as they are; others are converted first.
 KEPT_MODES = {"jpeg": {"L", "RGB"}, "png": {"L", "LA", "RGB", "RGBA"}, "webp": {"RGB", "RGBA"}}
 SRGB = ImageCms.createProfile("sRGB")
+ORIENTATION = 0x0112
+
+
+# Bytes Pillow keeps per pixel while decoding; palettes and 1-bit images are counted as the RGBA they become.
+BYTES_PER_PIXEL = {"L": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+FULL_PIXEL = 4
 
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Per call: the most pixels decoded, and the longest side kept (larger images are scaled down)."""
+    """Per call: the most pixels and bytes decoded, and the longest side kept (larger images are scaled down).
+
+    The memory an image takes is about ``max_decoded_bytes`` plus a little while it is scaled down: it is
+    shrunk right after decoding (JPEG even while decoding), before anything else makes a copy.
+    """
 
     max_pixels: int = 40_000_000
     max_side: int = 2560
+    max_decoded_bytes: int = 128 * 1024 * 1024
 
 
 def image_format(data: bytes) -> str | None:
@@ -48,9 +59,8 @@ def reencode_image(data: bytes, file_format: str, display_name: str, limits: Ima
 
     :raise UploadError: the image cannot be decoded or has too many pixels.
     """
-    image = _decode(data, file_format, display_name, limits)
+    image, upright_size = _decode(data, file_format, display_name, limits)
     image = ImageOps.exif_transpose(image)
-    upright_size = image.size
     image = _output_mode(_to_srgb(image), file_format)
     if max(image.size) > limits.max_side:
         image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
@@ -64,8 +74,15 @@ def reencode_image(data: bytes, file_format: str, display_name: str, limits: Ima
     return buffer.getvalue(), facts
 
 
-def _decode(data: bytes, file_format: str, display_name: str, limits: ImageLimits) -> Image.Image:
-    """The decoded first frame; :raise UploadError: broken, or more pixels than allowed."""
+def _decode(
+    data: bytes, file_format: str, display_name: str, limits: ImageLimits
+) -> tuple[Image.Image, tuple[int, int]]:
+    """The decoded first frame, already at most ``limits.max_side`` long, and its full size upright.
+
+    The size is read from the header (Pillow decodes lazily) and checked before any pixel is decoded.
+
+    :raise UploadError: broken, or more pixels or decoded bytes than allowed.
+    """
     try:
         image = Image.open(io.BytesIO(data), formats=[PIL_FORMATS[file_format]])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -76,16 +93,41 @@ def _decode(data: bytes, file_format: str, display_name: str, limits: ImageLimit
     if width * height > limits.max_pixels:
         image.close()
         raise _too_many_pixels(display_name, limits, (width, height))
+    upright = (height, width) if _turned(image) else (width, height)
     try:
+        if file_format == "jpeg":
+            # JPEG decodes at 1/2, 1/4 or 1/8 of its size when asked: the full picture is never in memory.
+            image.draft(image.mode, (limits.max_side, limits.max_side))
+        per_pixel = BYTES_PER_PIXEL.get(image.mode, FULL_PIXEL)
+        if image.size[0] * image.size[1] * per_pixel > limits.max_decoded_bytes:
+            image.close()
+            raise _too_many_pixels(display_name, limits, (width, height), limits.max_decoded_bytes // per_pixel)
         image.load()
+        if image.mode in ("1", "P"):
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        if max(image.size) > limits.max_side:
+            image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
+    except UploadError:
+        raise
     except Exception as e:  # truncated data, bad chunks, decoder errors
         image.close()
         raise UploadError(f"Файл «{display_name}» повреждён: изображение не удалось прочитать.") from e
-    return image
+    return image, upright
 
 
-def _too_many_pixels(display_name: str, limits: ImageLimits, size: tuple[int, int] | None = None) -> UploadError:
-    megapixels = f"{limits.max_pixels / 1_000_000:g}".replace(".", ",")
+def _turned(image: Image.Image) -> bool:
+    """True when the EXIF orientation turns the picture by 90° (width and height swap)."""
+    try:
+        return image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+    except Exception:  # a broken EXIF block: exif_transpose will not turn it either
+        return False
+
+
+def _too_many_pixels(
+    display_name: str, limits: ImageLimits, size: tuple[int, int] | None = None, max_pixels: int | None = None
+) -> UploadError:
+    allowed = min(limits.max_pixels, max_pixels or limits.max_pixels)
+    megapixels = f"{allowed / 1_000_000:.2f}".rstrip("0").rstrip(".").replace(".", ",")
     actual = f" ({size[0]} × {size[1]} точек)" if size else ""
     return UploadError(
         f"Изображение «{display_name}» слишком большое{actual}: допускается не больше {megapixels} млн точек."

@@ -38,6 +38,9 @@ STL_SOLID_NAME = re.compile(rb"(\n[ \t]*(?:\xef\xbb\xbf[ \t\r\n]*)?(?:end)?solid
 STL_NEUTRAL_HEADER = bytes(STL_HEADER)
 TEXT_PROBE = 8192
 CHUNK = 4 * MiB
+# The longest line of a text model: an OBJ face of thousands of corners fits; one line of a whole file does not
+# (splitting it would take many times its size in memory).
+MAX_LINE = 64 * 1024
 # How many lines an OBJ parse reads between looks at the clock.
 LINES_PER_CHECK = 50_000
 
@@ -137,7 +140,7 @@ def _parse_ascii_stl(data: bytes, display_name: str, limits: MeshLimits, deadlin
     if data.count(b"vertex") > 3 * limits.max_triangles:
         raise too_many_triangles(display_name, limits)
     parts = []
-    for chunk in _line_chunks(data):
+    for chunk in _line_chunks(data, display_name):
         found = ASCII_STL_VERTEX.findall(chunk)
         if found:
             parts.append(_numbers(found, display_name))
@@ -150,17 +153,32 @@ def _parse_ascii_stl(data: bytes, display_name: str, limits: MeshLimits, deadlin
     return corners.reshape(-1, 3, 3)
 
 
-def _line_chunks(data: bytes):
-    """Pieces of about ``CHUNK`` bytes that end at line ends, so no number is cut in two."""
+def _line_chunks(data: bytes, display_name: str):
+    """Pieces of about ``CHUNK`` bytes that end at line ends, so no number is cut in two.
+
+    :raise UploadError: a line is longer than ``MAX_LINE`` (checked before anything splits it).
+    """
     start = 0
     while start < len(data):
         end = data.rfind(b"\n", start, start + CHUNK) + 1 if start + CHUNK < len(data) else len(data)
         if end <= start:
-            # A line longer than a chunk: take it whole.
-            newline = data.find(b"\n", start + CHUNK)
-            end = len(data) if newline < 0 else newline + 1
-        yield data[start:end]
+            raise line_too_long(display_name)
+        chunk = data[start:end]
+        if _longest_line(chunk) > MAX_LINE:
+            raise line_too_long(display_name)
+        yield chunk
         start = end
+
+
+def _longest_line(chunk: bytes) -> int:
+    """The length of the longest line in ``chunk`` (with its line end), found with numpy."""
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+    bounds = np.concatenate(([-1], ends, [len(chunk) - 1]))
+    return int(np.diff(bounds).max())
+
+
+def line_too_long(display_name: str) -> UploadError:
+    return broken(display_name, f"в нём есть строка длиннее {human_size(MAX_LINE)}")
 
 
 def _numbers(rows: list[bytes], display_name: str) -> np.ndarray:
@@ -190,6 +208,8 @@ class _ObjReader:
         for self.line_number, line in enumerate(io.BytesIO(data), 1):
             if self.line_number % LINES_PER_CHECK == 0:
                 self.deadline.check()
+            if len(line) > MAX_LINE:
+                raise line_too_long(self.display_name)
             tokens = line.split()
             if not tokens:
                 continue
@@ -258,7 +278,7 @@ class _NotSimple(Exception):
 def _parse_obj_fast(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
     """OBJ with positive indices, parsed chunk by chunk with regular expressions and numpy (many times faster)."""
     vertex_parts, face_parts, triangle_count = [], [], 0
-    for chunk in _line_chunks(data):
+    for chunk in _line_chunks(data, display_name):
         chunk = b"\n" + chunk
         rows = OBJ_VERTEX.findall(chunk)
         if len(rows) != chunk.count(b"\nv ") + chunk.count(b"\nv\t"):

@@ -16,13 +16,13 @@ import time
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import and_, event, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from catalogue.accounts.models import utcnow
+from catalogue.accounts.models import User, utcnow
 from catalogue.extensions import db
-from catalogue.media import storage
-from catalogue.media.errors import UploadError
+from catalogue.media import access, storage
+from catalogue.media.errors import MiB, UploadError, human_size
 from catalogue.media.models import StoredFile
 from catalogue.media.thumbnails import render_thumbnail
 from catalogue.media.validation import ValidatedUpload
@@ -33,6 +33,9 @@ MAX_PENDING_PER_USER = 100
 # Keys taken from one form submission; more is not a person using a form.
 MAX_KEYS = 100
 THUMBNAIL_SIZE = (480, 360)
+DEFAULT_QUOTA_MB = 500
+# The workflow's state of published items: their files no longer count against the quota.
+PUBLISHED = "published"
 _REMOVE_AFTER_COMMIT = "media_remove_after_commit"
 
 
@@ -40,24 +43,37 @@ _REMOVE_AFTER_COMMIT = "media_remove_after_commit"
 
 
 def store_upload(
-    actor, validated: ValidatedUpload, owner_type: str | None = None, owner_id: int | None = None
+    actor,
+    validated: ValidatedUpload,
+    owner_type: str | None = None,
+    owner_id: int | None = None,
+    *,
+    derived: bool = False,
 ) -> StoredFile:
     """Write a validated upload (and a model's thumbnail) to disk and record it; commits.
 
-    Without an owner the file is pending: only ``actor`` sees it until a feature claims it.
+    The slow part (the thumbnail, the digest, writing to disk) happens before the transaction begins, so
+    that no write lock is held meanwhile; the transaction only checks the limits and records the row.
+    Without an owner the file is pending: only ``actor`` sees it until a feature claims it. A ``derived``
+    file (made by the site from an accepted one, e.g. a model for the viewer) is not held to the quota.
 
     :raise PermissionDenied: ``actor`` is not a logged-in, active user.
-    :raise UploadError: ``actor`` already has too many pending uploads.
+    :raise UploadError: ``actor`` already has too many pending uploads, or the file does not fit their quota.
     """
-    _require_user(actor)
-    if owner_type is None and _pending_count(actor) >= MAX_PENDING_PER_USER:
-        raise UploadError(
-            "Слишком много незавершённых загрузок. Сохраните или отмените начатые формы и попробуйте снова."
-        )
+    thumbnail = _thumbnail(validated)
+    digest = hashlib.sha256(validated.data).hexdigest()
     written: list[str] = []
     try:
         key = _write(validated.data, written)
-        thumbnail = _thumbnail(validated)
+        thumbnail_key = _write(thumbnail, written) if thumbnail else None
+        _require_user(actor)
+        _lock_account(actor)
+        if owner_type is None and _pending_count(actor) >= MAX_PENDING_PER_USER:
+            raise UploadError(
+                "Слишком много незавершённых загрузок. Сохраните или отмените начатые формы и попробуйте снова."
+            )
+        if not derived:
+            _check_quota(actor, validated)
         stored = StoredFile(
             key=key,
             kind=validated.kind,
@@ -65,9 +81,9 @@ def store_upload(
             original_name=validated.filename,
             extension=validated.extension,
             size=validated.size,
-            sha256=hashlib.sha256(validated.data).hexdigest(),
+            sha256=digest,
             facts=validated.facts,
-            thumbnail_key=_write(thumbnail, written) if thumbnail else None,
+            thumbnail_key=thumbnail_key,
             uploaded_by_id=actor.id,
             owner_type=owner_type,
             owner_id=owner_id,
@@ -75,7 +91,7 @@ def store_upload(
         db.session.add(stored)
         db.session.commit()
     except BaseException:
-        # No row, no file: a failed commit must not leave orphans on disk.
+        # No row, no file: a refusal or a failed commit must not leave orphans on disk.
         db.session.rollback()
         for written_key in written:
             storage.delete(written_key)
@@ -83,9 +99,26 @@ def store_upload(
     return stored
 
 
+def release_transaction() -> None:
+    """End the session's transaction before slow work (parsing a file, rendering), so that no lock is held.
+
+    A writing request on SQLite holds the database's write lock from its first query (``BEGIN IMMEDIATE``);
+    checking an upload takes seconds, and everybody else's writes would wait that long. Whatever the
+    session holds is committed, as storing the upload would commit it next anyway.
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+
+
 def _require_user(actor) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied
+
+
+def _lock_account(actor) -> None:
+    """Serialize one account's uploads on PostgreSQL, so that two at once cannot both fit the last of a quota."""
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
 
 
 def _pending_count(actor) -> int:
@@ -93,6 +126,42 @@ def _pending_count(actor) -> int:
         StoredFile.uploaded_by_id == actor.id, StoredFile.owner_type.is_(None)
     )
     return db.session.scalar(query) or 0
+
+
+def quota_bytes() -> int:
+    """The most bytes of unpublished files one account may hold (``UPLOAD_QUOTA_MB``)."""
+    return int(current_app.config.get("UPLOAD_QUOTA_MB", DEFAULT_QUOTA_MB)) * MiB
+
+
+def unpublished_bytes(actor) -> int:
+    """What ``actor``'s files take that are not published: pending uploads and files of unpublished items.
+
+    One query, whatever the number of files: owners are compared by their type's published ids.
+    """
+    published = [
+        and_(
+            StoredFile.owner_type == owner_type,
+            StoredFile.owner_id.in_(select(model.id).where(model.status == PUBLISHED)),
+        )
+        for owner_type, model in access.owner_models().items()
+    ]
+    query = select(func.coalesce(func.sum(StoredFile.size), 0)).where(StoredFile.uploaded_by_id == actor.id)
+    if published:
+        # Pending files have no owner type, and NOT of a comparison with NULL is NULL: they are named apart.
+        query = query.where(or_(StoredFile.owner_type.is_(None), not_(or_(*published))))
+    return int(db.session.scalar(query) or 0)
+
+
+def _check_quota(actor, validated: ValidatedUpload) -> None:
+    """:raise UploadError: the file would take ``actor`` over the quota; the message names the limit and the use."""
+    limit = quota_bytes()
+    used = unpublished_bytes(actor)
+    if used + validated.size > limit:
+        raise UploadError(
+            f"Файл «{validated.filename}» ({human_size(validated.size)}) не помещается в квоту: "
+            f"неопубликованные файлы занимают {human_size(used)} из {human_size(limit)}. "
+            "Удалите ненужные файлы из черновиков или дождитесь публикации и попробуйте снова."
+        )
 
 
 def _write(data: bytes, written: list[str]) -> str:

@@ -1,12 +1,14 @@
 """3MF: a zip container whose XML model parts hold meshes, components and build items.
 
-The XML is read by expat (no tree is built) and any DOCTYPE or entity declaration is refused: that
+The XML is streamed: each part is unpacked a block at a time and fed to expat (no tree is built, and
+memory does not grow with the size of the XML). Any DOCTYPE or entity declaration is refused: that
 closes the "billion laughs" and external-entity attacks. Parts referenced by the production extension
 (``p:path``, as Bambu Studio writes) are read too.
 
 Meshes are the bulk of a model and expat calls Python once per element, which takes seconds for a
-million triangles. So each plain ``<mesh>`` is first turned into rows of numbers by regular expressions
-and read by numpy; only a mesh that does not fit that plain shape goes through expat element by element.
+million triangles. So within each block, runs of plain ``<vertex .../>`` and ``<triangle .../>``
+elements are read by regular expressions and numpy, and expat sees one stand-in element per run;
+anything that does not fit that plain shape goes through expat element by element.
 """
 
 import io
@@ -34,12 +36,11 @@ READ_SIZE = 1 << 20
 MAX_PARTS = 200
 MAX_DEPTH = 16
 MAX_INSTANCES = 100_000
+MAX_VERTICES_PER_TRIANGLE = 3
 SKIPPED_OBJECT_TYPES = {"support"}
-# One group per element (findall then builds no tuples); the attribute names are cut out afterwards.
+# Runs of plain elements (one group per element, so that findall builds no tuples); attribute names are cut out after.
 FAST_VERTEX = re.compile(rb'<vertex\s+(x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*")\s*(?:/>|>\s*</vertex>)')
 FAST_TRIANGLE = re.compile(rb'<triangle\s+(v1="\d+"\s+v2="\d+"\s+v3="\d+")[^>]*?(?:/>|>\s*</triangle>)')
-# The stand-in left for expat where a mesh was read ahead: <mesh fastmesh="N"/>.
-FAST_MESH_ATTRIBUTE = "fastmesh"
 # Metadata of a model part (Title, Designer, Copyright, Application…), with or without a namespace prefix:
 # single elements (their value is text), then the groups they leave empty. No pattern can run past the
 # next "<", so a hostile part costs one pass. Names and part numbers of objects, components and build
@@ -52,6 +53,15 @@ OBJECT_NAME = re.compile(
 )
 # Slicers' own settings beside the model (PrusaSlicer, Bambu Studio) keep object names and source paths.
 SLICER_CONFIG_SUFFIX = ".config"
+# A run begins with the element's name, so that the regex engine can skip ahead to it quickly.
+_VERTEX = rb'<vertex\s+x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*"\s*(?:/>|>\s*</vertex>)'
+_TRIANGLE = rb'<triangle\s+v1="\d+"\s+v2="\d+"\s+v3="\d+"[^>]*?(?:/>|>\s*</triangle>)'
+VERTEX_RUN = re.compile(_VERTEX + rb"(?:\s*" + _VERTEX + rb")*")
+TRIANGLE_RUN = re.compile(_TRIANGLE + rb"(?:\s*" + _TRIANGLE + rb")*")
+# The stand-in left for expat where a run was read ahead: <fastrun n="K"/>.
+FAST_RUN = "fastrun"
+# The longest stretch without a tag end: expat keeps an unfinished comment or tag whole, re-reading it as it grows.
+MAX_CARRY = 1 << 20
 
 
 @dataclass
@@ -60,12 +70,10 @@ class _Object:
 
     object_type: str = "model"
     # Flat arrays of machine numbers: a fraction of the memory of Python lists of floats.
-    vertices: array = field(default_factory=lambda: array("d"))
+    vertices: array = field(default_factory=lambda: array("f"))
     triangles: array = field(default_factory=lambda: array("q"))
     # (part path, object id, 4x4 transform)
     components: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
-    # A mesh read ahead by the fast path: (vertices (n, 3), triangles (m, 3)).
-    mesh: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class _XmlRefused(Exception):
@@ -75,13 +83,15 @@ class _XmlRefused(Exception):
 class _ModelPart:
     """The objects and build items of one ``.model`` part, collected by expat callbacks."""
 
-    def __init__(self, path: str, meshes: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.meshes = meshes
+        # Runs of vertices or triangles read ahead in the current block: ("vertex" or "triangle", rows).
+        self.runs: list[tuple[str, np.ndarray]] = []
         self.unit = "millimeter"
         self.objects: dict[str, _Object] = {}
         self.items: list[tuple[str, str, np.ndarray]] = []
         self.triangle_count = 0
+        self.vertex_count = 0
         self._current_id: str | None = None
         self._current: _Object | None = None
 
@@ -105,14 +115,21 @@ class _ModelPart:
         self._current_id = attributes.get("id")
         self._current = _Object(object_type=attributes.get("type", "model"))
 
-    def _start_mesh(self, attributes: dict[str, str]) -> None:
-        if self._current is not None and FAST_MESH_ATTRIBUTE in attributes:
-            self._current.mesh = self.meshes[int(attributes[FAST_MESH_ATTRIBUTE])]
-            self.triangle_count += len(self._current.mesh[1])
+    def _start_fastrun(self, attributes: dict[str, str]) -> None:
+        tag, rows = self.runs[int(attributes["n"])]
+        if self._current is None:
+            return
+        if tag == "vertex":
+            self._current.vertices.frombytes(rows.astype(np.float32).tobytes())
+            self.vertex_count += len(rows)
+        else:
+            self._current.triangles.frombytes(rows.tobytes())
+            self.triangle_count += len(rows)
 
     def _start_vertex(self, attributes: dict[str, str]) -> None:
         if self._current is not None:
             self._current.vertices.extend((float(attributes["x"]), float(attributes["y"]), float(attributes["z"])))
+            self.vertex_count += 1
 
     def _start_triangle(self, attributes: dict[str, str]) -> None:
         if self._current is not None:
@@ -165,10 +182,10 @@ class _Reader:
             raise broken(self.display_name, f"неизвестная единица измерения «{root.unit}»")
         pieces: list[np.ndarray] = []
         for path, object_id, transform in root.items:
-            self._expand(path, object_id, transform, 0, pieces)
+            self._expand(path, object_id, transform, 0, pieces, scale)
         if not pieces:
             return np.empty((0, 3, 3), dtype=np.float32)
-        return (np.concatenate(pieces) * scale).astype(np.float32)
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
     def _root_path(self) -> str:
         """The model part the package's relationships point to (``3D/3dmodel.model`` by convention)."""
@@ -180,7 +197,7 @@ class _Reader:
                 if name == f"{RELATIONSHIPS} Relationship" and attributes.get("Type") == MODEL_RELATIONSHIP:
                     targets.append(attributes.get("Target", ""))
 
-            self._parse(self._read(rels), start, None)
+            self._parse(rels, start, None)
             if targets:
                 return _part_path(targets[0], DEFAULT_MODEL_PART)
         return DEFAULT_MODEL_PART
@@ -192,37 +209,23 @@ class _Reader:
             member = self.archive.find(path)
             if member is None:
                 raise broken(self.display_name, f"в архиве нет части «{path}»")
-            xml = self._read(member)
-            stitched, meshes = self._read_meshes_ahead(xml)
-            self.parsing = _ModelPart(path, meshes)
-            self._parse(stitched, self.parsing.start, self.parsing.end)
+            self.parsing = _ModelPart(path)
+            self._parse(member, self.parsing.start, self.parsing.end, self.parsing)
             self.parts[path], self.parsing = self.parsing, None
         return self.parts[path]
 
-    def _read(self, member: str) -> bytes:
-        """The unpacked part, within what is left of the XML budget of the whole package."""
-        data = self.archive.read(member, self.limits.max_xml_size - self.xml_read)
-        self.xml_read += len(data)
-        return data
+    def _blocks(self, member: str):
+        """The unpacked part a block at a time, within what is left of the XML budget of the whole package."""
+        with self.archive.open(member, self.limits.max_xml_size - self.xml_read) as stream:
+            while block := stream.read(READ_SIZE):
+                self.xml_read += len(block)
+                yield block
 
-    def _read_meshes_ahead(self, xml: bytes) -> tuple[bytes, list[tuple[np.ndarray, np.ndarray]]]:
-        """The XML with each plain mesh replaced by a stand-in, and those meshes as numpy arrays."""
-        pieces, meshes, position = [], [], 0
-        while (start := xml.find(b"<mesh>", position)) >= 0 and (end := xml.find(b"</mesh>", start)) >= 0:
-            mesh = _plain_mesh(xml[start + len(b"<mesh>") : end])
-            pieces.append(xml[position:start])
-            if mesh is None:
-                pieces.append(xml[start : end + len(b"</mesh>")])
-            else:
-                pieces.append(b'<mesh %s="%d"/>' % (FAST_MESH_ATTRIBUTE.encode(), len(meshes)))
-                meshes.append(mesh)
-            position = end + len(b"</mesh>")
-            self._check_progress(sum(len(m[1]) for m in meshes))
-        pieces.append(xml[position:])
-        return b"".join(pieces), meshes
+    def _parse(self, member: str, start, end, part: _ModelPart | None = None) -> None:
+        """Stream ``member`` through expat with DOCTYPE and entities refused and the time budget kept.
 
-    def _parse(self, xml: bytes, start, end) -> None:
-        """Run ``xml`` through expat with DOCTYPE and entities refused and the time budget kept."""
+        With a ``part``, runs of plain vertices and triangles are read ahead into it (see the module's notes).
+        """
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         parser.StartDoctypeDeclHandler = _refuse
@@ -231,26 +234,65 @@ class _Reader:
         parser.StartElementHandler = start
         if end is not None:
             parser.EndElementHandler = end
+        carry = b""
         try:
-            for offset in range(0, len(xml), READ_SIZE):
-                parser.Parse(xml[offset : offset + READ_SIZE], False)
+            for block in self._blocks(member):
+                # Whole elements only: what follows the last tag end waits for the next block.
+                data = carry + block
+                cut = data.rfind(b">") + 1
+                data, carry = data[:cut], data[cut:]
+                if len(carry) > MAX_CARRY:
+                    raise broken(self.display_name, "в XML-описании модели 3MF есть слишком длинный фрагмент")
+                if part is not None:
+                    part.runs = []
+                    data = self._read_ahead(data, part)
+                parser.Parse(data, False)
                 self._check_progress()
+            if carry:
+                parser.Parse(carry, False)
             parser.Parse(b"", True)
         except _XmlRefused as e:
             raise UploadError(
                 f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности."
             ) from e
-        except (expat.ExpatError, ValueError, LookupError) as e:
+        except (expat.ExpatError, ValueError, LookupError, IndexError) as e:
             raise broken(self.display_name, "XML-описание модели 3MF не читается") from e
 
+    def _read_ahead(self, data: bytes, part: _ModelPart) -> bytes:
+        """``data`` with each run of plain vertices or triangles replaced by a stand-in; the runs go to ``part``."""
+        if b"<vertex" not in data and b"<triangle" not in data:
+            return data
+        pieces, position = [], 0
+        runs = sorted(
+            [(m.start(), m.end(), "vertex") for m in VERTEX_RUN.finditer(data)]
+            + [(m.start(), m.end(), "triangle") for m in TRIANGLE_RUN.finditer(data)]
+        )
+        ahead = 0
+        for run_start, run_end, tag in runs:
+            rows = _run_rows(data[run_start:run_end], tag)
+            if rows is None:
+                continue
+            pieces.append(data[position:run_start])
+            pieces.append(b'<%s n="%d"/>' % (FAST_RUN.encode(), len(part.runs)))
+            part.runs.append((tag, rows))
+            position = run_end
+            if tag == "triangle":
+                ahead += len(rows)
+        self._check_progress(ahead)
+        pieces.append(data[position:])
+        return b"".join(pieces)
+
     def _check_progress(self, ahead: int = 0) -> None:
-        """:raise UploadError: out of time, or more triangles read (with ``ahead`` read ahead) than allowed."""
+        """:raise UploadError: out of time, or more triangles (with ``ahead`` read ahead) or vertices than allowed."""
         self.deadline.check()
         parts = [*self.parts.values(), *([self.parsing] if self.parsing else [])]
         if sum(p.triangle_count for p in parts) + ahead > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
+        # Vertices are kept too: a model has fewer than three per triangle (each corner its own at most).
+        if sum(p.vertex_count for p in parts) > MAX_VERTICES_PER_TRIANGLE * self.limits.max_triangles:
+            raise too_many_triangles(self.display_name, self.limits)
 
-    def _expand(self, path: str, object_id: str, transform: np.ndarray, depth: int, pieces: list) -> None:
+    def _expand(self, path: str, object_id: str, transform: np.ndarray, depth: int, pieces: list, scale: float) -> None:
         """Add the triangles of one object instance (with its components) to ``pieces``."""
         self.instances += 1
         if depth > MAX_DEPTH or self.instances > MAX_INSTANCES:
@@ -260,56 +302,36 @@ class _Reader:
             raise broken(self.display_name, f"нет объекта с номером «{object_id}»")
         if obj.object_type in SKIPPED_OBJECT_TYPES:
             return
-        if len(obj.triangles) or (obj.mesh is not None and len(obj.mesh[1])):
-            pieces.append(self._mesh(obj, transform))
+        if len(obj.triangles):
+            pieces.append(self._mesh(obj, transform, scale))
         for component_path, component_id, component_transform in obj.components:
             # 3MF composes as row vectors: the component's transform applies first.
-            self._expand(component_path, component_id, transform @ component_transform, depth + 1, pieces)
+            self._expand(component_path, component_id, transform @ component_transform, depth + 1, pieces, scale)
         self.deadline.check()
 
-    def _mesh(self, obj: _Object, transform: np.ndarray) -> np.ndarray:
-        self.triangle_total += len(obj.mesh[1]) if obj.mesh is not None else len(obj.triangles) // 3
+    def _mesh(self, obj: _Object, transform: np.ndarray, scale: float) -> np.ndarray:
+        """The object's triangles, transformed and in millimetres, as float32 (the size of what is kept)."""
+        self.triangle_total += len(obj.triangles) // 3
         if self.triangle_total > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
-        if obj.mesh is not None:
-            vertices, faces = obj.mesh
-        else:
-            vertices = np.frombuffer(obj.vertices, dtype=np.float64).reshape(-1, 3)
-            faces = np.frombuffer(obj.triangles, dtype=np.int64).reshape(-1, 3)
+        vertices = np.frombuffer(obj.vertices, dtype=np.float32).reshape(-1, 3)
+        faces = np.frombuffer(obj.triangles, dtype=np.int64).reshape(-1, 3)
         if faces.min() < 0 or faces.max() >= len(vertices):
             raise broken(self.display_name, "треугольники ссылаются на несуществующие вершины")
         if not np.array_equal(transform, np.eye(4)):
-            vertices = vertices @ transform[:3, :3].T + transform[:3, 3]
+            vertices = vertices @ transform[:3, :3].T.astype(np.float32) + transform[:3, 3].astype(np.float32)
+        if scale != 1.0:
+            vertices = vertices * np.float32(scale)
         return vertices[faces]
 
 
-def _plain_mesh(body: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """Vertices and triangles of a mesh body of the plain shape; None for anything else (expat reads it)."""
-    vertices_at, vertices_end = body.find(b"<vertices>"), body.find(b"</vertices>")
-    triangles_at, triangles_end = body.find(b"<triangles>"), body.find(b"</triangles>")
-    if not 0 <= vertices_at < vertices_end < triangles_at < triangles_end:
-        return None
-    around = (body[:vertices_at], body[vertices_end + 11 : triangles_at], body[triangles_end + 12 :])
-    if any(text.strip() for text in around):
-        return None
-    vertices = _rows(
-        body[vertices_at + 10 : vertices_end], b"vertex", FAST_VERTEX, (b'x="', b'y="', b'z="'), np.float64
-    )
-    triangles = _rows(
-        body[triangles_at + 11 : triangles_end], b"triangle", FAST_TRIANGLE, (b'v1="', b'v2="', b'v3="'), np.int64
-    )
-    return None if vertices is None or triangles is None else (vertices, triangles)
-
-
-def _rows(section: bytes, tag: bytes, pattern: re.Pattern, names: tuple[bytes, ...], dtype) -> np.ndarray | None:
-    """The elements of a section as rows of three numbers; None when anything else is in it."""
-    found = pattern.findall(section)
-    # Every tag in the section must be one of the elements taken (or its closing tag): no comments, no others.
-    if section.count(b"<") != len(found) + section.count(b"</" + tag + b">"):
-        return None
-    if not found:
-        return np.empty((0, 3), dtype=dtype)
-    text = b"\n".join(found)
+def _run_rows(run: bytes, tag: str) -> np.ndarray | None:
+    """The elements of a run as rows of three numbers; None when they do not read as such (expat explains)."""
+    if tag == "vertex":
+        pattern, names, dtype = FAST_VERTEX, (b'x="', b'y="', b'z="'), np.float64
+    else:
+        pattern, names, dtype = FAST_TRIANGLE, (b'v1="', b'v2="', b'v3="'), np.int64
+    text = b"\n".join(pattern.findall(run))
     for name in names:
         text = text.replace(name, b"")
     try:

@@ -33,9 +33,7 @@ def render_thumbnail(triangles: np.ndarray, size: tuple[int, int] = (480, 360), 
     """A PNG picture of ``(n, 3, 3)`` triangles; ``up`` is the model's vertical axis (``z``: STL, 3MF; ``y``: glTF)."""
     width, height = size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE
     triangles = _thin(np.asarray(triangles, dtype=np.float32), MAX_TRIANGLES)
-    # (coordinate, corner, triangle)
-    corners = np.ascontiguousarray(triangles.transpose(2, 1, 0))
-    x, y, z = _project(corners, _view_axes(up), width, height)
+    x, y, z = _project(triangles, _view_axes(up), width, height)
     nearest = _rasterise(x, y, z, width, height)
     canvas = np.empty((height * width, 3), dtype=np.uint8)
     canvas[:] = BACKGROUND
@@ -72,17 +70,37 @@ def _view_axes(up: str) -> np.ndarray:
     return np.stack([right, screen_up, towards]).astype(np.float32)
 
 
-def _project(corners: np.ndarray, axes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, ...]:
-    """Pixel x (right), pixel y (down) and depth (smaller is nearer), each ``(3, n)``, the model fitted in."""
-    view = np.tensordot(axes, corners, axes=(1, 0))
-    low = np.array([view[i].min() for i in range(3)], dtype=np.float64)
-    high = np.array([view[i].max() for i in range(3)], dtype=np.float64)
+def _project(triangles: np.ndarray, axes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, ...]:
+    """Pixel x (right), pixel y (down) and depth (smaller is nearer), each ``(3, n)``, the model fitted in.
+
+    One view axis at a time and in place: a dense model's coordinates are copied as few times as possible.
+    """
+    view = [_along(triangles, axis) for axis in axes]
+    low = np.array([v.min() for v in view], dtype=np.float64)
+    high = np.array([v.max() for v in view], dtype=np.float64)
     extent = np.maximum(high - low, 1e-12)
     scale = min(width * (1 - 2 * MARGIN) / extent[0], height * (1 - 2 * MARGIN) / extent[1])
     centre = (low + high) / 2
-    x = (view[0] - np.float32(centre[0])) * np.float32(scale) + np.float32(width / 2)
-    y = np.float32(height / 2) - (view[1] - np.float32(centre[1])) * np.float32(scale)
-    return x, y, view[2] * np.float32(-scale)
+    x, y, z = view
+    x -= np.float32(centre[0])
+    x *= np.float32(scale)
+    x += np.float32(width / 2)
+    y -= np.float32(centre[1])
+    y *= np.float32(-scale)
+    y += np.float32(height / 2)
+    z *= np.float32(-scale)
+    return x, y, z
+
+
+def _along(triangles: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """``(3, n)``: each corner of each triangle projected on ``axis`` (corner first, then triangle)."""
+    result = np.empty((3, len(triangles)), dtype=np.float32)
+    for corner in range(3):
+        row = result[corner]
+        np.multiply(triangles[:, corner, 0], axis[0], out=row)
+        row += triangles[:, corner, 1] * axis[1]
+        row += triangles[:, corner, 2] * axis[2]
+    return result
 
 
 def _shade(x: np.ndarray, y: np.ndarray, z: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -114,6 +132,7 @@ def _rasterise(x: np.ndarray, y: np.ndarray, z: np.ndarray, width: int, height: 
     top, bottom = np.floor(_min3(y)), np.floor(_max3(y))
     boxes = (right - left + 1).astype(np.int64) * (bottom - top + 1).astype(np.int64)
     tiny = (left == right) & (top == bottom)
+    del left, right, top, bottom
     _splat(x, y, z, np.flatnonzero(tiny), width, height, depth, nearest)
     large = _within_budget(np.flatnonzero(~tiny), boxes)
     # Batches of triangles whose boxes together hold about BATCH pixels.

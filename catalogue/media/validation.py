@@ -31,7 +31,6 @@ DEFAULT_IMAGE_LIMITS = ImageLimits()
 DEFAULT_MESH_LIMITS = MeshLimits()
 # A 3MF's XML is verbose: it may unpack to more than an office document.
 MODEL_ZIP_LIMITS = ZipLimits(max_total_size=256 * MiB)
-READ_BLOCK = 1 * MiB
 MAX_NAME_LENGTH = 120
 # Characters no file name should carry into a header or a file system: controls, separators, reserved.
 UNSAFE_NAME_CHARACTERS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u2028\u2029]')
@@ -107,14 +106,8 @@ def validate_upload(
 
 def _read_bounded(data: bytes | BinaryIO, max_size: int, display_name: str) -> bytes:
     """At most ``max_size`` bytes; :raise UploadError: there are more."""
-    if isinstance(data, bytes | bytearray | memoryview):
-        content = bytes(data)
-    else:
-        blocks, total = [], 0
-        while total <= max_size and (block := data.read(min(READ_BLOCK, max_size + 1 - total))):
-            blocks.append(block)
-            total += len(block)
-        content = b"".join(blocks)
+    # A stream is read at once, one byte past the limit: no second copy of the file while joining blocks.
+    content = bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data.read(max_size + 1)
     if len(content) > max_size:
         raise UploadError(f"Файл «{display_name}» больше {human_size(max_size)}.")
     return content
@@ -216,8 +209,13 @@ def _triangles(
 
 
 def safe_filename(filename: str | None) -> str:
-    """A display name safe in headers and pages: no folders, controls or reserved characters, 120 characters."""
+    """A display name safe in headers and pages: no folders, controls or reserved characters, 120 characters.
+
+    Invisible format characters are dropped: bidirectional controls (U+202A–U+202E, U+2066–U+2069,
+    U+200E/F) would show «фото‮fdp.exe» as «фотоexe.pdf», and zero-width ones hide what a name says.
+    """
     name = unicodedata.normalize("NFC", filename or "")
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = re.split(r"[/\\]", name)[-1]
     name = UNSAFE_NAME_CHARACTERS.sub("_", name)
     name = " ".join(name.split()).strip(" .")

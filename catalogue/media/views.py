@@ -18,11 +18,12 @@ from catalogue.media.services import cleanup_pending, file_by_key
 bp = Blueprint("media", __name__, cli_group="media")
 
 THUMBNAIL_NAME = "thumbnail.png"
-INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp"})
+# Only images are shown in the browser; documents (PDF, office files) and models are always downloaded,
+# so that a crafted document never runs as a page of this site.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 PUBLIC_MAX_AGE = 600
-# Nothing inside a served file may run or load anything; PDF viewers are plugins and need object-src.
+# Nothing inside a served file may run or load anything, even when a browser opens it after all.
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-PDF_CSP = "default-src 'none'; object-src 'self'; img-src 'self' data: blob:; style-src 'unsafe-inline'"
 
 
 @bp.get(f"/files/<key>/{THUMBNAIL_NAME}")
@@ -39,7 +40,7 @@ def thumbnail(key: str):
 
 @bp.get("/files/<key>/<path:filename>")
 def file(key: str, filename: str):
-    """A stored file: images and PDF shown in the browser, everything else downloaded.
+    """A stored file: images shown in the browser, everything else (documents, models) downloaded.
 
     The name in the URL is for people only; the key finds the file, so links made with an earlier name
     (the uploader's own, before names were neutral) still work. The download is named neutrally.
@@ -66,7 +67,7 @@ def _send(stored: StoredFile, key: str, media_type: str, name: str, inline: bool
     response = send_file(path, mimetype=media_type, conditional=True, etag=True, max_age=lambda _path: None)
     response.headers["Content-Disposition"] = content_disposition(name, inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = PDF_CSP if media_type == "application/pdf" else FILE_CSP
+    response.headers["Content-Security-Policy"] = FILE_CSP
     if is_public(stored):
         response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
     else:

@@ -13,6 +13,7 @@ from catalogue.extensions import db
 from catalogue.formatting import local_today, ru_date
 from catalogue.media import services as media
 from catalogue.media.access import register_owner
+from catalogue.media.attachments import RULES, attach_files
 from catalogue.media.models import StoredFile
 from catalogue.media.names import register_public_name
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
@@ -55,7 +56,7 @@ REVISION_ACTIONS = frozenset({"submit", "withdraw", "publish", "request_changes"
 # Owner types of stored files (``catalogue.media``): a practice's attachments, and those a revision adds.
 PRACTICE_FILES = "practice"
 REVISION_FILES = "practice_revision"
-MAX_ATTACHMENTS = 10
+MAX_ATTACHMENTS = RULES[PRACTICE_FILES].max_files
 
 
 # -- content types ----------------------------------------------------------------------------------
@@ -111,8 +112,8 @@ def register_content_types() -> None:
             actions=REVISION_ACTIONS,
         )
     )
-    register_owner(PRACTICE_FILES, can_read_practice_files)
-    register_owner(REVISION_FILES, can_read_revision_files)
+    register_owner(PRACTICE_FILES, can_read_practice_files, model=Practice)
+    register_owner(REVISION_FILES, can_read_revision_files, model=PracticeRevision)
     register_public_name(PRACTICE_FILES, lambda f: ("практика", f.owner_id, "приложение", f.id))
     register_public_name(REVISION_FILES, lambda f: ("правка практики", f.owner_id, "приложение", f.id))
     register_searchable()
@@ -233,21 +234,6 @@ def revision_files(revision: PracticeRevision) -> list[StoredFile]:
     return media.files_of(REVISION_FILES, [revision.id])[revision.id]
 
 
-def _update_files(actor, owner_type: str, owner_id: int, files: FileChanges, kept_elsewhere: int = 0) -> None:
-    """Remove the ticked files of the owner and attach the actor's pending uploads; the caller commits.
-
-    :raise InvalidInput: more than ``MAX_ATTACHMENTS`` files in all.
-    """
-    current = media.files_of(owner_type, [owner_id])[owner_id]
-    for stored in current:
-        if stored.key in files.remove:
-            media.delete_file(stored)
-    kept = sum(1 for f in current if f.key not in files.remove)
-    claimed = media.claim_files(actor, files.add, owner_type, owner_id) if files.add else []
-    if kept_elsewhere + kept + len(claimed) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"Не больше {MAX_ATTACHMENTS} файлов у одной практики.", "attachments")
-
-
 def create_practice(actor: User, data: PracticeData, files: FileChanges | None = None) -> Practice:
     """A teacher (or a moderator, or an admin) starts a draft, with the files uploaded in the form.
 
@@ -261,7 +247,8 @@ def create_practice(actor: User, data: PracticeData, files: FileChanges | None =
         _apply(practice, data)
         db.session.add(practice)
         db.session.flush()
-        _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
+        files = files or FileChanges()
+        attach_files(actor, PRACTICE_FILES, practice.id, add=files.add, remove=files.remove)
     except Exception:
         db.session.rollback()
         raise
@@ -281,7 +268,8 @@ def update_practice(actor: User, practice: Practice, data: PracticeData, files: 
     data = _check(data)
     try:
         _apply(practice, data)
-        _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
+        files = files or FileChanges()
+        attach_files(actor, PRACTICE_FILES, practice.id, add=files.add, remove=files.remove)
     except Exception:
         db.session.rollback()
         raise
@@ -342,7 +330,8 @@ def revise_practice(
         workflow.ensure_can_edit(actor, revision)
     if db.session.get(Organization, data.organization_id) is None:
         raise InvalidInput("Выберите организацию из списка.", "organization_id")
-    practice_keys = {f.key for f in attachments(practice)}
+    practice_files = attachments(practice)
+    practice_keys = {f.key for f in practice_files}
     removed = sorted(k for k in set(files.remove) if k in practice_keys)
     try:
         if revision is None:
@@ -350,7 +339,8 @@ def revise_practice(
             db.session.add(revision)
             db.session.flush()
         own = FileChanges(files.add, [k for k in files.remove if k not in practice_keys])
-        _update_files(actor, REVISION_FILES, revision.id, own, kept_elsewhere=len(practice_keys) - len(removed))
+        kept = [f for f in practice_files if f.key not in removed]
+        attach_files(actor, REVISION_FILES, revision.id, add=own.add, remove=own.remove, elsewhere=kept)
         if data == PracticeData.of(practice) and not removed and not revision_files(revision):
             raise InvalidInput("Изменений нет: правка совпадает с опубликованной версией.")
     except Exception:

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from catalogue.accounts.forms import MultiCheckboxField
 from catalogue.formatting import local_today
 from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.media.attachments import RULES
 from catalogue.media.forms import UploadField
 from catalogue.projects.models import DURATIONS, ProjectFormat
 from catalogue.projects.services import MAX_STAGES, SORTS
@@ -74,7 +75,7 @@ class ProjectForm(BaseForm):
     stages = FieldList(FormField(StageForm), min_entries=1, max_entries=MAX_STAGES + 1)
     expected_results = _text("Ожидаемые результаты", 4000)
     resources = _text("Ресурсы и материалы", 4000, required=False, description="Оборудование, программы, партнёры.")
-    attachments = UploadField("Файлы к проекту", kind="document", max_files=10)
+    attachments = UploadField("Файлы к проекту", kind="document", max_files=RULES["project"].max_files)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -108,7 +109,7 @@ class ReportForm(BaseForm):
     )
     body = _text("Что сделали", 8000, description="Как шла работа по этапам; можно использовать Markdown.")
     results = _text("Результаты", 4000, description="Продукты, выступления, выбор профиля — с цифрами.")
-    photos = UploadField("Фотографии", kind="image", max_files=12)
+    photos = UploadField("Фотографии", kind="image", max_files=RULES["report"].max_files)
 
     def validate_finished_on(self, field):
         if self.started_on.data and field.data and field.data < self.started_on.data:

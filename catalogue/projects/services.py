@@ -11,6 +11,7 @@ from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
 from catalogue.media import access as media_access
 from catalogue.media import services as media
+from catalogue.media.attachments import attach_files
 from catalogue.media.names import register_public_name
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.projects.models import (
@@ -61,8 +62,8 @@ def _readable(model):
 
 
 def register_content_types() -> None:
-    media_access.register_owner("project", _readable(Project))
-    media_access.register_owner("report", _readable(ProjectReport))
+    media_access.register_owner("project", _readable(Project), model=Project)
+    media_access.register_owner("report", _readable(ProjectReport), model=ProjectReport)
     register_public_name("project", lambda f: ("проект", f.owner_id, "приложение", f.id))
     register_public_name("report", lambda f: ("отчёт", f.owner_id, "фото", f.id))
     registry.register(
@@ -153,15 +154,6 @@ def _apply(project: Project, data: ProjectData) -> None:
     ]
 
 
-def _update_files(actor: User, owner_type: str, owner_id: int, attach: list[str], detach: list[str]) -> None:
-    if detach:
-        for stored in media.files_of(owner_type, [owner_id])[owner_id]:
-            if stored.key in detach:
-                media.delete_file(stored)
-    if attach:
-        media.claim_files(actor, attach, owner_type, owner_id)
-
-
 def create_project(actor: User, data: ProjectData) -> Project:
     """A teacher (or an admin) starts a draft.
 
@@ -173,7 +165,11 @@ def create_project(actor: User, data: ProjectData) -> Project:
     _apply(project, data)
     db.session.add(project)
     db.session.flush()
-    _update_files(actor, "project", project.id, data.attach, [])
+    try:
+        attach_files(actor, "project", project.id, add=data.attach)
+    except InvalidInput:
+        db.session.rollback()
+        raise
     enqueue("project", project.id)
     db.session.commit()
     return project
@@ -186,8 +182,12 @@ def update_project(actor: User, project: Project, data: ProjectData) -> Project:
     :raise Conflict: under review or decided.
     """
     workflow.ensure_can_edit(actor, project)
-    _apply(project, data)
-    _update_files(actor, "project", project.id, data.attach, data.detach)
+    try:
+        _apply(project, data)
+        attach_files(actor, "project", project.id, add=data.attach, remove=data.detach)
+    except InvalidInput:
+        db.session.rollback()
+        raise
     enqueue("project", project.id)
     db.session.commit()
     return project
@@ -342,7 +342,11 @@ def create_report(actor: User, project: Project, data: ReportData) -> ProjectRep
     _apply_report(report, data)
     db.session.add(report)
     db.session.flush()
-    _update_files(actor, "report", report.id, data.attach, [])
+    try:
+        attach_files(actor, "report", report.id, add=data.attach)
+    except InvalidInput:
+        db.session.rollback()
+        raise
     enqueue("report", report.id)
     db.session.commit()
     return report
@@ -350,8 +354,12 @@ def create_report(actor: User, project: Project, data: ReportData) -> ProjectRep
 
 def update_report(actor: User, report: ProjectReport, data: ReportData) -> ProjectReport:
     workflow.ensure_can_edit(actor, report)
-    _apply_report(report, data)
-    _update_files(actor, "report", report.id, data.attach, data.detach)
+    try:
+        _apply_report(report, data)
+        attach_files(actor, "report", report.id, add=data.attach, remove=data.detach)
+    except InvalidInput:
+        db.session.rollback()
+        raise
     enqueue("report", report.id)
     db.session.commit()
     return report
