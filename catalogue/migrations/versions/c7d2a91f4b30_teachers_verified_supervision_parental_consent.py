@@ -21,8 +21,12 @@ depends_on = None
 # supervisor as accepted by the student.
 def upgrade():
     op.add_column('user', sa.Column('verified_at', sa.DateTime(), nullable=True))
-    op.add_column('user', sa.Column('verified_by_id', sa.Integer(), nullable=True))
-    if op.get_bind().dialect.name != 'sqlite':  # SQLite cannot add a constraint to an existing table
+    if op.get_bind().dialect.name == 'sqlite':
+        # With its REFERENCES clause inline: SQLite adds such a column in place, but no constraint later.
+        op.execute('ALTER TABLE "user" ADD COLUMN verified_by_id INTEGER '
+                   'CONSTRAINT fk_user_verified_by_id_user REFERENCES "user" (id) ON DELETE SET NULL')
+    else:
+        op.add_column('user', sa.Column('verified_by_id', sa.Integer(), nullable=True))
         op.create_foreign_key('fk_user_verified_by_id_user', 'user', 'user', ['verified_by_id'], ['id'],
                               ondelete='SET NULL')
     op.execute(
@@ -84,7 +88,7 @@ def downgrade():
     op.drop_index(op.f('ix_supervision_student_id'), table_name='supervision')
     op.drop_table('supervision')
     op.drop_column('entry', 'accepted_at')
-    if op.get_bind().dialect.name != 'sqlite':
+    if op.get_bind().dialect.name != 'sqlite':  # SQLite drops the column with its inline reference
         op.drop_constraint('fk_user_verified_by_id_user', 'user', type_='foreignkey')
     op.drop_column('user', 'verified_by_id')
     op.drop_column('user', 'verified_at')
