@@ -74,6 +74,12 @@ def register():
         else:
             _start_session(user)
             flash("Добро пожаловать! Учётная запись создана.", "success")
+            if user.has_role(Role.TEACHER):
+                flash(
+                    "Учётная запись педагога ждёт подтверждения: до него списки обучающихся и работа за них "
+                    f"недоступны. Подтвердить её может {services.VERIFIERS_HINT}.",
+                    "info",
+                )
             return redirect(url_for("accounts.profile"), 303)
     if request.method == "POST" and not finding:
         status = 422

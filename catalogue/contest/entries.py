@@ -435,6 +435,7 @@ def answer_proposal(student: User, entry: Entry, accept: bool) -> Entry | None:
     if not accept:
         if teacher is not None:
             notify(teacher, f"{student.full_name} отказал(ся/ась) от подготовленной вами работы «{title}».")
+        parental.delete_scans(entry)
         workflow.delete_draft(student, entry)  # with its files, history and notices; commits
         return None
     _lock_student(student)

@@ -24,7 +24,7 @@ from catalogue.contest.models import (
     ParentalConsentStatus,
 )
 from catalogue.extensions import db
-from catalogue.permissions import Conflict, InvalidInput, NotFound
+from catalogue.permissions import Conflict, InvalidInput
 
 # The version of the consent text the parent sees (templates/contest/_consent_text.html); change it with the text.
 TEXT_VERSION = "2026-11"
@@ -220,8 +220,9 @@ def check_scan(moderator: User, entry: Entry, accept: bool, comment: str = "") -
     return record
 
 
-def scan_record(scan_owner_id: int) -> ParentalConsent:
-    record = db.session.get(ParentalConsent, scan_owner_id)
-    if record is None:
-        raise NotFound
-    return record
+def delete_scans(entry: Entry) -> None:
+    """Delete the scans of an entry's signed forms (the entry is being deleted; the caller commits)."""
+    from catalogue.media import services as media
+
+    for consent_id in list(db.session.scalars(select(ParentalConsent.id).where(ParentalConsent.entry_id == entry.id))):
+        media.delete_files_of(SCAN_OWNER, consent_id)
