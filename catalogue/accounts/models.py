@@ -68,7 +68,7 @@ class User(UserMixin, db.Model):
     # Teachers only: a self-registered teacher acts for students once an administrator or a verified
     # teacher of the same organization has confirmed them (accounts made by administrators are confirmed).
     verified_at: Mapped[dt.datetime | None]
-    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # users are deactivated, never deleted
 
     role_rows: Mapped[list[UserRole]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by=UserRole.role

@@ -23,12 +23,10 @@ def upgrade():
     op.add_column('user', sa.Column('verified_at', sa.DateTime(), nullable=True))
     if op.get_bind().dialect.name == 'sqlite':
         # With its REFERENCES clause inline: SQLite adds such a column in place, but no constraint later.
-        op.execute('ALTER TABLE "user" ADD COLUMN verified_by_id INTEGER '
-                   'CONSTRAINT fk_user_verified_by_id_user REFERENCES "user" (id) ON DELETE SET NULL')
+        op.execute('ALTER TABLE "user" ADD COLUMN verified_by_id INTEGER REFERENCES "user" (id)')
     else:
         op.add_column('user', sa.Column('verified_by_id', sa.Integer(), nullable=True))
-        op.create_foreign_key('fk_user_verified_by_id_user', 'user', 'user', ['verified_by_id'], ['id'],
-                              ondelete='SET NULL')
+        op.create_foreign_key('fk_user_verified_by_id_user', 'user', 'user', ['verified_by_id'], ['id'])
     op.execute(
         'UPDATE "user" SET verified_at = created_at '
         "WHERE id IN (SELECT user_id FROM user_role WHERE role = 'teacher')"
