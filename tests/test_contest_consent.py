@@ -20,7 +20,7 @@ from catalogue.contest import entries, parental, seasons
 from catalogue.contest.models import Entry, ParentalConsent
 from catalogue.extensions import db
 from catalogue.mail import mail_folder
-from catalogue.permissions import Conflict, InvalidInput
+from catalogue.permissions import Conflict, InvalidInput, NotFound
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Notification, Status
 from tests.contest_support import (
@@ -334,9 +334,8 @@ def test_a_supervisor_sees_the_students_entries_only_while_the_student_accepts(a
 def test_a_student_answers_only_their_own_supervision_requests(app, people, ctx):
     teacher, child, senior = merged(people, "teacher", "child", "senior")
     request = supervision.request_supervision(teacher, child)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(NotFound):
         supervision.answer(senior, request.id, accept=True)
-    assert type(refused.value).__name__ == "NotFound"
     supervision.answer(child, request.id, accept=False)
     with pytest.raises(Conflict):
         supervision.answer(child, request.id, accept=True)
