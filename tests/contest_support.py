@@ -4,7 +4,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from catalogue.contest import entries, seasons
+from catalogue.contest import entries, parental, seasons
 from catalogue.contest.models import Season, contest_today
 from catalogue.extensions import db
 from catalogue.media import services as media
@@ -86,8 +86,21 @@ def stored_model(user, name: str = "20mm-xyz-cube.stl"):
     return media.store_upload(db.session.merge(user), validate_upload("model", name, fixture_bytes(name)))
 
 
-def consent(giver: str = "parent", name: str = "Иванова Мария Петровна") -> entries.ConsentData:
-    return entries.ConsentData(processing=True, publication=True, giver=giver, giver_name=name)
+PARENT_EMAIL = "ivanova.mp@example.ru"
+
+
+def consent(giver: str = "parent", name: str = "Иванова Мария Петровна", **kw) -> entries.ConsentData:
+    """Consents given in the form; under 14 the parent is asked at ``PARENT_EMAIL`` unless told otherwise."""
+    return entries.ConsentData(
+        processing=True, publication=True, giver=giver, giver_name=name, parent_email=kw.get("email", PARENT_EMAIL),
+        paper=kw.get("paper", False),
+    )  # fmt: skip
+
+
+def parent_confirms(entry, address: str = "203.0.113.7"):
+    """The parent follows the link of their letter and confirms (the real one-time link)."""
+    request = parental.open_request(entry)
+    return parental.decide(parental.make_token(request), True, address)
 
 
 def make_entry(
@@ -102,7 +115,11 @@ def make_entry(
     supervisor=None,
     actor=None,
 ):
-    """An entry of ``student`` in ``season`` brought to ``state`` (draft, submitted, published)."""
+    """An entry of ``student`` in ``season`` brought to ``state`` (draft, submitted, published).
+
+    Made by ``actor`` (a teacher) it is accepted by the student before it is sent; under 14 the parent
+    confirms the consent by the link of the letter.
+    """
     student = db.session.merge(student)
     actor = db.session.merge(actor) if actor is not None else student
     category = next(c for c in season.age_categories if c.includes_grade(student.grade))
@@ -121,7 +138,11 @@ def make_entry(
         consent() if with_consent else None,
         student_id=student.id,
     )
+    if with_consent and parental.open_request(entry) is not None:
+        parent_confirms(entry)
     if state in ("submitted", "published"):
+        if entry.accepted_at is None:
+            entries.answer_proposal(student, entry, accept=True)
         workflow.transition(student, entry, "submit")
     if state == "published":
         workflow.transition(db.session.merge(moderator), entry, "publish")

@@ -24,6 +24,7 @@ from tests.contest_support import (
     make_entry,
     make_season,
     organization,
+    parent_confirms,
     season_data,
     set_phase,
 )
@@ -305,14 +306,26 @@ def test_an_under_14_student_cannot_consent_alone(app, people, ctx, season):
     # Without consents the entry cannot be sent
     with pytest.raises(Conflict, match="согласия"):
         workflow.transition(student, entry, "submit")
-    entries.give_consent(student, entry, entries.ConsentData(True, True, "parent", "Волкова Ирина Сергеевна"))
+    # A typed parent's name is not a consent: the parent's own e-mail is needed (or the paper form)
+    with pytest.raises(InvalidInput, match="почты родителя"):
+        entries.give_consent(student, entry, entries.ConsentData(True, True, "parent", "Волкова Ирина Сергеевна"))
+    entries.give_consent(
+        student, entry, entries.ConsentData(True, True, "parent", "Волкова Ирина Сергеевна", "volkova@example.ru")
+    )
+    assert not entry.consent_processing and entry.consents == []
+    # The entry may be sent meanwhile, but not admitted until the parent confirms
+    workflow.transition(student, entry, "submit")
+    moderator = db.session.merge(people["moderator"])
+    with pytest.raises(Conflict, match="не ответил"):
+        workflow.transition(moderator, entry, "publish")
+    parent_confirms(entry)
     records = db.session.scalars(select(ConsentRecord).where(ConsentRecord.entry_id == entry.id)).all()
     assert {(r.kind, r.given, r.giver, r.giver_name, r.recorded_by_id) for r in records} == {
-        ("processing", True, "parent", "Волкова Ирина Сергеевна", student.id),
-        ("publication", True, "parent", "Волкова Ирина Сергеевна", student.id),
+        ("processing", True, "parent", "Волкова Ирина Сергеевна", None),
+        ("publication", True, "parent", "Волкова Ирина Сергеевна", None),
     }
     assert all(r.recorded_at is not None for r in records)
-    workflow.transition(student, entry, "submit")
+    workflow.transition(moderator, entry, "publish")
 
 
 def test_a_student_of_16_consents_herself(app, people, ctx, season):
@@ -369,7 +382,8 @@ def test_moderators_admit_entries_with_the_contests_words(app, people, year, cli
     assert client.post(f"/workflow/entry/{entry_id}/publish", data=data).status_code == 303
     with app.app_context():
         # The student and the supervisor are told, in the contest's words
-        notes = db.session.scalars(select(Notification)).all()
+        # (besides the notice that the parent confirmed the consent)
+        notes = db.session.scalars(select(Notification).where(~Notification.text.contains("согласие"))).all()
         assert {n.user_id for n in notes} == {people["student"].id, people["teacher"].id}
         assert all("допущена к конкурсу" in n.text for n in notes)
     # Admitted: in the season's gallery

@@ -47,6 +47,17 @@ def test_demo_content_is_a_finished_season_and_an_open_one_and_loads_once(app, d
         assert all(e.model_file and e.viewer_file and e.model_file.thumbnail_key for e in admitted)
         assert {e.model_file.facts["format"] for e in admitted} >= {"stl", "obj", "glb", "3mf"}
         assert all(e.award for e in admitted)
+        # Demo teachers are confirmed, supervisors accepted, under-14 entries confirmed by the parent's link
+        from catalogue.accounts.models import Role, User
+        from catalogue.accounts.supervision import supervises
+        from catalogue.contest.parental import current_request
+
+        teachers = db.session.scalars(select(User).where(User.role_rows.any(role=Role.TEACHER))).all()
+        assert teachers and all(t.is_verified_teacher for t in teachers)
+        supervised = [e for e in admitted if e.supervisor_id]
+        assert supervised and all(supervises(e.supervisor_id, e.author_id) for e in supervised)
+        young = [e for e in admitted if entries.needs_representative(e.author)]
+        assert young and all(current_request(e).status == "confirmed" and e.consents_complete for e in young)
         # A second run adds nothing
         assert seed_contest(DEMO_PASSWORD) == 0
 

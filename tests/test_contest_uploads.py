@@ -60,6 +60,8 @@ def fields(form_page, **extra):
         "consent_publication": "y",
         "consent_giver": "parent",
         "consent_giver_name": "Иванова Мария Петровна",
+        # Asked for when the student is under 14 (the default student is 13 until mid-March)
+        "consent_parent_email": "ivanova.mp@example.ru",
     }
     data.update(extra)
     return data

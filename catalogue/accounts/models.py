@@ -65,6 +65,10 @@ class User(UserMixin, db.Model):
     auth_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
     last_login_at: Mapped[dt.datetime | None]
+    # Teachers only: a self-registered teacher acts for students once an administrator or a verified
+    # teacher of the same organization has confirmed them (accounts made by administrators are confirmed).
+    verified_at: Mapped[dt.datetime | None]
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # users are deactivated, never deleted
 
     role_rows: Mapped[list[UserRole]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by=UserRole.role
@@ -115,6 +119,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.has_role(Role.ADMIN)
+
+    @property
+    def is_verified_teacher(self) -> bool:
+        return self.has_role(Role.TEACHER) and self.verified_at is not None
 
     # -- names --------------------------------------------------------------------------------
     @property
@@ -196,3 +204,41 @@ class UsedLoginLink(db.Model):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SupervisionStatus(enum.StrEnum):
+    PENDING = "pending"  # the teacher asked; the student has not answered
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ENDED = "ended"  # the student (or the teacher) ended an accepted supervision
+
+    @property
+    def label(self) -> str:
+        return SUPERVISION_LABELS[self]
+
+
+SUPERVISION_LABELS = {
+    SupervisionStatus.PENDING: "ждёт ответа обучающегося",
+    SupervisionStatus.ACCEPTED: "принято",
+    SupervisionStatus.DECLINED: "отклонено",
+    SupervisionStatus.ENDED: "завершено",
+}
+
+
+class Supervision(db.Model):
+    """A teacher supervises a student's contest entries once the student has accepted (one row per pair)."""
+
+    __table_args__ = (UniqueConstraint("teacher_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    teacher: Mapped[User] = relationship(foreign_keys=[teacher_id], lazy="joined")
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="joined")
+    status: Mapped[str] = mapped_column(String(20), default=SupervisionStatus.PENDING)
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None]
+
+    @property
+    def state(self) -> SupervisionStatus:
+        return SupervisionStatus(self.status)

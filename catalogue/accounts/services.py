@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from blinker import Namespace
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -474,6 +474,8 @@ def update_user(actor: User, user: User, changes: UserChanges) -> None:
     organization = db.session.get(Organization, changes.organization_id) if changes.organization_id else None
     _set_name(user, changes.last_name, changes.first_name, changes.middle_name)
     user.email = email
+    if Role.TEACHER in changes.roles and Role.TEACHER not in user.roles:
+        _mark_verified(user, actor)  # an administrator makes this person a teacher
     user.set_roles(changes.roles)
     user.organization = organization
     if organization is not None:
@@ -543,5 +545,68 @@ def create_user(
         birth_date=birth_date,
     )
     user.set_roles(roles)
+    if Role.TEACHER in roles:
+        user.verified_at = utcnow()  # made by an administrator (command line) or the demo content
     db.session.add(user)
     return user
+
+
+# -- teachers' verification -------------------------------------------------------------------
+
+VERIFIERS_HINT = "администратор сайта или подтверждённый педагог вашей организации"
+
+
+def _mark_verified(teacher: User, actor: User) -> None:
+    teacher.verified_at = utcnow()
+    teacher.verified_by_id = actor.id
+
+
+def may_verify(actor: User, teacher: User) -> bool:
+    """An administrator, or a verified teacher of the same organization, confirms a teacher."""
+    if not (actor.is_authenticated and actor.is_active) or actor.id == teacher.id:
+        return False
+    if actor.has_role(Role.ADMIN):
+        return True
+    return (
+        actor.is_verified_teacher
+        and actor.organization_id is not None
+        and actor.organization_id == teacher.organization_id
+    )
+
+
+def unverified_teachers(actor: User) -> list[User]:
+    """Teachers waiting for confirmation: of the actor's organization for a verified teacher, all for an admin.
+
+    :raise PermissionDenied: neither.
+    """
+    stmt = select(User).where(User.active, User.verified_at.is_(None), User.role_rows.any(role=Role.TEACHER))
+    if not actor.has_role(Role.ADMIN):
+        if not actor.is_verified_teacher or actor.organization_id is None:
+            raise PermissionDenied
+        stmt = stmt.where(User.organization_id == actor.organization_id)
+    return list(db.session.scalars(stmt.order_by(User.created_at, User.id).limit(500)))
+
+
+def verify_teacher(actor: User, teacher: User) -> None:
+    """Confirm a self-registered teacher; they are told in the site and by mail.
+
+    :raise PermissionDenied: the actor may not confirm this teacher.
+    :raise AccountError: not a teacher, or confirmed already.
+    """
+    from catalogue.workflow.services import notify, send_letters
+
+    if not may_verify(actor, teacher):
+        raise PermissionDenied
+    if not teacher.has_role(Role.TEACHER):
+        raise AccountError("Это не учётная запись педагога.")
+    if teacher.verified_at is not None:
+        raise AccountError("Педагог уже подтверждён.")
+    _mark_verified(teacher, actor)
+    text = (
+        f"Ваша учётная запись педагога подтверждена ({actor.full_name}). Теперь вы можете подавать конкурсные "
+        "работы за обучающихся своей организации и руководить их работами."
+    )
+    url = url_for("accounts.profile")
+    notify(teacher, text, url)
+    db.session.commit()
+    send_letters([(teacher.email, text, url)], "учётная запись педагога подтверждена")

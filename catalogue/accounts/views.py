@@ -2,10 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from catalogue.accounts import services
+from catalogue.accounts import services, supervision
 from catalogue.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -14,11 +14,12 @@ from catalogue.accounts.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
-from catalogue.accounts.models import Role
+from catalogue.accounts.models import Role, User
 from catalogue.accounts.sessions import end_all_sessions, end_session, start_session
 from catalogue.extensions import db
 from catalogue.forms import BaseForm, choices
 from catalogue.htmx import redirect_htmx_aware, render
+from catalogue.permissions import InvalidInput, PermissionDenied
 from catalogue.taxonomy.models import Organization
 from catalogue.taxonomy.services import municipalities, search_organizations
 
@@ -171,8 +172,113 @@ def login_by_link(token: str):
 @bp.get("/account/")
 @login_required
 def profile():
-    """The person's own account page."""
-    return render("accounts/profile.html", user=current_user)
+    """The person's own account page: for a student also the supervision requests to answer and those in
+    force; for a teacher whether they are confirmed."""
+    user = current_user._get_current_object()
+    return render(
+        "accounts/profile.html",
+        user=user,
+        supervisions=supervision.of_student(user) if user.is_student else [],
+        button_form=BaseForm(),
+        verifiers=services.VERIFIERS_HINT,
+    )
+
+
+def _button_pressed() -> None:
+    """:raise 400: the CSRF token of a button form is missing or wrong."""
+    if not BaseForm().validate():
+        abort(400)
+
+
+@bp.post("/account/supervision/<int:supervision_id>/<any(accept, decline, end):answer>")
+@login_required
+def answer_supervision(supervision_id: int, answer: str):
+    """A student accepts or declines a teacher's request to supervise them, or ends a supervision.
+
+    :raise 404: not this student's. :raise 409: answered already or not in force.
+    """
+    _button_pressed()
+    user = current_user._get_current_object()
+    if answer == "end":
+        supervision.end(user, supervision_id)
+        flash("Руководство завершено: педагог больше не видит ваши работы и не может их менять.", "success")
+    else:
+        supervision.answer(user, supervision_id, accept=answer == "accept")
+        flash("Руководство принято." if answer == "accept" else "Предложение отклонено.", "success")
+    return redirect(url_for("accounts.profile"), 303)
+
+
+@bp.get("/account/students")
+@login_required
+def students():
+    """A verified teacher's students (their organization's), with the supervision of each.
+
+    :raise 403: not a teacher.
+    """
+    user = current_user._get_current_object()
+    supervision.ensure_teacher(user)
+    return render(
+        "accounts/students.html",
+        verified=user.is_verified_teacher,
+        message=supervision.unverified_message(),
+        students=supervision.students_of(user),
+        mine=supervision.of_teacher(user),
+        button_form=BaseForm(),
+    )
+
+
+@bp.post("/account/students/<int:student_id>/supervise")
+@login_required
+def supervise(student_id: int):
+    """A verified teacher asks a student of their organization to accept them as supervisor.
+
+    :raise 403: not a teacher. :raise 404: no such person.
+    """
+    _button_pressed()
+    user = current_user._get_current_object()
+    supervision.ensure_teacher(user)
+    student = db.get_or_404(User, student_id)
+    try:
+        supervision.request_supervision(user, student)
+    except InvalidInput as e:
+        flash(str(e), "error")
+    else:
+        flash(f"Предложение отправлено: {student.full_name} ответит в личном кабинете.", "success")
+    return redirect(url_for("accounts.students"), 303)
+
+
+@bp.get("/account/teachers")
+@login_required
+def teachers():
+    """Teachers of one's organization waiting for confirmation (for verified teachers).
+
+    :raise 403: not a verified teacher or an administrator.
+    """
+    try:
+        waiting = services.unverified_teachers(current_user)
+    except PermissionDenied:
+        abort(403)
+    return render("accounts/teachers.html", teachers=waiting, button_form=BaseForm())
+
+
+@bp.post("/account/teachers/<int:user_id>/verify")
+@login_required
+def verify_teacher(user_id: int):
+    """Confirm a teacher of one's organization (or any, as an administrator).
+
+    :raise 403: may not confirm this teacher. :raise 404: no such person.
+    """
+    _button_pressed()
+    teacher = db.get_or_404(User, user_id)
+    try:
+        services.verify_teacher(current_user, teacher)
+    except services.AccountError as e:
+        flash(str(e), "error")
+    else:
+        flash(f"Педагог подтверждён: {teacher.full_name}.", "success")
+    if request.form.get("back") == "admin":
+        return redirect(url_for("admin.edit_user", user_id=teacher.id), 303)
+    return redirect(url_for("accounts.teachers"), 303)
 
 
 @bp.route("/account/edit", methods=["GET", "POST"])

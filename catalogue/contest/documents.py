@@ -85,6 +85,21 @@ def diploma_pdf(entry: Entry) -> bytes:
     return write_pdf(html)
 
 
+def consent_form_pdf(entry: Entry, record) -> bytes:
+    """The printable consent form of a parent, filled with the entry's and the child's details."""
+    from catalogue.contest.parental import TEXT_VERSION
+
+    html = render_template(
+        "contest/pdf/consent_form.html",
+        entry=entry,
+        student=entry.author,
+        season=entry.season,
+        record=record,
+        version=TEXT_VERSION,
+    )
+    return write_pdf(html)
+
+
 # -- results tables --------------------------------------------------------------------------------
 
 

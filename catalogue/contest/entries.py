@@ -3,12 +3,17 @@ consents, and reading them (the student's list, the gallery, one entry).
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app, url_for
 from sqlalchemy import func, or_, select
 
-from catalogue.accounts.models import Role, User, utcnow
+from catalogue.accounts import supervision
+from catalogue.accounts.models import Role, Supervision, SupervisionStatus, User, utcnow
+from catalogue.accounts.services import normalize_email
+from catalogue.accounts.supervision import students_of as students_of
+from catalogue.contest import parental
 from catalogue.contest.models import (
     AgeCategory,
     ConsentGiver,
@@ -46,8 +51,22 @@ COUNTED = (Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.PUBL
 
 
 def is_entry_author(user: User, entry: Entry) -> bool:
-    """The student and the supervising teacher both count as authors."""
-    return user.id in (entry.author_id, entry.supervisor_id)
+    """The student, and the supervising teacher once the student has accepted the supervision, count as
+    authors; so does the teacher who prepared an entry for a student, until the student answers.
+    """
+    if user.id == entry.author_id:
+        return True
+    if entry.accepted_at is None:
+        return user.id == entry.created_by_id
+    return user.id == entry.supervisor_id and supervision.supervises(user.id, entry.author_id)
+
+
+def notified_authors(entry: Entry) -> list[User]:
+    """Who hears of decisions: the student, and the supervisor the student has accepted."""
+    people = [entry.author]
+    if entry.supervisor is not None and supervision.supervises(entry.supervisor_id, entry.author_id):
+        people.append(entry.supervisor)
+    return people
 
 
 def is_assigned_juror(user: User, entry: Entry) -> bool:
@@ -69,14 +88,25 @@ def _refusal(user: User, entry: Entry, action: str) -> str | None:
     """The contest's rules on top of the lifecycle: the deadline, the model and the consents."""
     season = entry.season
     if action == "submit":
+        if entry.accepted_at is None:
+            return "Работу подготовил педагог: участник должен принять её в разделе «Мои конкурсные работы»."
         if not season.is_accepting():
             return f"Приём работ сезона «{season.title}» закрыт {ru_date(season.submission_closes)}."
         if entry.model_file_id is None:
             return "Загрузите 3D-модель: без неё работу нельзя отправить."
-        if not entry.consents_complete:
+        # Under 14 the entry may go once the parent has been asked; it is admitted when they confirm.
+        if not entry.consents_complete and parental.open_request(entry) is None:
             return "Нужны согласия на обработку персональных данных и на публикацию."
     if action in ("publish", "republish"):
         if not entry.consents_complete:
+            waiting = parental.open_request(entry)
+            if waiting is not None and waiting.by_paper:
+                return "Согласие родителя не подтверждено: бланк с подписью ещё не загружен или не проверен."
+            if waiting is not None:
+                return (
+                    f"Согласие родителя не подтверждено: {waiting.parent_name} ещё не ответил(а) на письмо "
+                    f"со ссылкой ({waiting.parent_email}). Работу нельзя допустить."
+                )
             return "Нет согласия на обработку данных или на публикацию: работу нельзя допустить."
         if season.results_published:
             return "Итоги сезона уже опубликованы: допускать новые работы поздно."
@@ -114,7 +144,7 @@ def register_content_type() -> None:
             describe=_describe,
             is_author=is_entry_author,
             may_view=_may_view,
-            recipients=lambda e: [e.author, e.supervisor],
+            recipients=notified_authors,
             filter_age_group=_age_filter,
             filter_municipality=lambda stmt, mid: stmt.where(
                 Entry.organization.has(Organization.municipality_id == mid)
@@ -143,6 +173,16 @@ def can_read_entry_files(user, entry_id: int) -> bool:
     """Files of an entry are readable by whoever may see the entry (media's owner check)."""
     entry = db.session.get(Entry, entry_id)
     return entry is not None and workflow.can_view(user, entry)
+
+
+def can_read_consent_scan(user, consent_id: int) -> bool:
+    """A signed consent form is never public: the entry's authors and moderators read it."""
+    from catalogue.contest.models import ParentalConsent
+
+    record = db.session.get(ParentalConsent, consent_id)
+    if record is None or not getattr(user, "is_authenticated", False):
+        return False
+    return registry.is_moderator(user) or workflow.is_author(user, record.entry)
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -176,6 +216,9 @@ class ConsentData:
     publication: bool = False
     giver: str = ""
     giver_name: str = ""
+    # Under 14: where the parent confirms by a one-time link, or the paper form instead.
+    parent_email: str = ""
+    paper: bool = False
 
 
 def age_on(person: User, day: dt.date) -> int | None:
@@ -191,24 +234,15 @@ def needs_representative(student: User, day: dt.date | None = None) -> bool:
     return age is None or age < CONSENT_AGE
 
 
-def students_of(teacher: User) -> list[User]:
-    """Students of the teacher's organization, by name (a teacher makes entries for them)."""
-    if teacher.organization_id is None:
-        return []
-    rows = db.session.scalars(
-        select(User).where(
-            User.active, User.organization_id == teacher.organization_id, User.role_rows.any(role=Role.STUDENT)
-        )
-    )
-    return sorted(rows, key=lambda u: fold(u.full_name))
-
-
 def supervisor_options(student: User | None, query: str = "", limit: int = 30) -> list[User]:
-    """Teachers of the student's organization whose name contains every word of ``query``."""
+    """Verified teachers of the student's organization whose name contains every word of ``query``."""
     if student is None or student.organization_id is None:
         return []
     stmt = select(User).where(
-        User.active, User.organization_id == student.organization_id, User.role_rows.any(role=Role.TEACHER)
+        User.active,
+        User.organization_id == student.organization_id,
+        User.role_rows.any(role=Role.TEACHER),
+        User.verified_at.is_not(None),
     )
     for word in fold(query).split()[:5]:
         stmt = stmt.where(User.search_folded.contains(word, autoescape=True))
@@ -226,6 +260,7 @@ def _student_for(actor: User, student_id: int | None) -> User:
         return actor
     if not actor.has_role(Role.TEACHER):
         raise PermissionDenied
+    supervision.require_verified_teacher(actor, "student_id")
     student = db.session.get(User, student_id) if student_id else None
     if (
         student is None
@@ -269,6 +304,7 @@ def _check(season: Season, student: User, data: EntryData, entry: Entry | None) 
         Entry.nomination_id == nomination.id,
         Entry.author_id == student.id,
         Entry.status.in_(COUNTED),
+        Entry.accepted_at.is_not(None),  # a teacher's proposal the student has not taken blocks nothing
         Entry.id != (entry.id if entry is not None else 0),
     )
     if (db.session.scalar(others) or 0) >= season.entries_per_nomination:
@@ -287,6 +323,10 @@ def _check(season: Season, student: User, data: EntryData, entry: Entry | None) 
             or supervisor.organization_id != student.organization_id
         ):
             raise InvalidInput("Руководитель — педагог той же организации, что и участник.", "supervisor_id")
+        if not supervisor.is_verified_teacher:
+            raise InvalidInput(
+                "Этот педагог ещё не подтверждён на сайте и пока не может быть руководителем.", "supervisor_id"
+            )
     return nomination, category
 
 
@@ -327,7 +367,12 @@ def create_entry(
         raise Conflict(f"Приём работ сезона «{season.title}» закрыт {ru_date(season.submission_closes)}.")
     if not files.model_key:
         raise InvalidInput("Загрузите 3D-модель: STL, OBJ, GLB или 3MF.", "model")
-    if data.supervisor_id is None and actor is not student and actor.has_role(Role.TEACHER):
+    by_teacher = actor.id != student.id
+    if by_teacher:
+        # A teacher's entry for a student names the teacher as supervisor and waits for the student.
+        if data.supervisor_id not in (None, actor.id):
+            raise InvalidInput("Руководителя выбирает участник: работу, которую готовите вы, ведёте вы.",
+                               "supervisor_id")  # fmt: skip
         data.supervisor_id = actor.id
     _lock_student(student)
     nomination, category = _check(season, student, data, None)
@@ -338,21 +383,81 @@ def create_entry(
         organization_id=student.organization_id,
         grade=student.grade,
         status=Status.DRAFT,
+        accepted_at=None if by_teacher else utcnow(),
     )
     _apply(entry, data, nomination, category)
     db.session.add(entry)
     db.session.flush()
     try:
         _apply_files(actor, entry, files)
-        if consent is not None:
-            _record_consents(actor, entry, student, consent)
+        send = _record_consents(actor, entry, student, consent) if consent is not None else None
+        if by_teacher:
+            _propose(actor, entry, student)
+        elif entry.supervisor_id is not None:
+            supervision.accept_by_choice(student, entry.supervisor)
     except Exception:
         db.session.rollback()
         raise
     enqueue(OWNER, entry.id)
     db.session.commit()
+    if send is not None:
+        send()
     make_viewer(actor, entry)
     return entry
+
+
+def _propose(teacher: User, entry: Entry, student: User) -> None:
+    """Tell the student of an entry a teacher prepared for them (the caller commits)."""
+    from catalogue.workflow.services import notify
+
+    notify(
+        student,
+        f"Педагог {teacher.full_name} подготовил(а) для вас конкурсную работу «{entry.title}». "
+        "Примите её (и руководство педагога) или откажитесь.",
+        entry_url(entry),
+    )
+
+
+def answer_proposal(student: User, entry: Entry, accept: bool) -> Entry | None:
+    """The student takes a teacher's prepared entry as theirs (accepting the teacher as supervisor), or
+    declines it (the draft, its files and consent requests are deleted). The teacher is told.
+
+    :raise PermissionDenied: not the entry's student. :raise Conflict: answered already.
+    :raise InvalidInput: taking it would exceed the season's limit in the nomination.
+    """
+    from catalogue.workflow.services import notify
+
+    if not (student.is_authenticated and student.id == entry.author_id):
+        raise PermissionDenied
+    if entry.accepted_at is not None:
+        raise Conflict("Эта работа уже принята.")
+    teacher, title = entry.supervisor, entry.title
+    if not accept:
+        if teacher is not None:
+            notify(teacher, f"{student.full_name} отказал(ся/ась) от подготовленной вами работы «{title}».")
+        parental.delete_scans(entry)
+        workflow.delete_draft(student, entry)  # with its files, history and notices; commits
+        return None
+    _lock_student(student)
+    _check(entry.season, student, _data_of(entry), entry)
+    entry.accepted_at = utcnow()
+    if teacher is not None:
+        supervision.accept_by_choice(student, teacher)
+        notify(teacher, f"{student.full_name} принял(а) подготовленную вами работу «{title}».", entry_url(entry))
+    db.session.commit()
+    return entry
+
+
+def _data_of(entry: Entry) -> EntryData:
+    return EntryData(
+        nomination_id=entry.nomination_id,
+        age_category_id=entry.age_category_id,
+        title=entry.title,
+        description=entry.description,
+        software=entry.software,
+        coauthors=entry.coauthors,
+        supervisor_id=entry.supervisor_id,
+    )
 
 
 def update_entry(
@@ -365,18 +470,23 @@ def update_entry(
     """
     workflow.ensure_can_edit(actor, entry)
     student = entry.author
+    if actor.id != student.id and data.supervisor_id != entry.supervisor_id:
+        raise InvalidInput("Руководителя выбирает сам участник.", "supervisor_id")
     _lock_student(student)
     try:
         nomination, category = _check(entry.season, student, data, entry)
         _apply(entry, data, nomination, category)
         _apply_files(actor, entry, files)
-        if consent is not None:
-            _record_consents(actor, entry, student, consent)
+        send = _record_consents(actor, entry, student, consent) if consent is not None else None
+        if actor.id == student.id and entry.supervisor_id is not None and entry.accepted_at is not None:
+            supervision.accept_by_choice(student, entry.supervisor)
     except Exception:
         db.session.rollback()
         raise
     enqueue(OWNER, entry.id)
     db.session.commit()
+    if send is not None:
+        send()
     make_viewer(actor, entry)
     return entry
 
@@ -474,10 +584,14 @@ def images_of(entry: Entry) -> list[StoredFile]:
 # -- consents -----------------------------------------------------------------------------------
 
 
-def _record_consents(actor: User, entry: Entry, student: User, consent: ConsentData) -> None:
+def _record_consents(actor: User, entry: Entry, student: User, consent: ConsentData):
     """Record the consents ticked in the form that are not yet in force (the caller commits).
 
-    :raise InvalidInput: an under-14 student consenting alone, or a representative without a name.
+    For a student under 14 nothing is in force yet: the parent is asked to confirm (:mod:`parental`);
+    returns the function that sends the parent's letter after the commit, or None.
+
+    :raise InvalidInput: an under-14 student consenting alone, a representative without a name, or under 14
+        neither the parent's own e-mail nor the paper form.
     """
     wanted = [
         (kind, ticked, current)
@@ -505,11 +619,36 @@ def _record_consents(actor: User, entry: Entry, student: User, consent: ConsentD
         )
     if giver == ConsentGiver.SELF:
         name = student.full_name
+    elif needs_representative(student):
+        return _ask_parent(actor, entry, student, giver, name, consent)
     for kind, _ticked, _current in wanted:
         entry.consents.append(
             ConsentRecord(kind=kind, given=True, giver=giver, giver_name=name[:200], recorded_by_id=actor.id)
         )
         setattr(entry, f"consent_{kind}", True)
+    return None
+
+
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _ask_parent(actor: User, entry: Entry, student: User, giver: ConsentGiver, name: str, consent: ConsentData):
+    """Under 14: the parent confirms by the link in a letter, or signs the paper form."""
+    if consent.paper:
+        return parental.request_consent(actor, entry, giver, name, "")
+    email = normalize_email(consent.parent_email or "")
+    if not EMAIL_SHAPE.match(email) or len(email) > 254:
+        raise InvalidInput(
+            "Укажите адрес электронной почты родителя: ему придёт письмо со ссылкой для подтверждения согласия. "
+            "Если почты нет, выберите бумажный бланк.",
+            "consent_parent_email",
+        )
+    if email in (normalize_email(student.email), normalize_email(actor.email)):
+        raise InvalidInput(
+            "Это адрес участника или ваш: согласие подтверждает сам родитель, укажите его адрес.",
+            "consent_parent_email",
+        )
+    return parental.request_consent(actor, entry, giver, name, email)
 
 
 def withdraw_consent(actor: User, entry: Entry, kind: str) -> Entry:
@@ -559,11 +698,13 @@ def give_consent(actor: User, entry: Entry, consent: ConsentData) -> Entry:
     if not workflow.is_author(actor, entry):
         raise PermissionDenied
     try:
-        _record_consents(actor, entry, entry.author, consent)
+        send = _record_consents(actor, entry, entry.author, consent)
     except InvalidInput:
         db.session.rollback()
         raise
     db.session.commit()
+    if send is not None:
+        send()
     return entry
 
 
@@ -578,11 +719,28 @@ def get_entry(actor, entry_id: int) -> Entry:
 
 
 def entries_of(actor: User) -> list[Entry]:
-    """A student's own entries, or a teacher's supervised ones, newest season first."""
+    """A student's own entries, or those a teacher supervises (accepted by the student) or has prepared for a
+    student who has not answered yet; newest season first.
+    """
+    accepted = (
+        select(Supervision.id)
+        .where(
+            Supervision.teacher_id == actor.id,
+            Supervision.student_id == Entry.author_id,
+            Supervision.status == SupervisionStatus.ACCEPTED,
+        )
+        .exists()
+    )
     stmt = (
         select(Entry)
         .join(Season)
-        .where(or_(Entry.author_id == actor.id, Entry.supervisor_id == actor.id, Entry.created_by_id == actor.id))
+        .where(
+            or_(
+                Entry.author_id == actor.id,
+                (Entry.supervisor_id == actor.id) & Entry.accepted_at.is_not(None) & accepted,
+                (Entry.created_by_id == actor.id) & Entry.accepted_at.is_(None),
+            )
+        )
         .order_by(Season.year.desc(), Entry.updated_at.desc(), Entry.id.desc())
     )
     return list(db.session.scalars(stmt))

@@ -151,6 +151,13 @@ class EntryForm(BaseForm):
     consent_giver_name = StringField(
         "ФИО родителя или законного представителя", validators=[Optional(), Length(max=200)], filters=[_strip]
     )
+    # Under 14 the parent confirms: by a link sent to this address, or on the printed form.
+    consent_parent_email = StringField(
+        "Электронная почта родителя или законного представителя",
+        validators=[Optional(), Length(max=254, message="Не длиннее 254 символов.")],
+        filters=[_strip],
+    )
+    consent_paper = BooleanField("Электронной почты нет: распечатать бланк согласия, подписать и загрузить скан")
 
     def validate_consent_giver_name(self, field):
         giver = self.consent_giver.data
@@ -168,8 +175,27 @@ class ConsentForm(BaseForm):
     consent_publication = EntryForm.consent_publication
     consent_giver = EntryForm.consent_giver
     consent_giver_name = EntryForm.consent_giver_name
+    consent_parent_email = EntryForm.consent_parent_email
+    consent_paper = EntryForm.consent_paper
     validate_consent_giver_name = EntryForm.validate_consent_giver_name
     validate_consent_giver = EntryForm.validate_consent_giver
+
+
+class ConsentScanForm(BaseForm):
+    scan = UploadField(
+        "Скан или фотография подписанного бланка", kind="document", allowed={"pdf", "jpeg", "png"}, max_files=1,
+        max_size=20 * MiB,
+    )  # fmt: skip
+
+
+class ConsentCheckForm(BaseForm):
+    comment = TextAreaField(
+        "Комментарий (обязателен, если бланк не принят)", validators=[Optional(), Length(max=1000)], filters=[_strip]
+    )
+
+
+class ParentConsentForm(BaseForm):
+    """The parent's answer on the page of the link: two buttons (``decision``), CSRF-protected."""
 
 
 class ActionForm(BaseForm):

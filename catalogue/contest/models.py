@@ -232,6 +232,9 @@ class Entry(Moderated, db.Model):
     organization: Mapped[Organization | None] = relationship(lazy="joined")
     grade: Mapped[int | None]  # the student's grade when the entry was made
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # When the student took the entry as theirs: at once for their own, on acceptance for one a teacher
+    # prepared for them. Until then it cannot be sent and does not count against the student's limit.
+    accepted_at: Mapped[dt.datetime | None]
     model_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
     model_file: Mapped[StoredFile | None] = relationship(lazy="joined", foreign_keys=[model_file_id])
     # The model converted to a plain GLB for the browser's viewer (positions and indices only).
@@ -317,6 +320,71 @@ class ConsentRecord(db.Model):
     @property
     def kind_label(self) -> str:
         return ConsentKind(self.kind).label
+
+    @property
+    def giver_label(self) -> str:
+        return ConsentGiver(self.giver).label
+
+
+class ParentalConsentStatus(enum.StrEnum):
+    PENDING = "pending"  # the letter is sent, or the paper form is awaited
+    UPLOADED = "uploaded"  # the signed paper form is uploaded and waits for a moderator
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"  # the parent declined, or a moderator rejected the scan
+    SUPERSEDED = "superseded"  # a newer request replaced it
+
+    @property
+    def label(self) -> str:
+        return PARENTAL_CONSENT_LABELS[self]
+
+
+PARENTAL_CONSENT_LABELS = {
+    ParentalConsentStatus.PENDING: "ждёт подтверждения родителя",
+    ParentalConsentStatus.UPLOADED: "скан бланка ждёт проверки модератором",
+    ParentalConsentStatus.CONFIRMED: "подтверждено",
+    ParentalConsentStatus.DECLINED: "отклонено",
+    ParentalConsentStatus.SUPERSEDED: "заменено новым запросом",
+}
+
+
+class ParentalConsent(db.Model):
+    """A parent's (or legal representative's) consent for a student under 14, confirmed by the parent: by a
+    one-time link sent to their e-mail, or on a signed paper form whose scan a moderator checks.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    entry: Mapped[Entry] = relationship()
+    giver: Mapped[str] = mapped_column(String(20), default="parent")  # ConsentGiver: parent or representative
+    parent_name: Mapped[str] = mapped_column(String(200))
+    parent_email: Mapped[str] = mapped_column(String(254), default="")  # empty: the paper form
+    text_version: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=ParentalConsentStatus.PENDING)
+    # Named in the e-mail link; emptied when the link is used, so that it works once.
+    nonce: Mapped[str] = mapped_column(String(32), default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The decision: when, from which address (the link), or which moderator checked the scan.
+    decided_at: Mapped[dt.datetime | None]
+    decided_address: Mapped[str] = mapped_column(String(64), default="")
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    checked_by: Mapped[User | None] = relationship(foreign_keys=[checked_by_id], lazy="joined")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    scan_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
+    scan_file: Mapped[StoredFile | None] = relationship(lazy="joined")
+
+    @property
+    def state(self) -> ParentalConsentStatus:
+        return ParentalConsentStatus(self.status)
+
+    @property
+    def by_paper(self) -> bool:
+        return not self.parent_email
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ParentalConsentStatus.PENDING, ParentalConsentStatus.UPLOADED)
 
     @property
     def giver_label(self) -> str:

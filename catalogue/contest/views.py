@@ -3,9 +3,18 @@
 from flask import Blueprint, Response, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from catalogue.accounts import supervision
 from catalogue.accounts.models import Role
-from catalogue.contest import documents, entries, results, seasons
-from catalogue.contest.forms import ActionForm, ConsentForm, EntryForm, GalleryFilterForm
+from catalogue.contest import documents, entries, parental, results, seasons
+from catalogue.contest.forms import (
+    ActionForm,
+    ConsentCheckForm,
+    ConsentForm,
+    ConsentScanForm,
+    EntryForm,
+    GalleryFilterForm,
+    ParentConsentForm,
+)
 from catalogue.contest.models import Award, ConsentKind, Entry, Phase, Season
 from catalogue.forms import choices
 from catalogue.htmx import render
@@ -13,7 +22,7 @@ from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.media.names import file_label, public_name
 from catalogue.media.views import file_url
-from catalogue.permissions import InvalidInput, NotFound
+from catalogue.permissions import Conflict, InvalidInput, NotFound
 from catalogue.web import CONTENT_SECURITY_POLICY, page_arg
 from catalogue.workflow import services as workflow
 
@@ -156,6 +165,9 @@ def entry(entry_id: int):
         comment=workflow.latest_comment(item) if is_author else None,
         refusal=_submit_refusal(item) if is_author else None,
         consent_form=_consent_form(item) if is_author else None,
+        parental_request=parental.current_request(item) if is_author else None,
+        needs_representative=is_author and entries.needs_representative(item.author),
+        scan_form=ConsentScanForm() if is_author else None,
         action_form=ActionForm(),
         may_withdraw_consent=is_author or workflow.registry.is_moderator(current_user),
         diploma=_may_get_diploma(item),
@@ -230,6 +242,7 @@ def _prepare_entry_form(form: EntryForm, season: Season, item: Entry | None):
     )
     teacher_makes = item is None and not current_user.has_role(Role.STUDENT)
     if teacher_makes:
+        # Full names, of the teacher's own organization only: a verified teacher picks their own students.
         form.student_id.choices = choices(
             [("", "— выберите обучающегося —")]
             + [(s.id, f"{s.full_name}, {s.grade or '?'} класс") for s in entries.students_of(current_user)]
@@ -260,7 +273,7 @@ def _entry_page(form, season, item, status=200):
         supervisors=options,
         needs_representative=entries.needs_representative(student) if student else True,
         images=entries.images_of(item) if item else [],
-        ask_consent=item is None or not item.consents_complete,
+        ask_consent=item is None or not (item.consents_complete or parental.open_request(item)),
     )
 
 
@@ -282,6 +295,8 @@ def _consent_data(form) -> entries.ConsentData:
         publication=bool(form.consent_publication.data),
         giver=form.consent_giver.data or "",
         giver_name=form.consent_giver_name.data or "",
+        parent_email=form.consent_parent_email.data or "",
+        paper=bool(form.consent_paper.data),
     )
 
 
@@ -336,6 +351,8 @@ def create(year: int):
     item = season_or_404(year)
     if item.current_phase not in (Phase.ANNOUNCED, Phase.ACCEPTING):
         return render("contest/closed.html", status=409, season=item)
+    if not current_user.has_role(Role.STUDENT) and not current_user.is_verified_teacher:
+        return render("contest/unverified.html", status=403, season=item, message=supervision.unverified_message())
     return _save_entry(item, None)
 
 
@@ -370,7 +387,120 @@ def supervisors():
 
 
 def _consent_form(item: Entry) -> ConsentForm | None:
-    return None if item.consents_complete else ConsentForm()
+    """The form to record consents: none while they are in force or a parent is being asked."""
+    return None if item.consents_complete or parental.open_request(item) else ConsentForm()
+
+
+@bp.post("/entries/<int:entry_id>/proposal/<any(accept, decline):answer>")
+@login_required
+def answer_proposal(entry_id: int, answer: str):
+    """The student takes an entry a teacher prepared for them, or declines it.
+
+    :raise 404: not visible. :raise 403: not the entry's student. :raise 409: answered already.
+    """
+    item = entries.get_entry(current_user, entry_id)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        kept = entries.answer_proposal(current_user._get_current_object(), item, accept=answer == "accept")
+    except InvalidInput as e:
+        flash(str(e), "error")
+        return redirect(url_for("contest.entry", entry_id=entry_id), 303)
+    if kept is None:
+        flash("Работа отклонена и удалена.", "success")
+        return redirect(url_for("contest.mine"), 303)
+    flash("Работа принята: теперь она ваша, педагог — её руководитель.", "success")
+    return redirect(url_for("contest.entry", entry_id=entry_id), 303)
+
+
+@bp.route("/consent/<token>", methods=["GET", "POST"])
+def parent_consent(token: str):
+    """The parent's page of the one-time link: the consent text with its version, confirm or decline."""
+    try:
+        record = parental.for_token(token)
+    except InvalidInput as e:
+        return render("contest/parent_consent.html", status=410, error=str(e), record=None)
+    form = ParentConsentForm()
+    if request.method == "POST":
+        decision = request.form.get("decision")
+        if not form.validate() or decision not in ("confirm", "decline"):
+            abort(400)
+        try:
+            record = parental.decide(token, decision == "confirm", request.remote_addr or "")
+        except InvalidInput as e:
+            return render("contest/parent_consent.html", status=410, error=str(e), record=None)
+        return render("contest/parent_consent.html", record=record, done=True, form=form)
+    response = render(
+        "contest/parent_consent.html", record=record, form=form, version=parental.TEXT_VERSION, done=False
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    return response
+
+
+def _authored(entry_id: int) -> Entry:
+    """:raise 404: not visible or not an author (student or accepted supervisor)."""
+    item = entries.get_entry(current_user, entry_id)
+    if not workflow.is_author(current_user, item):
+        abort(404)
+    return item
+
+
+@bp.get("/entries/<int:entry_id>/consent-form.pdf")
+@login_required
+def consent_form_pdf(entry_id: int):
+    """The printable consent form, filled with the entry's and the child's details (its authors).
+
+    :raise 404: not visible, or not an author.
+    """
+    item = _authored(entry_id)
+    pdf = documents.consent_form_pdf(item, parental.current_request(item))
+    return documents.pdf_response(pdf, f"soglasie-{item.id}.pdf", attachment=True)
+
+
+@bp.post("/entries/<int:entry_id>/consent/scan")
+@login_required
+def upload_consent_scan(entry_id: int):
+    """The student or supervisor uploads the signed form's scan (PDF, JPEG, PNG), for a moderator to check.
+
+    :raise 404: not visible, or not an author. :raise 409: no paper form awaited.
+    """
+    item = _authored(entry_id)
+    form = ConsentScanForm()
+    valid = form.validate()
+    held = accept_uploads(form.scan, current_user)
+    if not valid or form.scan.errors or not held:
+        flash(" ".join(form.scan.errors) or "Выберите файл со сканом бланка.", "error")
+        return redirect(url_for("contest.entry", entry_id=item.id), 303)
+    try:
+        parental.attach_scan(current_user._get_current_object(), item, held[0].key)
+    except (InvalidInput, Conflict) as e:
+        flash(str(e), "error")
+    else:
+        flash("Скан бланка загружен. Его проверит модератор.", "success")
+    return redirect(url_for("contest.entry", entry_id=item.id), 303)
+
+
+@bp.post("/entries/<int:entry_id>/consent/check/<any(accept, reject):answer>")
+@login_required
+def check_consent_scan(entry_id: int, answer: str):
+    """A moderator marks the uploaded consent form checked, or rejects it with a comment.
+
+    :raise 404: not visible. :raise 403: not a moderator. :raise 409: nothing to check.
+    """
+    item = entries.get_entry(current_user, entry_id)
+    if not workflow.registry.is_moderator(current_user):
+        abort(403)
+    form = ConsentCheckForm()
+    if not form.validate():
+        abort(400)
+    try:
+        parental.check_scan(current_user._get_current_object(), item, answer == "accept", form.comment.data or "")
+    except InvalidInput as e:
+        flash(str(e), "error")
+    else:
+        flash("Бланк согласия принят." if answer == "accept" else "Бланк отклонён, участник увидит комментарий.",
+              "success")  # fmt: skip
+    return redirect(url_for("workflow.review", type_key="entry", item_id=item.id), 303)
 
 
 @bp.post("/entries/<int:entry_id>/consent")
