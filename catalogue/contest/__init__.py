@@ -10,13 +10,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, the workflow content type, the media owner and the searchable type."""
+    """Register the blueprint (its content types are declared in ``content``)."""
     from catalogue.contest import admin_views, jury_views, views  # noqa: F401  (the modules add the routes)
-    from catalogue.contest.entries import OWNER, can_read_entry_files, register_content_type
-    from catalogue.contest.search import register_searchable
-    from catalogue.media.access import register_owner
 
     app.register_blueprint(views.bp)
-    register_content_type()
-    register_owner(OWNER, can_read_entry_files)
-    register_searchable()

@@ -9,6 +9,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, or_, select
 
 from catalogue.accounts.models import Role, User, utcnow
+from catalogue.content import SitemapRows
 from catalogue.contest.models import (
     AgeCategory,
     ConsentGiver,
@@ -61,11 +62,11 @@ def is_assigned_juror(user: User, entry: Entry) -> bool:
     )
 
 
-def _may_view(user: User, entry: Entry) -> bool:
+def may_view(user: User, entry: Entry) -> bool:
     return entry.status == Status.PUBLISHED and is_assigned_juror(user, entry)
 
 
-def _refusal(user: User, entry: Entry, action: str) -> str | None:
+def refusal(user: User, entry: Entry, action: str) -> str | None:
     """The contest's rules on top of the lifecycle: the deadline, the model and the consents."""
     season = entry.season
     if action == "submit":
@@ -83,7 +84,7 @@ def _refusal(user: User, entry: Entry, action: str) -> str | None:
     return None
 
 
-def _describe(entry: Entry) -> str:
+def describe(entry: Entry) -> str:
     parts = [entry.nomination.name, entry.age_category.name]
     if entry.organization:
         parts.append(f"{entry.organization.name} ({entry.organization.municipality.name})")
@@ -94,49 +95,13 @@ def entry_url(entry: Entry) -> str:
     return url_for("contest.entry", entry_id=entry.id)
 
 
-def _age_filter(stmt, age_group_id: int):
+def age_filter(stmt, age_group_id: int):
     from catalogue.taxonomy.models import AgeGroup
 
     group = db.session.get(AgeGroup, age_group_id)
     if group is None:
         return stmt.where(False)
     return stmt.where(Entry.grade.between(group.grade_from, group.grade_to))
-
-
-def register_content_type() -> None:
-    registry.register(
-        registry.ContentType(
-            key=OWNER,
-            model=Entry,
-            label="Конкурсная работа",
-            url=entry_url,
-            preview_template="contest/_preview.html",
-            describe=_describe,
-            is_author=is_entry_author,
-            may_view=_may_view,
-            recipients=lambda e: [e.author, e.supervisor],
-            filter_age_group=_age_filter,
-            filter_municipality=lambda stmt, mid: stmt.where(
-                Entry.organization.has(Organization.municipality_id == mid)
-            ),
-            on_change=[lambda e: enqueue(OWNER, e.id)],
-            action_labels={
-                "publish": "Допустить к конкурсу",
-                "republish": "Допустить снова",
-                "unpublish": "Снять с конкурса",
-                "submit": "Отправить на конкурс",
-            },
-            action_notices={
-                "publish": "«{title}» допущена к конкурсу и показана в галерее сезона.",
-                "republish": "«{title}» снова допущена к конкурсу.",
-                "unpublish": "«{title}» снята с конкурса. {comment}",
-                "request_changes": "«{title}»: модератор просит исправить работу. {comment}",
-                "reject": "«{title}» не допущена к конкурсу. {comment}",
-            },
-            refusal=_refusal,
-            after_delete=lambda: url_for("contest.mine"),
-        )
-    )
 
 
 def can_read_entry_files(user, entry_id: int) -> bool:
@@ -640,3 +605,9 @@ def show_author(actor, entry: Entry) -> bool:
         and getattr(actor, "is_authenticated", False)
         and (workflow.is_author(actor, entry) or registry.is_moderator(actor) or actor.has_role(Role.ADMIN))
     )
+
+
+def entry_sitemap() -> SitemapRows:
+    """Admitted entries: their pages are public (blind judging hides only the authors' names)."""
+    for id_, changed in db.session.execute(select(Entry.id, Entry.updated_at).where(Entry.status == Status.PUBLISHED)):
+        yield url_for("contest.entry", entry_id=id_, _external=True), changed

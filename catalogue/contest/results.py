@@ -3,9 +3,11 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask import url_for
 from sqlalchemy import select
 
 from catalogue.accounts.models import Role, User, utcnow
+from catalogue.content import FeedEntry, SitemapRows
 from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Season
 from catalogue.extensions import db
@@ -171,3 +173,34 @@ def awarded_groups(season: Season) -> list[Group]:
 
 def criterion_means(season: Season, entry: Entry) -> dict[int, float]:
     return _standings(season, [entry])[entry.id].criterion_means
+
+
+def feed_entries(limit: int) -> list[FeedEntry]:
+    """Published results of the seasons, newest first, for the Atom feed."""
+    seasons = db.session.scalars(
+        select(Season)
+        .where(Season.results_published_at.is_not(None))
+        .order_by(Season.results_published_at.desc(), Season.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FeedEntry(
+            title=f"Итоги конкурса «{season.title}»",
+            url=url_for("contest.season_results", year=season.year, _external=True),
+            updated=season.results_published_at,
+            published=season.results_published_at,
+            summary=f"Опубликованы итоги регионального конкурса 3D-моделирования «{season.title}»: "
+            "победители и призёры по номинациям и возрастным категориям, сборник материалов конкурса.",
+            author="Конкурс «СоЗДатель»",
+            categories=["Конкурс «СоЗДатель»"],
+        )
+        for season in seasons
+    ]
+
+
+def season_sitemap() -> SitemapRows:
+    """Every season's page, and its results once published."""
+    for year, results_at in db.session.execute(select(Season.year, Season.results_published_at)):
+        yield url_for("contest.season", year=year, _external=True), None
+        if results_at is not None:
+            yield url_for("contest.season_results", year=year, _external=True), results_at

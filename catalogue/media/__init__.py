@@ -6,6 +6,6 @@ What other features call:
   or ``UploadError`` (Russian message);
 - ``forms.UploadField`` and ``forms.accept_uploads(field, actor)`` with the ``media/_upload.html`` macro;
 - ``services.store_upload``, ``claim_files``, ``files_of``, ``delete_file``, ``delete_files_of``;
-- ``access.register_owner(owner_type, can_read)`` once per content type;
+- ``access.can_read_file``: the ``files`` part of the owner's content type (``catalogue.content``);
 - templates: ``file_url(f)``, ``thumbnail_url(f)``, ``size|filesize``.
 """

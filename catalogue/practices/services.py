@@ -9,14 +9,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User, utcnow
+from catalogue.content import FeedEntry, SitemapRows
 from catalogue.extensions import db
-from catalogue.formatting import local_today, ru_date
+from catalogue.formatting import local_today, ru_date, slugify
+from catalogue.markdown import plain_text
 from catalogue.media import services as media
-from catalogue.media.access import register_owner
 from catalogue.media.models import StoredFile
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.practices import diff
-from catalogue.practices.content import PracticeData, StepData
+from catalogue.practices.data import PracticeData, StepData
 from catalogue.practices.models import (
     Practice,
     PracticeAdoption,
@@ -25,9 +26,8 @@ from catalogue.practices.models import (
     PracticeStep,
 )
 from catalogue.practices.roadmap import BY_NUMBER
-from catalogue.practices.search import register_searchable
 from catalogue.search.outbox import enqueue
-from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+from catalogue.taxonomy.models import Municipality, Organization, Sphere
 from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
@@ -57,64 +57,11 @@ REVISION_FILES = "practice_revision"
 MAX_ATTACHMENTS = 10
 
 
-# -- content types ----------------------------------------------------------------------------------
+# -- addresses and file access ------------------------------------------------------------------------
 
 
 def practice_url(practice: Practice, **kw) -> str:
     return url_for("practices.detail", practice_id=practice.id, slug=practice.slug, **kw)
-
-
-def _practice_age_filter(stmt, age_group_id: int):
-    group = db.session.get(AgeGroup, age_group_id)
-    if group is None:
-        return stmt.where(False)
-    return stmt.where(Practice.grade_from <= group.grade_to, Practice.grade_to >= group.grade_from)
-
-
-def _describe(practice: Practice) -> str:
-    return f"{practice.organization.name} ({practice.municipality.name}) · {practice.grades_label}"
-
-
-def register_content_types() -> None:
-    registry.register(
-        registry.ContentType(
-            key="practice",
-            model=Practice,
-            label="Лучшая практика",
-            url=practice_url,
-            preview_template="practices/_preview.html",
-            describe=_describe,
-            filter_age_group=_practice_age_filter,
-            filter_municipality=lambda stmt, mid: stmt.where(Practice.municipality_id == mid),
-            queue_options=(selectinload(Practice.steps),),
-            on_change=[lambda p: enqueue("practice", p.id)],
-            moderator_may_publish_own=True,
-            after_delete=lambda: url_for("practices.mine"),
-        )
-    )
-    registry.register(
-        registry.ContentType(
-            key="practice_revision",
-            model=PracticeRevision,
-            label="Правка практики",
-            url=lambda r: url_for("practices.revision", revision_id=r.id),
-            preview_template="practices/_revision_preview.html",
-            describe=lambda r: _describe(r.practice),
-            # The practice's author follows changes others (moderators) propose to it.
-            may_view=lambda user, r: r.practice.author_id == user.id,
-            recipients=lambda r: [r.author, r.practice.author],
-            filter_age_group=_revision_age_filter,
-            filter_municipality=lambda stmt, mid: stmt.where(
-                PracticeRevision.practice.has(Practice.municipality_id == mid)
-            ),
-            on_published=[apply_revision],
-            actions=REVISION_ACTIONS,
-            moderator_may_publish_own=True,
-        )
-    )
-    register_owner(PRACTICE_FILES, can_read_practice_files)
-    register_owner(REVISION_FILES, can_read_revision_files)
-    register_searchable()
 
 
 def can_read_practice_files(user, practice_id: int) -> bool:
@@ -129,15 +76,6 @@ def can_read_revision_files(user, revision_id: int) -> bool:
     if revision is None or not getattr(user, "is_authenticated", False):
         return False
     return revision.author_id == user.id or revision.practice.author_id == user.id or registry.is_moderator(user)
-
-
-def _revision_age_filter(stmt, age_group_id: int):
-    group = db.session.get(AgeGroup, age_group_id)
-    if group is None:
-        return stmt.where(False)
-    return stmt.where(
-        PracticeRevision.practice.has((Practice.grade_from <= group.grade_to) & (Practice.grade_to >= group.grade_from))
-    )
 
 
 # -- writing practices ------------------------------------------------------------------------------
@@ -704,3 +642,38 @@ def adoption_report(actor) -> AdoptionReport:
         )
     )
     return AdoptionReport(by_municipality, by_practice, adoptions)
+
+
+# -- feeds and the sitemap ----------------------------------------------------------------------------
+
+
+def feed_entries(limit: int) -> list[FeedEntry]:
+    """The newest published practices, newest first, for the Atom feed."""
+    items = db.session.scalars(
+        select(Practice)
+        .where(Practice.status == Status.PUBLISHED)
+        .order_by(Practice.published_at.desc(), Practice.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FeedEntry(
+            title=p.title,
+            url=practice_url(p, _external=True),
+            updated=p.current_version_date or p.updated_at,
+            published=p.published_at,
+            summary=plain_text(p.summary),
+            author=f"{p.organization.name} ({p.municipality.name})",
+            categories=[item.title for item in p.roadmap_items],
+        )
+        for p in items
+    ]
+
+
+def practice_sitemap() -> SitemapRows:
+    """Every published practice: one narrow query, no objects loaded."""
+    for id_, title, revised, published in db.session.execute(
+        select(Practice.id, Practice.title, Practice.revised_at, Practice.published_at).where(
+            Practice.status == Status.PUBLISHED
+        )
+    ):
+        yield url_for("practices.detail", practice_id=id_, slug=slugify(title), _external=True), revised or published

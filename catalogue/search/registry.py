@@ -1,4 +1,4 @@
-"""What is searchable: content types register here with a few lines (see the package docstring).
+"""The search part of a content type (``catalogue.content``): its document, loader and dependencies.
 
 A type gives a function that turns one item into a :class:`SearchDocument` (title, plain text, facet values,
 date) and, optionally, a loader that fetches items by id with whatever that function reads, so that a page of
@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from catalogue import content
 from catalogue.extensions import db
 from catalogue.workflow.models import Status
 
@@ -41,12 +42,12 @@ def _published(obj: Any) -> bool:
     return obj.status == Status.PUBLISHED
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SearchableType:
-    """A content type in the index. ``key`` is also the workflow content type's key ("project", "entry")."""
+    """A content type in the index. ``key`` and ``model`` are filled in from the content type."""
 
-    key: str
-    model: type
+    key: str = ""
+    model: type | None = None
     to_document: Callable[[Any], SearchDocument]
     # Items by id (any order), with eager loads for what ``to_document``, ``facts`` and ``url`` read.
     load: Callable[[Sequence[int]], Iterable[Any]] | None = None
@@ -79,33 +80,19 @@ class SearchableType:
     def type_label(self) -> str:
         if self.label:
             return self.label
-        from catalogue.workflow import registry as workflow_registry
-
-        content_type = workflow_registry.get(self.key)
-        return content_type.label if content_type else self.key
+        workflow = content.get(self.key).workflow
+        return workflow.label if workflow else self.key
 
     def item_url(self, obj: Any) -> str:
         if self.url is not None:
             return self.url(obj)
-        from catalogue.workflow import registry as workflow_registry
-
-        return workflow_registry.get(self.key).url(obj)
-
-
-_types: dict[str, SearchableType] = {}
-
-
-def register(searchable: SearchableType) -> SearchableType:
-    """Add (or replace) a searchable content type; call it where the type registers its workflow."""
-    if not searchable.key or ":" in searchable.key or "," in searchable.key:
-        raise ValueError(f"bad search type key {searchable.key!r}")
-    _types[searchable.key] = searchable
-    return searchable
+        return content.get(self.key).workflow.url(obj)
 
 
 def get(key: str) -> SearchableType | None:
-    return _types.get(key)
+    content_type = content.get(key)
+    return content_type.search if content_type else None
 
 
 def all_types() -> list[SearchableType]:
-    return list(_types.values())
+    return [t.search for t in content.all_types() if t.search is not None]
