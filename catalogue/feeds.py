@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, url_for
 from werkzeug.routing import BuildError
 
 from catalogue import content
-from catalogue.accounts.models import utcnow
+from catalogue.clock import utcnow
 from catalogue.content import FeedEntry
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -9,11 +9,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from catalogue.accounts.models import SELF_SERVICE_ROLES, LoginAttempt, Role, User, utcnow
+from catalogue.accounts.models import LoginAttempt, Role, User
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.formatting import fold, plural
 from catalogue.mail import send_mail
 from catalogue.permissions import PermissionDenied, require_role
+from catalogue.roles import SELF_SERVICE_ROLES
 from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
 
 MIN_PASSWORD_LENGTH = 8

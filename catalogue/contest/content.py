@@ -1,13 +1,14 @@
 """The contest's content types: entries (lifecycle, search, files, sitemap) and seasons (results feed, sitemap)."""
 
 from flask import url_for
+from sqlalchemy import select
 
+from catalogue.accounts.models import User, UserRole
 from catalogue.content import ContentType, Feed
 from catalogue.contest import entries, results, search
-from catalogue.contest.models import Entry, Season
-from catalogue.search.outbox import enqueue
-from catalogue.search.registry import SearchableType
-from catalogue.taxonomy.models import Organization
+from catalogue.contest.models import AgeCategory, Entry, Nomination, Season
+from catalogue.search.registry import Dependency, SearchableType
+from catalogue.taxonomy.models import AgeGroup, Municipality, Organization
 from catalogue.workflow import registry as workflow
 
 SEASON = ContentType(
@@ -23,6 +24,37 @@ SEASON = ContentType(
     sitemap=results.season_sitemap,
 )
 
+# What an entry's document shows of other records (``search.to_document``): the author's name unless the
+# season's judging is blind, the season, nomination and age category, the school and its municipality.
+ENTRY_DEPENDS_ON = (
+    Dependency(
+        Season,
+        lambda s: select(Entry.id).where(Entry.season_id == s.id),
+        ("year", "blind_judging", "results_published_at"),
+    ),
+    Dependency(
+        User, lambda u: select(Entry.id).where(Entry.author_id == u.id), ("last_name", "first_name", "role_rows")
+    ),
+    Dependency(UserRole, lambda r: select(Entry.id).where(Entry.author_id == r.user_id)),
+    Dependency(Nomination, lambda n: select(Entry.id).where(Entry.nomination_id == n.id), ("name",)),
+    Dependency(
+        AgeCategory,
+        lambda c: select(Entry.id).where(Entry.age_category_id == c.id),
+        ("name", "grade_from", "grade_to"),
+    ),
+    Dependency(
+        Organization,
+        lambda o: select(Entry.id).where(Entry.organization_id == o.id),
+        ("name", "municipality_id"),
+    ),
+    Dependency(
+        Municipality,
+        lambda m: select(Entry.id).join(Organization).where(Organization.municipality_id == m.id),
+        ("name",),
+    ),
+    Dependency(AgeGroup, lambda g: select(Entry.id), ("slug", "grade_from", "grade_to")),
+)
+
 ENTRY = ContentType(
     key=entries.OWNER,
     model=Entry,
@@ -36,7 +68,6 @@ ENTRY = ContentType(
         recipients=lambda e: [e.author, e.supervisor],
         filter_age_group=entries.age_filter,
         filter_municipality=lambda stmt, mid: stmt.where(Entry.organization.has(Organization.municipality_id == mid)),
-        on_change=[lambda e: enqueue(entries.OWNER, e.id)],
         action_labels={
             "publish": "Допустить к конкурсу",
             "republish": "Допустить снова",
@@ -63,6 +94,7 @@ ENTRY = ContentType(
             "season": lambda values: {v: f"Сезон {v}" for v in values},
             "nomination": search.nomination_labels,
         },
+        depends_on=ENTRY_DEPENDS_ON,
     ),
     files=entries.can_read_entry_files,
     sitemap=entries.entry_sitemap,

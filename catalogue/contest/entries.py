@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from flask import current_app, url_for
 from sqlalchemy import func, or_, select
 
-from catalogue.accounts.models import Role, User, utcnow
+from catalogue.accounts.models import Role, User
+from catalogue.clock import local_today, utcnow
 from catalogue.content import SitemapRows
 from catalogue.contest.models import (
     AgeCategory,
@@ -22,14 +23,14 @@ from catalogue.contest.models import (
 )
 from catalogue.contest.viewer import triangles_to_glb, up_axis
 from catalogue.extensions import db
-from catalogue.formatting import fold, local_today, plural, ru_date
+from catalogue.formatting import fold, plural, ru_date
 from catalogue.media import services as media
 from catalogue.media import storage
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import ValidatedUpload, validate_upload
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
-from catalogue.search.outbox import enqueue
 from catalogue.taxonomy.models import Organization
+from catalogue.unit_of_work import after_commit, rolled_back_on_error
 from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
@@ -307,16 +308,12 @@ def create_entry(
     _apply(entry, data, nomination, category)
     db.session.add(entry)
     db.session.flush()
-    try:
+    with rolled_back_on_error():
         _apply_files(actor, entry, files)
         if consent is not None:
             _record_consents(actor, entry, student, consent)
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue(OWNER, entry.id)
+    _make_viewer_after_commit(actor, entry)
     db.session.commit()
-    make_viewer(actor, entry)
     return entry
 
 
@@ -331,18 +328,14 @@ def update_entry(
     workflow.ensure_can_edit(actor, entry)
     student = entry.author
     _lock_student(student)
-    try:
+    with rolled_back_on_error():
         nomination, category = _check(entry.season, student, data, entry)
         _apply(entry, data, nomination, category)
         _apply_files(actor, entry, files)
         if consent is not None:
             _record_consents(actor, entry, student, consent)
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue(OWNER, entry.id)
+    _make_viewer_after_commit(actor, entry)
     db.session.commit()
-    make_viewer(actor, entry)
     return entry
 
 
@@ -382,6 +375,17 @@ def _apply_files(actor: User, entry: Entry, files: EntryFiles) -> None:
         raise InvalidInput(f"Не больше {plural(MAX_IMAGES, 'изображения', 'изображений', 'изображений')}.", "images")
     entry.updated_at = utcnow()
     db.session.flush()
+
+
+def _make_viewer_after_commit(actor: User, entry: Entry) -> None:
+    """Queue :func:`make_viewer` for after the commit, in a session of its own (the committed one is done)."""
+    app, actor_id, entry_id = current_app._get_current_object(), actor.id, entry.id
+
+    def make() -> None:
+        with app.app_context():
+            make_viewer(db.session.get(User, actor_id), db.session.get(Entry, entry_id))
+
+    after_commit(make)
 
 
 def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
@@ -498,7 +502,6 @@ def withdraw_consent(actor: User, entry: Entry, kind: str) -> Entry:
     elif entry.status == Status.SUBMITTED:
         workflow.transition(actor, entry, "withdraw", reason, by_rule=True)
     else:
-        enqueue(OWNER, entry.id)
         db.session.commit()
     return entry
 

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from flask import url_for
 from sqlalchemy import select
 
-from catalogue.accounts.models import Role, User, utcnow
+from catalogue.accounts.models import Role, User
+from catalogue.clock import utcnow
 from catalogue.content import FeedEntry, SitemapRows
 from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
 from catalogue.permissions import Conflict, InvalidInput, require_role
-from catalogue.search.outbox import enqueue
 from catalogue.workflow import services as workflow
 
 # Shown on the results pages: how places are decided.
@@ -139,7 +139,6 @@ def publish_results(actor: User, season: Season) -> int:
     season.results_published_at = utcnow()
     told = 0
     for entry in entry_service.published_entries(season):
-        enqueue(entry_service.OWNER, entry.id)  # blind judging: the author's name becomes public now
         text = f"Итоги конкурса «{season.title}»: работа «{entry.title}» — {entry.award_label.lower()}."
         for person in {p.id: p for p in (entry.author, entry.supervisor) if p is not None}.values():
             workflow.notify(person, text, entry_service.entry_url(entry))
@@ -152,8 +151,6 @@ def unpublish_results(actor: User, season: Season) -> None:
     """Take the results back (to correct them); awards stay as confirmed."""
     require_role(actor, Role.ADMIN)
     season.results_published_at = None
-    for entry in entry_service.published_entries(season):
-        enqueue(entry_service.OWNER, entry.id)
     db.session.commit()
 
 

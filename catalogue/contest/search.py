@@ -5,14 +5,11 @@ from collections.abc import Collection, Sequence
 from flask import g
 from sqlalchemy import select
 
-from catalogue.accounts.services import name_changed
-from catalogue.contest.entries import OWNER
 from catalogue.contest.models import Entry, Nomination
 from catalogue.extensions import db
 from catalogue.markdown import plain_text
-from catalogue.search import outbox, registry
+from catalogue.search import registry
 from catalogue.taxonomy.models import AgeGroup
-from catalogue.workflow.models import Status
 
 
 def _age_group_slugs(entry: Entry) -> list[str]:
@@ -60,11 +57,3 @@ def nomination_labels(values: Collection[str]) -> dict[str, str]:
 
 def load(ids: Sequence[int]):
     return db.session.scalars(select(Entry).where(Entry.id.in_(ids))).unique()
-
-
-@name_changed.connect
-def _reindex_entries_of(_sender, user, **_extra) -> None:
-    """An author's name is in their admitted entries' documents."""
-    published = select(Entry.id).where(Entry.author_id == user.id, Entry.status == Status.PUBLISHED)
-    for entry_id in db.session.scalars(published):
-        outbox.enqueue(OWNER, entry_id)

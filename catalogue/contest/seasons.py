@@ -410,8 +410,8 @@ def assign_juror(actor: User, season: Season, nomination_id: int, juror_id: int)
     )
     url = url_for("contest.jury_index", year=season.year)
     workflow.notify(juror, text, url)
-    db.session.commit()
     workflow.send_letters([(juror.email, text, url)], "вы в жюри конкурса")
+    db.session.commit()
     return assignment
 
 

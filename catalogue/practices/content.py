@@ -1,15 +1,15 @@
 """Best practices and revisions of them as content types: lifecycle, search, files, feed and sitemap."""
 
 from flask import url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalogue.content import ContentType, Feed
 from catalogue.extensions import db
 from catalogue.practices import search, services
-from catalogue.practices.models import Practice, PracticeRevision
-from catalogue.search.outbox import enqueue
-from catalogue.search.registry import SearchableType
-from catalogue.taxonomy.models import AgeGroup
+from catalogue.practices.models import Practice, PracticeRevision, PracticeRoadmapItem, PracticeStep, practice_sphere
+from catalogue.search.registry import Dependency, SearchableType
+from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
 from catalogue.workflow import registry as workflow
 
 
@@ -33,6 +33,20 @@ def _describe(practice: Practice) -> str:
     return f"{practice.organization.name} ({practice.municipality.name}) · {practice.grades_label}"
 
 
+# What a practice's document shows of other records (``search.to_document``).
+PRACTICE_DEPENDS_ON = (
+    Dependency(PracticeStep, lambda step: [step.practice_id]),
+    Dependency(PracticeRoadmapItem, lambda row: [row.practice_id]),
+    Dependency(Organization, lambda o: select(Practice.id).where(Practice.organization_id == o.id), ("name",)),
+    Dependency(Municipality, lambda m: select(Practice.id).where(Practice.municipality_id == m.id), ("name",)),
+    Dependency(
+        Sphere,
+        lambda s: select(practice_sphere.c.practice_id).where(practice_sphere.c.sphere_id == s.id),
+        ("slug",),
+    ),
+    Dependency(AgeGroup, lambda g: select(Practice.id), ("slug", "grade_from", "grade_to")),
+)
+
 PRACTICE = ContentType(
     key=services.PRACTICE_FILES,
     model=Practice,
@@ -44,11 +58,12 @@ PRACTICE = ContentType(
         filter_age_group=_practice_age_filter,
         filter_municipality=lambda stmt, mid: stmt.where(Practice.municipality_id == mid),
         queue_options=(selectinload(Practice.steps),),
-        on_change=[lambda p: enqueue("practice", p.id)],
         moderator_may_publish_own=True,
         after_delete=lambda: url_for("practices.mine"),
     ),
-    search=SearchableType(to_document=search.to_document, load=search.load, facts=search.facts),
+    search=SearchableType(
+        to_document=search.to_document, load=search.load, facts=search.facts, depends_on=PRACTICE_DEPENDS_ON
+    ),
     files=services.can_read_practice_files,
     feed=Feed(
         name="practices",

@@ -8,10 +8,11 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from catalogue.accounts.models import Role, User, utcnow
+from catalogue.accounts.models import Role, User
+from catalogue.clock import local_today, utcnow
 from catalogue.content import FeedEntry, SitemapRows
 from catalogue.extensions import db
-from catalogue.formatting import local_today, ru_date, slugify
+from catalogue.formatting import ru_date, slugify
 from catalogue.markdown import plain_text
 from catalogue.media import services as media
 from catalogue.media.models import StoredFile
@@ -26,8 +27,8 @@ from catalogue.practices.models import (
     PracticeStep,
 )
 from catalogue.practices.roadmap import BY_NUMBER
-from catalogue.search.outbox import enqueue
 from catalogue.taxonomy.models import Municipality, Organization, Sphere
+from catalogue.unit_of_work import rolled_back_on_error
 from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
@@ -194,15 +195,11 @@ def create_practice(actor: User, data: PracticeData, files: FileChanges | None =
     ensure_can_propose(actor)
     data = _check(data)
     practice = Practice(author_id=actor.id, status=Status.DRAFT)
-    try:
+    with rolled_back_on_error():
         _apply(practice, data)
         db.session.add(practice)
         db.session.flush()
         _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue("practice", practice.id)
     db.session.commit()
     return practice
 
@@ -216,13 +213,9 @@ def update_practice(actor: User, practice: Practice, data: PracticeData, files: 
     """
     workflow.ensure_can_edit(actor, practice)
     data = _check(data)
-    try:
+    with rolled_back_on_error():
         _apply(practice, data)
         _update_files(actor, PRACTICE_FILES, practice.id, files or FileChanges())
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue("practice", practice.id)
     db.session.commit()
     return practice
 
@@ -281,7 +274,7 @@ def revise_practice(
         raise InvalidInput("Выберите организацию из списка.", "organization_id")
     practice_keys = {f.key for f in attachments(practice)}
     removed = sorted(k for k in set(files.remove) if k in practice_keys)
-    try:
+    with rolled_back_on_error():
         if revision is None:
             revision = PracticeRevision(practice=practice, author_id=actor.id, status=Status.DRAFT, data={})
             db.session.add(revision)
@@ -290,9 +283,6 @@ def revise_practice(
         _update_files(actor, REVISION_FILES, revision.id, own, kept_elsewhere=len(practice_keys) - len(removed))
         if data == PracticeData.of(practice) and not removed and not revision_files(revision):
             raise InvalidInput("Изменений нет: правка совпадает с опубликованной версией.")
-    except Exception:
-        db.session.rollback()
-        raise
     revision.data = {**data.to_json(), "files_removed": removed}
     revision.note = note
     db.session.commit()
@@ -322,7 +312,6 @@ def apply_revision(revision: PracticeRevision) -> None:
     revision.data = {**revision.data, "files": names_after}
     practice.revised_at = utcnow()
     practice.updated_at = practice.revised_at
-    enqueue("practice", practice.id)
 
 
 def revision_changes(revision: PracticeRevision) -> list[diff.FieldChange]:
@@ -531,7 +520,6 @@ def adopt(actor: User, practice: Practice, data: AdoptionData) -> PracticeAdopti
             )
         )
         raise _already_adopted(actor.organization, existing) from None
-    enqueue("practice", practice.id)
     if practice.author_id != actor.id:
         workflow.notify(
             practice.author,

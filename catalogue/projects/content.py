@@ -1,15 +1,15 @@
 """Typical projects and their reports as content types: lifecycle, search, files, feed and sitemap."""
 
 from flask import url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalogue.content import ContentType, Feed
 from catalogue.extensions import db
 from catalogue.projects import search, services
-from catalogue.projects.models import Project, ProjectReport
-from catalogue.search.outbox import enqueue
-from catalogue.search.registry import SearchableType
-from catalogue.taxonomy.models import AgeGroup, Organization
+from catalogue.projects.models import Project, ProjectReport, ProjectStage, project_age_group, project_sphere
+from catalogue.search.registry import Dependency, SearchableType
+from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
 from catalogue.workflow import registry as workflow
 from catalogue.workflow import services as workflow_services
 
@@ -38,6 +38,45 @@ def _readable(model):
     return can_read
 
 
+# What a project's document shows of other records (``search.project_document``).
+PROJECT_DEPENDS_ON = (
+    Dependency(ProjectStage, lambda stage: [stage.project_id]),
+    Dependency(
+        Organization, lambda o: select(Project.id).where(Project.organization_id == o.id), ("name", "municipality_id")
+    ),
+    Dependency(
+        Municipality,
+        lambda m: select(Project.id).join(Organization).where(Organization.municipality_id == m.id),
+        ("name",),
+    ),
+    Dependency(
+        Sphere,
+        lambda s: select(project_sphere.c.project_id).where(project_sphere.c.sphere_id == s.id),
+        ("name", "slug"),
+    ),
+    Dependency(
+        AgeGroup,
+        lambda g: select(project_age_group.c.project_id).where(project_age_group.c.age_group_id == g.id),
+        ("slug",),
+    ),
+)
+
+# A report's: its organization, its project's spheres, and the age groups its grade falls into.
+REPORT_DEPENDS_ON = (
+    Dependency(Project, lambda p: select(ProjectReport.id).where(ProjectReport.project_id == p.id)),
+    Dependency(
+        Organization,
+        lambda o: select(ProjectReport.id).where(ProjectReport.organization_id == o.id),
+        ("name", "municipality_id"),
+    ),
+    Dependency(
+        Municipality,
+        lambda m: select(ProjectReport.id).join(Organization).where(Organization.municipality_id == m.id),
+        ("name",),
+    ),
+    Dependency(AgeGroup, lambda g: select(ProjectReport.id), ("slug", "grade_from", "grade_to")),
+)
+
 PROJECT = ContentType(
     key="project",
     model=Project,
@@ -49,10 +88,14 @@ PROJECT = ContentType(
         filter_age_group=lambda stmt, gid: stmt.where(Project.age_groups.any(AgeGroup.id == gid)),
         filter_municipality=lambda stmt, mid: stmt.where(Project.organization.has(Organization.municipality_id == mid)),
         queue_options=(selectinload(Project.stages),),
-        on_change=[lambda p: enqueue("project", p.id)],
         after_delete=lambda: url_for("projects.mine"),
     ),
-    search=SearchableType(to_document=search.project_document, load=search.load_projects, facts=search.project_facts),
+    search=SearchableType(
+        to_document=search.project_document,
+        load=search.load_projects,
+        facts=search.project_facts,
+        depends_on=PROJECT_DEPENDS_ON,
+    ),
     files=_readable(Project),
     feed=Feed(
         name="projects",
@@ -76,10 +119,14 @@ REPORT = ContentType(
         filter_municipality=lambda stmt, mid: stmt.where(
             ProjectReport.organization.has(Organization.municipality_id == mid)
         ),
-        on_change=[lambda r: enqueue("report", r.id)],
         after_delete=lambda: url_for("projects.mine"),
     ),
-    search=SearchableType(to_document=search.report_document, load=search.load_reports, facts=search.report_facts),
+    search=SearchableType(
+        to_document=search.report_document,
+        load=search.load_reports,
+        facts=search.report_facts,
+        depends_on=REPORT_DEPENDS_ON,
+    ),
     files=_readable(ProjectReport),
     sitemap=services.report_sitemap,
 )

@@ -23,7 +23,6 @@ from catalogue.projects.models import (
     project_age_group,
     project_sphere,
 )
-from catalogue.search.outbox import enqueue
 from catalogue.taxonomy.models import AgeGroup, Sphere
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
@@ -105,7 +104,6 @@ def create_project(actor: User, data: ProjectData) -> Project:
     db.session.add(project)
     db.session.flush()
     _update_files(actor, "project", project.id, data.attach, [])
-    enqueue("project", project.id)
     db.session.commit()
     return project
 
@@ -119,7 +117,6 @@ def update_project(actor: User, project: Project, data: ProjectData) -> Project:
     workflow.ensure_can_edit(actor, project)
     _apply(project, data)
     _update_files(actor, "project", project.id, data.attach, data.detach)
-    enqueue("project", project.id)
     db.session.commit()
     return project
 
@@ -274,7 +271,6 @@ def create_report(actor: User, project: Project, data: ReportData) -> ProjectRep
     db.session.add(report)
     db.session.flush()
     _update_files(actor, "report", report.id, data.attach, [])
-    enqueue("report", report.id)
     db.session.commit()
     return report
 
@@ -283,7 +279,6 @@ def update_report(actor: User, report: ProjectReport, data: ReportData) -> Proje
     workflow.ensure_can_edit(actor, report)
     _apply_report(report, data)
     _update_files(actor, "report", report.id, data.attach, data.detach)
-    enqueue("report", report.id)
     db.session.commit()
     return report
 

@@ -38,6 +38,20 @@ class SearchDocument:
         return {key: [str(v).replace(",", " ").strip() for v in vs if str(v).strip()] for key, vs in values.items()}
 
 
+@dataclass
+class Dependency:
+    """Items whose documents show something of another record (an organization's name, a season's blind flag).
+
+    When a ``model`` record is added or deleted, or one of its ``fields`` changes (any column when none are
+    given), ``ids(record)`` gives the items to index again: a select() of their ids, or the ids themselves.
+    The unit of work (``catalogue.search.outbox``) calls it after the flush, so the select sees the change.
+    """
+
+    model: type
+    ids: Callable[[Any], Select | Iterable[int]]
+    fields: tuple[str, ...] = ()
+
+
 def _published(obj: Any) -> bool:
     return obj.status == Status.PUBLISHED
 
@@ -64,6 +78,8 @@ class SearchableType:
     # Labels of this type's facet values that the search cannot know itself (e.g. "season", "nomination"):
     # facet key -> function from a collection of values to {value: label}.
     facet_labels: dict[str, Callable[[Collection[str]], dict[str, str]]] = field(default_factory=dict)
+    # Other records whose changes change this type's documents (see :class:`Dependency`).
+    depends_on: tuple[Dependency, ...] = ()
 
     def load_items(self, ids: Sequence[int]) -> list[Any]:
         if not ids:
