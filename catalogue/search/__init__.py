@@ -27,11 +27,13 @@ Give its declaration in ``<feature>/content.py`` (``catalogue.content.ContentTyp
         ),
     )
 
-and have every service that changes such an item (including workflow transitions, through the content
-type's ``on_change``) call ``catalogue.search.outbox.enqueue("practice", item.id)`` inside its transaction.
-Nothing else: the indexer upserts the item while it is public (``is_public``, status "published" by
-default) and removes it otherwise. ``label`` and ``url`` default to the workflow part's. Facet values are
-keys, not labels; a type whose values the search cannot label itself (contest seasons, nominations) passes
+Nothing else: the unit of work (``catalogue.search.outbox``) writes an outbox row for every item of the type
+that a transaction adds, changes or deletes, and the indexer upserts the item while it is public
+(``is_public``, status "published" by default) and removes it otherwise. A document that shows another
+record (an organization's name, a season's blind flag) declares it in ``depends_on``, e.g.
+``Dependency(Organization, lambda o: select(Practice.id).where(Practice.organization_id == o.id), ("name",))``.
+``label`` and ``url`` default to the workflow part's. Facet values are keys, not labels; a type whose values
+the search cannot label itself (contest seasons, nominations) passes
 ``facet_labels={"season": function(values) -> {value: label}}``. After adding a type to a site that
 already has content, run ``flask --app catalogue search rebuild`` once.
 

@@ -1,6 +1,6 @@
 """Keeping the index true to the database, through the outbox, with one writer at a time.
 
-Services write an outbox row ("look at item X again") in the same transaction as the change. The indexer,
+The unit of work writes an outbox row ("look at item X again") in the same transaction as the change. The indexer,
 holding the index's write lock:
 
 1. reads a batch of outbox rows, loads those items, and builds their documents (public ones) or deletions;

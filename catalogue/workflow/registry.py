@@ -46,7 +46,7 @@ class ContentType:
     filter_municipality: Callable[[Select, int], Select | None] = _no_filter
     # Eager loads for the queue list, e.g. (selectinload(Model.age_groups),).
     queue_options: tuple = ()
-    # Called inside the transaction after any change (e.g. to queue a search index update).
+    # Called inside the transaction after any transition (the search outbox needs none: the unit of work writes it).
     on_change: list[Callable[[Any], None]] = field(default_factory=list)
     # Moderators may publish items they wrote themselves (practices); otherwise they may not.
     moderator_may_publish_own: bool = False
