@@ -7,6 +7,8 @@ from flask import Flask
 from catalogue import config as config_module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The features with content types: each declares them in ``catalogue.<feature>.content`` (see ``catalogue.content``).
+FEATURES = ("projects", "practices", "contest")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -94,20 +96,20 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from catalogue import content
     from catalogue.accounts.admin_views import bp as admin_users_bp
     from catalogue.accounts.views import bp as accounts_bp
     from catalogue.contest import init_app as init_contest
     from catalogue.feeds import bp as feeds_bp
     from catalogue.main.views import bp as main_bp
     from catalogue.media.views import bp as media_bp
-    from catalogue.practices.services import register_content_types as register_practices
     from catalogue.practices.views import bp as practices_bp
-    from catalogue.projects.services import register_content_types as register_projects
     from catalogue.projects.views import bp as projects_bp
     from catalogue.search import init_app as init_search
     from catalogue.taxonomy.views import bp as taxonomy_bp
     from catalogue.workflow.views import bp as workflow_bp
 
+    content.load_features(FEATURES)
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_users_bp)
@@ -115,9 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(media_bp)
     app.register_blueprint(workflow_bp)
     app.register_blueprint(projects_bp)
-    register_projects()
     app.register_blueprint(practices_bp)
     app.register_blueprint(feeds_bp)
-    register_practices()
     init_contest(app)
     init_search(app)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from flask import Response
 
-from catalogue.formatting import local
+from catalogue.clock import local
 
 # A cell starting with one of these is a formula to a spreadsheet; a leading apostrophe makes it
 # text. Tabs and carriage returns are on OWASP's list too.

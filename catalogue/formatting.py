@@ -2,26 +2,12 @@
 
 import datetime as dt
 
+from catalogue.clock import local
+
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
 )  # fmt: skip
-
-
-# The oblast's time: Irkutsk keeps UTC+8 all year. Moments are stored in UTC (naive) and shown in it.
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "Иркутск")
-
-
-def local(value: dt.datetime) -> dt.datetime:
-    """A stored moment (naive UTC, or aware) as Irkutsk wall-clock time."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(LOCAL_TZ)
-
-
-def local_today() -> dt.date:
-    """Today's date in the oblast (the server may run in UTC, eight hours behind)."""
-    return dt.datetime.now(LOCAL_TZ).date()
 
 
 def ru_date(value: dt.date | dt.datetime | None, with_time: bool = False) -> str:

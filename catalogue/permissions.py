@@ -5,7 +5,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from catalogue.accounts.models import Role
+from catalogue.roles import Role
 
 
 class PermissionDenied(Exception):

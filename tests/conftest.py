@@ -341,3 +341,33 @@ def page(browser, live_server):
     yield page
     # Before the server stops, so that no request of the page is left half-served.
     context.close()
+
+
+# -- the search index ---------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def search_index_stays_true(request):
+    """After every test with an app: the search index answers for every published item as it is now.
+
+    The outbox is applied first (as the indexer would), then ``search check``'s comparison runs. A test that
+    never built an index (no search directory) costs nothing. ``@pytest.mark.stale_index`` opts out.
+    """
+    if "app" not in request.fixturenames or request.node.get_closest_marker("stale_index"):
+        yield
+        return
+    app = request.getfixturevalue("app")
+    yield
+    if not Path(app.config["SEARCH_INDEX_DIR"]).is_dir():
+        return
+    from catalogue.search import indexer
+
+    with app.app_context():
+        report = indexer.sync(lock_timeout=10.0, rebuild_missing=False)
+        check = indexer.check() if report.error is None else None
+    if check is not None and not check.ok:
+        pytest.fail(
+            f"the search index is not true to the database: missing {check.missing}, stale {check.stale}, "
+            f"extra {check.extra}",
+            pytrace=False,
+        )

@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from catalogue.contest import entries, results, seasons
-from catalogue.contest.demo import seed_contest
 from catalogue.contest.models import Entry, Season
 from catalogue.demo import DEMO_PASSWORD, _seed_users
+from catalogue.demo.contest import seed_contest
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
 from catalogue.workflow.models import Status

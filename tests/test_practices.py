@@ -9,7 +9,7 @@ from catalogue.extensions import db
 from catalogue.permissions import Conflict, InvalidInput, NotFound
 from catalogue.practices import diff
 from catalogue.practices import services as practices
-from catalogue.practices.content import PracticeData
+from catalogue.practices.data import PracticeData
 from catalogue.practices.models import Practice, PracticeRevision
 from catalogue.workflow import registry
 from catalogue.workflow import services as workflow

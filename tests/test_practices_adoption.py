@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from catalogue.clock import local_today
 from catalogue.exports import safe_cell
 from catalogue.extensions import db
-from catalogue.formatting import local_today
 from catalogue.permissions import Conflict, InvalidInput
 from catalogue.practices import services as practices
 from catalogue.practices.models import Practice, PracticeAdoption

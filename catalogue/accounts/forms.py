@@ -14,10 +14,10 @@ from wtforms import (
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from catalogue.accounts.models import ROLE_LABELS, Role
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
-from catalogue.formatting import local_today
+from catalogue.clock import local_today
 from catalogue.forms import BaseForm, choices
+from catalogue.roles import ROLE_LABELS, Role
 from catalogue.taxonomy.models import OrganizationKind
 
 REQUIRED = "Заполните это поле."

@@ -7,36 +7,11 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.formatting import fold
+from catalogue.roles import Role
 from catalogue.taxonomy.models import Municipality, Organization
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-class Role(enum.StrEnum):
-    STUDENT = "student"
-    TEACHER = "teacher"
-    MODERATOR = "moderator"
-    JURY = "jury"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    Role.STUDENT: "Обучающийся",
-    Role.TEACHER: "Педагог",
-    Role.MODERATOR: "Модератор",
-    Role.JURY: "Член жюри",
-    Role.ADMIN: "Администратор",
-}
-# Roles a person picks at registration; the others are granted by an administrator.
-SELF_SERVICE_ROLES = (Role.STUDENT, Role.TEACHER)
 
 
 class UserRole(db.Model):

@@ -14,19 +14,19 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from catalogue.accounts.models import (
-    SELF_SERVICE_ROLES,
     KnownAddress,
     LoginAttempt,
     Role,
     UsedLoginLink,
     User,
-    utcnow,
 )
 from catalogue.accounts.sessions import end_all_sessions
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.formatting import fold, plural
 from catalogue.mail import send_mail
 from catalogue.permissions import PermissionDenied, require_role
+from catalogue.roles import SELF_SERVICE_ROLES
 from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
 from catalogue.urls import external_url
 
@@ -608,5 +608,5 @@ def verify_teacher(actor: User, teacher: User) -> None:
     )
     url = url_for("accounts.profile")
     notify(teacher, text, url)
-    db.session.commit()
     send_letters([(teacher.email, text, url)], "учётная запись педагога подтверждена")
+    db.session.commit()

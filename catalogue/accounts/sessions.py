@@ -14,7 +14,8 @@ from flask import Flask, current_app, flash, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, select
 
-from catalogue.accounts.models import User, UserSession, utcnow
+from catalogue.accounts.models import User, UserSession
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 
 #: The session key holding the time (Unix seconds) of the last request, refreshed at most once a minute.

@@ -7,8 +7,9 @@ who picks a teacher as the supervisor of their own entry accepts that supervisio
 from flask import g, url_for
 from sqlalchemy import select
 
-from catalogue.accounts.models import Role, Supervision, SupervisionStatus, User, utcnow
+from catalogue.accounts.models import Role, Supervision, SupervisionStatus, User
 from catalogue.accounts.services import VERIFIERS_HINT
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.formatting import fold
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -100,9 +101,9 @@ def request_supervision(teacher: User, student: User, *, commit: bool = True) ->
     url = url_for("accounts.profile")
     notify(student, text, url)
     _forget()
+    send_letters([(student.email, text, url)], "предложение руководства")
     if commit:
         db.session.commit()
-        send_letters([(student.email, text, url)], "предложение руководства")
     return found
 
 
@@ -144,8 +145,8 @@ def answer(student: User, supervision_id: int, accept: bool) -> Supervision:
     url = url_for("contest.mine")
     notify(found.teacher, text, url)
     _forget()
-    db.session.commit()
     send_letters([(found.teacher.email, text, url)], "ответ на предложение руководства")
+    db.session.commit()
     return found
 
 

@@ -10,9 +10,11 @@ from flask import current_app, url_for
 from sqlalchemy import func, or_, select
 
 from catalogue.accounts import supervision
-from catalogue.accounts.models import Role, Supervision, SupervisionStatus, User, utcnow
+from catalogue.accounts.models import Role, Supervision, SupervisionStatus, User
 from catalogue.accounts.services import normalize_email
 from catalogue.accounts.supervision import students_of as students_of
+from catalogue.clock import local_today, utcnow
+from catalogue.content import SitemapRows
 from catalogue.contest import parental
 from catalogue.contest.models import (
     AgeCategory,
@@ -26,15 +28,16 @@ from catalogue.contest.models import (
 )
 from catalogue.contest.viewer import triangles_to_glb, up_axis
 from catalogue.extensions import db
-from catalogue.formatting import fold, local_today, plural, ru_date
+from catalogue.formatting import fold, plural, ru_date
 from catalogue.media import services as media
 from catalogue.media import storage
 from catalogue.media.attachments import attach_files
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import ValidatedUpload, validate_upload
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
-from catalogue.search.outbox import enqueue
 from catalogue.taxonomy.models import Organization
+from catalogue.unit_of_work import after_commit, rolled_back_on_error
+from catalogue.urls import external_url
 from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
@@ -80,11 +83,11 @@ def is_assigned_juror(user: User, entry: Entry) -> bool:
     )
 
 
-def _may_view(user: User, entry: Entry) -> bool:
+def may_view(user: User, entry: Entry) -> bool:
     return entry.status == Status.PUBLISHED and is_assigned_juror(user, entry)
 
 
-def _refusal(user: User, entry: Entry, action: str) -> str | None:
+def refusal(user: User, entry: Entry, action: str) -> str | None:
     """The contest's rules on top of the lifecycle: the deadline, the model and the consents."""
     season = entry.season
     if action == "submit":
@@ -113,7 +116,7 @@ def _refusal(user: User, entry: Entry, action: str) -> str | None:
     return None
 
 
-def _describe(entry: Entry) -> str:
+def describe(entry: Entry) -> str:
     parts = [entry.nomination.name, entry.age_category.name]
     if entry.organization:
         parts.append(f"{entry.organization.name} ({entry.organization.municipality.name})")
@@ -124,49 +127,13 @@ def entry_url(entry: Entry) -> str:
     return url_for("contest.entry", entry_id=entry.id)
 
 
-def _age_filter(stmt, age_group_id: int):
+def age_filter(stmt, age_group_id: int):
     from catalogue.taxonomy.models import AgeGroup
 
     group = db.session.get(AgeGroup, age_group_id)
     if group is None:
         return stmt.where(False)
     return stmt.where(Entry.grade.between(group.grade_from, group.grade_to))
-
-
-def register_content_type() -> None:
-    registry.register(
-        registry.ContentType(
-            key=OWNER,
-            model=Entry,
-            label="Конкурсная работа",
-            url=entry_url,
-            preview_template="contest/_preview.html",
-            describe=_describe,
-            is_author=is_entry_author,
-            may_view=_may_view,
-            recipients=notified_authors,
-            filter_age_group=_age_filter,
-            filter_municipality=lambda stmt, mid: stmt.where(
-                Entry.organization.has(Organization.municipality_id == mid)
-            ),
-            on_change=[lambda e: enqueue(OWNER, e.id)],
-            action_labels={
-                "publish": "Допустить к конкурсу",
-                "republish": "Допустить снова",
-                "unpublish": "Снять с конкурса",
-                "submit": "Отправить на конкурс",
-            },
-            action_notices={
-                "publish": "«{title}» допущена к конкурсу и показана в галерее сезона.",
-                "republish": "«{title}» снова допущена к конкурсу.",
-                "unpublish": "«{title}» снята с конкурса. {comment}",
-                "request_changes": "«{title}»: модератор просит исправить работу. {comment}",
-                "reject": "«{title}» не допущена к конкурсу. {comment}",
-            },
-            refusal=_refusal,
-            after_delete=lambda: url_for("contest.mine"),
-        )
-    )
 
 
 def can_read_entry_files(user, entry_id: int) -> bool:
@@ -388,21 +355,17 @@ def create_entry(
     _apply(entry, data, nomination, category)
     db.session.add(entry)
     db.session.flush()
-    try:
+    with rolled_back_on_error():
         _apply_files(actor, entry, files)
         send = _record_consents(actor, entry, student, consent) if consent is not None else None
         if by_teacher:
             _propose(actor, entry, student)
         elif entry.supervisor_id is not None:
             supervision.accept_by_choice(student, entry.supervisor)
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue(OWNER, entry.id)
-    db.session.commit()
     if send is not None:
-        send()
-    make_viewer(actor, entry)
+        after_commit(send)
+    _make_viewer_after_commit(actor, entry)
+    db.session.commit()
     return entry
 
 
@@ -473,21 +436,17 @@ def update_entry(
     if actor.id != student.id and data.supervisor_id != entry.supervisor_id:
         raise InvalidInput("Руководителя выбирает сам участник.", "supervisor_id")
     _lock_student(student)
-    try:
+    with rolled_back_on_error():
         nomination, category = _check(entry.season, student, data, entry)
         _apply(entry, data, nomination, category)
         _apply_files(actor, entry, files)
         send = _record_consents(actor, entry, student, consent) if consent is not None else None
         if actor.id == student.id and entry.supervisor_id is not None and entry.accepted_at is not None:
             supervision.accept_by_choice(student, entry.supervisor)
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue(OWNER, entry.id)
-    db.session.commit()
     if send is not None:
-        send()
-    make_viewer(actor, entry)
+        after_commit(send)
+    _make_viewer_after_commit(actor, entry)
+    db.session.commit()
     return entry
 
 
@@ -518,6 +477,17 @@ def _apply_files(actor: User, entry: Entry, files: EntryFiles) -> None:
     attach_files(actor, OWNER, entry.id, add=files.image_keys, remove=files.remove_image_keys)
     entry.updated_at = utcnow()
     db.session.flush()
+
+
+def _make_viewer_after_commit(actor: User, entry: Entry) -> None:
+    """Queue :func:`make_viewer` for after the commit, in a session of its own (the committed one is done)."""
+    app, actor_id, entry_id = current_app._get_current_object(), actor.id, entry.id
+
+    def make() -> None:
+        with app.app_context():
+            make_viewer(db.session.get(User, actor_id), db.session.get(Entry, entry_id))
+
+    after_commit(make)
 
 
 def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
@@ -685,7 +655,6 @@ def withdraw_consent(actor: User, entry: Entry, kind: str) -> Entry:
     elif entry.status == Status.SUBMITTED:
         workflow.transition(actor, entry, "withdraw", reason, by_rule=True)
     else:
-        enqueue(OWNER, entry.id)
         db.session.commit()
     return entry
 
@@ -697,14 +666,11 @@ def give_consent(actor: User, entry: Entry, consent: ConsentData) -> Entry:
     """
     if not workflow.is_author(actor, entry):
         raise PermissionDenied
-    try:
+    with rolled_back_on_error():
         send = _record_consents(actor, entry, entry.author, consent)
-    except InvalidInput:
-        db.session.rollback()
-        raise
-    db.session.commit()
     if send is not None:
-        send()
+        after_commit(send)
+    db.session.commit()
     return entry
 
 
@@ -811,3 +777,9 @@ def show_author(actor, entry: Entry) -> bool:
         and getattr(actor, "is_authenticated", False)
         and (workflow.is_author(actor, entry) or registry.is_moderator(actor) or actor.has_role(Role.ADMIN))
     )
+
+
+def entry_sitemap() -> SitemapRows:
+    """Admitted entries: their pages are public (blind judging hides only the authors' names)."""
+    for id_, changed in db.session.execute(select(Entry.id, Entry.updated_at).where(Entry.status == Status.PUBLISHED)):
+        yield external_url("contest.entry", entry_id=id_), changed

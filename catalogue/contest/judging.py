@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from catalogue.accounts.models import Role, User, utcnow
+from catalogue.accounts.models import Role, User
+from catalogue.clock import utcnow
 from catalogue.contest.models import Entry, JuryAssignment, Nomination, Review, Score, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date

@@ -8,9 +8,10 @@ import enum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalogue.accounts.models import User, utcnow
+from catalogue.accounts.models import User
+from catalogue.clock import LOCAL_TZ, local_today, utcnow
 from catalogue.extensions import db
-from catalogue.formatting import LOCAL_TZ, local_today, slugify
+from catalogue.formatting import slugify
 from catalogue.media.models import StoredFile
 from catalogue.taxonomy.models import Organization
 from catalogue.workflow.models import Moderated

@@ -14,7 +14,8 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from catalogue.accounts.models import User, utcnow
+from catalogue.accounts.models import User
+from catalogue.clock import utcnow
 from catalogue.contest.models import (
     ConsentGiver,
     ConsentKind,

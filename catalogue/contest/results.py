@@ -5,13 +5,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from catalogue.accounts.models import Role, User, utcnow
+from catalogue.accounts.models import Role, User
+from catalogue.clock import utcnow
+from catalogue.content import FeedEntry, SitemapRows
 from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
 from catalogue.permissions import Conflict, InvalidInput, require_role
-from catalogue.search.outbox import enqueue
+from catalogue.urls import external_url
 from catalogue.workflow import services as workflow
 
 # Shown on the results pages: how places are decided.
@@ -137,7 +139,6 @@ def publish_results(actor: User, season: Season) -> int:
     season.results_published_at = utcnow()
     told = 0
     for entry in entry_service.published_entries(season):
-        enqueue(entry_service.OWNER, entry.id)  # blind judging: the author's name becomes public now
         text = f"Итоги конкурса «{season.title}»: работа «{entry.title}» — {entry.award_label.lower()}."
         for person in {p.id: p for p in (entry.author, entry.supervisor) if p is not None}.values():
             workflow.notify(person, text, entry_service.entry_url(entry))
@@ -150,8 +151,6 @@ def unpublish_results(actor: User, season: Season) -> None:
     """Take the results back (to correct them); awards stay as confirmed."""
     require_role(actor, Role.ADMIN)
     season.results_published_at = None
-    for entry in entry_service.published_entries(season):
-        enqueue(entry_service.OWNER, entry.id)
     db.session.commit()
 
 
@@ -171,3 +170,34 @@ def awarded_groups(season: Season) -> list[Group]:
 
 def criterion_means(season: Season, entry: Entry) -> dict[int, float]:
     return _standings(season, [entry])[entry.id].criterion_means
+
+
+def feed_entries(limit: int) -> list[FeedEntry]:
+    """Published results of the seasons, newest first, for the Atom feed."""
+    seasons = db.session.scalars(
+        select(Season)
+        .where(Season.results_published_at.is_not(None))
+        .order_by(Season.results_published_at.desc(), Season.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FeedEntry(
+            title=f"Итоги конкурса «{season.title}»",
+            url=external_url("contest.season_results", year=season.year),
+            updated=season.results_published_at,
+            published=season.results_published_at,
+            summary=f"Опубликованы итоги регионального конкурса 3D-моделирования «{season.title}»: "
+            "победители и призёры по номинациям и возрастным категориям, сборник материалов конкурса.",
+            author="Конкурс «СоЗДатель»",
+            categories=["Конкурс «СоЗДатель»"],
+        )
+        for season in seasons
+    ]
+
+
+def season_sitemap() -> SitemapRows:
+    """Every season's page, and its results once published."""
+    for year, results_at in db.session.execute(select(Season.year, Season.results_published_at)):
+        yield external_url("contest.season", year=year), None
+        if results_at is not None:
+            yield external_url("contest.season_results", year=year), results_at

@@ -5,14 +5,11 @@ from collections.abc import Collection, Sequence
 from flask import g
 from sqlalchemy import select
 
-from catalogue.accounts.services import name_changed
-from catalogue.contest.entries import OWNER, entry_url
 from catalogue.contest.models import Entry, Nomination
 from catalogue.extensions import db
 from catalogue.markdown import plain_text
-from catalogue.search import outbox, registry
+from catalogue.search import registry
 from catalogue.taxonomy.models import AgeGroup
-from catalogue.workflow.models import Status
 
 
 def _age_group_slugs(entry: Entry) -> list[str]:
@@ -50,44 +47,18 @@ def to_document(entry: Entry) -> registry.SearchDocument:
     )
 
 
-def _facts(entry: Entry) -> list[str]:
+def facts(entry: Entry) -> list[str]:
     facts = [f"Сезон {entry.season.year}", entry.nomination.name, entry.age_category.name]
     if entry.award and entry.season.results_published:
         facts.append(entry.award_label)
     return facts
 
 
-def _nomination_labels(values: Collection[str]) -> dict[str, str]:
+def nomination_labels(values: Collection[str]) -> dict[str, str]:
     ids = [int(v) for v in values if v.isdigit()]
     rows = db.session.scalars(select(Nomination).where(Nomination.id.in_(ids))) if ids else []
     return {str(n.id): f"{n.name} ({n.season.year})" for n in rows}
 
 
-def _load(ids: Sequence[int]):
+def load(ids: Sequence[int]):
     return db.session.scalars(select(Entry).where(Entry.id.in_(ids))).unique()
-
-
-def register_searchable() -> None:
-    registry.register(
-        registry.SearchableType(
-            key=OWNER,
-            model=Entry,
-            to_document=to_document,
-            load=_load,
-            label="Конкурсная работа",
-            url=entry_url,
-            facts=_facts,
-            facet_labels={
-                "season": lambda values: {v: f"Сезон {v}" for v in values},
-                "nomination": _nomination_labels,
-            },
-        )
-    )
-
-
-@name_changed.connect
-def _reindex_entries_of(_sender, user, **_extra) -> None:
-    """An author's name is in their admitted entries' documents."""
-    published = select(Entry.id).where(Entry.author_id == user.id, Entry.status == Status.PUBLISHED)
-    for entry_id in db.session.scalars(published):
-        outbox.enqueue(OWNER, entry_id)

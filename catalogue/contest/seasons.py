@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User
-from catalogue.contest.entries import OWNER as ENTRY_TYPE
 from catalogue.contest.models import (
     AgeCategory,
     Criterion,
@@ -25,7 +24,6 @@ from catalogue.contest.models import (
 from catalogue.extensions import db
 from catalogue.formatting import fold, ru_date
 from catalogue.permissions import Conflict, InvalidInput, NotFound, require_role
-from catalogue.search.outbox import enqueue_many
 from catalogue.workflow import services as workflow
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -146,11 +144,9 @@ def update_season(actor: User, season: Season, data: SeasonData) -> Season:
     _check_dates(data)
     if _year_taken(data.year, season.id):
         raise InvalidInput(f"Сезон {data.year} года уже есть.", "year")
-    was_blind = season.blind_judging
+    # The authors' names and schools leave (or return to) the search index with the blind flag in the same
+    # transaction: the entries depend on it (``contest/content.py``), so the unit of work writes their outbox rows.
     _apply_season(season, data)
-    if season.blind_judging != was_blind:
-        # The authors' names and schools leave (or return to) the search index with the flag, in one transaction.
-        enqueue_many(ENTRY_TYPE, db.session.scalars(select(Entry.id).where(Entry.season_id == season.id)).all())
     _commit_season(data.year)
     return season
 
@@ -416,8 +412,8 @@ def assign_juror(actor: User, season: Season, nomination_id: int, juror_id: int)
     )
     url = url_for("contest.jury_index", year=season.year)
     workflow.notify(juror, text, url)
-    db.session.commit()
     workflow.send_letters([(juror.email, text, url)], "вы в жюри конкурса")
+    db.session.commit()
     return assignment
 
 

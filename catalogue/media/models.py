@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalogue.accounts.models import utcnow
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 
 

@@ -14,12 +14,13 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Iterable
+from functools import partial
 
 from flask import current_app
-from sqlalchemy import and_, event, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, not_, or_, select
 
-from catalogue.accounts.models import User, utcnow
+from catalogue.accounts.models import User
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.media import access, storage
 from catalogue.media.errors import MiB, UploadError, human_size
@@ -27,6 +28,7 @@ from catalogue.media.models import StoredFile
 from catalogue.media.thumbnails import render_thumbnail
 from catalogue.media.validation import ValidatedUpload
 from catalogue.permissions import PermissionDenied
+from catalogue.unit_of_work import after_commit
 
 PENDING_LIFETIME = dt.timedelta(hours=24)
 MAX_PENDING_PER_USER = 100
@@ -36,7 +38,6 @@ THUMBNAIL_SIZE = (480, 360)
 DEFAULT_QUOTA_MB = 500
 # The workflow's state of published items: their files no longer count against the quota.
 PUBLISHED = "published"
-_REMOVE_AFTER_COMMIT = "media_remove_after_commit"
 
 
 # -- storing ----------------------------------------------------------------------------------
@@ -251,7 +252,8 @@ def _clean_keys(keys: Iterable[str]) -> list[str]:
 def delete_file(stored_file: StoredFile) -> None:
     """Delete the row now and the file (and thumbnail) from disk once the caller commits."""
     keys = [stored_file.key] + ([stored_file.thumbnail_key] if stored_file.thumbnail_key else [])
-    db.session.info.setdefault(_REMOVE_AFTER_COMMIT, []).extend(storage.path_for(k) for k in keys)
+    for path in [storage.path_for(k) for k in keys]:
+        after_commit(partial(path.unlink, missing_ok=True))
     db.session.delete(stored_file)
 
 
@@ -297,15 +299,3 @@ def _sweep_strays(cutoff: float) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
-
-
-@event.listens_for(Session, "after_commit")
-def _remove_files_after_commit(session: Session) -> None:
-    for path in session.info.pop(_REMOVE_AFTER_COMMIT, []):
-        path.unlink(missing_ok=True)
-
-
-@event.listens_for(Session, "after_rollback")
-def _keep_files_after_rollback(session: Session) -> None:
-    # The rows are back: so must their files stay.
-    session.info.pop(_REMOVE_AFTER_COMMIT, None)

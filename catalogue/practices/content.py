@@ -1,91 +1,100 @@
-"""A practice's content as plain data: what forms produce, services apply, and revisions store as JSON."""
+"""Best practices and revisions of them as content types: lifecycle, search, files, feed and sitemap."""
 
-import datetime as dt
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from catalogue.practices.models import Practice
+from catalogue.content import ContentType, Feed
+from catalogue.extensions import db
+from catalogue.practices import search, services
+from catalogue.practices.models import Practice, PracticeRevision, PracticeRoadmapItem, PracticeStep, practice_sphere
+from catalogue.search.registry import Dependency, SearchableType
+from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+from catalogue.workflow import registry as workflow
 
 
-@dataclass
-class StepData:
-    title: str
-    description: str = ""
+def _practice_age_filter(stmt, age_group_id: int):
+    group = db.session.get(AgeGroup, age_group_id)
+    if group is None:
+        return stmt.where(False)
+    return stmt.where(Practice.grade_from <= group.grade_to, Practice.grade_to >= group.grade_from)
 
 
-@dataclass
-class PracticeData:
-    title: str
-    summary: str
-    description: str
-    organization_id: int
-    roadmap_items: list[int]
-    grade_from: int
-    grade_to: int
-    sphere_ids: list[int]
-    period_from: dt.date
-    period_to: dt.date | None
-    participants: int | None
-    student_share: int | None
-    results: str
-    resources: str
-    contacts: str
-    steps: list[StepData] = field(default_factory=list)
+def _revision_age_filter(stmt, age_group_id: int):
+    group = db.session.get(AgeGroup, age_group_id)
+    if group is None:
+        return stmt.where(False)
+    return stmt.where(
+        PracticeRevision.practice.has((Practice.grade_from <= group.grade_to) & (Practice.grade_to >= group.grade_from))
+    )
 
-    def normalized(self) -> "PracticeData":
-        """Trimmed texts, blank steps dropped, ids unique and sorted: equal content compares equal."""
-        return PracticeData(
-            title=" ".join(self.title.split()),
-            summary=self.summary.strip(),
-            description=self.description.strip(),
-            organization_id=self.organization_id,
-            roadmap_items=sorted(set(self.roadmap_items)),
-            grade_from=self.grade_from,
-            grade_to=self.grade_to,
-            sphere_ids=sorted(set(self.sphere_ids)),
-            period_from=self.period_from,
-            period_to=self.period_to,
-            participants=self.participants,
-            student_share=self.student_share,
-            results=self.results.strip(),
-            resources=(self.resources or "").strip(),
-            contacts=self.contacts.strip(),
-            steps=[StepData(s.title.strip(), (s.description or "").strip()) for s in self.steps if s.title.strip()],
-        )
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["period_from"] = self.period_from.isoformat()
-        data["period_to"] = self.period_to.isoformat() if self.period_to else None
-        return data
+def _describe(practice: Practice) -> str:
+    return f"{practice.organization.name} ({practice.municipality.name}) · {practice.grades_label}"
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PracticeData":
-        values = dict(data)
-        values["period_from"] = dt.date.fromisoformat(values["period_from"])
-        values["period_to"] = dt.date.fromisoformat(values["period_to"]) if values.get("period_to") else None
-        values["steps"] = [StepData(**s) for s in values.get("steps", [])]
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in values.items() if k in known})
 
-    @classmethod
-    def of(cls, practice: Practice) -> "PracticeData":
-        """The content a practice shows now."""
-        return cls(
-            title=practice.title,
-            summary=practice.summary,
-            description=practice.description,
-            organization_id=practice.organization_id,
-            roadmap_items=practice.roadmap_numbers,
-            grade_from=practice.grade_from,
-            grade_to=practice.grade_to,
-            sphere_ids=sorted(s.id for s in practice.spheres),
-            period_from=practice.period_from,
-            period_to=practice.period_to,
-            participants=practice.participants,
-            student_share=practice.student_share,
-            results=practice.results,
-            resources=practice.resources,
-            contacts=practice.contacts,
-            steps=[StepData(s.title, s.description) for s in practice.steps],
-        ).normalized()
+# What a practice's document shows of other records (``search.to_document``).
+PRACTICE_DEPENDS_ON = (
+    Dependency(PracticeStep, lambda step: [step.practice_id]),
+    Dependency(PracticeRoadmapItem, lambda row: [row.practice_id]),
+    Dependency(Organization, lambda o: select(Practice.id).where(Practice.organization_id == o.id), ("name",)),
+    Dependency(Municipality, lambda m: select(Practice.id).where(Practice.municipality_id == m.id), ("name",)),
+    Dependency(
+        Sphere,
+        lambda s: select(practice_sphere.c.practice_id).where(practice_sphere.c.sphere_id == s.id),
+        ("slug",),
+    ),
+    Dependency(AgeGroup, lambda g: select(Practice.id), ("slug", "grade_from", "grade_to")),
+)
+
+PRACTICE = ContentType(
+    key=services.PRACTICE_FILES,
+    model=Practice,
+    workflow=workflow.ContentType(
+        label="Лучшая практика",
+        url=services.practice_url,
+        preview_template="practices/_preview.html",
+        describe=_describe,
+        filter_age_group=_practice_age_filter,
+        filter_municipality=lambda stmt, mid: stmt.where(Practice.municipality_id == mid),
+        queue_options=(selectinload(Practice.steps),),
+        after_delete=lambda: url_for("practices.mine"),
+    ),
+    search=SearchableType(
+        to_document=search.to_document, load=search.load, facts=search.facts, depends_on=PRACTICE_DEPENDS_ON
+    ),
+    files=services.can_read_practice_files,
+    file_name=lambda f: ("практика", f.owner_id, "приложение", f.id),
+    feed=Feed(
+        name="practices",
+        title="Лучшие профориентационные практики — Профориентация Приангарья",
+        subtitle="Новые практики школ и колледжей Иркутской области, готовые к тиражированию.",
+        home_endpoint="practices.index",
+        entries=services.feed_entries,
+    ),
+    sitemap=services.practice_sitemap,
+)
+
+REVISION = ContentType(
+    key=services.REVISION_FILES,
+    model=PracticeRevision,
+    workflow=workflow.ContentType(
+        label="Правка практики",
+        url=lambda r: url_for("practices.revision", revision_id=r.id),
+        preview_template="practices/_revision_preview.html",
+        describe=lambda r: _describe(r.practice),
+        # The practice's author follows changes others (moderators) propose to it.
+        may_view=lambda user, r: r.practice.author_id == user.id,
+        recipients=lambda r: [r.author, r.practice.author],
+        filter_age_group=_revision_age_filter,
+        filter_municipality=lambda stmt, mid: stmt.where(
+            PracticeRevision.practice.has(Practice.municipality_id == mid)
+        ),
+        on_published=[services.apply_revision],
+        actions=services.REVISION_ACTIONS,
+    ),
+    files=services.can_read_revision_files,
+    file_name=lambda f: ("правка практики", f.owner_id, "приложение", f.id),
+)
+
+CONTENT_TYPES = (PRACTICE, REVISION)

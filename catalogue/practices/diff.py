@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
-from catalogue.practices.content import PracticeData
+from catalogue.practices.data import PracticeData
 from catalogue.practices.roadmap import BY_NUMBER
 from catalogue.taxonomy.models import Organization, Sphere
 

@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from catalogue.accounts.models import User, utcnow
+from catalogue.accounts.models import User
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.formatting import slugify
 from catalogue.practices.roadmap import BY_NUMBER, RoadmapItem

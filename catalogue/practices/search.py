@@ -11,8 +11,6 @@ from catalogue.practices.models import Practice
 from catalogue.search import registry
 from catalogue.taxonomy.models import AgeGroup
 
-KEY = "practice"  # the workflow content type's key, also used in the outbox
-
 
 def _age_group_slugs(practice: Practice) -> list[str]:
     """The site's age groups that overlap the practice's grades (the search's age facet)."""
@@ -46,17 +44,11 @@ def to_document(practice: Practice) -> registry.SearchDocument:
     )
 
 
-def _facts(practice: Practice) -> list[str]:
+def facts(practice: Practice) -> list[str]:
     return [practice.municipality.name, practice.grades_label] + [
         f"п. {n} дорожной карты" for n in practice.roadmap_numbers
     ]
 
 
-def _load(ids: Sequence[int]):
+def load(ids: Sequence[int]):
     return db.session.scalars(select(Practice).where(Practice.id.in_(ids)).options(selectinload(Practice.steps)))
-
-
-def register_searchable() -> None:
-    registry.register(
-        registry.SearchableType(key=KEY, model=Practice, to_document=to_document, load=_load, facts=_facts)
-    )

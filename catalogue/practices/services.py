@@ -8,17 +8,18 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from catalogue.accounts.models import Role, User, utcnow
+from catalogue.accounts.models import Role, User
+from catalogue.clock import local_today, utcnow
+from catalogue.content import FeedEntry, SitemapRows
 from catalogue.extensions import db
-from catalogue.formatting import local_today, ru_date
+from catalogue.formatting import ru_date, slugify
+from catalogue.markdown import plain_text
 from catalogue.media import services as media
-from catalogue.media.access import register_owner
 from catalogue.media.attachments import RULES, attach_files
 from catalogue.media.models import StoredFile
-from catalogue.media.names import register_public_name
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.practices import diff
-from catalogue.practices.content import PracticeData, StepData
+from catalogue.practices.data import PracticeData, StepData
 from catalogue.practices.models import (
     Practice,
     PracticeAdoption,
@@ -27,9 +28,9 @@ from catalogue.practices.models import (
     PracticeStep,
 )
 from catalogue.practices.roadmap import BY_NUMBER
-from catalogue.practices.search import register_searchable
-from catalogue.search.outbox import enqueue
-from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+from catalogue.taxonomy.models import Municipality, Organization, Sphere
+from catalogue.unit_of_work import rolled_back_on_error
+from catalogue.urls import external_url
 from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
@@ -59,64 +60,11 @@ REVISION_FILES = "practice_revision"
 MAX_ATTACHMENTS = RULES[PRACTICE_FILES].max_files
 
 
-# -- content types ----------------------------------------------------------------------------------
+# -- addresses and file access ------------------------------------------------------------------------
 
 
 def practice_url(practice: Practice, **kw) -> str:
     return url_for("practices.detail", practice_id=practice.id, slug=practice.slug, **kw)
-
-
-def _practice_age_filter(stmt, age_group_id: int):
-    group = db.session.get(AgeGroup, age_group_id)
-    if group is None:
-        return stmt.where(False)
-    return stmt.where(Practice.grade_from <= group.grade_to, Practice.grade_to >= group.grade_from)
-
-
-def _describe(practice: Practice) -> str:
-    return f"{practice.organization.name} ({practice.municipality.name}) · {practice.grades_label}"
-
-
-def register_content_types() -> None:
-    registry.register(
-        registry.ContentType(
-            key="practice",
-            model=Practice,
-            label="Лучшая практика",
-            url=practice_url,
-            preview_template="practices/_preview.html",
-            describe=_describe,
-            filter_age_group=_practice_age_filter,
-            filter_municipality=lambda stmt, mid: stmt.where(Practice.municipality_id == mid),
-            queue_options=(selectinload(Practice.steps),),
-            on_change=[lambda p: enqueue("practice", p.id)],
-            after_delete=lambda: url_for("practices.mine"),
-        )
-    )
-    registry.register(
-        registry.ContentType(
-            key="practice_revision",
-            model=PracticeRevision,
-            label="Правка практики",
-            url=lambda r: url_for("practices.revision", revision_id=r.id),
-            preview_template="practices/_revision_preview.html",
-            describe=lambda r: _describe(r.practice),
-            # The practice's author follows changes others (moderators) propose to it.
-            may_view=lambda user, r: r.practice.author_id == user.id,
-            recipients=lambda r: [r.author, r.practice.author],
-            filter_age_group=_revision_age_filter,
-            filter_municipality=lambda stmt, mid: stmt.where(
-                PracticeRevision.practice.has(Practice.municipality_id == mid)
-            ),
-            on_published=[apply_revision],
-            actions=REVISION_ACTIONS,
-        )
-    )
-    register_owner(PRACTICE_FILES, can_read_practice_files, model=Practice)
-    register_owner(REVISION_FILES, can_read_revision_files, model=PracticeRevision)
-    register_public_name(PRACTICE_FILES, lambda f: ("практика", f.owner_id, "приложение", f.id))
-    register_public_name(REVISION_FILES, lambda f: ("правка практики", f.owner_id, "приложение", f.id))
-    register_searchable()
 
 
 def can_read_practice_files(user, practice_id: int) -> bool:
@@ -131,15 +79,6 @@ def can_read_revision_files(user, revision_id: int) -> bool:
     if revision is None or not getattr(user, "is_authenticated", False):
         return False
     return revision.author_id == user.id or revision.practice.author_id == user.id or registry.is_moderator(user)
-
-
-def _revision_age_filter(stmt, age_group_id: int):
-    group = db.session.get(AgeGroup, age_group_id)
-    if group is None:
-        return stmt.where(False)
-    return stmt.where(
-        PracticeRevision.practice.has((Practice.grade_from <= group.grade_to) & (Practice.grade_to >= group.grade_from))
-    )
 
 
 # -- writing practices ------------------------------------------------------------------------------
@@ -243,16 +182,12 @@ def create_practice(actor: User, data: PracticeData, files: FileChanges | None =
     ensure_can_propose(actor)
     data = _check(data)
     practice = Practice(author_id=actor.id, status=Status.DRAFT)
-    try:
+    with rolled_back_on_error():
         _apply(practice, data)
         db.session.add(practice)
         db.session.flush()
         files = files or FileChanges()
         attach_files(actor, PRACTICE_FILES, practice.id, add=files.add, remove=files.remove)
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue("practice", practice.id)
     db.session.commit()
     return practice
 
@@ -266,14 +201,10 @@ def update_practice(actor: User, practice: Practice, data: PracticeData, files: 
     """
     workflow.ensure_can_edit(actor, practice)
     data = _check(data)
-    try:
+    with rolled_back_on_error():
         _apply(practice, data)
         files = files or FileChanges()
         attach_files(actor, PRACTICE_FILES, practice.id, add=files.add, remove=files.remove)
-    except Exception:
-        db.session.rollback()
-        raise
-    enqueue("practice", practice.id)
     db.session.commit()
     return practice
 
@@ -333,7 +264,7 @@ def revise_practice(
     practice_files = attachments(practice)
     practice_keys = {f.key for f in practice_files}
     removed = sorted(k for k in set(files.remove) if k in practice_keys)
-    try:
+    with rolled_back_on_error():
         if revision is None:
             revision = PracticeRevision(practice=practice, author_id=actor.id, status=Status.DRAFT, data={})
             db.session.add(revision)
@@ -343,9 +274,6 @@ def revise_practice(
         attach_files(actor, REVISION_FILES, revision.id, add=own.add, remove=own.remove, elsewhere=kept)
         if data == PracticeData.of(practice) and not removed and not revision_files(revision):
             raise InvalidInput("Изменений нет: правка совпадает с опубликованной версией.")
-    except Exception:
-        db.session.rollback()
-        raise
     revision.data = {**data.to_json(), "files_removed": removed}
     revision.note = note
     db.session.commit()
@@ -375,7 +303,6 @@ def apply_revision(revision: PracticeRevision) -> None:
     revision.data = {**revision.data, "files": names_after}
     practice.revised_at = utcnow()
     practice.updated_at = practice.revised_at
-    enqueue("practice", practice.id)
 
 
 def revision_changes(revision: PracticeRevision) -> list[diff.FieldChange]:
@@ -584,7 +511,6 @@ def adopt(actor: User, practice: Practice, data: AdoptionData) -> PracticeAdopti
             )
         )
         raise _already_adopted(actor.organization, existing) from None
-    enqueue("practice", practice.id)
     if practice.author_id != actor.id:
         workflow.notify(
             practice.author,
@@ -695,3 +621,38 @@ def adoption_report(actor) -> AdoptionReport:
         )
     )
     return AdoptionReport(by_municipality, by_practice, adoptions)
+
+
+# -- feeds and the sitemap ----------------------------------------------------------------------------
+
+
+def feed_entries(limit: int) -> list[FeedEntry]:
+    """The newest published practices, newest first, for the Atom feed."""
+    items = db.session.scalars(
+        select(Practice)
+        .where(Practice.status == Status.PUBLISHED)
+        .order_by(Practice.published_at.desc(), Practice.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FeedEntry(
+            title=p.title,
+            url=external_url("practices.detail", practice_id=p.id, slug=p.slug),
+            updated=p.current_version_date or p.updated_at,
+            published=p.published_at,
+            summary=plain_text(p.summary),
+            author=f"{p.organization.name} ({p.municipality.name})",
+            categories=[item.title for item in p.roadmap_items],
+        )
+        for p in items
+    ]
+
+
+def practice_sitemap() -> SitemapRows:
+    """Every published practice: one narrow query, no objects loaded."""
+    for id_, title, revised, published in db.session.execute(
+        select(Practice.id, Practice.title, Practice.revised_at, Practice.published_at).where(
+            Practice.status == Status.PUBLISHED
+        )
+    ):
+        yield external_url("practices.detail", practice_id=id_, slug=slugify(title)), revised or published

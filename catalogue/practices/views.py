@@ -2,13 +2,11 @@
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from catalogue.accounts.models import Role
+from catalogue.clock import local_today
 from catalogue.exports import csv_download
-from catalogue.extensions import db
-from catalogue.formatting import local_today, ru_sort_key
 from catalogue.forms import apply_row_action, choices
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.media import services as media
@@ -18,8 +16,7 @@ from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
 from catalogue.practices import csv_export, documents, services
 from catalogue.practices.forms import AdoptionForm, CatalogueFilterForm, PracticeForm
 from catalogue.practices.roadmap import BY_NUMBER
-from catalogue.taxonomy.models import Organization
-from catalogue.taxonomy.services import municipalities, spheres
+from catalogue.taxonomy.services import municipalities, organizations_by_municipality, spheres
 from catalogue.web import page_arg
 from catalogue.workflow import services as workflow
 
@@ -168,8 +165,7 @@ def adopt(practice_id: int):
 
 
 def _organization_choices() -> list[SelectChoice]:
-    rows = db.session.scalars(select(Organization)).all()
-    rows.sort(key=lambda o: (ru_sort_key(o.municipality.name), ru_sort_key(o.name)))
+    rows = organizations_by_municipality()
     return [SelectChoice("", "— выберите организацию —")] + [
         SelectChoice(str(o.id), o.name, optgroup=o.municipality.name) for o in rows
     ]

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from catalogue.accounts.forms import MultiCheckboxField
-from catalogue.formatting import local_today
+from catalogue.clock import local_today
 from catalogue.forms import BaseForm, QueryForm, choices
 from catalogue.media.attachments import RULES
 from catalogue.media.forms import UploadField

@@ -13,7 +13,7 @@ from catalogue.search import registry as search
 from catalogue.taxonomy.models import AgeGroup
 
 
-def _project_document(project: Project) -> search.SearchDocument:
+def project_document(project: Project) -> search.SearchDocument:
     organization = project.organization
     parts = [
         plain_text(project.summary),
@@ -36,18 +36,18 @@ def _project_document(project: Project) -> search.SearchDocument:
     )
 
 
-def _project_facts(project: Project) -> list[str]:
+def project_facts(project: Project) -> list[str]:
     facts = [project.grades_label, project.format_label, plural(project.duration_weeks, "неделя", "недели", "недель")]
     if project.organization:
         facts.append(project.organization.municipality.name)
     return facts
 
 
-def _load_projects(ids: Sequence[int]) -> list[Project]:
+def load_projects(ids: Sequence[int]) -> list[Project]:
     return list(db.session.scalars(select(Project).where(Project.id.in_(ids)).options(selectinload(Project.stages))))
 
 
-def _load_reports(ids: Sequence[int]) -> list[ProjectReport]:
+def load_reports(ids: Sequence[int]) -> list[ProjectReport]:
     reports = list(db.session.scalars(select(ProjectReport).where(ProjectReport.id.in_(ids))))
     # A report's age group follows from its grade: one query for the batch, not one per report.
     groups = list(db.session.scalars(select(AgeGroup)))
@@ -56,7 +56,7 @@ def _load_reports(ids: Sequence[int]) -> list[ProjectReport]:
     return reports
 
 
-def _report_document(report: ProjectReport) -> search.SearchDocument:
+def report_document(report: ProjectReport) -> search.SearchDocument:
     organization = report.organization
     parts = [
         plain_text(report.body),
@@ -75,22 +75,9 @@ def _report_document(report: ProjectReport) -> search.SearchDocument:
     )
 
 
-def _report_facts(report: ProjectReport) -> list[str]:
+def report_facts(report: ProjectReport) -> list[str]:
     return [
         f"{report.grade} класс",
         plural(report.participants, "участник", "участника", "участников"),
         report.organization.municipality.name,
     ]
-
-
-def register_searchable_types() -> None:
-    search.register(
-        search.SearchableType(
-            key="project", model=Project, to_document=_project_document, load=_load_projects, facts=_project_facts
-        )
-    )
-    search.register(
-        search.SearchableType(
-            key="report", model=ProjectReport, to_document=_report_document, load=_load_reports, facts=_report_facts
-        )
-    )

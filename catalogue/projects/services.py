@@ -3,16 +3,16 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User
+from catalogue.content import FeedEntry, SitemapRows
 from catalogue.extensions import db
-from catalogue.media import access as media_access
+from catalogue.formatting import slugify
+from catalogue.markdown import plain_text
 from catalogue.media import services as media
 from catalogue.media.attachments import attach_files
-from catalogue.media.names import register_public_name
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.projects.models import (
     DURATIONS,
@@ -23,83 +23,14 @@ from catalogue.projects.models import (
     project_age_group,
     project_sphere,
 )
-from catalogue.projects.search import register_searchable_types
-from catalogue.search.outbox import enqueue
-from catalogue.taxonomy.models import AgeGroup, Organization, Sphere
-from catalogue.workflow import registry
+from catalogue.taxonomy.models import AgeGroup, Sphere
+from catalogue.unit_of_work import rolled_back_on_error
+from catalogue.urls import external_url
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Status
 
 PER_PAGE = 12
 MAX_STAGES = 20
-
-
-# -- content types --------------------------------------------------------------------------------
-
-
-def _describe_project(project: Project) -> str:
-    parts = [project.grades_label]
-    if project.organization:
-        parts.append(f"{project.organization.name} ({project.organization.municipality.name})")
-    return " · ".join(p for p in parts if p)
-
-
-def _report_age_filter(stmt, age_group_id: int):
-    group = db.session.get(AgeGroup, age_group_id)
-    if group is None:
-        return stmt.where(False)
-    return stmt.where(ProjectReport.grade.between(group.grade_from, group.grade_to))
-
-
-def _readable(model):
-    """Files of an item are readable by whoever may see the item."""
-
-    def can_read(user, owner_id: int) -> bool:
-        item = db.session.get(model, owner_id)
-        return item is not None and workflow.can_view(user, item)
-
-    return can_read
-
-
-def register_content_types() -> None:
-    media_access.register_owner("project", _readable(Project), model=Project)
-    media_access.register_owner("report", _readable(ProjectReport), model=ProjectReport)
-    register_public_name("project", lambda f: ("проект", f.owner_id, "приложение", f.id))
-    register_public_name("report", lambda f: ("отчёт", f.owner_id, "фото", f.id))
-    registry.register(
-        registry.ContentType(
-            key="project",
-            model=Project,
-            label="Типовой проект",
-            url=lambda p: url_for("projects.detail", project_id=p.id, slug=p.slug),
-            preview_template="projects/_preview.html",
-            describe=_describe_project,
-            filter_age_group=lambda stmt, gid: stmt.where(Project.age_groups.any(AgeGroup.id == gid)),
-            filter_municipality=lambda stmt, mid: stmt.where(
-                Project.organization.has(Organization.municipality_id == mid)
-            ),
-            queue_options=(selectinload(Project.stages),),
-            on_change=[lambda p: enqueue("project", p.id)],
-            after_delete=lambda: url_for("projects.mine"),
-        )
-    )
-    registry.register(
-        registry.ContentType(
-            key="report",
-            model=ProjectReport,
-            label="Материалы проекта",
-            url=lambda r: url_for("projects.report", report_id=r.id),
-            preview_template="projects/_report_preview.html",
-            describe=lambda r: f"{r.organization.name}, {r.class_name}",
-            filter_age_group=_report_age_filter,
-            filter_municipality=lambda stmt, mid: stmt.where(
-                ProjectReport.organization.has(Organization.municipality_id == mid)
-            ),
-            on_change=[lambda r: enqueue("report", r.id)],
-            after_delete=lambda: url_for("projects.mine"),
-        )
-    )
-    register_searchable_types()
 
 
 # -- writing projects -------------------------------------------------------------------------------
@@ -165,12 +96,8 @@ def create_project(actor: User, data: ProjectData) -> Project:
     _apply(project, data)
     db.session.add(project)
     db.session.flush()
-    try:
+    with rolled_back_on_error():
         attach_files(actor, "project", project.id, add=data.attach)
-    except InvalidInput:
-        db.session.rollback()
-        raise
-    enqueue("project", project.id)
     db.session.commit()
     return project
 
@@ -182,13 +109,9 @@ def update_project(actor: User, project: Project, data: ProjectData) -> Project:
     :raise Conflict: under review or decided.
     """
     workflow.ensure_can_edit(actor, project)
-    try:
+    with rolled_back_on_error():
         _apply(project, data)
         attach_files(actor, "project", project.id, add=data.attach, remove=data.detach)
-    except InvalidInput:
-        db.session.rollback()
-        raise
-    enqueue("project", project.id)
     db.session.commit()
     return project
 
@@ -342,25 +265,17 @@ def create_report(actor: User, project: Project, data: ReportData) -> ProjectRep
     _apply_report(report, data)
     db.session.add(report)
     db.session.flush()
-    try:
+    with rolled_back_on_error():
         attach_files(actor, "report", report.id, add=data.attach)
-    except InvalidInput:
-        db.session.rollback()
-        raise
-    enqueue("report", report.id)
     db.session.commit()
     return report
 
 
 def update_report(actor: User, report: ProjectReport, data: ReportData) -> ProjectReport:
     workflow.ensure_can_edit(actor, report)
-    try:
+    with rolled_back_on_error():
         _apply_report(report, data)
         attach_files(actor, "report", report.id, add=data.attach, remove=data.detach)
-    except InvalidInput:
-        db.session.rollback()
-        raise
-    enqueue("report", report.id)
     db.session.commit()
     return report
 
@@ -400,3 +315,44 @@ def ensure_teacher(actor) -> None:
     """:raise PermissionDenied: ``actor`` may not write projects."""
     if not (actor.is_authenticated and actor.has_role(Role.TEACHER, Role.ADMIN)):
         raise PermissionDenied
+
+
+# -- feeds and the sitemap ----------------------------------------------------------------------------
+
+
+def feed_entries(limit: int) -> list[FeedEntry]:
+    """The newest published projects, newest first, for the Atom feed."""
+    items = db.session.scalars(
+        select(Project)
+        .where(Project.status == Status.PUBLISHED)
+        .order_by(Project.published_at.desc(), Project.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FeedEntry(
+            title=p.title,
+            url=external_url("projects.detail", project_id=p.id, slug=p.slug),
+            updated=p.published_at or p.updated_at,
+            published=p.published_at,
+            summary=plain_text(p.summary),
+            author=p.organization.name if p.organization else p.author.public_name,
+            categories=[g.name for g in p.age_groups] + [s.name for s in p.spheres],
+        )
+        for p in items
+    ]
+
+
+def project_sitemap() -> SitemapRows:
+    """Every published project: one narrow query, no objects loaded."""
+    for id_, title, changed in db.session.execute(
+        select(Project.id, Project.title, Project.updated_at).where(Project.status == Status.PUBLISHED)
+    ):
+        yield external_url("projects.detail", project_id=id_, slug=slugify(title)), changed
+
+
+def report_sitemap() -> SitemapRows:
+    """Every published report."""
+    for id_, changed in db.session.execute(
+        select(ProjectReport.id, ProjectReport.updated_at).where(ProjectReport.status == Status.PUBLISHED)
+    ):
+        yield external_url("projects.report", report_id=id_), changed

@@ -2,15 +2,16 @@
 
 Making a content type searchable
 --------------------------------
-Where the type registers its workflow (e.g. ``register_content_types()`` of its services), add::
+Give its declaration in ``<feature>/content.py`` (``catalogue.content.ContentType``) a ``search`` part::
 
-    from catalogue.search import registry as search
+    from catalogue.search.registry import SearchableType, SearchDocument
 
-    search.register(
-        search.SearchableType(
-            key="practice",                    # the workflow content type's key, also used in the outbox
-            model=Practice,
-            to_document=lambda p: search.SearchDocument(
+    PRACTICE = ContentType(
+        key="practice",                        # also the outbox's and the index's type key
+        model=Practice,
+        workflow=...,
+        search=SearchableType(
+            to_document=lambda p: SearchDocument(
                 title=p.title,
                 text=" ".join([plain_text(p.summary), plain_text(p.body), p.organization.name]),
                 age_groups=[g.slug for g in p.age_groups],      # AgeGroup slugs
@@ -23,14 +24,16 @@ Where the type registers its workflow (e.g. ``register_content_types()`` of its 
                 select(Practice).where(Practice.id.in_(ids)).options(selectinload(Practice.age_groups))
             ).unique(),
             facts=lambda p: [p.organization.municipality.name, f"Пункт {p.roadmap_item} дорожной карты"],
-        )
+        ),
     )
 
-and have every service that changes such an item (including workflow transitions, through the content
-type's ``on_change``) call ``catalogue.search.outbox.enqueue("practice", item.id)`` inside its transaction.
-Nothing else: the indexer upserts the item while it is public (``is_public``, status "published" by
-default) and removes it otherwise. ``label`` and ``url`` default to the workflow type's. Facet values are
-keys, not labels; a type whose values the search cannot label itself (contest seasons, nominations) passes
+Nothing else: the unit of work (``catalogue.search.outbox``) writes an outbox row for every item of the type
+that a transaction adds, changes or deletes, and the indexer upserts the item while it is public
+(``is_public``, status "published" by default) and removes it otherwise. A document that shows another
+record (an organization's name, a season's blind flag) declares it in ``depends_on``, e.g.
+``Dependency(Organization, lambda o: select(Practice.id).where(Practice.organization_id == o.id), ("name",))``.
+``label`` and ``url`` default to the workflow part's. Facet values are keys, not labels; a type whose values
+the search cannot label itself (contest seasons, nominations) passes
 ``facet_labels={"season": function(values) -> {value: label}}``. After adding a type to a site that
 already has content, run ``flask --app catalogue search rebuild`` once.
 
@@ -46,9 +49,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from catalogue.search.registry import SearchableType, SearchDocument, register
+from catalogue.search.registry import SearchableType, SearchDocument
 
-__all__ = ["SearchDocument", "SearchableType", "init_app", "register"]
+__all__ = ["SearchDocument", "SearchableType", "init_app"]
 
 
 def init_app(app: Flask) -> None:

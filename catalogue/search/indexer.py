@@ -1,6 +1,6 @@
 """Keeping the index true to the database, through the outbox, with one writer at a time.
 
-Services write an outbox row ("look at item X again") in the same transaction as the change. The indexer,
+The unit of work writes an outbox row ("look at item X again") in the same transaction as the change. The indexer,
 holding the index's write lock:
 
 1. reads a batch of outbox rows, loads those items, and builds their documents (public ones) or deletions;
@@ -25,8 +25,7 @@ from functools import partial
 from itertools import islice
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
-from sqlalchemy import delete, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
 
 from catalogue.extensions import db
 from catalogue.search import registry
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 EXTENSION = "catalogue.search"
-_PENDING = "catalogue.search.pending"
 _AFTER_RESPONSE = "_catalogue_search_after_response"
 
 
@@ -260,13 +258,9 @@ def sync_pending(app: Flask) -> None:
         sync_in_process(app)
 
 
-def _after_flush(session: Session, _flush_context) -> None:
-    if any(isinstance(obj, SearchOutbox) for obj in session.new):
-        session.info[_PENDING] = True
-
-
-def _after_commit(session: Session) -> None:
-    if not session.info.pop(_PENDING, False) or not has_app_context():
+def sync_after_commit() -> None:
+    """Queued by the outbox after a commit that wrote rows: apply them now, or after the response is sent."""
+    if not has_app_context():
         return
     app = current_app._get_current_object()
     if EXTENSION not in app.extensions or not app.config["SEARCH_SYNC_IN_PROCESS"]:
@@ -275,10 +269,6 @@ def _after_commit(session: Session) -> None:
         setattr(g, _AFTER_RESPONSE, True)
     else:
         sync_in_process(app)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 def _after_request(response):
@@ -296,11 +286,6 @@ def _teardown_request(_error) -> None:
 
 
 def install(app: Flask) -> None:
-    """Session events (once per process) and the after-response hook (per application)."""
-    session_class = db.session.session_factory.class_
-    if not event.contains(session_class, "after_commit", _after_commit):
-        event.listen(session_class, "after_flush", _after_flush)
-        event.listen(session_class, "after_commit", _after_commit)
-        event.listen(session_class, "after_rollback", _after_rollback)
+    """The after-response hook (the outbox's rows are written, and their sync queued, by the unit of work)."""
     app.after_request(_after_request)
     app.teardown_request(_teardown_request)

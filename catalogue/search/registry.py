@@ -1,4 +1,4 @@
-"""What is searchable: content types register here with a few lines (see the package docstring).
+"""The search part of a content type (``catalogue.content``): its document, loader and dependencies.
 
 A type gives a function that turns one item into a :class:`SearchDocument` (title, plain text, facet values,
 date) and, optionally, a loader that fetches items by id with whatever that function reads, so that a page of
@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from catalogue import content
 from catalogue.extensions import db
 from catalogue.workflow.models import Status
 
@@ -37,16 +38,30 @@ class SearchDocument:
         return {key: [str(v).replace(",", " ").strip() for v in vs if str(v).strip()] for key, vs in values.items()}
 
 
+@dataclass
+class Dependency:
+    """Items whose documents show something of another record (an organization's name, a season's blind flag).
+
+    When a ``model`` record is added or deleted, or one of its ``fields`` changes (any column when none are
+    given), ``ids(record)`` gives the items to index again: a select() of their ids, or the ids themselves.
+    The unit of work (``catalogue.search.outbox``) calls it after the flush, so the select sees the change.
+    """
+
+    model: type
+    ids: Callable[[Any], Select | Iterable[int]]
+    fields: tuple[str, ...] = ()
+
+
 def _published(obj: Any) -> bool:
     return obj.status == Status.PUBLISHED
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SearchableType:
-    """A content type in the index. ``key`` is also the workflow content type's key ("project", "entry")."""
+    """A content type in the index. ``key`` and ``model`` are filled in from the content type."""
 
-    key: str
-    model: type
+    key: str = ""
+    model: type | None = None
     to_document: Callable[[Any], SearchDocument]
     # Items by id (any order), with eager loads for what ``to_document``, ``facts`` and ``url`` read.
     load: Callable[[Sequence[int]], Iterable[Any]] | None = None
@@ -63,6 +78,8 @@ class SearchableType:
     # Labels of this type's facet values that the search cannot know itself (e.g. "season", "nomination"):
     # facet key -> function from a collection of values to {value: label}.
     facet_labels: dict[str, Callable[[Collection[str]], dict[str, str]]] = field(default_factory=dict)
+    # Other records whose changes change this type's documents (see :class:`Dependency`).
+    depends_on: tuple[Dependency, ...] = ()
 
     def load_items(self, ids: Sequence[int]) -> list[Any]:
         if not ids:
@@ -79,33 +96,19 @@ class SearchableType:
     def type_label(self) -> str:
         if self.label:
             return self.label
-        from catalogue.workflow import registry as workflow_registry
-
-        content_type = workflow_registry.get(self.key)
-        return content_type.label if content_type else self.key
+        workflow = content.get(self.key).workflow
+        return workflow.label if workflow else self.key
 
     def item_url(self, obj: Any) -> str:
         if self.url is not None:
             return self.url(obj)
-        from catalogue.workflow import registry as workflow_registry
-
-        return workflow_registry.get(self.key).url(obj)
-
-
-_types: dict[str, SearchableType] = {}
-
-
-def register(searchable: SearchableType) -> SearchableType:
-    """Add (or replace) a searchable content type; call it where the type registers its workflow."""
-    if not searchable.key or ":" in searchable.key or "," in searchable.key:
-        raise ValueError(f"bad search type key {searchable.key!r}")
-    _types[searchable.key] = searchable
-    return searchable
+        return content.get(self.key).workflow.url(obj)
 
 
 def get(key: str) -> SearchableType | None:
-    return _types.get(key)
+    content_type = content.get(key)
+    return content_type.search if content_type else None
 
 
 def all_types() -> list[SearchableType]:
-    return list(_types.values())
+    return [t.search for t in content.all_types() if t.search is not None]

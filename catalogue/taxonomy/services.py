@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
-from catalogue.accounts.models import Role
 from catalogue.extensions import db
 from catalogue.formatting import fold, ru_sort_key
 from catalogue.permissions import require_role
+from catalogue.roles import Role
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, OrganizationKind, Sphere
 
 ORGANIZATION_OPTIONS_LIMIT = 30
@@ -39,6 +39,12 @@ def municipalities() -> list[Municipality]:
     """All municipalities: city districts first, then districts, each alphabetically."""
     rows = db.session.scalars(select(Municipality)).all()
     return sorted(rows, key=lambda m: (m.kind != "городской округ", ru_sort_key(m.name)))
+
+
+def organizations_by_municipality() -> list[Organization]:
+    """Every organization, by municipality and then by name (for a grouped list to choose from)."""
+    rows = db.session.scalars(select(Organization)).all()
+    return sorted(rows, key=lambda o: (ru_sort_key(o.municipality.name), ru_sort_key(o.name)))
 
 
 def age_groups() -> list[AgeGroup]:

@@ -3,11 +3,11 @@
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from catalogue.accounts.models import Role
 from catalogue.extensions import db
 from catalogue.forms import choices
 from catalogue.htmx import render
 from catalogue.permissions import role_required
+from catalogue.roles import Role
 from catalogue.taxonomy import services
 from catalogue.taxonomy.forms import (
     AgeGroupForm,

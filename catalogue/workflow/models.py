@@ -6,7 +6,8 @@ import enum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from catalogue.accounts.models import User, utcnow
+from catalogue.accounts.models import User
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 
 

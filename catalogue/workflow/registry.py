@@ -1,4 +1,4 @@
-"""Content types that go through the lifecycle; each feature registers its own with a few lines."""
+"""The lifecycle part of a content type (``catalogue.content``): each feature declares it in its ``content.py``."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
+from catalogue import content
 from catalogue.accounts.models import User
 from catalogue.workflow.transitions import TRANSITIONS, Transition
 
@@ -22,10 +23,11 @@ def _no_filter(stmt: Select, value: int) -> Select | None:
     return None  # this type cannot be filtered so: the queue leaves it out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ContentType:
-    key: str  # "project", "report", "entry", "practice": also the audit rows' content_type
-    model: type
+    # Filled in from the ``catalogue.content.ContentType`` it is part of; also the audit rows' content_type.
+    key: str = ""
+    model: type | None = None
     label: str  # «Типовой проект»
     url: Callable[[Any], str]  # the item's own page (public once published)
     title: Callable[[Any], str] = lambda obj: obj.title
@@ -44,7 +46,7 @@ class ContentType:
     filter_municipality: Callable[[Select, int], Select | None] = _no_filter
     # Eager loads for the queue list, e.g. (selectinload(Model.age_groups),).
     queue_options: tuple = ()
-    # Called inside the transaction after any change (e.g. to queue a search index update).
+    # Called inside the transaction after any transition (the search outbox needs none: the unit of work writes it).
     on_change: list[Callable[[Any], None]] = field(default_factory=list)
     # Called inside the transaction, after ``on_change``, whenever an item enters the published state
     # (publish, republish): e.g. an approved revision applies itself to the item it revises.
@@ -83,27 +85,20 @@ class ContentType:
         return self.refusal(user, obj, action) if self.refusal is not None else None
 
 
-_types: dict[str, ContentType] = {}
-
-
-def register(content_type: ContentType) -> ContentType:
-    _types[content_type.key] = content_type
-    return content_type
-
-
 def get(key: str) -> ContentType | None:
-    return _types.get(key)
+    content_type = content.get(key)
+    return content_type.workflow if content_type else None
 
 
 def of(obj: Any) -> ContentType:
-    for content_type in _types.values():
-        if isinstance(obj, content_type.model):
-            return content_type
-    raise LookupError(f"{type(obj).__name__} is not a registered content type")
+    workflow = content.of(obj).workflow
+    if workflow is None:
+        raise LookupError(f"{type(obj).__name__} has no lifecycle")
+    return workflow
 
 
 def all_types() -> list[ContentType]:
-    return list(_types.values())
+    return [t.workflow for t in content.all_types() if t.workflow is not None]
 
 
 def is_moderator(user: User | None) -> bool:

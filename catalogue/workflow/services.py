@@ -2,16 +2,20 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm.attributes import flag_modified
 
-from catalogue.accounts.models import Role, User, UserRole, utcnow
+from catalogue.accounts.models import Role, User, UserRole
+from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.mail import send_mail
 from catalogue.media import services as media
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
+from catalogue.unit_of_work import after_commit, rolled_back_on_error
 from catalogue.urls import absolute
 from catalogue.workflow import registry
 from catalogue.workflow.models import AuditEntry, Notification, Status
@@ -171,15 +175,15 @@ def transition(
         actor_id=user.id,
     )
     db.session.add(entry)
-    try:
+    # The update above bypassed the session's object: mark it changed, so the unit of work sees the change
+    # (the search outbox) when the commit flushes.
+    flag_modified(obj, "status")
+    with rolled_back_on_error():
         for hook in content_type.on_change:
             hook(obj)
         if t.status_to == Status.PUBLISHED:
             for hook in content_type.on_published:
                 hook(obj)
-    except Exception:
-        db.session.rollback()
-        raise
     letters = []
     if t.notice:
         text = t.notice.format(title=content_type.title(obj), comment=comment).strip()
@@ -188,8 +192,8 @@ def transition(
             if person.id != user.id:
                 db.session.add(Notification(user_id=person.id, text=text, url=url))
                 letters.append((person.email, text, url))
-    db.session.commit()
     send_letters(letters, "решение по вашему материалу")
+    db.session.commit()
     return entry
 
 
@@ -217,8 +221,13 @@ def _unique(people: list[User]) -> list[User]:
 
 
 def send_letters(letters: list[tuple[str, str, str]], subject: str) -> None:
-    """Mail each ``(address, text, site url)``; call after the commit: a mail server that is down
-    must not undo the decision it tells of."""
+    """Mail each ``(address, text, site url)`` once the caller's transaction commits: a rolled-back decision
+    tells nobody, and a mail server that is down must not undo the decision it tells of."""
+    if letters:
+        after_commit(partial(_send_letters, letters, subject))
+
+
+def _send_letters(letters: list[tuple[str, str, str]], subject: str) -> None:
     site = current_app.config["SITE_NAME"]
     for email, text, url in letters:
         try:

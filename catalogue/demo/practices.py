@@ -9,11 +9,11 @@ from sqlalchemy import select
 from catalogue.accounts.models import Role, User
 from catalogue.accounts.services import create_user
 from catalogue.demo import advance
+from catalogue.demo.practices_data import PRACTICES, TEACHERS
 from catalogue.extensions import db
 from catalogue.media import services as media
 from catalogue.media.validation import validate_upload
 from catalogue.practices import services
-from catalogue.practices.demo_data import PRACTICES, TEACHERS
 from catalogue.practices.models import Practice, PracticeAdoption, PracticeRevision
 from catalogue.taxonomy.models import Organization, Sphere
 from catalogue.workflow import services as workflow

@@ -39,9 +39,9 @@ def seed_demo() -> list[str]:
     """
     from flask import current_app
 
-    from catalogue.contest.demo import seed_contest
-    from catalogue.practices.demo import seed_practices
-    from catalogue.projects.demo import seed_projects
+    from catalogue.demo.contest import seed_contest
+    from catalogue.demo.practices import seed_practices
+    from catalogue.demo.projects import seed_projects
 
     suppress = current_app.config.get("MAIL_SUPPRESS", False)
     current_app.config["MAIL_SUPPRESS"] = True
@@ -105,7 +105,7 @@ def _backdate_fresh_items() -> None:
     the class finished, a practice three weeks before its first adoption; the others a few weeks
     apart. The audit rows move with them, and the search index follows through the outbox.
     """
-    from catalogue.accounts.models import utcnow
+    from catalogue.clock import utcnow
     from catalogue.practices.models import Practice, PracticeAdoption
     from catalogue.projects.models import Project, ProjectReport
     from catalogue.workflow.models import Status
@@ -157,8 +157,7 @@ def at_noon(day: dt.date) -> dt.datetime:
 
 def backdate(type_key: str, item, when: dt.datetime) -> None:
     """Date a demo item published at ``when`` (sent two days before, begun four before that), its audit
-    rows with it, and queue it for the search index; the caller commits."""
-    from catalogue.search.outbox import enqueue
+    rows with it; the caller commits (the search index follows through the outbox)."""
     from catalogue.workflow.models import AuditEntry
 
     sent = when - dt.timedelta(days=2)
@@ -169,4 +168,3 @@ def backdate(type_key: str, item, when: dt.datetime) -> None:
     audit = select(AuditEntry).where(AuditEntry.content_type == type_key, AuditEntry.content_id == item.id)
     for entry in db.session.scalars(audit):
         entry.created_at = sent if entry.action == "submit" else when
-    enqueue(type_key, item.id)

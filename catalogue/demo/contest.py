@@ -14,7 +14,8 @@ from sqlalchemy import select
 from catalogue.accounts.models import Role, User
 from catalogue.accounts.services import create_user
 from catalogue.contest import entries, judging, parental, results, seasons
-from catalogue.contest.demo_data import (
+from catalogue.contest.models import Entry, Season, contest_today
+from catalogue.demo.contest_data import (
     CATEGORIES,
     CRITERIA,
     ENTRIES,
@@ -24,8 +25,7 @@ from catalogue.contest.demo_data import (
     PEOPLE,
     RULES,
 )
-from catalogue.contest.demo_models import model_bytes
-from catalogue.contest.models import Entry, Season, contest_today
+from catalogue.demo.contest_models import model_bytes
 from catalogue.extensions import db
 from catalogue.media import services as media
 from catalogue.media.validation import validate_upload

@@ -1,4 +1,4 @@
-"""3D models for the demo entries: a few real files (``demo_models/``, see its README) and models built
+"""3D models for the demo entries: a few real files (``models/``, see its README) and models built
 here from simple solids with numpy (a gear, a rocket, a lighthouse...), written as binary STL.
 
 Every built model is a set of closed solids in millimetres, Z up, as a student would export for printing.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-FOLDER = Path(__file__).parent / "demo_models"
+FOLDER = Path(__file__).parent / "models"
 
 
 def _quad(a, b, c, d) -> list:
@@ -229,7 +229,7 @@ def binary_stl(triangles: np.ndarray, name: str) -> bytes:
 
 
 def model_bytes(spec: str) -> tuple[str, bytes]:
-    """``(file name, bytes)`` of a demo model: ``file:NAME`` from ``demo_models/`` or ``built:NAME``."""
+    """``(file name, bytes)`` of a demo model: ``file:NAME`` from ``models/`` or ``built:NAME``."""
     kind, _, name = spec.partition(":")
     if kind == "file":
         return name, (FOLDER / name).read_bytes()

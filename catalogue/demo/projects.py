@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from catalogue.accounts.models import Role, User
 from catalogue.demo import advance
+from catalogue.demo.projects_data import PROJECTS, REPORTS
 from catalogue.extensions import db
 from catalogue.projects import services
-from catalogue.projects.demo_data import PROJECTS, REPORTS
 from catalogue.projects.models import Project, ProjectReport
 from catalogue.taxonomy.models import AgeGroup, Sphere
 
