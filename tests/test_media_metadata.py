@@ -4,8 +4,10 @@ Each test sends a file that carries a student's name (or a real exporter's path)
 and checks that the stored bytes no longer contain it and still open, with the same pages or triangles.
 """
 
+import base64
 import io
 import json
+import random
 import struct
 import zipfile
 
@@ -367,5 +369,62 @@ def test_3mf_metadata_that_cannot_be_removed_safely_is_refused():
         '<build><item objectid="1"/></build></model>'
     )
     original = zip_bytes({"[Content_Types].xml": b"<Types/>", "3D/3dmodel.model": model.encode()})
+    with pytest.raises(UploadError, match="не удалось убрать сведения об авторе"):
+        validate_upload("model", "деталь.3mf", original)
+
+
+def padded_model(before: bytes, after: bytes, size: int) -> bytes:
+    """A model part where ``before`` ends ``size`` bytes in, behind comments of random text (it does not compress)."""
+    head = f'<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" xmlns="{CORE}">'.encode()
+    noise = base64.b64encode(random.Random(11).randbytes(size))
+    padding = b"".join(b"<!-- " + noise[i : i + 90] + b" -->" for i in range(0, size, 90))
+    head += padding[: size - len(before) - len(head)].rpartition(b"<")[0]
+    return head + b" " * (size - len(before) - len(head)) + before + after
+
+
+def test_3mf_metadata_across_the_blocks_of_a_large_model_part_is_removed_wherever_they_split_it():
+    # The model part is cleaned a megabyte at a time: the split may fall anywhere in the metadata or a name.
+    metadata = (
+        f'<metadata name="Title">Ракета {NAME}</metadata><metadatagroup><metadata name="Designer">Ivanov</metadata>'
+        f'</metadatagroup><resources><object id="1" name="{NAME}.stl" partnumber="Ivanov-1" type="model">'
+    ).encode()
+    mesh = (
+        b'<mesh><vertices><vertex x="0" y="0" z="0"/><vertex x="9" y="0" z="0"/><vertex x="0" y="9" z="0"/></vertices>'
+        b'<triangles><triangle v1="0" v2="1" v3="2"/></triangles></mesh></object></resources>'
+        b'<build><item objectid="1" name="Ivanov"/></build></model>'
+    )
+    markers = [
+        b"<metadata name",
+        "Ракета".encode(),
+        b"</metadata>",
+        b"</metadata><meta",
+        b"Ivanov<",
+        b"</metadatagroup",
+        b"<resources",
+        b'name="' + NAME.encode()[:5],
+        b"stl",
+        b'Ivanov-1"',
+    ]
+    for marker in markers:
+        split = metadata.index(marker) + len(marker) // 2
+        original = zip_bytes(
+            {
+                "[Content_Types].xml": b"<Types/>",
+                "3D/3dmodel.model": padded_model(metadata[:split], metadata[split:] + mesh, 1 << 20),
+            }
+        )
+        upload = validate_upload("model", "ракета.3mf", original)
+        with zipfile.ZipFile(io.BytesIO(upload.data)) as archive:
+            model = archive.read("3D/3dmodel.model")
+        assert leaks(model, NAME, "Ivanov") == [], marker
+        assert b"<metadata" not in model and b"<resources>" in model
+        assert upload.facts["triangles"] == 1
+
+
+def test_3mf_metadata_left_open_for_more_than_a_megabyte_is_refused():
+    metadata = f'<metadata name="Designer"><![CDATA[{NAME} <школа>]]></metadata>'.encode()
+    model = padded_model(metadata, b"", 2000)
+    model += b"<!-- " + base64.b64encode(random.Random(3).randbytes(1 << 20)) + b" --></model>"
+    original = zip_bytes({"[Content_Types].xml": b"<Types/>", "3D/3dmodel.model": model})
     with pytest.raises(UploadError, match="не удалось убрать сведения об авторе"):
         validate_upload("model", "деталь.3mf", original)

@@ -62,11 +62,13 @@ def clean_glb(data: bytes, display_name: str) -> bytes:
     except (ValueError, RecursionError) as e:
         raise broken(display_name, "описание сцены в GLB не читается") from e
     text += b" " * (-len(text) % 4)
-    chunks = CHUNK_HEADER.pack(len(text), JSON_CHUNK) + text
+    pieces: list[bytes | memoryview] = [CHUNK_HEADER.pack(len(text), JSON_CHUNK), text]
     if len(binary):
-        body = bytes(binary) + b"\0" * (-len(binary) % 4)
-        chunks += CHUNK_HEADER.pack(len(body), BIN_CHUNK) + body
-    return GLB_HEADER.pack(b"glTF", 2, GLB_HEADER.size + len(chunks)) + chunks
+        padding = b"\0" * (-len(binary) % 4)
+        # The binary chunk goes from the original straight into the one new copy: no copies in between.
+        pieces += [CHUNK_HEADER.pack(len(binary) + len(padding), BIN_CHUNK), binary, padding]
+    length = GLB_HEADER.size + sum(len(piece) for piece in pieces)
+    return b"".join([GLB_HEADER.pack(b"glTF", 2, length), *pieces])
 
 
 def _strip_names(document: dict) -> None:

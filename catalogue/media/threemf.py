@@ -15,12 +15,13 @@ import io
 import posixpath
 import re
 from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
 import numpy as np
 
-from catalogue.media.documents import blank_package_properties
+from catalogue.media.documents import OOXML_PROPERTIES
 from catalogue.media.errors import Deadline, UploadError
 from catalogue.media.meshes import MeshLimits, broken, too_many_triangles
 from catalogue.media.zipsafe import SafeZip
@@ -49,7 +50,7 @@ METADATA_ELEMENT = re.compile(rb"<(?P<p>(?:[\w.-]+:)?)metadata\b[^<>]*(?:/>|>[^<
 METADATA_GROUP = re.compile(rb"<(?P<p>(?:[\w.-]+:)?)metadatagroup\b[^<>]*(?:/>|>\s*</(?P=p)metadatagroup\s*>)")
 METADATA_LEFT = re.compile(rb"<(?:[\w.-]+:)?metadata")
 OBJECT_NAME = re.compile(
-    rb"(<(?:[\w.-]+:)?(?:object|item|component)\b[^<>]*?)\s+(?:name|partnumber)\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*')"
+    rb"(<(?:[\w.-]+:)?(?:object|item|component)\b[^<>]*?)(?<!\s)\s+(?:name|partnumber)\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*')"
 )
 # Slicers' own settings beside the model (PrusaSlicer, Bambu Studio) keep object names and source paths.
 SLICER_CONFIG_SUFFIX = ".config"
@@ -345,33 +346,69 @@ def _refuse(*_args) -> None:
     raise _XmlRefused
 
 
-def clean_3mf(archive: SafeZip) -> bytes:
+def clean_3mf(archive: SafeZip, deadline: Deadline) -> bytes:
     """The package with its metadata removed: ``<metadata>`` of the model parts, object names, blank core
     properties, and the slicers' ``Metadata/*.config`` files. Meshes and build items are untouched.
 
-    :raise UploadError: metadata of an unusual shape (in CDATA, say) stays in a model part.
+    Model parts are cleaned as they are unpacked, a block at a time, and written straight into the new
+    package: memory does not grow with the size of the XML.
+
+    :raise UploadError: metadata of an unusual shape (in CDATA, say) stays in a model part; a fragment
+        without tags longer than ``MAX_CARRY``; out of time.
     """
 
-    def change(name: str, data: bytes) -> bytes | None:
+    def change(name: str, blocks: Iterator[bytes]) -> Iterable[bytes] | None:
         folded = name.casefold()
         if folded.endswith(".model"):
-            return _without_metadata(data, archive.display_name)
+            return _without_metadata(blocks, archive.display_name, deadline)
         if folded.startswith("metadata/") and folded.endswith(SLICER_CONFIG_SUFFIX):
             return None
-        return blank_package_properties(name, data)
+        blank = OOXML_PROPERTIES.get(folded)
+        return blocks if blank is None else (blank,)
 
-    return archive.rewritten(change)
+    return archive.streamed(change)
 
 
-def _without_metadata(xml: bytes, display_name: str) -> bytes:
+def _without_metadata(blocks: Iterable[bytes], display_name: str, deadline: Deadline) -> Iterator[bytes]:
+    """The blocks of a model part without metadata and object names, cleaned block by block.
+
+    Every pattern begins with "<", so each block is cut before its last "<" and the rest waits for the
+    next one. A metadata element or group still open at the cut waits whole too: the carry starts at it.
+    """
+    carry = b""
+    for block in blocks:
+        data = carry + block
+        cut = data.rfind(b"<")
+        # No tag begins here (and none is carried): nothing in it can be metadata.
+        head, carry = (data, b"") if cut < 0 else (_cleaned(data[:cut]), data[cut:])
+        left = METADATA_LEFT.search(head)
+        if left is not None:
+            head, carry = head[: left.start()], head[left.start() :] + carry
+        if len(carry) > MAX_CARRY:
+            if left is not None:
+                raise _metadata_left(display_name)
+            raise broken(display_name, "в XML-описании модели 3MF есть слишком длинный фрагмент")
+        deadline.check()
+        if head:
+            yield head
+    tail = _cleaned(carry)
+    if METADATA_LEFT.search(tail):
+        raise _metadata_left(display_name)
+    yield tail
+
+
+def _cleaned(xml: bytes) -> bytes:
+    """``xml`` without the metadata elements and groups that are whole in it, and without object names."""
     xml = METADATA_GROUP.sub(b"", METADATA_ELEMENT.sub(b"", xml))
-    if METADATA_LEFT.search(xml):
-        raise UploadError(
-            f"Из файла «{display_name}» не удалось убрать сведения об авторе: метаданные 3MF записаны необычно. "
-            "Экспортируйте модель заново (например, в STL) и загрузите снова."
-        )
     # A tag may carry both a name and a part number: one pass removes one of them.
     return OBJECT_NAME.sub(rb"\1", OBJECT_NAME.sub(rb"\1", xml))
+
+
+def _metadata_left(display_name: str) -> UploadError:
+    return UploadError(
+        f"Из файла «{display_name}» не удалось убрать сведения об авторе: метаданные 3MF записаны необычно. "
+        "Экспортируйте модель заново (например, в STL) и загрузите снова."
+    )
 
 
 def parse_3mf(archive: SafeZip, limits: MeshLimits, deadline: Deadline) -> np.ndarray:

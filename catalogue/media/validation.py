@@ -87,11 +87,18 @@ def validate_upload(
     try:
         if file_format not in accepted:
             raise _unexpected(file_format, kind, accepted, content, display_name)
-        stored, facts, triangles = _check(file_format, content, display_name, archive, image_limits, mesh_limits)
+        stored, facts = _check(file_format, content, display_name, archive, image_limits, mesh_limits)
     finally:
         if archive is not None:
             archive.close()
     info = FORMATS[file_format]
+    triangles = None
+    if info.category == MODEL:
+        # The triangles are read from the cleaned copy, so that what is stored is exactly what was
+        # validated; the original is let go first (a large model would otherwise be held twice).
+        del content, archive
+        triangles = _triangles(file_format, stored, display_name, mesh_limits)
+        facts = {"format": file_format, **mesh_facts(triangles)}
     return ValidatedUpload(
         data=stored,
         kind=info.category,
@@ -149,33 +156,28 @@ def _check(
     archive: SafeZip | None,
     image_limits: ImageLimits,
     mesh_limits: MeshLimits,
-) -> tuple[bytes, dict, np.ndarray | None]:
-    """The bytes to store, the facts, and the triangles (models) of content in a recognised format.
+) -> tuple[bytes, dict]:
+    """The bytes to store and the facts of content in a recognised format.
 
-    Each format is checked, then written again without what identifies its author; a model's triangles
-    are read from the cleaned copy, so that what is stored is exactly what was validated.
+    Each format is checked, then written again without what identifies its author. A model is only
+    cleaned here (its facts are empty): the caller reads its triangles from the cleaned copy.
     """
     category = FORMATS[file_format].category
     if category == IMAGE:
-        stored, facts = images.reencode_image(content, file_format, display_name, image_limits)
-        return stored, facts, None
+        return images.reencode_image(content, file_format, display_name, image_limits)
     if category == MODEL:
-        stored = _clean_model(file_format, content, display_name, archive)
-        if file_format == "3mf":
-            with SafeZip(stored, display_name, MODEL_ZIP_LIMITS) as cleaned:
-                triangles = _triangles(file_format, stored, display_name, cleaned, mesh_limits)
-        else:
-            triangles = _triangles(file_format, stored, display_name, None, mesh_limits)
-        return stored, {"format": file_format, **mesh_facts(triangles)}, triangles
+        return _clean_model(file_format, content, display_name, archive, mesh_limits), {}
     if file_format == "pdf":
         facts = documents.check_pdf(content, display_name)
         stored, facts["pages"] = documents.clean_pdf(content, display_name)
-        return stored, facts, None
+        return stored, facts
     facts = documents.check_office(archive, file_format)
-    return documents.clean_office(archive, file_format), facts, None
+    return documents.clean_office(archive, file_format), facts
 
 
-def _clean_model(file_format: str, content: bytes, display_name: str, archive: SafeZip | None) -> bytes:
+def _clean_model(
+    file_format: str, content: bytes, display_name: str, archive: SafeZip | None, limits: MeshLimits
+) -> bytes:
     """The model without names, comments and authorship; the geometry as it was."""
     if file_format == "stl":
         return meshes.clean_stl(content)
@@ -183,12 +185,10 @@ def _clean_model(file_format: str, content: bytes, display_name: str, archive: S
         return meshes.clean_obj(content)
     if file_format == "glb":
         return clean_glb(content, display_name)
-    return clean_3mf(archive)
+    return clean_3mf(archive, Deadline(limits.seconds))
 
 
-def _triangles(
-    file_format: str, content: bytes, display_name: str, archive: SafeZip | None, limits: MeshLimits
-) -> np.ndarray:
+def _triangles(file_format: str, content: bytes, display_name: str, limits: MeshLimits) -> np.ndarray:
     """The model's triangles; :raise UploadError: none, too many, or coordinates that are not numbers."""
     deadline = Deadline(limits.seconds)
     if file_format == "stl":
@@ -198,7 +198,8 @@ def _triangles(
     elif file_format == "glb":
         triangles = parse_glb(content, display_name, limits, deadline)
     else:
-        triangles = parse_3mf(archive, limits, deadline)
+        with SafeZip(content, display_name, MODEL_ZIP_LIMITS) as archive:
+            triangles = parse_3mf(archive, limits, deadline)
     if not len(triangles):
         raise UploadError(f"В файле «{display_name}» нет ни одного треугольника: модель пустая.")
     if len(triangles) > limits.max_triangles:

@@ -7,7 +7,7 @@ because the sizes a hostile archive declares may lie.
 import io
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -18,6 +18,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError, zlib.error)
 # Rewritten archives carry no dates of their own: when a file was edited is nobody's business.
 NEUTRAL_DATE = (1980, 1, 1, 0, 0, 0)
+# Members are unpacked and rewritten this much at a time.
+BLOCK_SIZE = 1 * MiB
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,13 @@ class ZipLimits:
 
 
 DEFAULT_LIMITS = ZipLimits()
+
+
+@dataclass
+class _Budget:
+    """What is left of the unpacked size an archive may have, as counted while reading (not as declared)."""
+
+    left: int
 
 
 class SafeZip:
@@ -101,23 +110,53 @@ class SafeZip:
         Members keep their order and compression; dates, comments and extra fields are not copied.
         ``stored_first`` (OpenDocument's ``mimetype``) goes first and uncompressed, as its readers expect.
         """
+
+        def whole(name: str, blocks: Iterator[bytes]) -> Iterable[bytes] | None:
+            # Gathered in a BytesIO, whose value is its own buffer: one copy of the member, not two.
+            gathered = io.BytesIO()
+            for block in blocks:
+                gathered.write(block)
+            data = change(name, gathered.getvalue())
+            return None if data is None else (data,)
+
+        return self.streamed(whole, stored_first)
+
+    def streamed(
+        self, change: Callable[[str, Iterator[bytes]], Iterable[bytes] | None], stored_first: str | None = None
+    ) -> bytes:
+        """A new archive of the members, each unpacked a block at a time and written as it comes.
+
+        ``change(name, blocks)`` gets the member's unpacked blocks and returns the blocks to write instead
+        (``blocks`` itself copies the member), or None to leave the member out. Everything unpacked counts
+        against the limit of the whole archive, whatever the directory declares; otherwise as :meth:`rewritten`.
+        """
         infos = list(self._infos.values())
         if stored_first is not None and stored_first in self._infos:
             infos.sort(key=lambda info: info.filename != stored_first)
+        budget = _Budget(self.limits.max_total_size)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as output:
             for info in infos:
                 if info.is_dir():
                     continue
-                data = change(info.filename, self.read(info.filename, self.limits.max_total_size))
-                if data is None:
+                blocks = change(info.filename, self._blocks(info.filename, budget))
+                if blocks is None:
                     continue
                 member = zipfile.ZipInfo(info.filename, NEUTRAL_DATE)
                 stored = info.filename == stored_first or info.compress_type == zipfile.ZIP_STORED
                 member.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 member.external_attr = 0o644 << 16
-                output.writestr(member, data)
+                with output.open(member, "w") as target:
+                    for block in blocks:
+                        target.write(block)
         return buffer.getvalue()
+
+    def _blocks(self, member: str, budget: _Budget) -> Iterator[bytes]:
+        """The unpacked ``member`` a block at a time, each counted against ``budget``."""
+        with self.open(member, budget.left) as stream:
+            while block := stream.read(BLOCK_SIZE):
+                budget.left -= len(block)
+                yield block
 
     def close(self) -> None:
         self._zip.close()
