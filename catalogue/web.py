@@ -1,13 +1,17 @@
-"""Cross-cutting web concerns: security headers, error pages, template context."""
+"""Cross-cutting web concerns: security headers, malformed input, error pages, template context."""
+
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
+from catalogue.errors import DomainError
+from catalogue.forms import MAX_ID, bounded_int
 from catalogue.htmx import is_fragment_request, render
-from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
+from catalogue.permissions import Conflict, NotFound, PermissionDenied
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -47,7 +51,10 @@ CSRF_TEXT = (
 )
 
 
-MAX_ID = 2**31 - 1
+MALFORMED_TEXT = (
+    "В адресе или в отправленных данных есть недопустимые символы (нулевой байт или неверная кодировка). "
+    "Проверьте, что текст набран или вставлен без служебных символов, и отправьте ещё раз."
+)
 MAX_PAGE = 10_000
 
 
@@ -59,19 +66,75 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def int_arg(name: str, maximum: int = MAX_ID) -> int | None:
+    """An integer of the query string (an id, a year): None when absent, malformed or out of 0..``maximum``."""
+    return bounded_int(request.args.get(name), maximum)
+
+
 def page_arg(name: str = "page") -> int:
     """The page number from the query string, clamped to 1..MAX_PAGE."""
-    value = request.args.get(name, "")
-    return min(int(value), MAX_PAGE) if value.isdigit() and len(value) < 7 and int(value) > 0 else 1
+    return min(bounded_int(request.args.get(name)) or 1, MAX_PAGE)
+
+
+def _clean_bytes(raw: bytes) -> bool:
+    """True for text in valid UTF-8 without NUL: what every part of a request must be."""
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _clean_urlencoded(raw: bytes) -> bool:
+    return _clean_bytes(unquote_to_bytes(raw.replace(b"+", b" ")))
+
+
+def reject_malformed_input() -> None:
+    """400 for a NUL byte or invalid UTF-8 in the path, the query string or a form field.
+
+    Werkzeug would quietly turn invalid bytes into U+FFFD, and PostgreSQL refuses NUL in text:
+    a request that carries either is refused here, before any view reads it.
+    """
+    environ = request.environ
+    # WSGI gives the path as latin-1 text of its bytes.
+    path = environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    query = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    if not _clean_bytes(path) or not _clean_urlencoded(query):
+        _malformed()
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if request.mimetype == "application/x-www-form-urlencoded":
+        # Bounded by MAX_CONTENT_LENGTH; the form is parsed from this cached copy later.
+        if not _clean_urlencoded(request.get_data(cache=True)):
+            _malformed()
+    elif request.mimetype == "multipart/form-data":
+        # Field values were decoded already: a U+FFFD there stands for bytes that were not UTF-8.
+        values = [*request.form.values(), *(f.filename or "" for f in request.files.values())]
+        if any("\x00" in v or "\ufffd" in v for v in values):
+            _malformed()
+
+
+def _malformed():
+    raise MalformedRequest(MALFORMED_TEXT)
+
+
+class MalformedRequest(BadRequest):
+    """A 400 whose Russian description is shown on the error page."""
+
+    russian = True
 
 
 def register(app: Flask) -> None:
+    # First of all: CSRF protection, for one, reads the form, and this check must see its bytes.
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_input)
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, lambda e: error_page(400, *CSRF_TEXT))
     app.register_error_handler(PermissionDenied, lambda e: error_page(403))
     app.register_error_handler(Conflict, lambda e: error_page(409, detail=str(e) or None))
     app.register_error_handler(NotFound, lambda e: error_page(404))
-    app.register_error_handler(InvalidInput, lambda e: error_page(422, detail=str(e)))
+    app.register_error_handler(DomainError, lambda e: error_page(422, detail=str(e)))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, lambda e: error_page(500))
     app.context_processor(template_context)

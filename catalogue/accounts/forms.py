@@ -4,23 +4,19 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.accounts.models import ROLE_LABELS, Role
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
 from catalogue.formatting import local_today
-from catalogue.forms import BaseForm, choices
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, MultiCheckboxField, choices, strip
 from catalogue.taxonomy.models import OrganizationKind
 
-REQUIRED = "Заполните это поле."
 GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]  # (value, label) pairs
 
 
@@ -29,7 +25,7 @@ def _name_field(label: str, required: bool = True) -> StringField:
     return StringField(
         label,
         validators=[*validators, Length(max=80, message="Не длиннее 80 символов.")],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[strip],
         render_kw={"autocomplete": "off"},
     )
 
@@ -72,7 +68,7 @@ class RegistrationForm(BaseForm):
             Email("Введите адрес электронной почты, например ivanova@mail.ru."),
             Length(max=254),
         ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[strip],
         render_kw={"autocomplete": "email"},
     )
     password, password_confirm = _new_password_fields()
@@ -171,11 +167,6 @@ class ResetRequestForm(BaseForm):
 
 class ResetPasswordForm(BaseForm):
     password, password_confirm = _new_password_fields()
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class AdminUserForm(BaseForm):

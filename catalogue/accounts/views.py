@@ -16,7 +16,7 @@ from catalogue.accounts.forms import (
 )
 from catalogue.accounts.models import Role
 from catalogue.extensions import db
-from catalogue.forms import choices
+from catalogue.forms import choices, field_error
 from catalogue.htmx import redirect_htmx_aware, render
 from catalogue.taxonomy.models import Organization
 from catalogue.taxonomy.services import municipalities, search_organizations
@@ -69,7 +69,7 @@ def register():
                 )
             )
         except services.AccountError as e:
-            getattr(form, e.field or "email").errors.append(str(e))
+            field_error(form, e, default="email")
         else:
             _start_session(user)
             flash("Добро пожаловать! Учётная запись создана.", "success")
@@ -104,10 +104,10 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         except services.LoginThrottled as e:
-            form.form_errors.append(str(e))
+            field_error(form, e)
             status = 429
         except services.AccountError as e:
-            form.form_errors.append(str(e))
+            field_error(form, e)
             status = 422
         else:
             _start_session(user, remember=form.remember.data)
@@ -155,7 +155,7 @@ def edit_profile():
                 ),
             )
         except services.AccountError as e:
-            getattr(form, e.field or "last_name").errors.append(str(e))
+            field_error(form, e, default="last_name")
             status = 422
         else:
             flash("Данные профиля сохранены.", "success")
@@ -175,7 +175,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.password.data)
         except services.AccountError as e:
-            form.current_password.errors.append(str(e))
+            field_error(form, e, default="current_password")
             status = 422
         else:
             # The version in the session changed with the password: log this session in anew.

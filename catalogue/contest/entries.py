@@ -21,7 +21,7 @@ from catalogue.contest.models import (
 )
 from catalogue.contest.viewer import triangles_to_glb, up_axis
 from catalogue.extensions import db
-from catalogue.formatting import fold, local_today, plural, ru_date
+from catalogue.formatting import fold, like_words, local_today, plural, ru_date
 from catalogue.media import services as media
 from catalogue.media import storage
 from catalogue.media.models import StoredFile
@@ -210,7 +210,7 @@ def supervisor_options(student: User | None, query: str = "", limit: int = 30) -
     stmt = select(User).where(
         User.active, User.organization_id == student.organization_id, User.role_rows.any(role=Role.TEACHER)
     )
-    for word in fold(query).split()[:5]:
+    for word in like_words(query, 5):
         stmt = stmt.where(User.search_folded.contains(word, autoescape=True))
     rows = db.session.scalars(stmt.limit(200))
     return sorted(rows, key=lambda u: fold(u.full_name))[:limit]

@@ -9,6 +9,7 @@ from catalogue.accounts.services import name_changed
 from catalogue.contest.entries import OWNER, entry_url
 from catalogue.contest.models import Entry, Nomination
 from catalogue.extensions import db
+from catalogue.forms import bounded_int
 from catalogue.markdown import plain_text
 from catalogue.search import outbox, registry
 from catalogue.taxonomy.models import AgeGroup
@@ -53,7 +54,7 @@ def _facts(entry: Entry) -> list[str]:
 
 
 def _nomination_labels(values: Collection[str]) -> dict[str, str]:
-    ids = [int(v) for v in values if v.isdigit()]
+    ids = [i for i in map(bounded_int, values) if i is not None]
     rows = db.session.scalars(select(Nomination).where(Nomination.id.in_(ids))) if ids else []
     return {str(n.id): f"{n.name} ({n.season.year})" for n in rows}
 
