@@ -14,7 +14,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 from catalogue.accounts.models import ROLE_LABELS, Role
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
 from catalogue.formatting import local_today
-from catalogue.forms import REQUIRED, BaseForm, IntegerField, MultiCheckboxField, choices, strip
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, MultiCheckboxField, choices, length, strip
 from catalogue.taxonomy.models import OrganizationKind
 
 GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]  # (value, label) pairs
@@ -45,7 +45,7 @@ def _new_password_fields():
     )
     confirm = PasswordField(
         "Пароль ещё раз",
-        validators=[InputRequired(REQUIRED), EqualTo("password", message="Пароли не совпадают.")],
+        validators=[InputRequired(REQUIRED), length(200), EqualTo("password", message="Пароли не совпадают.")],
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
@@ -138,14 +138,16 @@ class LoginForm(BaseForm):
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Пароль", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+        "Пароль", validators=[InputRequired(REQUIRED), length(200)], render_kw={"autocomplete": "current-password"}
     )
     remember = BooleanField("Запомнить меня на этом устройстве")
 
 
 class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
-        "Текущий пароль", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+        "Текущий пароль",
+        validators=[InputRequired(REQUIRED), length(200)],
+        render_kw={"autocomplete": "current-password"},
     )
     password, password_confirm = _new_password_fields()
 
