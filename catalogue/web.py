@@ -98,10 +98,14 @@ def reject_malformed_input() -> None:
     a request that carries either is refused here, before any view reads it.
     """
     environ = request.environ
-    # WSGI gives the path as latin-1 text of its bytes.
+    # WSGI gives the path as latin-1 text of its bytes; the raw address, where the server passes
+    # it on, still has the bytes a server may already have decoded with replacement characters.
     path = environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    raw_path = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
     query = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
-    if not _clean_bytes(path) or not _clean_urlencoded(query):
+    if not (_clean_bytes(path) and _clean_urlencoded(raw_path.encode("latin-1", "replace"))):
+        _malformed()
+    if not _clean_urlencoded(query):
         _malformed()
     if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return

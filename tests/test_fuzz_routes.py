@@ -7,13 +7,15 @@ bytes that are not UTF-8, Cyrillic, SQL and LIKE metacharacters. It does so as a
 each role, logged in through the real form, with a valid CSRF token so that POSTs reach their
 handlers. The data is the demo content, loaded once per module.
 
-``FUZZ_EXAMPLES`` (default 4) is the number of examples per route, method and role.
+``FUZZ_EXAMPLES`` (default 2) is the number of generated examples per route, method and role;
+each also gets the ``CLASSIC`` values first.
 """
 
 import inspect
 import os
 import re
 import sys
+import time
 from collections import Counter
 from urllib.parse import quote, quote_from_bytes
 
@@ -30,7 +32,7 @@ from catalogue.extensions import db
 from tests.conftest import _empty_postgres_tables, app_config
 from tests.helpers import csrf_token
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 ROLES = ("visitor", "student", "teacher", "jury", "moderator", "admin")
 ACCOUNTS = {
     "student": "student@demo.example",
@@ -84,8 +86,13 @@ NASTY = st.sampled_from(
 TEXT = st.one_of(NUMBERS.map(str), NASTY, st.text(max_size=40), st.text(alphabet="абвгдеёжз %_\\'\"", max_size=20))
 # A value is text (sent as UTF-8) or raw bytes, which may be invalid UTF-8 or contain NUL.
 VALUES = st.one_of(TEXT, TEXT, TEXT, st.binary(max_size=12))
+MODES = [NUMBERS.map(str), NASTY, st.text(max_size=40), st.binary(max_size=12), VALUES]
+# Sent to every name of every route before the generated examples: the classic failures.
+CLASSIC = ["99999999999999999999", "²"]
 
 examples_run: Counter = Counter()
+seconds_spent: Counter = Counter()
+statuses: Counter = Counter()
 
 
 def _encode(value: str | bytes) -> str:
@@ -163,13 +170,16 @@ def _build_path(rule, values: dict) -> str:
     return path
 
 
-def request_strategy(rule, names: list[str], known: dict[str, list]):
-    return st.tuples(
-        path_strategy(rule, known),
-        st.lists(st.tuples(st.sampled_from(names), VALUES), max_size=8),
-        st.lists(st.tuples(st.sampled_from(names), VALUES), max_size=3),
-        st.booleans(),
+def fields_strategy(names: list[str]):
+    """Values for a random choice of ``names``, all of one kind per example, so that few examples
+    still try every kind: numbers, nasty text, any text, raw bytes, or a mix."""
+    return st.sampled_from(MODES).flatmap(
+        lambda values: st.fixed_dictionaries({}, optional=dict.fromkeys(names, values)).map(lambda d: list(d.items()))
     )
+
+
+def request_strategy(rule, names: list[str], known: dict[str, list]):
+    return st.tuples(path_strategy(rule, known), fields_strategy(names), fields_strategy(names), st.booleans())
 
 
 # -- the site -------------------------------------------------------------------------------------
@@ -178,11 +188,6 @@ def request_strategy(rule, names: list[str], known: dict[str, list]):
 @pytest.fixture(scope="module")
 def site(backend, database_url, tmp_path_factory):
     """The demo content on this backend, loaded once for the module; yields the app and known ids."""
-    from catalogue.contest.models import ConsentKind
-    from catalogue.media.models import StoredFile
-    from catalogue.workflow import registry
-    from catalogue.workflow.transitions import TRANSITIONS
-
     instance = tmp_path_factory.mktemp("fuzz")
     database = database_url or f"sqlite:///{instance / 'catalogue.db'}"
     app = create_app(app_config(instance / "instance", database))
@@ -193,17 +198,7 @@ def site(backend, database_url, tmp_path_factory):
             else:
                 db.create_all()
             seed_demo()
-            known = {
-                "id": list(range(1, 31)),
-                "year": sorted({s.year for s in _seasons()}) or [2026],
-                "type_key": [t.key for t in registry.all_types()],
-                "action": list(TRANSITIONS),
-                "kind": [kind.value for kind in ConsentKind],
-                "key": [f.key for f in db.session.scalars(db.select(StoredFile).limit(5))] or ["x"],
-                "filename": ["model.stl", "thumbnail.png", "x.pdf"],
-                "token": ["x"],
-                "slug": ["x"],
-            }
+            known = _known_values()
         yield app, known
     finally:
         with app.app_context():
@@ -215,13 +210,54 @@ def site(backend, database_url, tmp_path_factory):
                 f"\nfuzz ({backend}): {len(counts)} route × method × role triples, examples per triple "
                 f"min {min(counts)}, mean {sum(counts) / len(counts):.1f}, max {max(counts)}; {sum(counts)} requests"
             )
+            slowest = ", ".join(f"{route} {seconds:.1f} s" for route, seconds in seconds_spent.most_common(5))
+            print(f"slowest: {slowest}")
+            print("answers: " + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())))
+            statuses.clear()
             examples_run.clear()
+            seconds_spent.clear()
 
 
-def _seasons():
-    from catalogue.contest.models import Season
+def _known_values() -> dict[str, list]:
+    """Real values for the path converters, by name: most generated paths then reach their views."""
+    from catalogue.accounts.models import User
+    from catalogue.contest.models import ConsentKind, Entry, JuryAssignment, Nomination, Season
+    from catalogue.media.models import StoredFile
+    from catalogue.practices.models import Practice, PracticeRevision
+    from catalogue.projects.models import Project, ProjectReport
+    from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+    from catalogue.workflow import registry
+    from catalogue.workflow.transitions import TRANSITIONS
 
-    return db.session.scalars(db.select(Season)).all()
+    def ids(model, column=None, limit=8):
+        column = column if column is not None else model.id
+        return list(db.session.scalars(db.select(column).order_by(column).limit(limit))) or [1]
+
+    entries, practices, projects = ids(Entry), ids(Practice), ids(Project)
+    return {
+        "id": [1, 2, 3],
+        "user_id": ids(User),
+        "municipality_id": ids(Municipality, limit=3),
+        "organization_id": ids(Organization, limit=3),
+        "age_group_id": ids(AgeGroup),
+        "sphere_id": ids(Sphere, limit=3),
+        "item_id": sorted({*entries, *practices, *projects}),
+        "project_id": projects,
+        "report_id": ids(ProjectReport),
+        "practice_id": practices,
+        "revision_id": ids(PracticeRevision),
+        "entry_id": entries,
+        "year": ids(Season, Season.year),
+        "assignment_id": ids(JuryAssignment),
+        "part_id": ids(Nomination),
+        "type_key": [t.key for t in registry.all_types()],
+        "action": list(TRANSITIONS),
+        "kind": [kind.value for kind in ConsentKind],
+        "key": ids(StoredFile, StoredFile.key, limit=3),
+        "filename": ["model.stl", "thumbnail.png", "x.pdf"],
+        "token": ["x"],
+        "slug": ["x"],
+    }
 
 
 def _client_as(app, role: str):
@@ -243,6 +279,43 @@ def _targets(app):
             yield rule, method
 
 
+def _first(converter, values) -> str:
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return str((values or [1])[0])
+
+
+def _send(client, token: str, method: str, path: str, fields, query, htmx: bool, role: str, rule) -> None:
+    """One request; a field goes to the query string of a GET and to the body of a POST."""
+    started = time.perf_counter()
+    headers = {"HX-Request": "true"} if htmx else {}
+    query_string = _urlencoded(query)
+    if method == "GET":
+        response = client.get(path, query_string=_urlencoded(fields + query), headers=headers)
+    else:
+        body = _urlencoded([("csrf_token", token), *fields])
+        response = client.open(
+            path,
+            method=method,
+            query_string=query_string,
+            data=body.encode("ascii"),
+            content_type="application/x-www-form-urlencoded",
+            headers=headers,
+        )
+    response.close()
+    examples_run[(role, rule.rule, method)] += 1
+    statuses[response.status_code] += 1
+    seconds_spent[f"{method} {rule.rule}"] += time.perf_counter() - started
+    assert response.status_code < 500, f"{method} {path}?{query_string[:200]} answered {response.status_code}"
+
+
+def _classic_probes(client, token: str, role: str, rule, method: str, names: list[str], known: dict) -> None:
+    """Every name of the route set to each ``CLASSIC`` value, on a path of real values."""
+    path = _build_path(rule, {name: _first(conv, known.get(name)) for name, conv in rule._converters.items()})
+    for value in CLASSIC:
+        _send(client, token, method, path, [(name, value) for name in names], [], htmx=False, role=role, rule=rule)
+
+
 def _probe(client, token: str, role: str, rule, method: str, names: list[str], known: dict):
     """A Hypothesis test of one route and method as one role."""
 
@@ -256,23 +329,7 @@ def _probe(client, token: str, role: str, rule, method: str, names: list[str], k
     @given(request_strategy(rule, names, known))
     def probe(case):
         path, fields, query, htmx = case
-        headers = {"HX-Request": "true"} if htmx else {}
-        query_string = _urlencoded(query)
-        if method == "GET":
-            response = client.get(path, query_string=_urlencoded(fields + query), headers=headers)
-        else:
-            body = _urlencoded([("csrf_token", token), *fields])
-            response = client.open(
-                path,
-                method=method,
-                query_string=query_string,
-                data=body.encode("ascii"),
-                content_type="application/x-www-form-urlencoded",
-                headers=headers,
-            )
-        response.close()
-        examples_run[(role, rule.rule, method)] += 1
-        assert response.status_code < 500, f"{method} {path}?{query_string[:200]} answered {response.status_code}"
+        _send(client, token, method, path, fields, query, htmx=htmx, role=role, rule=rule)
 
     return probe
 
@@ -287,6 +344,7 @@ def test_no_route_answers_500_to_generated_input(site, role):
             continue
         names = names_read_by(app.view_functions[rule.endpoint].__module__)
         try:
+            _classic_probes(client, token, role, rule, method, names, known)
             _probe(client, token, role, rule, method, names, known)()
         except Exception as e:
             failures.append(f"{method} {rule.rule}: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
