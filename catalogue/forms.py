@@ -50,6 +50,17 @@ def bounded_int(value, maximum: int = MAX_ID) -> int | None:
     return number if number <= maximum else None
 
 
+def whole_number(value) -> int:
+    """Coerce for a select of numbers (``coerce=int`` that refuses what no database column holds).
+
+    :raise ValueError: not a number from 0 to ``MAX_ID``; WTForms shows its own message.
+    """
+    number = bounded_int(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
 def optional_int(value) -> int | None:
     """Coerce for a select of row ids: None for an empty, malformed or impossibly large value."""
     return bounded_int(value)
@@ -100,14 +111,8 @@ def field_error(form, error: DomainError, default: str | None = None) -> None:
     Services may name a field with hyphens where the form's names have underscores (``score-3``).
     """
     message = str(error)
-    target = None
-    for name in (error.field, default):
-        if not name:
-            continue
-        target = getattr(form, name, None) or getattr(form, name.replace("-", "_"), None)
-        if isinstance(target, Field):
-            break
-        target = None
+    candidates = [name for field in (error.field, default) if field for name in (field, field.replace("-", "_"))]
+    target = next((f for f in (getattr(form, name, None) for name in candidates) if isinstance(f, Field)), None)
     if target is not None:
         target.errors = [*target.errors, message]
     else:

@@ -1,5 +1,6 @@
 """Cross-cutting web concerns: security headers, malformed input, error pages, template context."""
 
+from typing import NoReturn
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
@@ -110,17 +111,20 @@ def reject_malformed_input() -> None:
     if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return
     if request.mimetype == "application/x-www-form-urlencoded":
-        # Bounded by MAX_CONTENT_LENGTH; the form is parsed from this cached copy later.
-        if not _clean_urlencoded(request.get_data(cache=True)):
+        # The form is parsed from this cached copy later; a longer body is refused by the parser (413).
+        length, limit = request.content_length, request.max_form_memory_size
+        readable = length is not None and (limit is None or length <= limit)
+        if readable and not _clean_urlencoded(request.get_data(cache=True)):
             _malformed()
     elif request.mimetype == "multipart/form-data":
         # Field values were decoded already: a U+FFFD there stands for bytes that were not UTF-8.
-        values = [*request.form.values(), *(f.filename or "" for f in request.files.values())]
+        values = [value for _, value in request.form.items(multi=True)]
+        values += [upload.filename or "" for _, upload in request.files.items(multi=True)]
         if any("\x00" in v or "\ufffd" in v for v in values):
             _malformed()
 
 
-def _malformed():
+def _malformed() -> NoReturn:
     raise MalformedRequest(MALFORMED_TEXT)
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 from catalogue.accounts.models import ROLE_LABELS, Role
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
 from catalogue.formatting import local_today
-from catalogue.forms import REQUIRED, BaseForm, IntegerField, MultiCheckboxField, choices, length, strip
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, MultiCheckboxField, choices, length, strip, whole_number
 from catalogue.taxonomy.models import OrganizationKind
 
 GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]  # (value, label) pairs
@@ -73,7 +73,9 @@ class RegistrationForm(BaseForm):
     )
     password, password_confirm = _new_password_fields()
     municipality_id = SelectField(
-        "Муниципальное образование", coerce=int, validators=[InputRequired("Выберите муниципальное образование.")]
+        "Муниципальное образование",
+        coerce=whole_number,
+        validators=[InputRequired("Выберите муниципальное образование.")],
     )
     organization_query = StringField("Найдите свою организацию", validators=[Optional(), Length(max=200)])
     organization_id = IntegerField("Организация", validators=[Optional()])
@@ -182,6 +184,6 @@ class AdminUserForm(BaseForm):
     roles = MultiCheckboxField(
         "Роли", choices=choices((r.value, ROLE_LABELS[r]) for r in Role), validators=[Optional()]
     )
-    organization_id = SelectField("Организация", coerce=int, validators=[Optional()])
+    organization_id = SelectField("Организация", coerce=whole_number, validators=[Optional()])
     grade = SelectField("Класс (для обучающихся)", choices=choices([("", "—"), *GRADES]), validators=[Optional()])
     active = BooleanField("Учётная запись активна")

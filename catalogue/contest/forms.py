@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from catalogue.contest.models import CONSENT_GIVER_LABELS
-from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip, whole_number
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
 
@@ -69,8 +69,8 @@ class AgeCategoryForm(BaseForm):
         "Название категории", validators=[InputRequired(REQUIRED), Length(max=100)], filters=[strip],
         description="Например: «6–8 классы».",
     )  # fmt: skip
-    grade_from = SelectField("С класса", coerce=int, choices=choices(GRADE_CHOICES), default=6)
-    grade_to = SelectField("По класс", coerce=int, choices=choices(GRADE_CHOICES), default=8)
+    grade_from = SelectField("С класса", coerce=whole_number, choices=choices(GRADE_CHOICES), default=6)
+    grade_to = SelectField("По класс", coerce=whole_number, choices=choices(GRADE_CHOICES), default=8)
 
 
 class CriterionForm(BaseForm):

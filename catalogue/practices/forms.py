@@ -22,6 +22,7 @@ from catalogue.forms import (
     optional_int,
     strip,
     text_field,
+    whole_number,
 )
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
@@ -57,12 +58,12 @@ class PracticeForm(BaseForm):
     )
     roadmap_items = MultiCheckboxField(
         "Пункты дорожной карты",
-        coerce=int,
+        coerce=whole_number,
         choices=choices((i.number, f"{i.number}. {i.title}") for i in ROADMAP_ITEMS),
     )
-    grade_from = SelectField("С класса", coerce=int, choices=choices(GRADE_CHOICES), default=6)
-    grade_to = SelectField("До класса включительно", coerce=int, choices=choices(GRADE_CHOICES), default=11)
-    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=int, validators=[Optional()])
+    grade_from = SelectField("С класса", coerce=whole_number, choices=choices(GRADE_CHOICES), default=6)
+    grade_to = SelectField("До класса включительно", coerce=whole_number, choices=choices(GRADE_CHOICES), default=11)
+    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=whole_number, validators=[Optional()])
     participants = IntegerField(
         "Участников, человек",
         validators=[Optional(), NumberRange(min=1, max=1_000_000, message="От 1 до 1 000 000.")],

@@ -24,6 +24,7 @@ from catalogue.forms import (
     choices,
     strip,
     text_field,
+    whole_number,
 )
 from catalogue.media.forms import UploadField
 from catalogue.projects.models import DURATIONS, ProjectFormat
@@ -48,8 +49,8 @@ class ProjectForm(BaseForm):
     )
     summary = text_field("Кратко о проекте", 600, description="Два-три предложения для карточки в каталоге.")
     goal = text_field("Цель", 2000)
-    age_group_ids = MultiCheckboxField("Возрастные группы", coerce=int, validators=[Optional()])
-    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=int, validators=[Optional()])
+    age_group_ids = MultiCheckboxField("Возрастные группы", coerce=whole_number, validators=[Optional()])
+    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=whole_number, validators=[Optional()])
     format = RadioField(
         "Формат",
         choices=choices(ProjectFormat.LABELS.items()),
@@ -89,7 +90,7 @@ class ReportForm(BaseForm):
     )
     grade = SelectField(
         "Параллель",
-        coerce=int,
+        coerce=whole_number,
         choices=choices((g, f"{g} класс") for g in range(6, 12)),
         validators=[InputRequired("Выберите класс.")],
     )

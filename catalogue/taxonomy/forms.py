@@ -3,7 +3,7 @@
 from wtforms import SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip, whole_number
 from catalogue.taxonomy import services
 from catalogue.taxonomy.models import OrganizationKind
 
@@ -89,9 +89,13 @@ class OrganizationForm(BaseForm):
 class AgeGroupForm(BaseForm):
     slug = _slug_field(40)
     name = _name_field("Название", 80)
-    grade_from = SelectField("С какого класса", coerce=int, choices=choices(GRADE_CHOICES), **GRADE_MESSAGES)
+    grade_from = SelectField("С какого класса", coerce=whole_number, choices=choices(GRADE_CHOICES), **GRADE_MESSAGES)
     grade_to = SelectField(
-        "По какой класс", coerce=int, choices=choices(GRADE_CHOICES), default=services.GRADES[-1], **GRADE_MESSAGES
+        "По какой класс",
+        coerce=whole_number,
+        choices=choices(GRADE_CHOICES),
+        default=services.GRADES[-1],
+        **GRADE_MESSAGES,
     )
     position = _position_field()
 
