@@ -114,13 +114,15 @@ def test_moderation_queue_filter_beyond_any_database_integer_is_ignored(client, 
         f"/organizations/options?municipality_id={HUGE}&organization_id={HUGE}",
         f"/projects/?page={HUGE}",
         "/projects/?page=²",
+        "/search?page=²",
     ],
 )
 def test_public_filters_beyond_any_database_integer_are_ignored(client, path):
     assert client.get(path).status_code == 200
 
 
-def test_registration_with_an_organization_id_no_database_holds_is_a_form_error(client):
+@pytest.mark.parametrize("field", ["organization_id", "municipality_id"])
+def test_registration_with_an_id_no_database_holds_is_a_form_error(client, field):
     token = csrf_token(client, "/auth/register")
     response = client.post(
         "/auth/register",
@@ -133,7 +135,8 @@ def test_registration_with_an_organization_id_no_database_holds_is_a_form_error(
             "password": "пароль-надёжный-1",
             "password_confirm": "пароль-надёжный-1",
             "municipality_id": "1",
-            "organization_id": HUGE,
+            "organization_id": "1",
+            field: HUGE,
         },
     )
     assert response.status_code == 422
