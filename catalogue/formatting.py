@@ -42,6 +42,17 @@ def fold(text: str) -> str:
     return text.casefold().replace("ё", "е")
 
 
+#: How much of a typed name search is read: a page of text must not become a LIKE pattern.
+MAX_LIKE_CHARS = 200
+
+
+def like_words(query: str, max_words: int) -> list[str]:
+    """The folded words of a typed search for ``.contains(word, autoescape=True)`` (which escapes
+    ``%``, ``_`` and the escape character): at most ``MAX_LIKE_CHARS`` characters and ``max_words`` words.
+    """
+    return fold(query[:MAX_LIKE_CHARS]).split()[:max_words]
+
+
 def ru_sort_key(text: str) -> tuple[str, str]:
     """Sort key placing Ё with Е, as Russian dictionaries do (code points put it elsewhere)."""
     return (fold(text), text)

@@ -5,7 +5,10 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from catalogue.errors import InvalidInput
 from catalogue.roles import Role
+
+__all__ = ["Conflict", "InvalidInput", "NotFound", "PermissionDenied", "require_role", "role_required"]
 
 
 class PermissionDenied(Exception):
@@ -46,11 +49,3 @@ def role_required(*roles: Role):
 
 class NotFound(Exception):
     """The object does not exist, or this actor may not know that it does (HTTP 404)."""
-
-
-class InvalidInput(Exception):
-    """Input that fails a business rule; the message is for the person (HTTP 422)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field

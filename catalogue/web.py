@@ -1,14 +1,19 @@
-"""Cross-cutting web concerns: security headers, error pages, template context."""
+"""Cross-cutting web concerns: security headers, malformed input, error pages, template context."""
+
+from typing import NoReturn
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 from werkzeug.routing import IntegerConverter
 
+from catalogue.errors import DomainError
+from catalogue.forms import MAX_ID, bounded_int
 from catalogue.htmx import is_fragment_request, render
-from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
+from catalogue.permissions import Conflict, NotFound, PermissionDenied
 from catalogue.urls import external_url
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -49,7 +54,10 @@ CSRF_TEXT = (
 )
 
 
-MAX_ID = 2**31 - 1
+MALFORMED_TEXT = (
+    "В адресе или в отправленных данных есть недопустимые символы (нулевой байт или неверная кодировка). "
+    "Проверьте, что текст набран или вставлен без служебных символов, и отправьте ещё раз."
+)
 MAX_PAGE = 10_000
 
 
@@ -61,15 +69,78 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def int_arg(name: str, maximum: int = MAX_ID) -> int | None:
+    """An integer of the query string (an id, a year): None when absent, malformed or out of 0..``maximum``."""
+    return bounded_int(request.args.get(name), maximum)
+
+
 def page_arg(name: str = "page") -> int:
     """The page number from the query string, clamped to 1..MAX_PAGE."""
-    value = request.args.get(name, "")
-    return min(int(value), MAX_PAGE) if value.isdigit() and len(value) < 7 and int(value) > 0 else 1
+    return min(bounded_int(request.args.get(name)) or 1, MAX_PAGE)
+
+
+def _clean_bytes(raw: bytes) -> bool:
+    """True for text in valid UTF-8 without NUL: what every part of a request must be."""
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _clean_urlencoded(raw: bytes) -> bool:
+    return _clean_bytes(unquote_to_bytes(raw.replace(b"+", b" ")))
+
+
+def reject_malformed_input() -> None:
+    """400 for a NUL byte or invalid UTF-8 in the path, the query string or a form field.
+
+    Werkzeug would quietly turn invalid bytes into U+FFFD, and PostgreSQL refuses NUL in text:
+    a request that carries either is refused here, before any view reads it.
+    """
+    environ = request.environ
+    # WSGI gives the path as latin-1 text of its bytes; the raw address, where the server passes
+    # it on, still has the bytes a server may already have decoded with replacement characters.
+    path = environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    raw_path = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
+    query = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    if not (_clean_bytes(path) and _clean_urlencoded(raw_path.encode("latin-1", "replace"))):
+        _malformed()
+    if not _clean_urlencoded(query):
+        _malformed()
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if request.mimetype == "application/x-www-form-urlencoded":
+        # The form is parsed from this cached copy later; a longer body is refused by the parser (413).
+        length, limit = request.content_length, request.max_form_memory_size
+        readable = length is not None and (limit is None or length <= limit)
+        if readable and not _clean_urlencoded(request.get_data(cache=True)):
+            _malformed()
+    elif request.mimetype == "multipart/form-data":
+        # Field values were decoded already: a U+FFFD there stands for bytes that were not UTF-8.
+        values = [value for _, value in request.form.items(multi=True)]
+        values += [upload.filename or "" for _, upload in request.files.items(multi=True)]
+        if any("\x00" in v or "\ufffd" in v for v in values):
+            _malformed()
+
+
+def _malformed() -> NoReturn:
+    raise MalformedRequest(MALFORMED_TEXT)
+
+
+class MalformedRequest(BadRequest):
+    """A 400 whose Russian description is shown on the error page."""
+
+    russian = True
 
 
 def register(app: Flask) -> None:
-    # First of all: a request for a Host not in TRUSTED_HOSTS gets nothing but a plain 400.
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_untrusted_host)
+    # First of all: a request for a Host not in TRUSTED_HOSTS gets nothing but a plain 400; then the check of
+    # the input's bytes, before CSRF protection (which reads the form) and every view.
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_input)
+    app.before_request_funcs[None].insert(0, refuse_untrusted_host)
     app.register_error_handler(SecurityError, lambda e: untrusted_host_page())
     app.jinja_env.globals["external_url"] = external_url
     app.after_request(set_security_headers)
@@ -77,7 +148,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(PermissionDenied, lambda e: error_page(403))
     app.register_error_handler(Conflict, lambda e: error_page(409, detail=str(e) or None))
     app.register_error_handler(NotFound, lambda e: error_page(404))
-    app.register_error_handler(InvalidInput, lambda e: error_page(422, detail=str(e)))
+    app.register_error_handler(DomainError, lambda e: error_page(422, detail=str(e)))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, lambda e: error_page(500))
     app.context_processor(template_context)

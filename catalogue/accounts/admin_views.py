@@ -7,7 +7,7 @@ from catalogue.accounts import services
 from catalogue.accounts.forms import AdminUserForm
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
-from catalogue.forms import choices
+from catalogue.forms import choices, field_error
 from catalogue.htmx import render
 from catalogue.permissions import role_required
 from catalogue.taxonomy.services import search_organizations
@@ -65,10 +65,7 @@ def edit_user(user_id: int):
             )
         except services.AccountError as e:
             db.session.rollback()
-            if e.field:
-                getattr(form, e.field).errors.append(str(e))
-            else:
-                form.form_errors.append(str(e))
+            field_error(form, e)
             status = 422
         else:
             flash(f"Изменения сохранены: {user.full_name}.", "success")

@@ -4,23 +4,19 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
 from catalogue.clock import local_today
-from catalogue.forms import BaseForm, choices
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, MultiCheckboxField, choices, length, strip, whole_number
 from catalogue.roles import ROLE_LABELS, Role
 from catalogue.taxonomy.models import OrganizationKind
 
-REQUIRED = "Заполните это поле."
 GRADES = [(str(g), f"{g} класс") for g in range(6, 12)]  # (value, label) pairs
 
 
@@ -29,7 +25,7 @@ def _name_field(label: str, required: bool = True) -> StringField:
     return StringField(
         label,
         validators=[*validators, Length(max=80, message="Не длиннее 80 символов.")],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[strip],
         render_kw={"autocomplete": "off"},
     )
 
@@ -49,7 +45,7 @@ def _new_password_fields():
     )
     confirm = PasswordField(
         "Пароль ещё раз",
-        validators=[InputRequired(REQUIRED), EqualTo("password", message="Пароли не совпадают.")],
+        validators=[InputRequired(REQUIRED), length(200), EqualTo("password", message="Пароли не совпадают.")],
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
@@ -72,12 +68,14 @@ class RegistrationForm(BaseForm):
             Email("Введите адрес электронной почты, например ivanova@mail.ru."),
             Length(max=254),
         ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[strip],
         render_kw={"autocomplete": "email"},
     )
     password, password_confirm = _new_password_fields()
     municipality_id = SelectField(
-        "Муниципальное образование", coerce=int, validators=[InputRequired("Выберите муниципальное образование.")]
+        "Муниципальное образование",
+        coerce=whole_number,
+        validators=[InputRequired("Выберите муниципальное образование.")],
     )
     organization_query = StringField("Найдите свою организацию", validators=[Optional(), Length(max=200)])
     organization_id = IntegerField("Организация", validators=[Optional()])
@@ -142,14 +140,16 @@ class LoginForm(BaseForm):
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Пароль", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+        "Пароль", validators=[InputRequired(REQUIRED), length(200)], render_kw={"autocomplete": "current-password"}
     )
     remember = BooleanField("Запомнить меня на этом устройстве")
 
 
 class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
-        "Текущий пароль", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+        "Текущий пароль",
+        validators=[InputRequired(REQUIRED), length(200)],
+        render_kw={"autocomplete": "current-password"},
     )
     password, password_confirm = _new_password_fields()
 
@@ -173,11 +173,6 @@ class ResetPasswordForm(BaseForm):
     password, password_confirm = _new_password_fields()
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class AdminUserForm(BaseForm):
     last_name = _name_field("Фамилия")
     first_name = _name_field("Имя")
@@ -189,6 +184,6 @@ class AdminUserForm(BaseForm):
     roles = MultiCheckboxField(
         "Роли", choices=choices((r.value, ROLE_LABELS[r]) for r in Role), validators=[Optional()]
     )
-    organization_id = SelectField("Организация", coerce=int, validators=[Optional()])
+    organization_id = SelectField("Организация", coerce=whole_number, validators=[Optional()])
     grade = SelectField("Класс (для обучающихся)", choices=choices([("", "—"), *GRADES]), validators=[Optional()])
     active = BooleanField("Учётная запись активна")

@@ -22,8 +22,9 @@ from catalogue.accounts.models import (
 )
 from catalogue.accounts.sessions import end_all_sessions
 from catalogue.clock import utcnow
+from catalogue.errors import DomainError
 from catalogue.extensions import db
-from catalogue.formatting import fold, plural
+from catalogue.formatting import MAX_LIKE_CHARS, fold, plural
 from catalogue.mail import send_mail
 from catalogue.permissions import PermissionDenied, require_role
 from catalogue.roles import SELF_SERVICE_ROLES
@@ -38,14 +39,8 @@ _signals = Namespace()
 name_changed = _signals.signal("name-changed")
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A request about an account that cannot be honoured; the message is for the person."""
-
-    field: str | None = None
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class LoginThrottled(AccountError):
@@ -439,7 +434,7 @@ def search_users(actor: User, query: str = "", role: str = "", page: int = 1):
     require_role(actor, Role.ADMIN)
     stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
     if query:
-        stmt = stmt.where(User.search_folded.contains(fold(query.strip()), autoescape=True))
+        stmt = stmt.where(User.search_folded.contains(fold(query.strip()[:MAX_LIKE_CHARS]), autoescape=True))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role_rows.any(role=role))
     return db.paginate(stmt, page=page, per_page=USERS_PER_PAGE, error_out=False)

@@ -17,7 +17,7 @@ from catalogue.accounts.forms import (
 from catalogue.accounts.models import Role, User
 from catalogue.accounts.sessions import end_all_sessions, end_session, start_session
 from catalogue.extensions import db
-from catalogue.forms import BaseForm, choices
+from catalogue.forms import BaseForm, choices, field_error
 from catalogue.htmx import redirect_htmx_aware, render
 from catalogue.permissions import InvalidInput, PermissionDenied
 from catalogue.taxonomy.models import Organization
@@ -64,7 +64,7 @@ def register():
                 )
             )
         except services.AccountError as e:
-            getattr(form, e.field or "email").errors.append(str(e))
+            field_error(form, e, default="email")
         else:
             # The same answer whether the address was free or not: the letter tells its owner which.
             flash(
@@ -103,10 +103,10 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         except services.LoginThrottled as e:
-            form.form_errors.append(str(e))
+            field_error(form, e)
             status = 429
         except services.AccountError as e:
-            form.form_errors.append(str(e))
+            field_error(form, e)
             status = 422
         else:
             start_session(user, remember=form.remember.data)
@@ -302,7 +302,7 @@ def edit_profile():
                 ),
             )
         except services.AccountError as e:
-            getattr(form, e.field or "last_name").errors.append(str(e))
+            field_error(form, e, default="last_name")
             status = 422
         else:
             flash("Данные профиля сохранены.", "success")
@@ -322,7 +322,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.password.data)
         except services.AccountError as e:
-            form.current_password.errors.append(str(e))
+            field_error(form, e, default="current_password")
             status = 422
         else:
             # The version in the session changed with the password: log this session in anew.

@@ -8,8 +8,8 @@ from catalogue.accounts.models import Role
 from catalogue.contest import documents, judging, results, seasons
 from catalogue.contest.forms import PART_FORMS, ActionForm, CopySeasonForm, JuryForm, SeasonForm
 from catalogue.contest.models import AgeCategory, Award, Criterion, Nomination, Phase
-from catalogue.contest.views import bp, field_error, season_or_404
-from catalogue.forms import choices
+from catalogue.contest.views import bp, season_or_404
+from catalogue.forms import choices, field_error
 from catalogue.htmx import render
 from catalogue.permissions import Conflict, InvalidInput, NotFound, role_required
 

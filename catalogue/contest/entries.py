@@ -28,7 +28,7 @@ from catalogue.contest.models import (
 )
 from catalogue.contest.viewer import triangles_to_glb, up_axis
 from catalogue.extensions import db
-from catalogue.formatting import fold, plural, ru_date
+from catalogue.formatting import fold, like_words, plural, ru_date
 from catalogue.media import services as media
 from catalogue.media import storage
 from catalogue.media.attachments import attach_files
@@ -211,7 +211,7 @@ def supervisor_options(student: User | None, query: str = "", limit: int = 30) -
         User.role_rows.any(role=Role.TEACHER),
         User.verified_at.is_not(None),
     )
-    for word in fold(query).split()[:5]:
+    for word in like_words(query, 5):
         stmt = stmt.where(User.search_folded.contains(word, autoescape=True))
     rows = db.session.scalars(stmt.limit(200))
     return sorted(rows, key=lambda u: fold(u.full_name))[:limit]

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     DateField,
     FloatField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -15,23 +14,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from catalogue.contest.models import CONSENT_GIVER_LABELS
-from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip, whole_number
 from catalogue.media.attachments import RULES
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
 
-REQUIRED = "Заполните это поле."
 GRADE_CHOICES = [(g, f"{g} класс") for g in range(1, 12)]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _int_or_none(value):
-    if value in (None, "") or (isinstance(value, str) and not value.isdigit()):
-        return None
-    return int(value)
 
 
 def _date(label: str) -> DateField:
@@ -43,13 +31,13 @@ class SeasonForm(BaseForm):
         "Год сезона", validators=[InputRequired("Укажите год."), NumberRange(2000, 2100, "Год — от 2000 до 2100.")]
     )
     title = StringField(
-        "Название", validators=[InputRequired(REQUIRED), Length(max=200)], filters=[_strip],
+        "Название", validators=[InputRequired(REQUIRED), Length(max=200)], filters=[strip],
         description="Например: «СоЗДатель-2027».",
     )  # fmt: skip
     rules = TextAreaField(
         "Положение о конкурсе",
         validators=[Optional(), Length(max=20000)],
-        filters=[_strip],
+        filters=[strip],
         description="Правила, требования к работам, контакты. Можно использовать Markdown.",
     )
     submission_opens = _date("Приём работ: с")
@@ -73,22 +61,22 @@ class CopySeasonForm(BaseForm):
 
 
 class NominationForm(BaseForm):
-    name = StringField("Название номинации", validators=[InputRequired(REQUIRED), Length(max=200)], filters=[_strip])
-    description = TextAreaField("Описание", validators=[Optional(), Length(max=3000)], filters=[_strip])
+    name = StringField("Название номинации", validators=[InputRequired(REQUIRED), Length(max=200)], filters=[strip])
+    description = TextAreaField("Описание", validators=[Optional(), Length(max=3000)], filters=[strip])
 
 
 class AgeCategoryForm(BaseForm):
     name = StringField(
-        "Название категории", validators=[InputRequired(REQUIRED), Length(max=100)], filters=[_strip],
+        "Название категории", validators=[InputRequired(REQUIRED), Length(max=100)], filters=[strip],
         description="Например: «6–8 классы».",
     )  # fmt: skip
-    grade_from = SelectField("С класса", coerce=int, choices=choices(GRADE_CHOICES), default=6)
-    grade_to = SelectField("По класс", coerce=int, choices=choices(GRADE_CHOICES), default=8)
+    grade_from = SelectField("С класса", coerce=whole_number, choices=choices(GRADE_CHOICES), default=6)
+    grade_to = SelectField("По класс", coerce=whole_number, choices=choices(GRADE_CHOICES), default=8)
 
 
 class CriterionForm(BaseForm):
-    name = StringField("Критерий", validators=[InputRequired(REQUIRED), Length(max=200)], filters=[_strip])
-    description = TextAreaField("Что оценивается", validators=[Optional(), Length(max=2000)], filters=[_strip])
+    name = StringField("Критерий", validators=[InputRequired(REQUIRED), Length(max=200)], filters=[strip])
+    description = TextAreaField("Что оценивается", validators=[Optional(), Length(max=2000)], filters=[strip])
     max_score = IntegerField(
         "Максимальный балл", default=10, validators=[InputRequired(REQUIRED), NumberRange(1, 100, "От 1 до 100.")]
     )
@@ -106,38 +94,38 @@ PART_FORMS = {"nominations": NominationForm, "categories": AgeCategoryForm, "cri
 
 
 class JuryForm(BaseForm):
-    nomination_id = SelectField("Номинация", coerce=_int_or_none, validators=[InputRequired("Выберите номинацию.")])
-    juror_id = SelectField("Член жюри", coerce=_int_or_none, validators=[InputRequired("Выберите члена жюри.")])
+    nomination_id = SelectField("Номинация", coerce=optional_int, validators=[InputRequired("Выберите номинацию.")])
+    juror_id = SelectField("Член жюри", coerce=optional_int, validators=[InputRequired("Выберите члена жюри.")])
 
 
 class EntryForm(BaseForm):
     # Teachers only; the service checks that the student is of the teacher's organization.
-    student_id = SelectField("Обучающийся", coerce=_int_or_none, validators=[Optional()], validate_choice=False)
-    nomination_id = RadioField("Номинация", coerce=_int_or_none, validators=[InputRequired("Выберите номинацию.")])
+    student_id = SelectField("Обучающийся", coerce=optional_int, validators=[Optional()], validate_choice=False)
+    nomination_id = RadioField("Номинация", coerce=optional_int, validators=[InputRequired("Выберите номинацию.")])
     age_category_id = RadioField(
-        "Возрастная категория", coerce=_int_or_none, validators=[InputRequired("Выберите возрастную категорию.")]
+        "Возрастная категория", coerce=optional_int, validators=[InputRequired("Выберите возрастную категорию.")]
     )
     title = StringField(
         "Название работы",
         validators=[InputRequired(REQUIRED), Length(min=3, max=200, message="От 3 до 200 символов.")],
-        filters=[_strip],
+        filters=[strip],
     )
     description = TextAreaField(
         "Описание работы",
         validators=[InputRequired(REQUIRED), Length(max=5000, message="Не длиннее 5000 символов.")],
-        filters=[_strip],
+        filters=[strip],
         description="Что за модель, зачем она, как сделана, с какой профессией связана. Можно использовать Markdown.",
     )
     software = StringField(
-        "Программы", validators=[Optional(), Length(max=300)], filters=[_strip],
+        "Программы", validators=[Optional(), Length(max=300)], filters=[strip],
         description="Например: Blender, Tinkercad, КОМПАС-3D.",
     )  # fmt: skip
     coauthors = StringField(
-        "Соавторы", validators=[Optional(), Length(max=500)], filters=[_strip],
+        "Соавторы", validators=[Optional(), Length(max=500)], filters=[strip],
         description="Имена соавторов через запятую, если работа коллективная.",
     )  # fmt: skip
-    supervisor_query = StringField("Найти руководителя", validators=[Optional(), Length(max=100)], filters=[_strip])
-    supervisor_id = RadioField("Руководитель", coerce=_int_or_none, validators=[Optional()], validate_choice=False)
+    supervisor_query = StringField("Найти руководителя", validators=[Optional(), Length(max=100)], filters=[strip])
+    supervisor_id = RadioField("Руководитель", coerce=optional_int, validators=[Optional()], validate_choice=False)
     model = UploadField("3D-модель", kind="model", max_files=1, max_size=50 * MiB)
     images = UploadField("Изображения", kind="image", max_files=RULES["entry"].max_files, max_size=20 * MiB)
     note = UploadField("Пояснительная записка (PDF)", kind="document", allowed={"pdf"}, max_files=1, max_size=20 * MiB)
@@ -149,13 +137,13 @@ class EntryForm(BaseForm):
         "Кто даёт согласие", choices=choices(CONSENT_GIVER_LABELS.items()), validators=[Optional()]
     )
     consent_giver_name = StringField(
-        "ФИО родителя или законного представителя", validators=[Optional(), Length(max=200)], filters=[_strip]
+        "ФИО родителя или законного представителя", validators=[Optional(), Length(max=200)], filters=[strip]
     )
     # Under 14 the parent confirms: by a link sent to this address, or on the printed form.
     consent_parent_email = StringField(
         "Электронная почта родителя или законного представителя",
         validators=[Optional(), Length(max=254, message="Не длиннее 254 символов.")],
-        filters=[_strip],
+        filters=[strip],
     )
     consent_paper = BooleanField("Электронной почты нет: распечатать бланк согласия, подписать и загрузить скан")
 
@@ -190,7 +178,7 @@ class ConsentScanForm(BaseForm):
 
 class ConsentCheckForm(BaseForm):
     comment = TextAreaField(
-        "Комментарий (обязателен, если бланк не принят)", validators=[Optional(), Length(max=1000)], filters=[_strip]
+        "Комментарий (обязателен, если бланк не принят)", validators=[Optional(), Length(max=1000)], filters=[strip]
     )
 
 
@@ -205,7 +193,7 @@ class ActionForm(BaseForm):
 class ReviewForm(BaseForm):
     comment = TextAreaField(
         "Комментарий (необязательно)", validators=[Optional(), Length(max=3000, message="Не длиннее 3000 символов.")],
-        filters=[_strip],
+        filters=[strip],
     )  # fmt: skip
 
 
@@ -234,6 +222,6 @@ def review_form(criteria, data=None) -> ReviewForm:
 
 
 class GalleryFilterForm(QueryForm):
-    nomination = SelectField("Номинация", coerce=_int_or_none, validators=[Optional()])
-    age = SelectField("Возрастная категория", coerce=_int_or_none, validators=[Optional()])
-    municipality = SelectField("Муниципальное образование", coerce=_int_or_none, validators=[Optional()])
+    nomination = SelectField("Номинация", coerce=optional_int, validators=[Optional()])
+    age = SelectField("Возрастная категория", coerce=optional_int, validators=[Optional()])
+    municipality = SelectField("Муниципальное образование", coerce=optional_int, validators=[Optional()])

@@ -6,7 +6,8 @@ from flask_login import current_user
 from catalogue.accounts.models import Role
 from catalogue.contest import entries, judging
 from catalogue.contest.forms import review_form
-from catalogue.contest.views import bp, field_error, full_page_for_viewer, with_viewer
+from catalogue.contest.views import bp, full_page_for_viewer, with_viewer
+from catalogue.forms import field_error
 from catalogue.htmx import render
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, role_required
 
@@ -58,7 +59,7 @@ def jury_entry(entry_id: int):
             try:
                 judging.save_review(current_user, entry, scores, form.comment.data or "")
             except InvalidInput as e:
-                field_error(form, _score_field(e))
+                field_error(form, e)
                 status = 422
             except (Conflict, PermissionDenied) as e:
                 form.form_errors.append(str(e))
@@ -80,10 +81,3 @@ def jury_entry(entry_id: int):
         items=judging.items_for(current_user, season),
     )
     return with_viewer(response)
-
-
-def _score_field(error: InvalidInput) -> InvalidInput:
-    """The service names score fields ``score-<id>``; the form's are ``score_<id>``."""
-    if error.field and error.field.startswith("score-"):
-        return InvalidInput(str(error), error.field.replace("-", "_"))
-    return error

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from catalogue.contest.models import Entry, Nomination
 from catalogue.extensions import db
+from catalogue.forms import bounded_int
 from catalogue.markdown import plain_text
 from catalogue.search import registry
 from catalogue.taxonomy.models import AgeGroup
@@ -55,7 +56,7 @@ def facts(entry: Entry) -> list[str]:
 
 
 def nomination_labels(values: Collection[str]) -> dict[str, str]:
-    ids = [int(v) for v in values if v.isdigit()]
+    ids = [i for i in map(bounded_int, values) if i is not None]
     rows = db.session.scalars(select(Nomination).where(Nomination.id.in_(ids))) if ids else []
     return {str(n.id): f"{n.name} ({n.season.year})" for n in rows}
 

@@ -393,10 +393,10 @@ def jury_of(season: Season) -> list[JuryAssignment]:
 def assign_juror(actor: User, season: Season, nomination_id: int, juror_id: int) -> JuryAssignment:
     """:raise InvalidInput: the nomination is not the season's, the person is not a juror, or already assigned."""
     require_role(actor, Role.ADMIN)
-    nomination = db.session.get(Nomination, nomination_id)
+    nomination = db.session.get(Nomination, nomination_id) if nomination_id is not None else None
     if nomination is None or nomination.season_id != season.id:
         raise InvalidInput("Выберите номинацию этого сезона.", "nomination_id")
-    juror = db.session.get(User, juror_id)
+    juror = db.session.get(User, juror_id) if juror_id is not None else None
     if juror is None or not juror.active or not juror.has_role(Role.JURY):
         raise InvalidInput("Выберите члена жюри из списка.", "juror_id")
     taken = select(JuryAssignment.id).where(

@@ -16,14 +16,14 @@ from catalogue.contest.forms import (
     ParentConsentForm,
 )
 from catalogue.contest.models import Award, ConsentKind, Entry, Phase, Season
-from catalogue.forms import choices
+from catalogue.forms import choices, field_error
 from catalogue.htmx import render
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.media.names import file_label, public_name
 from catalogue.media.views import file_url
 from catalogue.permissions import Conflict, InvalidInput, NotFound
-from catalogue.web import CONTENT_SECURITY_POLICY, page_arg
+from catalogue.web import CONTENT_SECURITY_POLICY, int_arg, page_arg
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("contest", __name__, url_prefix="/contest")
@@ -60,14 +60,6 @@ def season_or_404(year: int) -> Season:
         return seasons.season_by_year(year)
     except NotFound:
         abort(404)
-
-
-def field_error(form, error: InvalidInput) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 # -- public ---------------------------------------------------------------------------------------
@@ -374,15 +366,14 @@ def supervisors():
     """Options for the supervisor picker: teachers of the student's organization matching ``supervisor_query``."""
     _ensure_participant()
     student = current_user
-    student_id = request.args.get("student_id", "")
-    if not current_user.has_role(Role.STUDENT) and student_id.isdigit():
-        student = next((s for s in entries.students_of(current_user) if s.id == int(student_id)), current_user)
-    chosen = request.args.get("supervisor_id", "")
+    student_id = int_arg("student_id")
+    if not current_user.has_role(Role.STUDENT) and student_id is not None:
+        student = next((s for s in entries.students_of(current_user) if s.id == student_id), current_user)
     return render(
         "contest/supervisor_options.html",
         block="options",
         supervisors=entries.supervisor_options(student, request.args.get("supervisor_query", "")),
-        selected_id=int(chosen) if chosen.isdigit() else None,
+        selected_id=int_arg("supervisor_id"),
     )
 
 

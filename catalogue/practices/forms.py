@@ -5,44 +5,31 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from catalogue.accounts.forms import MultiCheckboxField
 from catalogue.clock import local_today
-from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.forms import (
+    REQUIRED,
+    BaseForm,
+    IntegerField,
+    MultiCheckboxField,
+    QueryForm,
+    choices,
+    optional_int,
+    strip,
+    text_field,
+    whole_number,
+)
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
 from catalogue.practices.roadmap import ROADMAP_ITEMS
 from catalogue.practices.services import MAX_ATTACHMENTS, MAX_COMMENT, MAX_NOTE, MAX_STEPS, SORTS
 
-REQUIRED = "Заполните это поле."
 GRADE_CHOICES = [(g, f"{g} класс") for g in range(6, 12)]
-
-
-def optional_int(value) -> int | None:
-    """Coerce for a select whose first option is an empty «choose one»."""
-    if value in (None, ""):
-        return None
-    return int(value)
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _text(label: str, max_length: int, required: bool = True, **kw) -> TextAreaField:
-    validators = [InputRequired(REQUIRED)] if required else [Optional()]
-    return TextAreaField(
-        label,
-        validators=[*validators, Length(max=max_length, message=f"Не длиннее {max_length} символов.")],
-        filters=[_strip],
-        **kw,
-    )
 
 
 class StepForm(Form):
@@ -51,17 +38,17 @@ class StepForm(Form):
     class Meta:
         locales = ("ru_RU", "ru")
 
-    title = StringField("Что сделать", validators=[Optional(), Length(max=200)], filters=[_strip])
-    description = TextAreaField("Как и с кем", validators=[Optional(), Length(max=3000)], filters=[_strip])
+    title = StringField("Что сделать", validators=[Optional(), Length(max=200)], filters=[strip])
+    description = TextAreaField("Как и с кем", validators=[Optional(), Length(max=3000)], filters=[strip])
 
 
 class PracticeForm(BaseForm):
     title = StringField(
         "Название практики",
         validators=[InputRequired(REQUIRED), Length(min=5, max=200, message="От 5 до 200 символов.")],
-        filters=[_strip],
+        filters=[strip],
     )
-    summary = _text("Кратко о практике", 600, description="Два-три предложения для карточки в каталоге.")
+    summary = text_field("Кратко о практике", 600, description="Два-три предложения для карточки в каталоге.")
     organization_id = SelectField(
         "Организация",
         coerce=optional_int,
@@ -71,31 +58,31 @@ class PracticeForm(BaseForm):
     )
     roadmap_items = MultiCheckboxField(
         "Пункты дорожной карты",
-        coerce=int,
+        coerce=whole_number,
         choices=choices((i.number, f"{i.number}. {i.title}") for i in ROADMAP_ITEMS),
     )
-    grade_from = SelectField("С класса", coerce=int, choices=choices(GRADE_CHOICES), default=6)
-    grade_to = SelectField("До класса включительно", coerce=int, choices=choices(GRADE_CHOICES), default=11)
-    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=int, validators=[Optional()])
+    grade_from = SelectField("С класса", coerce=whole_number, choices=choices(GRADE_CHOICES), default=6)
+    grade_to = SelectField("До класса включительно", coerce=whole_number, choices=choices(GRADE_CHOICES), default=11)
+    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=whole_number, validators=[Optional()])
     participants = IntegerField(
         "Участников, человек",
         validators=[Optional(), NumberRange(min=1, max=1_000_000, message="От 1 до 1 000 000.")],
     )
     student_share = IntegerField(
         "Доля обучающихся организации, %",
-        validators=[Optional(), NumberRange(min=0, max=100, message="От 0 до 100 %.")],
+        validators=[Optional(), NumberRange(min=0, max=100, message="От 0 до 100 %%.")],
     )
     period_from = DateField("Период: начало", validators=[InputRequired("Укажите, с какого времени идёт практика.")])
     period_to = DateField("Период: окончание", validators=[Optional()], description="Пусто — практика идёт сейчас.")
-    results = _text(
+    results = text_field(
         "Результаты и эффекты", 4000, description="Что изменилось: выбор профиля, поступления, отзывы — с цифрами."
     )
-    resources = _text("Что понадобится", 4000, required=False, description="Люди, партнёры, оборудование, деньги.")
+    resources = text_field("Что понадобится", 4000, required=False, description="Люди, партнёры, оборудование, деньги.")
     steps = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS + 1)
-    description = _text("Подробное описание", 12000, description="История, детали, советы; можно Markdown.")
-    contacts = _text("Контакты", 1000, description="Кому писать или звонить, чтобы перенять опыт.")
+    description = text_field("Подробное описание", 12000, description="История, детали, советы; можно Markdown.")
+    contacts = text_field("Контакты", 1000, description="Кому писать или звонить, чтобы перенять опыт.")
     attachments = UploadField("Добавить файлы", kind="document", max_files=MAX_ATTACHMENTS, max_size=20 * MiB)
-    note = _text("Что изменилось и почему", MAX_NOTE, required=False, description="Пояснение для модератора.")
+    note = text_field("Что изменилось и почему", MAX_NOTE, required=False, description="Пояснение для модератора.")
 
     def validate_grade_to(self, field):
         if self.grade_from.data and field.data and field.data < self.grade_from.data:
@@ -118,7 +105,7 @@ class PracticeForm(BaseForm):
 
 class AdoptionForm(BaseForm):
     adopted_on = DateField("Когда внедрили", validators=[InputRequired("Укажите дату внедрения.")])
-    comment = _text(
+    comment = text_field(
         "Коротко: как прошло",
         MAX_COMMENT,
         required=False,

@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 from catalogue.accounts.models import Role
 from catalogue.clock import local_today
 from catalogue.exports import csv_download
-from catalogue.forms import apply_row_action, choices
+from catalogue.forms import apply_row_action, choices, field_error, optional_int
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
@@ -36,7 +36,8 @@ def practice_revision_changes(revision):
 
 
 def _int_arg(value: str | None, allowed) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 and int(value) in allowed else None
+    number = optional_int(value)
+    return number if number in allowed else None
 
 
 # -- the catalogue ----------------------------------------------------------------------------------
@@ -145,8 +146,7 @@ def adopt(practice_id: int):
         try:
             services.adopt(current_user, practice, services.AdoptionData(form.adopted_on.data, form.comment.data or ""))
         except InvalidInput as e:
-            target = getattr(form, e.field, None) if e.field else None
-            (target.errors if target is not None else form.form_errors).append(str(e))
+            field_error(form, e)
         except Conflict as e:
             form.form_errors.append(str(e))
             status = 409
@@ -273,8 +273,7 @@ def _save(form: PracticeForm, practice=None, revision=None, revising: bool = Fal
                 services.update_practice(current_user, practice, data, files)
                 flash("Изменения сохранены.", "success")
         except InvalidInput as e:
-            target = getattr(form, e.field, None) if e.field else None
-            (target.errors if target is not None else form.form_errors).append(str(e))
+            field_error(form, e)
             # The service rolled back: what is still pending comes back to the form
             form.attachments.pending = media.pending_files(current_user, [f.key for f in held])
         else:

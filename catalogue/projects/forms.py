@@ -7,7 +7,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -15,29 +14,22 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from catalogue.accounts.forms import MultiCheckboxField
 from catalogue.clock import local_today
-from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.forms import (
+    REQUIRED,
+    BaseForm,
+    IntegerField,
+    MultiCheckboxField,
+    QueryForm,
+    choices,
+    strip,
+    text_field,
+    whole_number,
+)
 from catalogue.media.attachments import RULES
 from catalogue.media.forms import UploadField
 from catalogue.projects.models import DURATIONS, ProjectFormat
 from catalogue.projects.services import MAX_STAGES, SORTS
-
-REQUIRED = "Заполните это поле."
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _text(label: str, max_length: int, required: bool = True, **kw) -> TextAreaField:
-    validators = [InputRequired(REQUIRED)] if required else [Optional()]
-    return TextAreaField(
-        label,
-        validators=[*validators, Length(max=max_length, message=f"Не длиннее {max_length} символов.")],
-        filters=[_strip],
-        **kw,
-    )
 
 
 class StageForm(Form):
@@ -46,20 +38,20 @@ class StageForm(Form):
     class Meta:
         locales = ("ru_RU", "ru")
 
-    title = StringField("Название этапа", validators=[Optional(), Length(max=200)], filters=[_strip])
-    description = TextAreaField("Что делают обучающиеся", validators=[Optional(), Length(max=3000)], filters=[_strip])
+    title = StringField("Название этапа", validators=[Optional(), Length(max=200)], filters=[strip])
+    description = TextAreaField("Что делают обучающиеся", validators=[Optional(), Length(max=3000)], filters=[strip])
 
 
 class ProjectForm(BaseForm):
     title = StringField(
         "Название проекта",
         validators=[InputRequired(REQUIRED), Length(min=5, max=200, message="От 5 до 200 символов.")],
-        filters=[_strip],
+        filters=[strip],
     )
-    summary = _text("Кратко о проекте", 600, description="Два-три предложения для карточки в каталоге.")
-    goal = _text("Цель", 2000)
-    age_group_ids = MultiCheckboxField("Возрастные группы", coerce=int, validators=[Optional()])
-    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=int, validators=[Optional()])
+    summary = text_field("Кратко о проекте", 600, description="Два-три предложения для карточки в каталоге.")
+    goal = text_field("Цель", 2000)
+    age_group_ids = MultiCheckboxField("Возрастные группы", coerce=whole_number, validators=[Optional()])
+    sphere_ids = MultiCheckboxField("Профессиональные сферы", coerce=whole_number, validators=[Optional()])
     format = RadioField(
         "Формат",
         choices=choices(ProjectFormat.LABELS.items()),
@@ -73,8 +65,10 @@ class ProjectForm(BaseForm):
         ],
     )
     stages = FieldList(FormField(StageForm), min_entries=1, max_entries=MAX_STAGES + 1)
-    expected_results = _text("Ожидаемые результаты", 4000)
-    resources = _text("Ресурсы и материалы", 4000, required=False, description="Оборудование, программы, партнёры.")
+    expected_results = text_field("Ожидаемые результаты", 4000)
+    resources = text_field(
+        "Ресурсы и материалы", 4000, required=False, description="Оборудование, программы, партнёры."
+    )
     attachments = UploadField("Файлы к проекту", kind="document", max_files=RULES["project"].max_files)
 
     def validate(self, extra_validators=None) -> bool:
@@ -92,12 +86,12 @@ class ReportForm(BaseForm):
     class_name = StringField(
         "Класс или группа",
         validators=[InputRequired(REQUIRED), Length(max=40)],
-        filters=[_strip],
+        filters=[strip],
         description="Например: 8 «Б» или сборная 9-х классов.",
     )
     grade = SelectField(
         "Параллель",
-        coerce=int,
+        coerce=whole_number,
         choices=choices((g, f"{g} класс") for g in range(6, 12)),
         validators=[InputRequired("Выберите класс.")],
     )
@@ -107,8 +101,8 @@ class ReportForm(BaseForm):
         "Участников",
         validators=[InputRequired("Сколько обучающихся участвовало?"), NumberRange(min=1, max=1000)],
     )
-    body = _text("Что сделали", 8000, description="Как шла работа по этапам; можно использовать Markdown.")
-    results = _text("Результаты", 4000, description="Продукты, выступления, выбор профиля — с цифрами.")
+    body = text_field("Что сделали", 8000, description="Как шла работа по этапам; можно использовать Markdown.")
+    results = text_field("Результаты", 4000, description="Продукты, выступления, выбор профиля — с цифрами.")
     photos = UploadField("Фотографии", kind="image", max_files=RULES["report"].max_files)
 
     def validate_finished_on(self, field):

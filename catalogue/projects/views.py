@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from catalogue.forms import apply_row_action, choices
+from catalogue.forms import apply_row_action, choices, field_error
 from catalogue.htmx import is_fragment_request, render
 from catalogue.media.forms import accept_uploads
 from catalogue.pdf import pdf_response
@@ -150,8 +150,7 @@ def _save(form: ProjectForm, project=None):
                 services.update_project(current_user, project, data)
                 flash("Изменения сохранены.", "success")
         except InvalidInput as e:
-            target = getattr(form, e.field, None) if e.field else None
-            (target.errors if target is not None else form.form_errors).append(str(e))
+            field_error(form, e)
         else:
             return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug), 303)
     return _edit_page(form, project, status=422 if request.method == "POST" else 200)
@@ -222,7 +221,7 @@ def report_create(project_id: int):
         try:
             report = services.create_report(current_user, project, _report_data(form))
         except InvalidInput as e:
-            form.form_errors.append(str(e))
+            field_error(form, e)
         else:
             flash("Отчёт сохранён как черновик. Отправьте его на проверку, когда будет готов.", "success")
             return redirect(url_for("projects.report", report_id=report.id), 303)
@@ -261,7 +260,7 @@ def report_edit(report_id: int):
         try:
             services.update_report(current_user, item, _report_data(form))
         except InvalidInput as e:
-            form.form_errors.append(str(e))
+            field_error(form, e)
         else:
             flash("Изменения сохранены.", "success")
             return redirect(url_for("projects.report", report_id=item.id), 303)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from catalogue.extensions import db
+from catalogue.forms import bounded_int
 from catalogue.search import registry
 from catalogue.taxonomy.models import AgeGroup, Municipality, Sphere
 
@@ -31,7 +32,7 @@ def _sphere_labels(values: Collection[str]) -> dict[str, str]:
 
 
 def _municipality_labels(values: Collection[str]) -> dict[str, str]:
-    ids = [int(v) for v in values if v.isdigit() and len(v) < 10]
+    ids = [i for i in map(bounded_int, values) if i is not None]
     rows = db.session.execute(select(Municipality.id, Municipality.name).where(Municipality.id.in_(ids)))
     return {str(i): name for i, name in rows.all()}
 

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
+from catalogue.forms import bounded_int
 from catalogue.search import indexer, registry
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
@@ -40,12 +41,12 @@ class SearchParams:
             if value:
                 filters[key] = value
         sort = args.get("sort", "")
-        page = args.get("page", "")
+        page = args.get("page")
         return cls(
             q=clean(args.get("q", "")),
             filters=filters,
             sort=sort if sort in SORTS else "relevance",
-            page=min(int(page), MAX_PAGE) if page.isdigit() and len(page) < 6 and int(page) > 0 else 1,
+            page=min(bounded_int(page) or 1, MAX_PAGE),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:

@@ -1,13 +1,12 @@
 """Administrators' forms for the taxonomies, and the organization list's filters."""
 
-from wtforms import IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from catalogue.forms import BaseForm, QueryForm, choices
+from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip, whole_number
 from catalogue.taxonomy import services
 from catalogue.taxonomy.models import OrganizationKind
 
-REQUIRED = "Заполните это поле."
 MAX_POSITION = 10_000
 GRADE_CHOICES = [(g, f"{g} класс") for g in services.GRADES]
 KIND_CHOICES = list(OrganizationKind.LABELS.items())
@@ -15,17 +14,6 @@ CHOOSE_FROM_LIST = "Выберите значение из списка."
 GRADE_MESSAGES = {"invalid_value_message": "Класс — от 6 до 11.", "invalid_choice_message": "Класс — от 6 до 11."}
 SLUG_HINT = "Используется в адресах страниц и фильтров; после изменения старые ссылки перестанут работать."
 POSITION_HINT = "Порядок в списках: меньшее число выше. Если оставить пустым, запись встанет в конец."
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def optional_int(value) -> int | None:
-    """A row id from a form, or None for an empty, malformed or impossibly large value."""
-    text = str(value if value is not None else "").strip()
-    # SQLite refuses integers beyond 64 bits outright; no id of ours is beyond 32.
-    return int(text) if text.isdigit() and int(text) <= services.MAX_ID else None
 
 
 def _name_field(label: str, max_length: int) -> StringField:
@@ -101,9 +89,13 @@ class OrganizationForm(BaseForm):
 class AgeGroupForm(BaseForm):
     slug = _slug_field(40)
     name = _name_field("Название", 80)
-    grade_from = SelectField("С какого класса", coerce=int, choices=choices(GRADE_CHOICES), **GRADE_MESSAGES)
+    grade_from = SelectField("С какого класса", coerce=whole_number, choices=choices(GRADE_CHOICES), **GRADE_MESSAGES)
     grade_to = SelectField(
-        "По какой класс", coerce=int, choices=choices(GRADE_CHOICES), default=services.GRADES[-1], **GRADE_MESSAGES
+        "По какой класс",
+        coerce=whole_number,
+        choices=choices(GRADE_CHOICES),
+        default=services.GRADES[-1],
+        **GRADE_MESSAGES,
     )
     position = _position_field()
 

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
+from catalogue.errors import DomainError
 from catalogue.extensions import db
-from catalogue.formatting import fold, ru_sort_key
+from catalogue.formatting import fold, like_words, ru_sort_key
 from catalogue.permissions import require_role
 from catalogue.roles import Role
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, OrganizationKind, Sphere
 
 ORGANIZATION_OPTIONS_LIMIT = 30
 ORGANIZATIONS_PER_PAGE = 50
-MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 MAX_QUERY_WORDS = 6
 MUNICIPALITY_KINDS = ("городской округ", "муниципальный округ", "муниципальный район")
@@ -24,12 +24,8 @@ SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MESSAGE = "Только строчные латинские буквы, цифры и дефис между ними, например «oil-gas»."
 
 
-class TaxonomyError(Exception):
+class TaxonomyError(DomainError):
     """An edit of a taxonomy that cannot be saved; the message is for the person, ``field`` says where."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -60,7 +56,7 @@ def _matching_organizations(query: str = "", municipality_id: int | None = None)
     stmt = select(Organization)
     if municipality_id is not None:
         stmt = stmt.where(Organization.municipality_id == municipality_id)
-    for word in fold(query).split()[:MAX_QUERY_WORDS]:
+    for word in like_words(query, MAX_QUERY_WORDS):
         stmt = stmt.where(Organization.name_folded.contains(word, autoescape=True))
     return stmt
 
@@ -69,7 +65,7 @@ def search_organizations(
     query: str = "", municipality_id: int | None = None, limit: int = ORGANIZATION_OPTIONS_LIMIT
 ) -> list[Organization]:
     """Organizations whose name contains every word of ``query`` (any case, ё = е), in a municipality."""
-    if not fold(query).split() and municipality_id is None:
+    if not like_words(query, MAX_QUERY_WORDS) and municipality_id is None:
         return []
     stmt = _matching_organizations(query, municipality_id)
     rows = db.session.scalars(stmt.order_by(Organization.name_folded, Organization.id).limit(limit)).all()

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
 from catalogue.extensions import db
-from catalogue.forms import choices
+from catalogue.forms import choices, field_error
 from catalogue.htmx import render
 from catalogue.permissions import role_required
 from catalogue.roles import Role
@@ -15,16 +15,11 @@ from catalogue.taxonomy.forms import (
     OrganizationFilterForm,
     OrganizationForm,
     SphereForm,
-    optional_int,
 )
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
-from catalogue.web import page_arg
+from catalogue.web import int_arg, page_arg
 
 bp = Blueprint("taxonomy", __name__)
-
-
-def int_arg(name: str) -> int | None:
-    return optional_int(request.args.get(name, ""))
 
 
 @bp.get("/organizations/options")
@@ -55,8 +50,7 @@ def organization_options():
 
 def refusal(form, error: services.TaxonomyError) -> int:
     """Put the service's message next to its field (or above the form); the status to answer with."""
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(str(error))
+    field_error(form, error)
     return 422
 
 

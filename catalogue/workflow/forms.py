@@ -3,7 +3,7 @@
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from catalogue.forms import BaseForm, QueryForm
+from catalogue.forms import BaseForm, QueryForm, length
 
 
 class DecisionForm(BaseForm):
@@ -12,8 +12,8 @@ class DecisionForm(BaseForm):
         validators=[Optional(), Length(max=5000, message="Не длиннее 5000 символов.")],
         description="Обязателен, если возвращаете на доработку, отклоняете или снимаете с публикации.",
     )
-    expected_status = HiddenField()
-    next = HiddenField()
+    expected_status = HiddenField(validators=[length(40)])
+    next = HiddenField(validators=[length(2000)])
 
 
 class QueueFilterForm(QueryForm):

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from catalogue.accounts.views import safe_next
 from catalogue.extensions import db
-from catalogue.forms import BaseForm, choices
+from catalogue.forms import BaseForm, choices, field_error, optional_int
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.services import age_groups, municipalities
@@ -26,10 +26,6 @@ def _load(type_key: str, item_id: int):
     return content_type, obj
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @bp.get("/moderation/")
 @login_required
 def queue():
@@ -43,8 +39,8 @@ def queue():
     items = services.queue(
         current_user,
         type_key=form.type.data or None,
-        age_group_id=_int_or_none(form.age.data),
-        municipality_id=_int_or_none(form.municipality.data),
+        age_group_id=optional_int(form.age.data),
+        municipality_id=optional_int(form.municipality.data),
     )
     return render("workflow/queue.html", block="results", form=form, items=items)
 
@@ -101,7 +97,7 @@ def act(type_key: str, item_id: int, action: str):
     except NotFound:
         abort(404)
     except InvalidInput as e:
-        form.comment.errors = [*form.comment.errors, str(e)]
+        field_error(form, e, default="comment")
         return _review_page(content_type, obj, form, status=422)
     message = f"{entry.to_label}: «{content_type.title(obj)}»."
     if is_fragment_request():
