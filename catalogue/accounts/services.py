@@ -6,7 +6,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from blinker import Namespace
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
@@ -32,12 +31,6 @@ from catalogue.taxonomy.models import Municipality, Organization, OrganizationKi
 from catalogue.urls import external_url
 
 MIN_PASSWORD_LENGTH = 8
-
-_signals = Namespace()
-#: Sent (with ``user=``) inside the transaction that changed a person's name, before the commit:
-#: content that shows the name on public pages re-indexes itself in the same transaction.
-name_changed = _signals.signal("name-changed")
-
 
 class AccountError(DomainError):
     """A request about an account that cannot be honoured; the message is for the person."""
@@ -508,12 +501,10 @@ def update_profile(user: User, changes: ProfileChanges) -> None:
 
 
 def _set_name(user: User, last_name: str, first_name: str, middle_name: str) -> None:
-    before = user.full_name
+    # Content that shows the name is re-indexed by the unit of work (its search dependencies on User).
     user.last_name = last_name.strip()
     user.first_name = first_name.strip()
     user.middle_name = middle_name.strip()
-    if user.id is not None and user.full_name != before:
-        name_changed.send(current_app._get_current_object(), user=user)
 
 
 def create_user(
