@@ -126,6 +126,36 @@ def test_open_mesh_has_no_volume():
     assert "volume_mm3" not in model("teapot.stl").facts
 
 
+def cube_triangles(side: float = 10.0) -> np.ndarray:
+    """The 12 triangles of a cube, wound outwards, each with its own copy of its corners (as in a binary STL)."""
+    corners = np.array([[x, y, z] for x in (0, side) for y in (0, side) for z in (0, side)], dtype=np.float32)
+    faces = [(0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5), (0, 4, 5), (0, 5, 1)]
+    faces += [(2, 3, 7), (2, 7, 6), (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3)]
+    return corners[np.array(faces)]
+
+
+def with_cad_noise(triangles: np.ndarray) -> np.ndarray:
+    """Every zero written as a CAD export writes it: +1e-16, -1e-16 or 0, differently in each triangle."""
+    noisy = triangles.copy()
+    noise = np.random.default_rng(7).choice(np.array([-1e-16, 0.0, 1e-16], dtype=np.float32), size=noisy.shape)
+    noisy[noisy == 0] = noise[noisy == 0]
+    return noisy
+
+
+def test_cad_export_with_noise_for_zeros_is_a_closed_mesh_with_its_volume():
+    noisy = with_cad_noise(cube_triangles())
+    assert len(np.unique(noisy.reshape(-1, 3), axis=0)) > 8  # bit for bit, the corners no longer meet
+    upload = model("cad.stl", binary_stl(noisy))
+    assert upload.facts["watertight"] is True
+    assert upload.facts["volume_mm3"] == pytest.approx(1000.0)
+
+
+def test_cad_export_with_a_face_missing_is_still_open():
+    upload = model("open.stl", binary_stl(with_cad_noise(cube_triangles())[:-2]))
+    assert upload.facts["watertight"] is False
+    assert "volume_mm3" not in upload.facts
+
+
 @pytest.mark.parametrize("name", ["empty.stl", "stl_empty_bin.stl"])
 def test_model_without_geometry_is_refused(name):
     with pytest.raises(UploadError) as refused:

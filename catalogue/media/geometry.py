@@ -6,9 +6,14 @@ Work is done on contiguous columns and with plain sorts: on ``(n, 3)`` rows nump
 
 import numpy as np
 
-# Odd 64-bit multipliers that spread the three coordinates' bits over one hash.
 # Triangles whose volume is summed at once.
 VOLUME_SLICE = 1 << 16
+# Corners closer than this share of the bounding box's diagonal are one vertex (a grid of that step).
+WELD_TOLERANCE = 1e-6
+# The finest grid step relative to the largest coordinate: finer than float32 can tell apart, and the
+# grid numbers stay well within 64 bits.
+FINEST_STEP = 2.0**-40
+# Odd 64-bit multipliers that spread the three coordinates' bits over one hash.
 HASH_MULTIPLIERS = (
     np.uint64(0x9E3779B185EBCA87),
     np.uint64(0xC2B2AE3D27D4EB4F),
@@ -19,7 +24,8 @@ HASH_MULTIPLIERS = (
 def mesh_facts(triangles: np.ndarray) -> dict:
     """Triangle count, bounding-box size (in the file's units, taken as mm), watertight, and volume if closed.
 
-    Watertight: after merging corners at identical positions, every edge is shared by exactly two triangles.
+    Watertight: after welding corners closer than :data:`WELD_TOLERANCE` of the model's size (CAD exports
+    write zeros as ±1e-16 noise, each triangle its own copy), every edge is shared by exactly two triangles.
     """
     size = []
     for column in _columns(triangles):
@@ -44,12 +50,26 @@ def _columns(triangles: np.ndarray):
         yield np.ascontiguousarray(corners[:, i])
 
 
-def _position_bits(triangles: np.ndarray):
-    """Each coordinate column as float32 bits, -0.0 made 0.0 so that both merge; one at a time."""
+def _position_bits(triangles: np.ndarray, step: float):
+    """Each coordinate column snapped to a grid of ``step``, as 64-bit cell numbers; one column at a time."""
     for column in _columns(triangles):
-        column = column.astype(np.float32, copy=False)
-        column += np.float32(0.0)
-        yield column.view(np.uint32)
+        cells = column.astype(np.float64)
+        del column
+        cells /= step
+        np.rint(cells, out=cells)
+        # -0.0 and 0.0 are the same cell.
+        yield cells.astype(np.int64).view(np.uint64)
+
+
+def weld_step(triangles: np.ndarray) -> float:
+    """The welding grid's step: :data:`WELD_TOLERANCE` of the bounding box's diagonal (1 for a point)."""
+    lows, highs = [], []
+    for column in _columns(triangles):
+        lows.append(float(column.min()) if column.size else 0.0)
+        highs.append(float(column.max()) if column.size else 0.0)
+    diagonal = float(np.hypot.reduce(np.subtract(highs, lows)))
+    largest = max(map(abs, lows + highs), default=0.0)
+    return max(diagonal * WELD_TOLERANCE, largest * FINEST_STEP) or 1.0
 
 
 def _significant(value: float) -> float:
@@ -58,8 +78,7 @@ def _significant(value: float) -> float:
 
 
 def merged_faces(triangles: np.ndarray) -> np.ndarray:
-    """``(n, 3)`` vertex numbers of each triangle, corners at identical positions sharing one number."""
-    # Adding zero turns -0.0 into 0.0, so that both merge.
+    """``(n, 3)`` vertex numbers of each triangle, corners in one cell of the welding grid sharing one number."""
     count = len(triangles) * 3
     index_bits = max(1, (count - 1).bit_length())
     # Arrays are changed in place and indices kept in 32 bits where they fit: a dense model's facts must not
@@ -67,13 +86,12 @@ def merged_faces(triangles: np.ndarray) -> np.ndarray:
     index_type = np.int32 if count < 2**31 else np.int64
     # The top bits of a multiplicative hash, with the corner's number in the low bits: one plain sort
     # (much faster than argsort) orders the corners by position hash and still says which is which.
+    step = weld_step(triangles)
     packed = np.zeros(count, dtype=np.uint64)
-    for column, multiplier in zip(_position_bits(triangles), HASH_MULTIPLIERS, strict=True):
-        term = column.astype(np.uint64)
+    for column, multiplier in zip(_position_bits(triangles, step), HASH_MULTIPLIERS, strict=True):
+        column *= multiplier
+        packed += column
         del column
-        term *= multiplier
-        packed += term
-        del term
     packed >>= np.uint64(index_bits)
     packed <<= np.uint64(index_bits)
     term = np.arange(count, dtype=np.uint64)
@@ -91,12 +109,12 @@ def merged_faces(triangles: np.ndarray) -> np.ndarray:
     representative = order[starts][inverse]
     del order
     clashes = np.zeros(count, dtype=bool)
-    for column in _position_bits(triangles):
+    for column in _position_bits(triangles, step):
         clashes |= column[representative] != column
         del column
     del representative
     if clashes.any():
-        _split_clashes(list(_position_bits(triangles)), inverse, clashes)
+        _split_clashes(list(_position_bits(triangles, step)), inverse, clashes)
     return inverse.reshape(-1, 3)
 
 
