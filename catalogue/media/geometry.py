@@ -8,6 +8,8 @@ import numpy as np
 
 # Triangles whose volume is summed at once.
 VOLUME_SLICE = 1 << 16
+# Corners whose positions are compared at once when looking for hash clashes.
+CLASH_SLICE = 1 << 20
 # Corners closer than this share of the bounding box's diagonal are one vertex (a grid of that step).
 WELD_TOLERANCE = 1e-6
 # The finest grid step relative to the largest coordinate: finer than float32 can tell apart, and the
@@ -51,14 +53,16 @@ def _columns(triangles: np.ndarray):
 
 
 def _position_bits(triangles: np.ndarray, step: float):
-    """Each coordinate column snapped to a grid of ``step``, as 64-bit cell numbers; one column at a time."""
+    """Each coordinate column snapped to a grid of ``step``, as 64-bit cell keys; one column at a time."""
     for column in _columns(triangles):
         cells = column.astype(np.float64)
         del column
         cells /= step
         np.rint(cells, out=cells)
-        # -0.0 and 0.0 are the same cell.
-        yield cells.astype(np.int64).view(np.uint64)
+        # A whole number's float bits name its cell without another array; adding zero makes -0.0 into 0.0.
+        cells += 0.0
+        yield cells.view(np.uint64)
+        del cells  # before the next column is made: the caller holds the only reference
 
 
 def weld_step(triangles: np.ndarray) -> float:
@@ -88,8 +92,10 @@ def merged_faces(triangles: np.ndarray) -> np.ndarray:
     # (much faster than argsort) orders the corners by position hash and still says which is which.
     step = weld_step(triangles)
     packed = np.zeros(count, dtype=np.uint64)
-    for column, multiplier in zip(_position_bits(triangles, step), HASH_MULTIPLIERS, strict=True):
-        column *= multiplier
+    multipliers = iter(HASH_MULTIPLIERS)
+    # Not zip(): its result tuple would keep each column alive until the next one is made.
+    for column in _position_bits(triangles, step):
+        column *= next(multipliers)
         packed += column
         del column
     packed >>= np.uint64(index_bits)
@@ -110,18 +116,22 @@ def merged_faces(triangles: np.ndarray) -> np.ndarray:
     del order
     clashes = np.zeros(count, dtype=bool)
     for column in _position_bits(triangles, step):
-        clashes |= column[representative] != column
+        # In slices: gathering a whole column of 64-bit cells at once would double its memory.
+        for start in range(0, count, CLASH_SLICE):
+            end = start + CLASH_SLICE
+            clashes[start:end] |= column[representative[start:end]] != column[start:end]
         del column
     del representative
     if clashes.any():
-        _split_clashes(list(_position_bits(triangles, step)), inverse, clashes)
+        _split_clashes(_position_bits(triangles, step), inverse, clashes)
     return inverse.reshape(-1, 3)
 
 
-def _split_clashes(columns: list[np.ndarray], inverse: np.ndarray, clashes: np.ndarray) -> None:
+def _split_clashes(columns, inverse: np.ndarray, clashes: np.ndarray) -> None:
     """Renumber exactly the corners of hash groups that hold different positions (rare)."""
     groups = np.isin(inverse, np.unique(inverse[clashes]))
-    rows = np.stack([c[groups] for c in columns], axis=1)
+    # Each column is read once for the few corners concerned: never three whole columns at a time.
+    rows = np.stack([column[groups] for column in columns], axis=1)
     _, exact = np.unique(rows, axis=0, return_inverse=True)
     inverse[groups] = int(inverse.max()) + 1 + exact.ravel()
 
