@@ -76,7 +76,18 @@ def slugify(text: str, max_length: int = 60) -> str:
     return slug or "item"
 
 
+def millimetres(size: list[float]) -> str:
+    """``20 × 20 × 12,5 мм``: a model's bounding box (or one length) as people write it."""
+
+    def number(value: float) -> str:
+        text = f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
+        return text.rstrip("0").rstrip(".").replace(".", ",") if "." in text else text
+
+    return " × ".join(number(float(v)) for v in size) + " мм"
+
+
 def register(app) -> None:
+    app.add_template_filter(millimetres, "millimetres")
     app.add_template_filter(ru_date, "ru_date")
     app.add_template_filter(plural, "plural")
     app.add_template_global(plural_form, "plural_form")

@@ -159,6 +159,15 @@ def _zip_bomb() -> bytes:
     return buffer.getvalue()
 
 
+def test_a_model_saved_in_metres_is_shown_with_the_unit_warning(app, client, form_page):
+    response = post(client, fields(form_page, model=upload("fuze.obj", fixture_bytes("fuze.obj"))))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with app.app_context():
+        entry_id = db.session.scalar(select(Entry.id))
+    page = client.get(f"/contest/entries/{entry_id}").get_data(as_text=True)
+    assert "Похоже, модель сохранена не в миллиметрах: её наибольшая сторона — 0,215 мм." in page
+
+
 CUBE_HEADER = 84
 
 

@@ -101,8 +101,8 @@ EXPECTED = {
     "two_objects_mixed_case_names.stl": ("stl", 24, (6.0, 1.0, 1.0), True),
     "fuze.obj": ("obj", 1000, (0.07, 0.07, 0.22), True),
     "box.obj": ("obj", 12, (2.0, 2.0, 2.0), True),
-    "monkey.glb": ("glb", 968, (2.73, 1.97, 1.70), False),
-    "cube.glb": ("glb", 12, (2.0, 2.0, 2.0), True),
+    "monkey.glb": ("glb", 968, (2734.38, 1968.75, 1703.12), False),
+    "cube.glb": ("glb", 12, (2000.0, 2000.0, 2000.0), True),
     "pyramids.3mf": ("3mf", 3276, (346.73, 163.08, 25.0), True),
 }
 
@@ -154,6 +154,28 @@ def test_cad_export_with_a_face_missing_is_still_open():
     upload = model("open.stl", binary_stl(with_cad_noise(cube_triangles())[:-2]))
     assert upload.facts["watertight"] is False
     assert "volume_mm3" not in upload.facts
+
+
+def test_stl_a_few_millimetres_across_is_taken_as_millimetres_without_a_warning():
+    upload = model("cube.stl", binary_stl(cube_triangles(10.0)))
+    assert upload.facts["size_mm"] == [10.0, 10.0, 10.0]
+    assert "warnings" not in upload.facts
+
+
+@pytest.mark.parametrize(("side", "shown"), [(0.05, "0,05 мм"), (2500.0, "2500 мм")])
+def test_stl_whose_size_looks_like_metres_or_inches_is_measured_in_mm_with_a_warning(side, shown):
+    upload = model("tiny.stl", binary_stl(cube_triangles(side)))
+    assert upload.facts["size_mm"] == pytest.approx([side] * 3)
+    assert upload.facts["volume_mm3"] == pytest.approx(side**3, rel=1e-5)
+    assert upload.facts["warnings"] == [
+        f"Похоже, модель сохранена не в миллиметрах: её наибольшая сторона — {shown}. "
+        "В STL и OBJ единицы не записываются, и сайт считает их миллиметрами; если модель сделана в метрах "
+        "или дюймах, сохраните её в миллиметрах и загрузите снова."
+    ]
+
+
+def test_obj_in_metres_gets_the_warning_too():
+    assert "в миллиметрах" in model("fuze.obj").facts["warnings"][0]
 
 
 @pytest.mark.parametrize("name", ["empty.stl", "stl_empty_bin.stl"])
@@ -273,17 +295,29 @@ def test_broken_obj_is_refused_with_the_reason(text, reason):
 # -- GLB --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", ["monkey.glb", "cube.glb"])
+def test_glb_is_measured_in_millimetres_from_its_metres(name):
+    data = fixture_bytes(name)
+    (length,) = struct.unpack_from("<I", data, 12)
+    document = json.loads(data[20 : 20 + length])
+    positions = document["accessors"][document["meshes"][0]["primitives"][0]["attributes"]["POSITION"]]
+    metres = np.subtract(positions["max"], positions["min"])
+    upload = model(name)
+    assert upload.facts["size_mm"] == pytest.approx(metres * 1000, rel=1e-5)
+    assert "warnings" not in upload.facts
+
+
 def test_glb_node_transforms_are_applied():
     upload = model("moved.glb", triangle_glb(node={"scale": [10, 20, 1], "translation": [100, 0, 0]}))
-    assert upload.facts["size_mm"] == [10.0, 20.0, 0.0]
-    assert upload.triangles[0, 1, 0] == pytest.approx(110.0)
+    assert upload.facts["size_mm"] == [10000.0, 20000.0, 0.0]
+    assert upload.triangles[0, 1, 0] == pytest.approx(110000.0)
 
 
 def test_glb_matrix_is_read_column_by_column():
     matrix = [2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1, 0, 5, 0, 0, 1]
     upload = model("matrix.glb", triangle_glb(node={"matrix": matrix}))
-    assert upload.facts["size_mm"] == [2.0, 3.0, 0.0]
-    assert upload.triangles[:, :, 0].min() == pytest.approx(5.0)
+    assert upload.facts["size_mm"] == [2000.0, 3000.0, 0.0]
+    assert upload.triangles[:, :, 0].min() == pytest.approx(5000.0)
 
 
 def test_glb_accessor_that_claims_more_than_the_buffer_holds_is_refused():

@@ -542,14 +542,3 @@ def entry_file(entry, stored, reveal: bool) -> tuple[str, str]:
     shown is the original one only where the viewer may know the author (blind judging: an original name such as
     «Соболева_ракета.stl» would tell the jury who made it)."""
     return file_url(stored), (file_label(current_user, stored) if reveal else public_name(stored))
-
-
-@bp.app_template_filter("millimetres")
-def millimetres(size: list[float]) -> str:
-    """``20 × 20 × 12,5 мм``: a model's bounding box as people write it."""
-
-    def number(value: float) -> str:
-        text = f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
-        return text.rstrip("0").rstrip(".").replace(".", ",") if "." in text else text
-
-    return " × ".join(number(float(v)) for v in size) + " мм"

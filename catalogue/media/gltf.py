@@ -22,6 +22,8 @@ INDEX_COMPONENTS = (5121, 5123, 5125)
 TRIANGLES, TRIANGLE_STRIP, TRIANGLE_FAN = 4, 5, 6
 # A node tree deeper than this, or instancing more nodes, is a trap rather than a model.
 MAX_DEPTH = 64
+# glTF lengths are metres; the site measures models in millimetres.
+MILLIMETRES_PER_METRE = 1000.0
 MAX_INSTANCES = 100_000
 UNSUPPORTED_EXTENSIONS = {
     "KHR_draco_mesh_compression": "сжатие Draco",
@@ -88,9 +90,13 @@ def _strip_names(document: dict) -> None:
 
 
 def parse_glb(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
-    """Triangles of a GLB file, with node transforms applied."""
+    """Triangles of a GLB file in millimetres (glTF is in metres), with node transforms applied."""
     document, binary = _chunks(data, display_name)
-    return _Gltf(document, binary, display_name, limits, deadline).triangles()
+    triangles = _Gltf(document, binary, display_name, limits, deadline).triangles()
+    if not triangles.flags.writeable:
+        return triangles * np.float32(MILLIMETRES_PER_METRE)
+    triangles *= np.float32(MILLIMETRES_PER_METRE)
+    return triangles
 
 
 def _chunks(data: bytes, display_name: str) -> tuple[dict, memoryview]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catalogue.formatting import plural, plural_form
+from catalogue.formatting import millimetres, plural, plural_form
 from catalogue.media.errors import Deadline, MiB, UploadError, human_size
 
 STL_HEADER = 80
@@ -43,6 +43,9 @@ CHUNK = 4 * MiB
 MAX_LINE = 64 * 1024
 # How many lines an OBJ parse reads between looks at the clock.
 LINES_PER_CHECK = 50_000
+# STL and OBJ carry no unit and are taken as millimetres; a largest side outside these bounds (in mm) is
+# probably metres or inches, and the author is told so.
+PLAUSIBLE_LARGEST_SIDE = (1.0, 2000.0)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,19 @@ def not_a_model(data: bytes, display_name: str) -> UploadError:
         f"Файл «{display_name}» не похож на 3D-модель: ожидается STL, OBJ, GLB или 3MF, "
         "сохранённый из программы 3D-моделирования."
     )
+
+
+def unit_warnings(size_mm: list[float]) -> list[str]:
+    """Warnings about a unitless model (STL, OBJ) whose size in millimetres is unlikely for a real object."""
+    largest = max(size_mm)
+    low, high = PLAUSIBLE_LARGEST_SIDE
+    if low <= largest <= high:
+        return []
+    return [
+        f"Похоже, модель сохранена не в миллиметрах: её наибольшая сторона — {millimetres([largest])}. "
+        "В STL и OBJ единицы не записываются, и сайт считает их миллиметрами; если модель сделана в метрах "
+        "или дюймах, сохраните её в миллиметрах и загрузите снова."
+    ]
 
 
 def too_many_triangles(display_name: str, limits: MeshLimits) -> UploadError:

@@ -99,6 +99,8 @@ def validate_upload(
         del content, archive
         triangles = _triangles(file_format, stored, display_name, mesh_limits)
         facts = {"format": file_format, **mesh_facts(triangles)}
+        if file_format in ("stl", "obj") and (warnings := meshes.unit_warnings(facts["size_mm"])):
+            facts["warnings"] = warnings
     return ValidatedUpload(
         data=stored,
         kind=info.category,
