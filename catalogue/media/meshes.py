@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catalogue.formatting import millimetres, plural, plural_form
+from catalogue.formatting import millimetres, plural
 from catalogue.media.errors import Deadline, MiB, UploadError, human_size
+from catalogue.media.formats import KIND_FORMATS, MODEL, labels
 
 STL_HEADER = 80
 STL_PREFIX = STL_HEADER + 4
@@ -46,6 +47,8 @@ LINES_PER_CHECK = 50_000
 # STL and OBJ carry no unit and are taken as millimetres; a largest side outside these bounds (in mm) is
 # probably metres or inches, and the author is told so.
 PLAUSIBLE_LARGEST_SIDE = (1.0, 2000.0)
+# The farthest a vertex may lie from the origin, in millimetres: beyond it a model is mis-scaled or broken.
+MAX_COORDINATE = 1e6
 
 
 @dataclass(frozen=True)
@@ -86,19 +89,20 @@ def sniff_model(data: bytes) -> str | None:
     return None
 
 
-def not_a_model(data: bytes, display_name: str) -> UploadError:
-    """The refusal of bytes that are no model; a binary file is told what its STL header claims."""
-    if len(data) >= STL_PREFIX and not looks_like_text(data):
-        (count,) = struct.unpack_from("<I", data, STL_HEADER)
-        claimed = plural_form(count, "заявлен", "заявлено", "заявлено")
-        return UploadError(
-            f"Файл «{display_name}» не похож на 3D-модель: {claimed} "
-            f"{plural(count, 'треугольник', 'треугольника', 'треугольников')}, "
-            f"а размер файла {human_size(len(data))}."
-        )
+def not_a_model(display_name: str) -> UploadError:
+    """The refusal of bytes that are no model format at all (a zip, a .blend, a STEP or a page renamed)."""
     return UploadError(
-        f"Файл «{display_name}» не похож на 3D-модель: ожидается STL, OBJ, GLB или 3MF, "
-        "сохранённый из программы 3D-моделирования."
+        f"Формат не распознан: нужен {labels(KIND_FORMATS[MODEL])}. Файл «{display_name}» не похож ни на один "
+        "из них: сохраните модель в одном из этих форматов из программы 3D-моделирования и загрузите снова."
+    )
+
+
+def too_far(display_name: str) -> UploadError:
+    """The refusal of coordinates beyond :data:`MAX_COORDINATE` millimetres from the origin."""
+    limit = f"{MAX_COORDINATE:,.0f}".replace(",", "\u00a0")
+    return UploadError(
+        f"Модель «{display_name}» не принята: координаты её вершин выходят за ±{limit} мм "
+        "(километр от начала координат). Проверьте единицы измерения и положение модели и загрузите снова."
     )
 
 

@@ -141,7 +141,7 @@ def _unexpected(
 ) -> UploadError:
     """The refusal of a format that is not one the field takes, naming what the file really is."""
     if file_format is None and kind == MODEL:
-        return meshes.not_a_model(content, display_name)
+        return meshes.not_a_model(display_name)
     expected = f"ожидается {formats.labels(accepted)}"
     if file_format is None:
         return UploadError(f"Формат файла «{display_name}» не поддерживается: {expected}.")
@@ -208,6 +208,9 @@ def _triangles(file_format: str, content: bytes, display_name: str, limits: Mesh
         raise meshes.too_many_triangles(display_name, limits)
     if not np.isfinite(triangles).all():
         raise meshes.broken(display_name, "среди координат вершин есть недопустимые значения")
+    # min() and max() rather than abs(): no copy of a dense model.
+    if max(-float(triangles.min()), float(triangles.max())) > meshes.MAX_COORDINATE:
+        raise meshes.too_far(display_name)
     return triangles
 
 
