@@ -284,3 +284,44 @@ def test_admin_confirms_and_publishes_results_through_the_pages(app, make_user, 
     assert client.post("/contest/admin/2027/results/publish", data={"csrf_token": token}).status_code == 303
     public = app.test_client().get("/contest/2027/results").get_data(as_text=True)
     assert "Ракета" in public and "Призёр" in public
+
+
+def test_every_demo_diploma_and_certificate_is_one_a4_page_even_with_long_names(app, demo):
+    from catalogue.contest.documents import diploma_pdf
+
+    with app.test_request_context():
+        season = seasons.season_by_year(demo)
+        admitted = entries.published_entries(season)
+        assert {e.award for e in admitted} >= {"winner", "prize"}
+        # One entry gets the longest name, title and school a form lets through
+        longest = next(e for e in admitted if e.supervisor and e.organization)
+        longest.author.last_name = "Константинопольская-Преображенская"
+        longest.author.first_name = "Александра-Анастасия"
+        longest.author.middle_name = "Владиславовна"
+        longest.supervisor.last_name = "Верхнеудинская-Преображенская"
+        longest.title = (
+            "Многофункциональная модульная метеостанция для школьного двора с солнечной панелью, "
+            "поворотным креплением и защитой от ветра и снега "
+        ) * 2 + "ещё"
+        longest.title = longest.title[:200]
+        longest.organization.name = (
+            "Муниципальное автономное общеобразовательное учреждение «Средняя "
+            "общеобразовательная школа № 12 с углублённым изучением отдельных предметов "
+            "имени Героя Советского Союза Александра Матросова» Усть-Илимского района"
+        )
+        for entry in admitted:
+            reader = PdfReader(io.BytesIO(diploma_pdf(entry)))
+            assert len(reader.pages) == 1, (entry.id, entry.award)
+            page = reader.pages[0]
+            # A4 landscape: 297 × 210 mm
+            assert (round(float(page.mediabox.width) / 72 * 25.4), round(float(page.mediabox.height) / 72 * 25.4)) == (
+                297,
+                210,
+            )
+        text = " ".join(PdfReader(io.BytesIO(diploma_pdf(longest))).pages[0].extract_text().split())
+        assert "Константинопольская-Преображенская" in text and "Матросова" in text
+        # The same entry as a participant's certificate
+        longest.award = "participant"
+        certificate = PdfReader(io.BytesIO(diploma_pdf(longest)))
+        assert len(certificate.pages) == 1 and "СЕРТИФИКАТ" in certificate.pages[0].extract_text()
+        db.session.rollback()
