@@ -325,3 +325,14 @@ def test_every_demo_diploma_and_certificate_is_one_a4_page_even_with_long_names(
         certificate = PdfReader(io.BytesIO(diploma_pdf(longest)))
         assert len(certificate.pages) == 1 and "СЕРТИФИКАТ" in certificate.pages[0].extract_text()
         db.session.rollback()
+
+
+def test_the_collection_contents_shows_page_numbers_apart_from_the_counts(app, demo, client):
+    reader, _text = pdf_text(client.get(f"/contest/{demo}/collection.pdf").data)
+    contents = reader.pages[1].extract_text(extraction_mode="layout")
+    assert "Содержание" in contents
+    lines = [" ".join(line.split()) for line in contents.splitlines() if "·" in line]
+    assert lines
+    for line in lines:
+        # «Номинация · 5–8 классы (3)   4»: the count in brackets, then the page on its own
+        assert re.fullmatch(r".+ \(\d+\) \d+", line), line
