@@ -336,3 +336,41 @@ def test_the_collection_contents_shows_page_numbers_apart_from_the_counts(app, d
     for line in lines:
         # «Номинация · 5–8 классы (3)   4»: the count in brackets, then the page on its own
         assert re.fullmatch(r".+ \(\d+\) \d+", line), line
+
+
+def test_unranked_entries_come_after_the_ranked_ones_on_every_database(app, make_user, client):
+    with app.app_context():
+        people = loaded(
+            {
+                "admin": make_user(roles=("admin",), email="admin@example.ru"),
+                "moderator": make_user(roles=("moderator",), email="moderator@example.ru"),
+                "juror": make_user(roles=("jury",), email="juror@example.ru"),
+                **{
+                    name: make_user(roles=("student",), email=f"{name}@example.ru", organization=organization(SCHOOL_A))
+                    for name in ("first", "second", "unscored")
+                },
+            }
+        )
+    with app.test_request_context():
+        admin = db.session.merge(people["admin"])
+        season = make_season(admin)
+        seasons.assign_juror(admin, season, season.nominations[0].id, people["juror"].id)
+        # «Аэростат» comes first by title, but no juror scored it: it has no place
+        unscored = make_entry(people["unscored"], season, "published", people["moderator"], title="Аэростат")
+        first = make_entry(people["first"], season, "published", people["moderator"], title="Мост через Ангару")
+        second = make_entry(people["second"], season, "published", people["moderator"], title="Ледокол")
+        set_phase(admin, season, "judging")
+        from catalogue.contest import judging
+
+        juror = db.session.merge(people["juror"])
+        judging.save_review(juror, first, {c.id: c.max_score for c in season.criteria})
+        judging.save_review(juror, second, {c.id: 1 for c in season.criteria})
+        set_phase(admin, season, "results")
+        results.confirm_results(admin, season, {})
+        assert (first.rank, second.rank, unscored.rank) == (1, 2, None)
+        assert [e.title for e in entries.published_entries(season)] == ["Мост через Ангару", "Ледокол", "Аэростат"]
+        results.publish_results(admin, season)
+    # The collection lists them so too
+    _reader, text = pdf_text(client.get("/contest/2027/collection.pdf").data)
+    flat = " ".join(text.split())
+    assert flat.index("Мост через Ангару") < flat.index("Ледокол") < flat.index("Аэростат")

@@ -757,13 +757,24 @@ def gallery_municipalities(season: Season):
 
 
 def published_entries(season: Season) -> list[Entry]:
-    """Every admitted entry of ``season``, by nomination, category, then rank (once confirmed) and title."""
+    """Every admitted entry of ``season``, by nomination, category, then rank (once confirmed) and title.
+
+    Entries without a place (no juror scored them) come last in their group, on SQLite and PostgreSQL alike:
+    the two put NULL at opposite ends unless told.
+    """
     stmt = (
         select(Entry)
         .join(Nomination, Entry.nomination_id == Nomination.id)
         .join(AgeCategory, Entry.age_category_id == AgeCategory.id)
         .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
-        .order_by(Nomination.position, Nomination.id, AgeCategory.position, Entry.rank, Entry.title, Entry.id)
+        .order_by(
+            Nomination.position,
+            Nomination.id,
+            AgeCategory.position,
+            Entry.rank.asc().nulls_last(),
+            Entry.title,
+            Entry.id,
+        )
     )
     return list(db.session.scalars(stmt))
 
