@@ -3,6 +3,7 @@ on every public page and document, checked on the demo content.
 """
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -233,6 +234,22 @@ def test_results_as_xlsx_keep_text_as_text(app, finished, client, auth):
     cell = sheet.cell(row=2, column=header.index("Работа") + 1)
     assert cell.data_type == "s"
     assert rows[1][header.index("Итоговый балл")] == 20.0
+
+
+def test_results_as_xlsx_give_times_in_irkutsk_as_the_csv_does(app, finished, client, auth):
+    auth.login(finished["admin"])
+    sheet = load_workbook(io.BytesIO(client.get("/contest/admin/2027/results.xlsx").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = list(rows[0]).index("Отправлена")
+    csv_rows = list(csv.reader(io.StringIO(client.get("/contest/admin/2027/results.csv").data.decode("utf-8-sig")),
+                               delimiter=";"))  # fmt: skip
+    with app.app_context():
+        stored = db.session.get(Entry, finished["ids"]["winner"]).submitted_at  # naive UTC
+    submitted = rows[1][column]
+    # Irkutsk is eight hours ahead of UTC; the spreadsheet shows the wall-clock time, as the CSV does
+    assert submitted == (stored + dt.timedelta(hours=8)).replace(microsecond=0)
+    assert submitted.strftime("%d.%m.%Y %H:%M") == csv_rows[1][column]
+    assert sheet.cell(row=2, column=column + 1).number_format == "DD.MM.YYYY HH:MM"
 
 
 def test_diplomas_for_the_student_and_supervisor_only(app, finished, client, auth):
