@@ -146,7 +146,8 @@ def register(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, lambda e: error_page(400, *CSRF_TEXT))
     app.register_error_handler(PermissionDenied, lambda e: error_page(403))
-    app.register_error_handler(Conflict, lambda e: error_page(409, detail=str(e) or None))
+    # The service's reason («Приём работ закрыт: …») replaces the general text, which would mislead
+    app.register_error_handler(Conflict, lambda e: error_page(409, text=str(e) or None))
     app.register_error_handler(NotFound, lambda e: error_page(404))
     app.register_error_handler(DomainError, lambda e: error_page(422, detail=str(e)))
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -237,10 +237,21 @@ def test_submission_after_the_window_closes_is_refused_on_the_server(app, people
     token = csrf_token(client, "/contest/")
     response = client.post(f"/workflow/entry/{entry_id}/submit", data={"csrf_token": token})
     assert response.status_code == 409
-    assert "Приём работ сезона" in response.get_data(as_text=True)
+    closed = response.get_data(as_text=True)
+    assert "Приём работ закрыт: работы на конкурс" in closed
+    assert "Состояние материала изменилось" not in closed  # the general text would mislead here
     assert client.get(f"/contest/{year}/submit").status_code == 409
     with app.app_context():
         assert db.session.get(Entry, entry_id).status == Status.DRAFT
+
+
+def test_a_draft_made_before_the_window_opens_waits_for_it(app, people, ctx, season):
+    entry = make_entry(people["student"], season)
+    set_phase(people["admin"], season, "announced")
+    # Not «закрыт»: the window has not opened yet, and the student is told when it does
+    with pytest.raises(Conflict, match=r"Приём работ ещё не начался: работы на конкурс .* принимаются с "):
+        workflow.transition(db.session.merge(people["student"]), entry, "submit")
+    assert entry.status == Status.DRAFT
 
 
 def test_one_entry_per_student_per_nomination_unless_the_season_allows_more(app, people, ctx, season):
@@ -379,7 +390,10 @@ def test_moderators_admit_entries_with_the_contests_words(app, people, year, cli
     assert "Допустить к конкурсу" in review and ">Опубликовать<" not in review
     token = csrf_token(client, f"/moderation/entry/{entry_id}")
     data = {"csrf_token": token, "expected_status": "submitted"}
-    assert client.post(f"/workflow/entry/{entry_id}/publish", data=data).status_code == 303
+    response = client.post(f"/workflow/entry/{entry_id}/publish", data=data, follow_redirects=True)
+    # The moderator reads the contest's words too, not the general «Опубликовано»
+    page = response.get_data(as_text=True)
+    assert "Работа допущена к конкурсу: «Модель ракеты»." in page and "Опубликовано: «" not in page
     with app.app_context():
         # The student and the supervisor are told, in the contest's words
         # (besides the notice that the parent confirmed the consent)

@@ -3,6 +3,7 @@ on every public page and document, checked on the demo content.
 """
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -235,6 +236,22 @@ def test_results_as_xlsx_keep_text_as_text(app, finished, client, auth):
     assert rows[1][header.index("Итоговый балл")] == 20.0
 
 
+def test_results_as_xlsx_give_times_in_irkutsk_as_the_csv_does(app, finished, client, auth):
+    auth.login(finished["admin"])
+    sheet = load_workbook(io.BytesIO(client.get("/contest/admin/2027/results.xlsx").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = list(rows[0]).index("Отправлена")
+    csv_rows = list(csv.reader(io.StringIO(client.get("/contest/admin/2027/results.csv").data.decode("utf-8-sig")),
+                               delimiter=";"))  # fmt: skip
+    with app.app_context():
+        stored = db.session.get(Entry, finished["ids"]["winner"]).submitted_at  # naive UTC
+    submitted = rows[1][column]
+    # Irkutsk is eight hours ahead of UTC; the spreadsheet shows the wall-clock time, as the CSV does
+    assert submitted == (stored + dt.timedelta(hours=8)).replace(microsecond=0)
+    assert submitted.strftime("%d.%m.%Y %H:%M") == csv_rows[1][column]
+    assert sheet.cell(row=2, column=column + 1).number_format == "DD.MM.YYYY HH:MM"
+
+
 def test_diplomas_for_the_student_and_supervisor_only(app, finished, client, auth):
     winner_id, other_id = finished["ids"]["winner"], finished["ids"]["other"]
     # A visitor is sent to log in; another student does not see it
@@ -243,7 +260,9 @@ def test_diplomas_for_the_student_and_supervisor_only(app, finished, client, aut
     assert client.get(f"/contest/entries/{winner_id}/diploma.pdf").status_code == 404
     # The participant gets a certificate
     _reader, text = pdf_text(client.get(f"/contest/entries/{other_id}/diploma.pdf").data)
-    assert "СЕРТИФИКАТ" in text and "Соболева Алёна" in text
+    flat = " ".join(text.split())
+    assert "СЕРТИФИКАТ" in flat and "подтверждает участие в конкурсе Соболева Алёна" in flat
+    assert "с работой «Мост через Ангару»" in flat
     auth.logout()
     for person in ("winner", "teacher", "admin"):
         auth.login(finished[person])
@@ -251,7 +270,9 @@ def test_diplomas_for_the_student_and_supervisor_only(app, finished, client, aut
         assert response.status_code == 200, person
         _reader, text = pdf_text(response.data)
         flat = " ".join(text.split())
-        assert "ДИПЛОМ" in flat and "победителя" in flat and "Волков Артём" in flat
+        assert "ДИПЛОМ" in flat and "победителя" in flat and "награждается Волков Артём" in flat
+        # The same words for a boy and a girl: the site does not ask a participant's gender
+        assert "обучающ" not in flat and "8 класс, МБОУ" in flat
         assert "Руководитель: Кузнецова Анна" in flat
         auth.logout()
     # The entry page offers it to the student
@@ -284,3 +305,93 @@ def test_admin_confirms_and_publishes_results_through_the_pages(app, make_user, 
     assert client.post("/contest/admin/2027/results/publish", data={"csrf_token": token}).status_code == 303
     public = app.test_client().get("/contest/2027/results").get_data(as_text=True)
     assert "Ракета" in public and "Призёр" in public
+
+
+def test_every_demo_diploma_and_certificate_is_one_a4_page_even_with_long_names(app, demo):
+    from catalogue.contest.documents import diploma_pdf
+
+    with app.test_request_context():
+        season = seasons.season_by_year(demo)
+        admitted = entries.published_entries(season)
+        assert {e.award for e in admitted} >= {"winner", "prize"}
+        # One entry gets the longest name, title and school a form lets through
+        longest = next(e for e in admitted if e.supervisor and e.organization)
+        longest.author.last_name = "Константинопольская-Преображенская"
+        longest.author.first_name = "Александра-Анастасия"
+        longest.author.middle_name = "Владиславовна"
+        longest.supervisor.last_name = "Верхнеудинская-Преображенская"
+        longest.title = (
+            "Многофункциональная модульная метеостанция для школьного двора с солнечной панелью, "
+            "поворотным креплением и защитой от ветра и снега "
+        ) * 2 + "ещё"
+        longest.title = longest.title[:200]
+        longest.organization.name = (
+            "Муниципальное автономное общеобразовательное учреждение «Средняя "
+            "общеобразовательная школа № 12 с углублённым изучением отдельных предметов "
+            "имени Героя Советского Союза Александра Матросова» Усть-Илимского района"
+        )
+        for entry in admitted:
+            reader = PdfReader(io.BytesIO(diploma_pdf(entry)))
+            assert len(reader.pages) == 1, (entry.id, entry.award)
+            page = reader.pages[0]
+            # A4 landscape: 297 × 210 mm
+            assert (round(float(page.mediabox.width) / 72 * 25.4), round(float(page.mediabox.height) / 72 * 25.4)) == (
+                297,
+                210,
+            )
+        text = " ".join(PdfReader(io.BytesIO(diploma_pdf(longest))).pages[0].extract_text().split())
+        assert "Константинопольская-Преображенская" in text and "Матросова" in text
+        # The same entry as a participant's certificate
+        longest.award = "participant"
+        certificate = PdfReader(io.BytesIO(diploma_pdf(longest)))
+        assert len(certificate.pages) == 1 and "СЕРТИФИКАТ" in certificate.pages[0].extract_text()
+        db.session.rollback()
+
+
+def test_the_collection_contents_shows_page_numbers_apart_from_the_counts(app, demo, client):
+    reader, _text = pdf_text(client.get(f"/contest/{demo}/collection.pdf").data)
+    contents = reader.pages[1].extract_text(extraction_mode="layout")
+    assert "Содержание" in contents
+    lines = [" ".join(line.split()) for line in contents.splitlines() if "·" in line]
+    assert lines
+    for line in lines:
+        # «Номинация · 5–8 классы (3)   4»: the count in brackets, then the page on its own
+        assert re.fullmatch(r".+ \(\d+\) \d+", line), line
+
+
+def test_unranked_entries_come_after_the_ranked_ones_on_every_database(app, make_user, client):
+    with app.app_context():
+        people = loaded(
+            {
+                "admin": make_user(roles=("admin",), email="admin@example.ru"),
+                "moderator": make_user(roles=("moderator",), email="moderator@example.ru"),
+                "juror": make_user(roles=("jury",), email="juror@example.ru"),
+                **{
+                    name: make_user(roles=("student",), email=f"{name}@example.ru", organization=organization(SCHOOL_A))
+                    for name in ("first", "second", "unscored")
+                },
+            }
+        )
+    with app.test_request_context():
+        admin = db.session.merge(people["admin"])
+        season = make_season(admin)
+        seasons.assign_juror(admin, season, season.nominations[0].id, people["juror"].id)
+        # «Аэростат» comes first by title, but no juror scored it: it has no place
+        unscored = make_entry(people["unscored"], season, "published", people["moderator"], title="Аэростат")
+        first = make_entry(people["first"], season, "published", people["moderator"], title="Мост через Ангару")
+        second = make_entry(people["second"], season, "published", people["moderator"], title="Ледокол")
+        set_phase(admin, season, "judging")
+        from catalogue.contest import judging
+
+        juror = db.session.merge(people["juror"])
+        judging.save_review(juror, first, {c.id: c.max_score for c in season.criteria})
+        judging.save_review(juror, second, {c.id: 1 for c in season.criteria})
+        set_phase(admin, season, "results")
+        results.confirm_results(admin, season, {})
+        assert (first.rank, second.rank, unscored.rank) == (1, 2, None)
+        assert [e.title for e in entries.published_entries(season)] == ["Мост через Ангару", "Ледокол", "Аэростат"]
+        results.publish_results(admin, season)
+    # The collection lists them so too
+    _reader, text = pdf_text(client.get("/contest/2027/collection.pdf").data)
+    flat = " ".join(text.split())
+    assert flat.index("Мост через Ангару") < flat.index("Ледокол") < flat.index("Аэростат")

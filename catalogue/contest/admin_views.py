@@ -312,7 +312,7 @@ def admin_results_export(year: int, extension: str):
     if extension == "csv":
         return exports.csv_download(rows, name)
     return exports.download(
-        documents.to_xlsx(rows, f"Итоги {item.year}"),
+        exports.to_xlsx(rows, f"Итоги {item.year}"),
         name,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -81,6 +81,12 @@ ENTRY = ContentType(
             "request_changes": "«{title}»: модератор просит исправить работу. {comment}",
             "reject": "«{title}» не допущена к конкурсу. {comment}",
         },
+        action_flashes={
+            "publish": "Работа допущена к конкурсу: «{title}».",
+            "republish": "Работа снова допущена к конкурсу: «{title}».",
+            "unpublish": "Работа снята с конкурса: «{title}».",
+            "reject": "Работа не допущена к конкурсу: «{title}».",
+        },
         refusal=entries.refusal,
         after_delete=lambda: url_for("contest.mine"),
     ),

@@ -1,5 +1,5 @@
 """The contest's documents: the season's collection of materials and the diplomas (PDF with WeasyPrint),
-and the results for the organizers (CSV that Excel opens as is, and XLSX).
+and the rows of the results for the organizers (written as CSV and XLSX by ``catalogue.exports``).
 
 Public documents name students as «Имя Ф.» only; diplomas (for the student, the supervisor and the
 administrators) and the organizers' tables carry full names.
@@ -7,8 +7,6 @@ administrators) and the organizers' tables carry full names.
 
 import base64
 import datetime as dt
-import io
-from collections.abc import Sequence
 
 from flask import render_template
 
@@ -138,33 +136,3 @@ def results_rows(season: Season) -> list[list]:
                 ]
             )
     return rows
-
-
-def to_xlsx(rows: Sequence[Sequence], title: str) -> bytes:
-    """An XLSX workbook of ``rows``; text is always stored as text, never as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=1):
-            cell = sheet.cell(row=r, column=c)
-            if isinstance(value, str):
-                cell.value = value
-                cell.data_type = "s"  # openpyxl would take "=..." for a formula
-            elif isinstance(value, dt.datetime | dt.date | int | float) or value is None:
-                cell.value = value
-            else:
-                cell.value = str(value)
-                cell.data_type = "s"
-            if r == 1:
-                cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -24,6 +24,7 @@ from catalogue.contest.models import (
     Entry,
     JuryAssignment,
     Nomination,
+    Phase,
     Season,
 )
 from catalogue.contest.viewer import triangles_to_glb, up_axis
@@ -87,6 +88,14 @@ def may_view(user: User, entry: Entry) -> bool:
     return entry.status == Status.PUBLISHED and is_assigned_juror(user, entry)
 
 
+def submission_closed(season: Season) -> str:
+    """Why ``season`` takes no entries now: its window has not opened yet, or it is over."""
+    window = f"с {ru_date(season.submission_opens)} по {ru_date(season.submission_closes)}"
+    if season.current_phase == Phase.ANNOUNCED:
+        return f"Приём работ ещё не начался: работы на конкурс «{season.title}» принимаются {window}."
+    return f"Приём работ закрыт: работы на конкурс «{season.title}» принимались {window}."
+
+
 def refusal(user: User, entry: Entry, action: str) -> str | None:
     """The contest's rules on top of the lifecycle: the deadline, the model and the consents."""
     season = entry.season
@@ -94,7 +103,7 @@ def refusal(user: User, entry: Entry, action: str) -> str | None:
         if entry.accepted_at is None:
             return "Работу подготовил педагог: участник должен принять её в разделе «Мои конкурсные работы»."
         if not season.is_accepting():
-            return f"Приём работ сезона «{season.title}» закрыт {ru_date(season.submission_closes)}."
+            return submission_closed(season)
         if entry.model_file_id is None:
             return "Загрузите 3D-модель: без неё работу нельзя отправить."
         # Under 14 the entry may go once the parent has been asked; it is admitted when they confirm.
@@ -331,7 +340,7 @@ def create_entry(
         raise PermissionDenied
     student = _student_for(actor, student_id)
     if season.current_phase not in ("announced", "accepting"):
-        raise Conflict(f"Приём работ сезона «{season.title}» закрыт {ru_date(season.submission_closes)}.")
+        raise Conflict(submission_closed(season))
     if not files.model_key:
         raise InvalidInput("Загрузите 3D-модель: STL, OBJ, GLB или 3MF.", "model")
     by_teacher = actor.id != student.id
@@ -757,13 +766,24 @@ def gallery_municipalities(season: Season):
 
 
 def published_entries(season: Season) -> list[Entry]:
-    """Every admitted entry of ``season``, by nomination, category, then rank (once confirmed) and title."""
+    """Every admitted entry of ``season``, by nomination, category, then rank (once confirmed) and title.
+
+    Entries without a place (no juror scored them) come last in their group, on SQLite and PostgreSQL alike:
+    the two put NULL at opposite ends unless told.
+    """
     stmt = (
         select(Entry)
         .join(Nomination, Entry.nomination_id == Nomination.id)
         .join(AgeCategory, Entry.age_category_id == AgeCategory.id)
         .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
-        .order_by(Nomination.position, Nomination.id, AgeCategory.position, Entry.rank, Entry.title, Entry.id)
+        .order_by(
+            Nomination.position,
+            Nomination.id,
+            AgeCategory.position,
+            Entry.rank.asc().nulls_last(),
+            Entry.title,
+            Entry.id,
+        )
     )
     return list(db.session.scalars(stmt))
 

@@ -59,6 +59,9 @@ class ContentType:
     # for contest entries "publish" is {"publish": "Допустить к конкурсу"}. Notices take {title} and {comment}.
     action_labels: dict[str, str] = field(default_factory=dict)
     action_notices: dict[str, str] = field(default_factory=dict)
+    # What the moderator reads after an action, where the name of the new state does not fit
+    # («Опубликовано» for an admitted entry); takes {title}.
+    action_flashes: dict[str, str] = field(default_factory=dict)
     # Whether an action may happen *now*, beyond who takes it and from which state (e.g. a submission
     # deadline): ``refusal(user, obj, action)`` returns the reason in Russian, or None to allow it.
     # Refused actions get no button, and ``services.transition`` raises ``Conflict(reason)``.
@@ -79,6 +82,12 @@ class ContentType:
             label = self.action_labels.get(action, t.label)
             t = replace(t, label=label, notice=self.action_notices.get(action, t.notice))
         return t
+
+    def done(self, action: str, title: str, status_label: str) -> str:
+        """The message after ``action`` was taken on the item called ``title`` (now in ``status_label``)."""
+        if action in self.action_flashes:
+            return self.action_flashes[action].format(title=title)
+        return f"{status_label}: «{title}»."
 
     def refused(self, user: User, obj: Any, action: str) -> str | None:
         """Why ``action`` cannot be taken on ``obj`` now, or None."""

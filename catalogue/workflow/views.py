@@ -99,7 +99,7 @@ def act(type_key: str, item_id: int, action: str):
     except InvalidInput as e:
         field_error(form, e, default="comment")
         return _review_page(content_type, obj, form, status=422)
-    message = f"{entry.to_label}: «{content_type.title(obj)}»."
+    message = content_type.done(action, content_type.title(obj), entry.to_label)
     if is_fragment_request():
         db.session.refresh(obj)
         response = _review_page(content_type, obj, DecisionForm(expected_status=obj.status))
