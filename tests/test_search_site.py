@@ -147,6 +147,47 @@ def test_a_misspelt_query_suggests_the_right_word(client, publish):
     assert re.search(r"Возможно, вы имели в виду\s*«<a [^>]*>энергетик</a>»", html)
 
 
+def test_a_query_typed_in_the_wrong_keyboard_layout_shows_results_for_the_right_one(client, publish):
+    publish(title="Ветеринар в сельском хозяйстве", summary="Профпроба для восьмиклассников в ветклинике.")
+    publish(title="Умная теплица на Arduino", summary="Датчики влажности и полив.")
+    for typed, meant, found in (
+        ("dtnthbyfh", "ветеринар", "Ветеринар в сельском хозяйстве"),  # Russian typed on QWERTY
+        ("ghjaghj,f", "профпроба", "Ветеринар в сельском хозяйстве"),  # «,» is the key of «б»
+        ("фквгштщ", "arduino", "Умная теплица на Arduino"),  # English typed on ЙЦУКЕН
+    ):
+        assert hits(client, q=typed) == [found], typed
+        html = client.get("/search", query_string={"q": typed}).get_data(as_text=True)
+        said = rf"Показаны результаты по запросу «{meant}»\. Искать\s*«<a [^>]*>{re.escape(typed)}</a>»"
+        assert re.search(said, html), typed
+        assert "ничего не найдено" not in html
+
+
+def test_search_as_typed_turns_the_layout_correction_off(client, publish):
+    publish(title="Ветеринар в сельском хозяйстве")
+    html = client.get("/search", query_string={"q": "dtnthbyfh"}).get_data(as_text=True)
+    as_typed = re.search(r'Искать\s*«<a href="([^"]*)"', html).group(1).replace("&amp;", "&")
+    page = client.get(as_typed).get_data(as_text=True)
+    assert "По запросу «dtnthbyfh» ничего не найдено" in page
+    assert "Показаны результаты" not in page
+
+
+def test_htmx_active_search_corrects_the_layout_too(client, publish):
+    publish(title="Ветеринар в сельском хозяйстве")
+    response = client.get("/search", query_string={"q": "dtnthbyfh"}, headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html
+    assert "Показаны результаты по запросу «ветеринар»" in html
+
+
+def test_a_query_that_finds_results_as_typed_is_not_converted(client, publish):
+    publish(title="Arduino для начинающих")
+    publish(title="Ветеринар в сельском хозяйстве")
+    assert hits(client, q="arduino") == ["Arduino для начинающих"]
+    assert hits(client, q="ветеринар") == ["Ветеринар в сельском хозяйстве"]
+    for text in ("arduino", "ветеринар"):
+        assert "Показаны результаты" not in client.get("/search", query_string={"q": text}).get_data(as_text=True)
+
+
 def test_all_words_first_then_any_word(client, publish):
     publish(title="Энергетика Ангары")
     assert hits(client, q="энергетика космонавтика") == ["Энергетика Ангары"]

@@ -61,6 +61,33 @@ def clean(text: str) -> str:
     return " ".join("".join(kept).split())[:MAX_QUERY_CHARS]
 
 
+_LATIN_KEYS = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`QWERTYUIOP{}ASDFGHJKL:ZXCVBNM<>~"
+_RUSSIAN_KEYS = "йцукенгшщзхъфывапролджэячсмитьбюёЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЯЧСМИТЬБЮЁ"
+_TO_RUSSIAN = str.maketrans(_LATIN_KEYS, _RUSSIAN_KEYS)
+_TO_LATIN = str.maketrans(_RUSSIAN_KEYS, _LATIN_KEYS)
+_TYPED_ON_QWERTY = re.compile(rf"-?(?=[^a-zA-Z]*[a-zA-Z])[{re.escape(_LATIN_KEYS)}]+")
+_TYPED_ON_JCUKEN = re.compile(rf"-?[{_RUSSIAN_KEYS}]+")
+
+
+def other_layouts(text: str) -> list[str]:
+    """``text`` as meant when typed in the wrong keyboard layout, ЙЦУКЕН↔QWERTY, most likely first.
+
+    Only words made wholly of one layout's keys are converted: Latin letters with the punctuation keys that stand
+    for Russian letters (``dtnthbyfh`` → ``ветеринар``, ``ghjaghj,f`` → ``профпроба``), or Russian letters
+    (``фквгштщ`` → ``arduino``). ``OR``, ``AND`` and ``NOT`` stay as they are.
+    """
+    versions = []
+    for pattern, table in ((_TYPED_ON_QWERTY, _TO_RUSSIAN), (_TYPED_ON_JCUKEN, _TO_LATIN)):
+        words = [
+            word.translate(table) if pattern.fullmatch(word) and word not in OR_WORDS | AND_WORDS | NOT_WORDS else word
+            for word in text.split(" ")
+        ]
+        version = " ".join(words)
+        if version != text and version not in versions:
+            versions.append(version)
+    return versions
+
+
 def _words(chunk: str) -> list[str]:
     return [fold(w) for w in _WORD.findall(chunk)]
 

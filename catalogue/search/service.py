@@ -17,7 +17,7 @@ from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
 from catalogue.search.highlight import highlighted
-from catalogue.search.query import clean, parse
+from catalogue.search.query import clean, other_layouts, parse
 
 MAX_PAGE = 1000
 MAX_VALUE_CHARS = 80
@@ -31,6 +31,7 @@ class SearchParams:
     filters: dict[str, str] = field(default_factory=dict)
     sort: str = "relevance"
     page: int = 1
+    exact: bool = False  # search the words as typed, with no correction
 
     @classmethod
     def from_args(cls, args: MultiDict) -> "SearchParams":
@@ -47,6 +48,7 @@ class SearchParams:
             filters=filters,
             sort=sort if sort in SORTS else "relevance",
             page=min(bounded_int(page) or 1, MAX_PAGE),
+            exact=args.get("exact") == "1",
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -55,6 +57,7 @@ class SearchParams:
             "q": self.q or None,
             **self.filters,
             "sort": None if self.sort == "relevance" else self.sort,
+            "exact": "1" if self.exact else None,
         }
         args["page"] = None
         args.update(changes)
@@ -62,7 +65,7 @@ class SearchParams:
 
     def hidden_fields(self) -> list[tuple[str, str]]:
         """The current choices other than the words, for a form that changes only the words."""
-        return [(key, str(value)) for key, value in self.args().items() if key != "q"]
+        return [(key, str(value)) for key, value in self.args().items() if key not in ("q", "exact")]
 
 
 @dataclass
@@ -107,7 +110,8 @@ class SearchPage:
     facets: list[FacetGroup]
     searched: bool  # False: no words, the page shows the newest items
     any_word: bool = False  # all the words together found nothing; these results have some of them
-    suggestion: str | None = None  # «возможно, вы имели в виду»
+    suggestion: str | None = None  # the query corrected: only suggested, or (``corrected``) already shown
+    corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
 
     @property
     def pages(self) -> int:
@@ -142,6 +146,10 @@ class SearchPage:
     def suggestion_args(self) -> dict[str, Any]:
         return self.params.args(q=self.suggestion)
 
+    @property
+    def as_typed_args(self) -> dict[str, Any]:
+        return self.params.args(exact="1")
+
 
 def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     """One page of results for ``params``: a fixed number of database queries, whatever the page holds."""
@@ -149,9 +157,17 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     per_page = per_page or app.config["SEARCH_PER_PAGE"]
     indexer.sync_pending(app)
     engine = indexer.backend(app)
-    parsed = parse(params.q)
-    query = EngineQuery(parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page)
+    query = EngineQuery(parse(params.q), params.filters, params.sort, (params.page - 1) * per_page, per_page)
     result = engine.search(query)
+    suggestion = None
+    if result.searched and not result.total and not params.exact:
+        # Typed in the wrong keyboard layout? Show what the other layout finds, and say so.
+        for text in other_layouts(params.q):
+            attempt = engine.search(replace(query, parsed=parse(text)))
+            if attempt.total:
+                query, result, suggestion = replace(query, parsed=parse(text)), attempt, text
+                break
+    parsed = query.parsed
     if result.total and query.offset >= result.total:
         # A page past the end (an old link): show the last one.
         query = replace(query, offset=(-(-result.total // per_page) - 1) * per_page)
@@ -162,7 +178,6 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         relaxed = engine.search(replace(query, any_word=True))
         if relaxed.total:
             result, any_word = relaxed, True
-    suggestion = None
     if result.searched and not result.total:
         suggestion = _suggestion(params.q, engine.suggest(parsed.words()))
     return SearchPage(
@@ -174,6 +189,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         searched=result.searched,
         any_word=any_word,
         suggestion=suggestion,
+        corrected=bool(suggestion) and bool(result.total),
     )
 
 
