@@ -188,6 +188,13 @@ def test_a_query_that_finds_results_as_typed_is_not_converted(client, publish):
         assert "Показаны результаты" not in client.get("/search", query_string={"q": text}).get_data(as_text=True)
 
 
+def test_a_query_whose_other_layout_is_only_stop_words_finds_nothing(client, publish):
+    publish(title="Ветеринар в сельском хозяйстве")
+    html = client.get("/search", query_string={"q": "lkz"}).get_data(as_text=True)  # «для» on ЙЦУКЕН
+    assert "По запросу «lkz» ничего не найдено" in html
+    assert "Недавно опубликованное" not in html
+
+
 def test_all_words_first_then_any_word(client, publish):
     publish(title="Энергетика Ангары")
     assert hits(client, q="энергетика космонавтика") == ["Энергетика Ангары"]

@@ -164,7 +164,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         # Typed in the wrong keyboard layout? Show what the other layout finds, and say so.
         for text in other_layouts(params.q):
             attempt = engine.search(replace(query, parsed=parse(text)))
-            if attempt.total:
+            if attempt.searched and attempt.total:  # stop words alone would list the newest items
                 query, result, suggestion = replace(query, parsed=parse(text)), attempt, text
                 break
     parsed = query.parsed
