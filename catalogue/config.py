@@ -33,6 +33,8 @@ class DefaultConfig:
     # localhost and 127.0.0.1 when it is one of those (development, tests).
     SITE_URL = "http://127.0.0.1:5000"
     TRUSTED_HOSTS: list[str] | None = None  # None: derived from SITE_URL
+    # The most addresses one file of the sitemap holds (the protocol allows 50,000).
+    SITEMAP_URLS_PER_FILE = 50_000
     # Reverse proxies in front of the site whose X-Forwarded-For/-Proto are believed (Werkzeug's ProxyFix).
     PROXY_HOPS = 0
     # Login throttling, per (account, client address): after this many failures in a row, each further
@@ -79,6 +81,7 @@ ENV_SETTINGS = {
     "MAIL_SENDER": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
     "SITE_URL": str,
+    "SITEMAP_URLS_PER_FILE": int,
     "TRUSTED_HOSTS": lambda v: [h.strip() for h in v.split(",") if h.strip()],
     "PROXY_HOPS": int,
     "SESSION_IDLE_MINUTES": int,

@@ -8,7 +8,8 @@ A :class:`ContentType` is composed of the parts the rest of the site reads:
 - ``file_name``: the words of those files' neutral public names (``catalogue.media.names``), e.g.
   ``lambda f: ("проект", f.owner_id, "приложение", f.id)`` → ``proekt-12-prilozhenie-40.pdf``;
 - ``feed``: an Atom feed of the type (:class:`Feed`), served at ``/feeds/<name>.atom``;
-- ``sitemap``: the type's public addresses with their last change, for ``/sitemap.xml``.
+- ``sitemap``: the type's public addresses with their last change (:class:`Sitemap`), for the files that
+  ``/sitemap.xml`` (a sitemap index) lists.
 
 The parts' own ``key`` and ``model`` are filled in from the type's. ``create_app`` lists the features
 (``catalogue.FEATURES``); :func:`load_features` imports each feature's ``content`` module and registers its
@@ -23,6 +24,20 @@ from typing import Any
 
 # (absolute URL, when it last changed or None), one per public page of an item.
 SitemapRows = Iterable[tuple[str, dt.datetime | None]]
+
+
+@dataclass
+class Sitemap:
+    """A type's public pages for the sitemap, cut into files by ranges of ``key``.
+
+    ``query()`` is a narrow select of the published items (no objects loaded) whose first column is an integer
+    key (the id) and whose second is when the item last changed (or a NULL); ``urls(row)`` gives the item's
+    public addresses, at most ``urls_per_row`` of them.
+    """
+
+    query: Callable[[], Any]
+    urls: Callable[[Any], SitemapRows]
+    urls_per_row: int = 1
 
 
 @dataclass
@@ -57,7 +72,7 @@ class ContentType:
     files: Callable[[Any, int], bool] | None = None
     file_name: Callable[[Any], Sequence[str | int]] | None = None
     feed: Feed | None = None
-    sitemap: Callable[[], SitemapRows] | None = None
+    sitemap: Sitemap | None = None
 
     def __post_init__(self) -> None:
         for part in (self.workflow, self.search):

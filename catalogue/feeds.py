@@ -1,4 +1,4 @@
-"""Spreading what is published: Atom feeds and the sitemap.
+"""Spreading what is published: Atom feeds and the sitemap (an index of files of at most 50,000 addresses).
 
 ``atom_feed`` builds any feed from a list of :class:`FeedEntry`; the feeds and the sitemap's items are the
 ``feed`` and ``sitemap`` parts the content types declare (``catalogue.content``).
@@ -11,12 +11,14 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, current_app
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from catalogue import content
 from catalogue.clock import utcnow
-from catalogue.content import FeedEntry
+from catalogue.content import FeedEntry, Sitemap
+from catalogue.extensions import db
 from catalogue.urls import external_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -105,31 +107,92 @@ def feed(name: str):
 # -- the sitemap ------------------------------------------------------------------------------------
 
 
-def _static_urls() -> Iterable[tuple[str, dt.datetime | None]]:
+PAGES = "pages"  # the section of the public pages without an item behind them
+
+
+def _static_urls() -> list[tuple[str, dt.datetime | None]]:
+    urls = []
     for endpoint in STATIC_PAGES:
         try:
-            yield external_url(endpoint), None
+            urls.append((external_url(endpoint), None))
         except BuildError:
             continue
+    return urls
 
 
-def _published_urls() -> Iterable[tuple[str, dt.datetime | None]]:
-    """The public pages every content type declares: a few narrow queries, no objects loaded."""
-    for content_type in content.all_types():
-        if content_type.sitemap is not None:
-            yield from content_type.sitemap()
+def _sections() -> dict[str, Sitemap]:
+    """The content types' sitemap parts by their key, which names their files."""
+    return {t.key: t.sitemap for t in content.all_types() if t.sitemap is not None}
+
+
+def _rows_per_file(sitemap: Sitemap) -> int:
+    return max(1, current_app.config["SITEMAP_URLS_PER_FILE"] // sitemap.urls_per_row)
+
+
+def _files(sitemap: Sitemap) -> list[tuple[int, dt.datetime | None]]:
+    """The numbers of a section's files that hold something, with the last change in each.
+
+    File ``n`` holds the items whose key is in ``((n - 1) * size, n * size]``: an item never moves to another
+    file, and each file is one range scan of the key. One grouped query over the keys finds them all.
+    """
+    size = _rows_per_file(sitemap)
+    published = sitemap.query().subquery()
+    key, changed = published.c[0], published.c[1]
+    number = ((key - 1) // size + 1).label("number")
+    return list(db.session.execute(select(number, func.max(changed)).group_by(number).order_by(number)))
+
+
+def _urls(sitemap: Sitemap, number: int) -> Iterable[tuple[str, dt.datetime | None]]:
+    """The addresses of file ``number`` of a section: a query of just its slice of keys."""
+    size = _rows_per_file(sitemap)
+    published = sitemap.query().subquery()
+    key = published.c[0]
+    rows = db.session.execute(select(published).where(key > (number - 1) * size, key <= number * size).order_by(key))
+    for row in rows:
+        yield from sitemap.urls(row)
+
+
+def _xml_response(root: ET.Element) -> Response:
+    document = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    response = Response(document, content_type="application/xml; charset=utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    """The sitemap (sitemaps.org 0.9) of the public pages and everything published."""
+    """The sitemap index (sitemaps.org 0.9): the public pages' file and the files of every content type."""
+    index = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
+    per_file = current_app.config["SITEMAP_URLS_PER_FILE"]
+    pages = len(_static_urls())
+    files: list[tuple[str, int, dt.datetime | None]] = [(PAGES, n, None) for n in range(1, -(-pages // per_file) + 1)]
+    for section, declared in _sections().items():
+        files += [(section, number, changed) for number, changed in _files(declared)]
+    for section, number, changed in files:
+        entry = _sub(index, "sitemap")
+        _sub(entry, "loc", external_url("feeds.sitemap_file", section=section, number=number))
+        if changed:
+            _sub(entry, "lastmod", _timestamp(changed))
+    return _xml_response(index)
+
+
+@bp.get("/sitemap-<section>-<int:number>.xml")
+def sitemap_file(section: str, number: int):
+    """One file of the sitemap: at most ``SITEMAP_URLS_PER_FILE`` addresses of one section."""
+    if number < 1:
+        abort(404)
+    if section == PAGES:
+        per_file = current_app.config["SITEMAP_URLS_PER_FILE"]
+        urls = _static_urls()[(number - 1) * per_file : number * per_file]
+    else:
+        declared = _sections().get(section)
+        urls = list(_urls(declared, number)) if declared is not None else []
+    if not urls:
+        abort(404)
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-    for loc, changed in [*_static_urls(), *_published_urls()]:
+    for loc, changed in urls:
         url = _sub(urlset, "url")
         _sub(url, "loc", loc)
         if changed:
             _sub(url, "lastmod", changed.date().isoformat())
-    document = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
-    response = Response(document, content_type="application/xml; charset=utf-8")
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    return _xml_response(urlset)

@@ -1,7 +1,8 @@
-"""Small helpers shared by the tests: CSRF tokens, backend selection, PostgreSQL schemas, 3D fixtures."""
+"""Small helpers shared by the tests: CSRF tokens, backend selection, PostgreSQL schemas, 3D fixtures, the sitemap."""
 
 import os
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
@@ -94,3 +95,29 @@ def postgres_schema(url: str, prefix: str) -> Iterator[str]:
         with engine.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
+
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def sitemap_files(client, site: str = "http://localhost") -> dict[str, ET.Element]:
+    """Every file the sitemap index lists, by its address: each is well-formed XML, or this raises."""
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
+    index = ET.fromstring(response.get_data())
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    files = {}
+    for loc in [e.findtext(f"{SITEMAP}loc") for e in index.findall(f"{SITEMAP}sitemap")]:
+        assert loc.startswith(site + "/"), loc
+        file = client.get(loc.removeprefix(site))
+        assert file.status_code == 200, loc
+        assert file.headers["Content-Type"] == "application/xml; charset=utf-8"
+        files[loc] = ET.fromstring(file.get_data())
+        assert files[loc].tag == f"{SITEMAP}urlset"
+    return files
+
+
+def sitemap_urls(client, site: str = "http://localhost") -> list[ET.Element]:
+    """The ``<url>`` elements of all the sitemap's files."""
+    return [url for urlset in sitemap_files(client, site).values() for url in urlset.findall(f"{SITEMAP}url")]

@@ -14,10 +14,10 @@ from catalogue.practices.models import Practice, PracticeRevision
 from catalogue.projects import services as projects
 from catalogue.taxonomy.models import AgeGroup
 from catalogue.workflow import services as workflow
+from tests.helpers import SITEMAP, sitemap_files, sitemap_urls
 from tests.test_practices_factories import make_people, make_practice, practice_data
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
 @pytest.fixture
@@ -151,12 +151,8 @@ def test_feed_helper_escapes_markup_and_drops_characters_xml_cannot_carry():
 
 
 def test_sitemap_lists_public_pages_and_published_items_only(app, client, content):
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
-    root = parse_xml(response.get_data())
-    assert root.tag == f"{SITEMAP}urlset"
-    locations = [u.findtext(f"{SITEMAP}loc") for u in root.findall(f"{SITEMAP}url")]
+    urls = sitemap_urls(client)
+    locations = [u.findtext(f"{SITEMAP}loc") for u in urls]
     paths = {loc.removeprefix("http://localhost") for loc in locations}
     assert {"/", "/projects/", "/practices/", "/privacy"} <= paths
     published = {
@@ -174,7 +170,7 @@ def test_sitemap_lists_public_pages_and_published_items_only(app, client, conten
     # Items carry the date they last changed
     assert all(
         re.fullmatch(r"\d{4}-\d\d-\d\d", u.findtext(f"{SITEMAP}lastmod"))
-        for u in root.findall(f"{SITEMAP}url")
+        for u in urls
         if "/practices/" in u.findtext(f"{SITEMAP}loc") and u.findtext(f"{SITEMAP}loc").count("/") > 4
     )
 
@@ -200,3 +196,34 @@ def test_practice_and_project_pages_have_canonical_urls_and_open_graph(app, clie
     canonical = re.search(r'<link rel="canonical" href="([^"]+)">', page).group(1)
     assert re.fullmatch(rf"http://localhost/projects/{project_id}-[a-z0-9-]+", canonical)
     assert meta(page, "og:title") == "Опубликованный проект"
+
+
+def test_sitemap_is_an_index_of_files_of_at_most_the_configured_size(app, client, people):
+    app.config["SITEMAP_URLS_PER_FILE"] = 3
+    with app.test_request_context():
+        published = [make_project(people, f"Проект {n}", "published").id for n in range(1, 6)]
+        drafts = [make_project(people, "Черновик", "draft").id]
+        published += [make_project(people, f"Проект {n}", "published").id for n in range(6, 8)]
+        drafts.append(make_project(people, "На проверке", "submitted").id)
+    files = sitemap_files(client)
+    # File n of a section holds the items numbered (n - 1) * 3 + 1 to n * 3, so an item never moves
+    project_files = sorted(loc for loc in files if "/sitemap-project-" in loc)
+    expected = sorted({(item_id - 1) // 3 + 1 for item_id in published})
+    assert project_files == [f"http://localhost/sitemap-project-{n}.xml" for n in expected]
+    assert "http://localhost/sitemap-pages-1.xml" in files
+    # No file holds more than 3 addresses; each published project is in exactly one, no draft in any
+    assert all(len(urlset.findall(f"{SITEMAP}url")) <= 3 for urlset in files.values())
+    listed = [
+        int(m[1])
+        for urlset in files.values()
+        for loc in urlset.iter(f"{SITEMAP}loc")
+        if (m := re.fullmatch(r"http://localhost/projects/(\d+)-.*", loc.text))
+    ]
+    assert sorted(listed) == sorted(published)
+    assert not set(listed) & set(drafts)
+    # The index dates each file by its last change; a file beyond the last is not found
+    index = parse_xml(client.get("/sitemap.xml").get_data())
+    dated = {e.findtext(f"{SITEMAP}loc"): e.findtext(f"{SITEMAP}lastmod") for e in index}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", dated[loc]) for loc in project_files)
+    assert client.get(f"/sitemap-project-{expected[-1] + 1}.xml").status_code == 404
+    assert client.get("/sitemap-nothing-1.xml").status_code == 404

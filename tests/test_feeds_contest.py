@@ -5,9 +5,9 @@ import xml.etree.ElementTree as ET
 from catalogue.contest import results
 from catalogue.extensions import db
 from tests.contest_support import make_season
+from tests.helpers import SITEMAP, sitemap_urls
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
 def test_results_feed_lists_seasons_whose_results_are_published(app, client, make_user):
@@ -27,8 +27,7 @@ def test_results_feed_lists_seasons_whose_results_are_published(app, client, mak
     assert link.endswith("/contest/2026/results")
 
     # The sitemap has both seasons, and the results page only of the finished one
-    with client.get("/sitemap.xml") as response:
-        locations = {e.text for e in ET.fromstring(response.data).iter(f"{SITEMAP}loc")}
+    locations = {u.findtext(f"{SITEMAP}loc") for u in sitemap_urls(client)}
     assert any(loc.endswith("/contest/2026/") for loc in locations)
     assert any(loc.endswith("/contest/2027/") for loc in locations)
     assert any(loc.endswith("/contest/2026/results") for loc in locations)

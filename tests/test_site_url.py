@@ -9,7 +9,7 @@ import pytest
 from catalogue import create_app
 from catalogue.extensions import db
 from tests.conftest import app_config
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sitemap_files
 from tests.test_practices_factories import make_people, make_practice
 
 SITE = "https://proforientir.example"
@@ -77,7 +77,8 @@ def published(app, make_user):
 
 def test_feeds_sitemap_and_share_tags_never_reflect_the_request_host(client, app, published):
     app.config["SITE_URL"] = SITE
-    for path in ("/feeds/practices.atom", "/sitemap.xml", "/practices/"):
+    sitemap = [loc.removeprefix(SITE) for loc in sitemap_files(client, SITE) if "practice" in loc]
+    for path in ("/feeds/practices.atom", *sitemap, "/practices/"):
         response = client.get(path)
         assert response.status_code == 200, path
         text = response.get_data(as_text=True)
@@ -85,6 +86,11 @@ def test_feeds_sitemap_and_share_tags_never_reflect_the_request_host(client, app
         assert "http://localhost" not in text, path
         # A forged Host gets no feed at all
         assert client.get(path, headers={"Host": "evil.example"}).status_code == 400
+    # The sitemap index lists its files on SITE_URL too
+    index = client.get("/sitemap.xml").get_data(as_text=True)
+    assert SITE + "/sitemap-" in index
+    assert "http://localhost" not in index
+    assert client.get("/sitemap.xml", headers={"Host": "evil.example"}).status_code == 400
     practice_page = client.get("/practices/1", follow_redirects=True).get_data(as_text=True)
     assert f'content="{SITE}/practices/1' in practice_page
 

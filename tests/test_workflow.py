@@ -1,5 +1,7 @@
 """The one lifecycle behind all content, exercised on typical projects."""
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -276,6 +278,34 @@ def test_queue_filters_by_age_group_and_answers_htmx_with_a_fragment(app, projec
     assert "Для старших" in page and "Для младших" not in page
     assert "<html" not in page
     assert "HX-Request" in response.headers["Vary"]
+
+
+def test_queue_shows_twenty_at_a_time_and_its_pages_keep_the_filters(app, project_in, client, auth, people):
+    waiting = [project_in("submitted", title=f"Старшим {n}", ages=["10-11"]) for n in range(1, 26)]
+    project_in("submitted", title="Младшим", ages=["6-7"])
+    auth.login(people["moderator"])
+    with app.app_context():
+        senior = db.session.scalar(select(AgeGroup.id).where(AgeGroup.slug == "10-11"))
+
+    def listed(page: str) -> list[int]:
+        return [int(n) for n in re.findall(r'href="/moderation/project/(\d+)"', page)]
+
+    first = client.get(f"/moderation/?age={senior}").get_data(as_text=True)
+    assert "25 материалов ждут проверки" in first
+    assert listed(first) == waiting[:20]
+    assert "← Назад" not in first
+    next_page = html.unescape(re.search(r'href="([^"]+)" rel="next"', first)[1])
+    assert f"age={senior}" in next_page and "page=2" in next_page
+    # The next page, as htmx asks for it and as a plain link, holds the other 5 of the same filter
+    for headers in ({"HX-Request": "true"}, {}):
+        second = client.get(next_page, headers=headers).get_data(as_text=True)
+        assert listed(second) == waiting[20:]
+        assert "Младшим" not in second
+        back = html.unescape(re.search(r'href="([^"]+)" rel="prev"', second)[1])
+        assert f"age={senior}" in back and "page=1" in back
+        assert 'rel="next"' not in second
+    # A page beyond the last is an empty list, not an error
+    assert listed(client.get(f"/moderation/?age={senior}&page=99").get_data(as_text=True)) == []
 
 
 def test_htmx_decision_returns_the_panel_and_triggers_the_queue_event(app, project_in, client, auth, people):

@@ -21,7 +21,7 @@ SEASON = ContentType(
         home_endpoint="contest.index",
         entries=results.feed_entries,
     ),
-    sitemap=results.season_sitemap,
+    sitemap=results.SEASON_SITEMAP,
 )
 
 # What an entry's document shows of other records (``search.to_document``): the author's name unless the
@@ -104,7 +104,7 @@ ENTRY = ContentType(
     ),
     files=entries.can_read_entry_files,
     file_name=entries.file_name_words,
-    sitemap=entries.entry_sitemap,
+    sitemap=entries.ENTRY_SITEMAP,
 )
 
 # Scans of parents' signed consent forms: files only, never public (authors and moderators).

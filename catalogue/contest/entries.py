@@ -14,7 +14,7 @@ from catalogue.accounts.models import Role, Supervision, SupervisionStatus, User
 from catalogue.accounts.services import normalize_email
 from catalogue.accounts.supervision import students_of as students_of
 from catalogue.clock import local_today, utcnow
-from catalogue.content import SitemapRows
+from catalogue.content import Sitemap
 from catalogue.contest import parental
 from catalogue.contest.models import (
     AgeCategory,
@@ -799,7 +799,8 @@ def show_author(actor, entry: Entry) -> bool:
     )
 
 
-def entry_sitemap() -> SitemapRows:
-    """Admitted entries: their pages are public (blind judging hides only the authors' names)."""
-    for id_, changed in db.session.execute(select(Entry.id, Entry.updated_at).where(Entry.status == Status.PUBLISHED)):
-        yield external_url("contest.entry", entry_id=id_), changed
+# Admitted entries: their pages are public (blind judging hides only the authors' names).
+ENTRY_SITEMAP = Sitemap(
+    query=lambda: select(Entry.id, Entry.updated_at).where(Entry.status == Status.PUBLISHED),
+    urls=lambda row: [(external_url("contest.entry", entry_id=row[0]), row[1])],
+)

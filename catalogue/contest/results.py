@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import utcnow
-from catalogue.content import FeedEntry, SitemapRows
+from catalogue.content import FeedEntry, Sitemap, SitemapRows
 from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Season
 from catalogue.extensions import db
@@ -195,9 +195,16 @@ def feed_entries(limit: int) -> list[FeedEntry]:
     ]
 
 
-def season_sitemap() -> SitemapRows:
-    """Every season's page, and its results once published."""
-    for year, results_at in db.session.execute(select(Season.year, Season.results_published_at)):
-        yield external_url("contest.season", year=year), None
-        if results_at is not None:
-            yield external_url("contest.season_results", year=year), results_at
+def _season_urls(row) -> SitemapRows:
+    _id, results_at, year = row
+    yield external_url("contest.season", year=year), None
+    if results_at is not None:
+        yield external_url("contest.season_results", year=year), results_at
+
+
+# Every season's page, and its results once published.
+SEASON_SITEMAP = Sitemap(
+    query=lambda: select(Season.id, Season.results_published_at, Season.year),
+    urls=_season_urls,
+    urls_per_row=2,
+)

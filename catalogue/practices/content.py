@@ -72,7 +72,7 @@ PRACTICE = ContentType(
         home_endpoint="practices.index",
         entries=services.feed_entries,
     ),
-    sitemap=services.practice_sitemap,
+    sitemap=services.PRACTICE_SITEMAP,
 )
 
 REVISION = ContentType(

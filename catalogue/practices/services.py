@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import local_today, utcnow
-from catalogue.content import FeedEntry, SitemapRows
+from catalogue.content import FeedEntry, Sitemap
 from catalogue.extensions import db
 from catalogue.formatting import ru_date, slugify
 from catalogue.markdown import plain_text
@@ -648,11 +648,10 @@ def feed_entries(limit: int) -> list[FeedEntry]:
     ]
 
 
-def practice_sitemap() -> SitemapRows:
-    """Every published practice: one narrow query, no objects loaded."""
-    for id_, title, revised, published in db.session.execute(
-        select(Practice.id, Practice.title, Practice.revised_at, Practice.published_at).where(
-            Practice.status == Status.PUBLISHED
-        )
-    ):
-        yield external_url("practices.detail", practice_id=id_, slug=slugify(title)), revised or published
+# Every published practice: one narrow query, no objects loaded.
+PRACTICE_SITEMAP = Sitemap(
+    query=lambda: select(Practice.id, func.coalesce(Practice.revised_at, Practice.published_at), Practice.title).where(
+        Practice.status == Status.PUBLISHED
+    ),
+    urls=lambda row: [(external_url("practices.detail", practice_id=row[0], slug=slugify(row[2])), row[1])],
+)

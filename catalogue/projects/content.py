@@ -105,7 +105,7 @@ PROJECT = ContentType(
         home_endpoint="projects.index",
         entries=services.feed_entries,
     ),
-    sitemap=services.project_sitemap,
+    sitemap=services.PROJECT_SITEMAP,
 )
 
 REPORT = ContentType(
@@ -130,7 +130,7 @@ REPORT = ContentType(
     ),
     files=_readable(ProjectReport),
     file_name=lambda f: ("отчёт", f.owner_id, "фото", f.id),
-    sitemap=services.report_sitemap,
+    sitemap=services.REPORT_SITEMAP,
 )
 
 CONTENT_TYPES = (PROJECT, REPORT)

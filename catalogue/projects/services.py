@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import Role, User
-from catalogue.content import FeedEntry, SitemapRows
+from catalogue.content import FeedEntry, Sitemap
 from catalogue.extensions import db
 from catalogue.formatting import slugify
 from catalogue.markdown import plain_text
@@ -342,17 +342,12 @@ def feed_entries(limit: int) -> list[FeedEntry]:
     ]
 
 
-def project_sitemap() -> SitemapRows:
-    """Every published project: one narrow query, no objects loaded."""
-    for id_, title, changed in db.session.execute(
-        select(Project.id, Project.title, Project.updated_at).where(Project.status == Status.PUBLISHED)
-    ):
-        yield external_url("projects.detail", project_id=id_, slug=slugify(title)), changed
-
-
-def report_sitemap() -> SitemapRows:
-    """Every published report."""
-    for id_, changed in db.session.execute(
-        select(ProjectReport.id, ProjectReport.updated_at).where(ProjectReport.status == Status.PUBLISHED)
-    ):
-        yield external_url("projects.report", report_id=id_), changed
+# Every published project and report: narrow queries, no objects loaded.
+PROJECT_SITEMAP = Sitemap(
+    query=lambda: select(Project.id, Project.updated_at, Project.title).where(Project.status == Status.PUBLISHED),
+    urls=lambda row: [(external_url("projects.detail", project_id=row[0], slug=slugify(row[2])), row[1])],
+)
+REPORT_SITEMAP = Sitemap(
+    query=lambda: select(ProjectReport.id, ProjectReport.updated_at).where(ProjectReport.status == Status.PUBLISHED),
+    urls=lambda row: [(external_url("projects.report", report_id=row[0]), row[1])],
+)

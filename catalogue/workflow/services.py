@@ -6,7 +6,8 @@ from functools import partial
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import delete, func, literal, select, union_all, update
 from sqlalchemy.orm.attributes import flag_modified
 
 from catalogue.accounts.models import Role, User, UserRole
@@ -21,7 +22,7 @@ from catalogue.workflow import registry
 from catalogue.workflow.models import AuditEntry, Notification, Status
 from catalogue.workflow.transitions import Actor, Transition, available
 
-QUEUE_LIMIT = 500
+QUEUE_PER_PAGE = 20
 
 
 # -- who may see and change what ----------------------------------------------------------------
@@ -276,31 +277,67 @@ class QueueItem:
         return self.obj.submitted_at or self.obj.created_at
 
 
+class QueuePage(Pagination):
+    """One page of the queue: a page of the waiting items' (type, id) from one UNION ALL of narrow selects,
+    then each type's objects on it with the type's eager loads."""
+
+    def _query_items(self) -> list[QueueItem]:
+        waiting = self._query_args["waiting"]
+        if waiting is None:
+            return []
+        rows = db.session.execute(waiting.limit(self.per_page).offset(self._query_offset)).all()
+        loaded: dict[tuple[str, int], Any] = {}
+        for key in {row.type_key for row in rows}:
+            content_type = registry.get(key)
+            model = content_type.model
+            ids = [row.id for row in rows if row.type_key == key]
+            stmt = select(model).where(model.id.in_(ids)).options(*content_type.queue_options)
+            loaded |= {(key, obj.id): obj for obj in db.session.scalars(stmt).unique()}
+        return [
+            QueueItem(registry.get(r.type_key), loaded[r.type_key, r.id]) for r in rows if (r.type_key, r.id) in loaded
+        ]
+
+    def _query_count(self) -> int:
+        waiting = self._query_args["waiting"]
+        if waiting is None:
+            return 0
+        return db.session.scalar(select(func.count()).select_from(waiting.order_by(None).subquery())) or 0
+
+
 def queue(
-    user, type_key: str | None = None, age_group_id: int | None = None, municipality_id: int | None = None
-) -> list[QueueItem]:
-    """Everything waiting for a moderator, oldest first, across all content types.
+    user,
+    type_key: str | None = None,
+    age_group_id: int | None = None,
+    municipality_id: int | None = None,
+    page: int = 1,
+) -> QueuePage:
+    """One page (``QUEUE_PER_PAGE`` items) of everything waiting for a moderator, oldest first, across all types.
 
     :raise PermissionDenied: ``user`` is not a moderator.
     """
     if not registry.is_moderator(user):
         raise PermissionDenied
-    items: list[QueueItem] = []
+    parts = []
     for content_type in registry.all_types():
         if type_key and content_type.key != type_key:
             continue
         model = content_type.model
-        stmt = select(model).where(model.status == Status.SUBMITTED)
+        stmt = select(
+            literal(content_type.key).label("type_key"),
+            model.id.label("id"),
+            func.coalesce(model.submitted_at, model.created_at).label("waiting_since"),
+        ).where(model.status == Status.SUBMITTED)
         if age_group_id is not None:
             stmt = content_type.filter_age_group(stmt, age_group_id)
         if stmt is not None and municipality_id is not None:
             stmt = content_type.filter_municipality(stmt, municipality_id)
-        if stmt is None:
-            continue
-        stmt = stmt.options(*content_type.queue_options).order_by(model.submitted_at, model.id).limit(QUEUE_LIMIT)
-        items += [QueueItem(content_type, obj) for obj in db.session.scalars(stmt).unique()]
-    items.sort(key=lambda item: item.submitted_at)
-    return items
+        if stmt is not None:
+            parts.append(stmt)
+    waiting = None
+    if parts:
+        union = union_all(*parts).subquery()
+        waiting = select(union).order_by(union.c.waiting_since, union.c.type_key, union.c.id)
+    return QueuePage(page=max(page, 1), per_page=QUEUE_PER_PAGE, error_out=False, waiting=waiting)
 
 
 def queue_count(user) -> int:

@@ -9,6 +9,7 @@ from catalogue.forms import BaseForm, choices, field_error, optional_int
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.services import age_groups, municipalities
+from catalogue.web import page_arg
 from catalogue.workflow import registry, services
 from catalogue.workflow.forms import DecisionForm, QueueFilterForm
 
@@ -29,20 +30,21 @@ def _load(type_key: str, item_id: int):
 @bp.get("/moderation/")
 @login_required
 def queue():
-    """Everything waiting for review, oldest first, with filters."""
+    """Everything waiting for review, oldest first, with filters, a page at a time."""
     if not registry.is_moderator(current_user):
         abort(403)
     form = QueueFilterForm(request.args)
     form.type.choices = choices([("", "Все типы")] + [(t.key, t.label) for t in registry.all_types()])
     form.age.choices = choices([("", "Все возрасты")] + [(str(g.id), g.name) for g in age_groups()])
     form.municipality.choices = choices([("", "Все муниципалитеты")] + [(str(m.id), m.name) for m in municipalities()])
-    items = services.queue(
+    page = services.queue(
         current_user,
         type_key=form.type.data or None,
         age_group_id=optional_int(form.age.data),
         municipality_id=optional_int(form.municipality.data),
+        page=page_arg(),
     )
-    return render("workflow/queue.html", block="results", form=form, items=items)
+    return render("workflow/queue.html", block="results", form=form, page=page)
 
 
 @bp.get("/moderation/count")
