@@ -147,3 +147,9 @@ def make_entry(
     if state == "published":
         workflow.transition(db.session.merge(moderator), entry, "publish")
     return entry
+
+
+def years_ago(years: int) -> dt.date:
+    """A birth date about ``years`` years ago (a month short of the birthday)."""
+    today = dt.date.today()
+    return today.replace(year=today.year - years) - dt.timedelta(days=30)

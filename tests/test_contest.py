@@ -27,13 +27,9 @@ from tests.contest_support import (
     parent_confirms,
     season_data,
     set_phase,
+    years_ago,
 )
 from tests.helpers import csrf_token
-
-
-def years_ago(years: int) -> dt.date:
-    today = dt.date.today()
-    return today.replace(year=today.year - years) - dt.timedelta(days=30)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ students accept their supervisors (and entries a teacher prepared for them), and
 the consent themselves, by a one-time link or on a signed paper form a moderator checks.
 """
 
-import datetime as dt
 import email
 import io
 import re
@@ -33,13 +32,9 @@ from tests.contest_support import (
     make_season,
     organization,
     stored_model,
+    years_ago,
 )
 from tests.helpers import DEFAULT_PASSWORD, csrf_token
-
-
-def years_ago(years: int) -> dt.date:
-    today = dt.date.today()
-    return today.replace(year=today.year - years) - dt.timedelta(days=30)
 
 
 @pytest.fixture
