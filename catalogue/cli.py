@@ -12,6 +12,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    from catalogue.content_io import content_cli
+
+    app.cli.add_command(content_cli)
 
 
 @click.command("init-db")

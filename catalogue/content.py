@@ -9,7 +9,9 @@ A :class:`ContentType` is composed of the parts the rest of the site reads:
   ``lambda f: ("проект", f.owner_id, "приложение", f.id)`` → ``proekt-12-prilozhenie-40.pdf``;
 - ``feed``: an Atom feed of the type (:class:`Feed`), served at ``/feeds/<name>.atom``;
 - ``sitemap``: the type's public addresses with their last change (:class:`Sitemap`), for the files that
-  ``/sitemap.xml`` (a sitemap index) lists.
+  ``/sitemap.xml`` (a sitemap index) lists;
+- ``content_io``: how items of the type are read from and written to the JSON of ``flask content import`` and
+  ``content export`` (:class:`catalogue.content_io.ContentIO`).
 
 The parts' own ``key`` and ``model`` are filled in from the type's. ``create_app`` lists the features
 (``catalogue.FEATURES``); :func:`load_features` imports each feature's ``content`` module and registers its
@@ -73,9 +75,10 @@ class ContentType:
     file_name: Callable[[Any], Sequence[str | int]] | None = None
     feed: Feed | None = None
     sitemap: Sitemap | None = None
+    content_io: Any = None  # catalogue.content_io.ContentIO
 
     def __post_init__(self) -> None:
-        for part in (self.workflow, self.search):
+        for part in (self.workflow, self.search, self.content_io):
             if part is not None:
                 part.key = self.key
                 part.model = self.model

@@ -56,3 +56,20 @@ def rolled_back_on_error() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+@contextmanager
+def one_transaction() -> Iterator[None]:
+    """Several service actions as one transaction (an import): inside the block a service's commit only flushes;
+    the block commits once at its end, or rolls everything back if anything in it raises. Effects queued with
+    :func:`after_commit` wait for that one commit."""
+    session = db.session()
+    session.commit = session.flush  # an instance attribute shadows the method for the block
+    try:
+        yield
+    except BaseException:
+        del session.commit
+        session.rollback()
+        raise
+    del session.commit
+    session.commit()

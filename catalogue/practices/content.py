@@ -1,15 +1,21 @@
-"""Best practices and revisions of them as content types: lifecycle, search, files, feed and sitemap."""
+"""Best practices and revisions of them as content types: lifecycle, search, files, feed, sitemap, import/export."""
 
 from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from catalogue import content_io
+from catalogue.accounts.models import Role
 from catalogue.content import ContentType, Feed
+from catalogue.content_io import ContentIO, Field, Incoming
 from catalogue.extensions import db
+from catalogue.forms import choices
 from catalogue.practices import search, services
+from catalogue.practices.forms import PracticeForm
 from catalogue.practices.models import Practice, PracticeRevision, PracticeRoadmapItem, PracticeStep, practice_sphere
 from catalogue.search.registry import Dependency, SearchableType
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
+from catalogue.taxonomy.services import spheres
 from catalogue.workflow import registry as workflow
 
 
@@ -47,6 +53,99 @@ PRACTICE_DEPENDS_ON = (
     Dependency(AgeGroup, lambda g: select(Practice.id), ("slug", "grade_from", "grade_to")),
 )
 
+# -- import and export (``catalogue.content_io``) ---------------------------------------------------------
+
+
+def _form(formdata) -> PracticeForm:
+    form = PracticeForm(formdata=formdata, meta={"csrf": False})
+    form.sphere_ids.choices = choices((s.id, s.name) for s in spheres())
+    return form
+
+
+def _data(form: PracticeForm) -> services.PracticeData:
+    return services.PracticeData(
+        title=form.title.data or "",
+        summary=form.summary.data or "",
+        description=form.description.data or "",
+        organization_id=form.organization_id.data,
+        roadmap_items=form.roadmap_items.data or [],
+        grade_from=form.grade_from.data,
+        grade_to=form.grade_to.data,
+        sphere_ids=form.sphere_ids.data or [],
+        period_from=form.period_from.data,
+        period_to=form.period_to.data,
+        participants=form.participants.data,
+        student_share=form.student_share.data,
+        results=form.results.data or "",
+        resources=form.resources.data or "",
+        contacts=form.contacts.data or "",
+        steps=[services.StepData(row["title"] or "", row["description"] or "") for row in form.steps.data],
+    )
+
+
+def _find(incoming: Incoming) -> Practice | None:
+    return db.session.scalar(
+        select(Practice)
+        .where(Practice.title == " ".join(incoming.form.title.data.split()), Practice.author_id == incoming.author.id)
+        .order_by(Practice.id)
+        .limit(1)
+    )
+
+
+def _export(practice: Practice) -> dict:
+    return {
+        "title": practice.title,
+        "author": practice.author.email,
+        "summary": practice.summary,
+        "organization": content_io.export_organization(practice.organization),
+        "roadmap_items": practice.roadmap_numbers,
+        "grade_from": practice.grade_from,
+        "grade_to": practice.grade_to,
+        "spheres": [s.slug for s in practice.spheres],
+        "participants": practice.participants,
+        "student_share": practice.student_share,
+        "period_from": practice.period_from.isoformat(),
+        "period_to": practice.period_to.isoformat() if practice.period_to else None,
+        "results": practice.results,
+        "resources": practice.resources,
+        "steps": [{"title": s.title, "description": s.description} for s in practice.steps],
+        "description": practice.description,
+        "contacts": practice.contacts,
+    }
+
+
+PRACTICE_IO = ContentIO(
+    section="practices",
+    label="Практика",
+    form=_form,
+    fields=(
+        Field("title"),
+        Field("summary"),
+        Field("organization", content_io.organization, "organization_id", label="Организация"),
+        Field("roadmap_items", content_io.numbers),
+        Field("grade_from"),
+        Field("grade_to"),
+        Field("spheres", content_io.terms(Sphere), "sphere_ids"),
+        Field("participants"),
+        Field("student_share"),
+        Field("period_from"),
+        Field("period_to"),
+        Field("results"),
+        Field("resources"),
+        Field("steps", content_io.rows("title", "description", limit=services.MAX_STEPS), label="Шаги"),
+        Field("description"),
+        Field("contacts"),
+    ),
+    author_roles=(Role.TEACHER, Role.MODERATOR, Role.ADMIN),
+    title=lambda raw: raw.get("title"),
+    identity=lambda raw: (" ".join(raw.get("title", "").split()), raw["author"].strip().lower()),
+    find=_find,
+    create=lambda incoming: services.create_practice(incoming.author, _data(incoming.form)),
+    update=lambda practice, incoming: services._apply(practice, services._check(_data(incoming.form))),
+    export=_export,
+    exported=lambda all_states: content_io.published_or_all(Practice, all_states),
+)
+
 PRACTICE = ContentType(
     key=services.PRACTICE_FILES,
     model=Practice,
@@ -73,6 +172,7 @@ PRACTICE = ContentType(
         entries=services.feed_entries,
     ),
     sitemap=services.PRACTICE_SITEMAP,
+    content_io=PRACTICE_IO,
 )
 
 REVISION = ContentType(

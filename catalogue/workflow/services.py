@@ -198,6 +198,22 @@ def transition(
     return entry
 
 
+def record_edit(user, obj, comment: str) -> AuditEntry:
+    """Put an edit made outside the author's form (an import) into the item's history, ``user`` as its actor;
+    the state stays. The caller commits."""
+    entry = AuditEntry(
+        content_type=registry.of(obj).key,
+        content_id=obj.id,
+        action="edit",
+        from_status=obj.status,
+        to_status=obj.status,
+        comment=comment,
+        actor_id=user.id,
+    )
+    db.session.add(entry)
+    return entry
+
+
 def _check_actor(user, obj, t: Transition, content_type: registry.ContentType) -> None:
     if not _signed_in(user):
         raise PermissionDenied
