@@ -225,8 +225,8 @@ class ContentIO:
 
     ``form(formdata)`` is the site's form for the type, ready to validate (choices filled, no CSRF);
     ``fields`` fill it from the item's JSON; ``links`` are the other records an item names; an item also has
-    ``author`` (an e-mail), whose account must exist and hold one of ``author_roles``. ``identity(raw)`` is the
-    natural key in the JSON (title and author), two items of one file may not share it; ``find(incoming)`` is the
+    ``author`` (an e-mail), whose account must exist and hold one of ``author_roles``. ``identity(incoming)`` is
+    the natural key (title and author) that two items of one file may not share; ``find(incoming)`` is the
     existing item with that key, which is updated instead of duplicated. ``create`` and ``update`` write through
     the feature's services (the caller's transaction), ``export(item)`` is the JSON an import reads back, and
     ``exported(all_states)`` selects what ``content export`` writes: the published items, or all.
@@ -241,7 +241,7 @@ class ContentIO:
     links: tuple[Link, ...] = ()
     author_roles: tuple[Role, ...]
     title: Callable[[dict[str, Any]], Any]
-    identity: Callable[[dict[str, Any]], tuple]
+    identity: Callable[[Incoming], tuple]
     find: Callable[[Incoming], Any]
     create: Callable[[Incoming], Any]
     update: Callable[[Any, Incoming], None]
@@ -346,14 +346,13 @@ class Importer:
         if not form.validate():
             errors += list(_form_errors(form, labels, skip={f.target for f, _e in unreadable}))
         if not errors:
-            if (identity := io.identity(raw)) in seen:
+            incoming = Incoming(number, raw, form, author, links, name)
+            if (identity := io.identity(incoming)) in seen:
                 errors.append(f"повторяет {io.label.lower()} {seen[identity]}: то же название и тот же автор")
             else:
                 seen[identity] = number
-        if errors:
-            self.errors += [f"{name}: {e}" for e in errors]
-        else:
-            self.items.append((io, Incoming(number, raw, form, author, links, name)))
+                self.items.append((io, incoming))
+        self.errors += [f"{name}: {e}" for e in errors]
 
     def _author(self, io: ContentIO, email: Any, errors: list[str]) -> User | None:
         label = "поле «Автор»"

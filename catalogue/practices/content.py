@@ -138,7 +138,7 @@ PRACTICE_IO = ContentIO(
     ),
     author_roles=(Role.TEACHER, Role.MODERATOR, Role.ADMIN),
     title=lambda raw: raw.get("title"),
-    identity=lambda raw: (" ".join(raw.get("title", "").split()), raw["author"].strip().lower()),
+    identity=lambda incoming: (" ".join(incoming.form.title.data.split()), incoming.author.id),
     find=_find,
     create=lambda incoming: services.create_practice(incoming.author, _data(incoming.form)),
     update=lambda practice, incoming: services._apply(practice, services._check(_data(incoming.form))),
