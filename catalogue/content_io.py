@@ -437,8 +437,9 @@ def import_data(data: Any, admin: User, state: str = "published", source: str = 
                     _count(report.created, io)
                 else:
                     before = io.export(item)
-                    io.update(item, incoming)
-                    db.session.flush()
+                    if incoming.raw != before:  # a file the site exported, brought back as it was, changes nothing
+                        io.update(item, incoming)
+                        db.session.flush()
                     if io.export(item) != before:
                         workflow.record_edit(admin, item, comment)
                         _count(report.updated, io)

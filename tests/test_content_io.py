@@ -151,7 +151,8 @@ def test_a_file_with_errors_writes_nothing_and_lists_every_error_by_item_and_fie
     no_stages = {**PROJECT, "title": "Без этапов", "stages": [], "format": "solo"}
     stranger = {**PROJECT, "title": "Чужой проект", "author": "nobody@import.example"}
     bad_practice = {**practice(organization), "grade_from": 10, "grade_to": 8, "roadmap_items": [14]}
-    data = {"projects": [PROJECT, broken_project, no_stages, stranger], "practices": [bad_practice]}
+    nowhere = {**practice(organization), "title": "Практика без школы", "organization": "Школа, которой нет"}
+    data = {"projects": [PROJECT, broken_project, no_stages, stranger], "practices": [bad_practice, nowhere]}
 
     result = run_import(runner, tmp_path, data)
 
@@ -165,6 +166,7 @@ def test_a_file_with_errors_writes_nothing_and_lists_every_error_by_item_and_fie
     assert "Проект 4 «Чужой проект»: поле «Автор»: нет пользователя с адресом «nobody@import.example»" in errors
     assert "Практика 1 «Профессиональные пробы в колледже»: поле «До класса включительно»: Последний класс" in errors
     assert "Практика 1 «Профессиональные пробы в колледже»: поле «Пункты дорожной карты»:" in errors
+    assert "Практика 2 «Практика без школы»: поле «Организация»: нет такой организации «Школа, которой нет»" in errors
     # The good project was not written either: all or nothing
     with app.app_context():
         assert count(Project) == count(Practice) == count(AuditEntry) == 0
@@ -199,20 +201,32 @@ def test_a_refusal_while_writing_rolls_back_what_came_before_it(app, runner, tmp
 def test_the_same_title_and_author_update_the_item_and_its_history_records_the_edit(
     app, runner, tmp_path, people, organization
 ):
-    assert run_import(runner, tmp_path, {"projects": [PROJECT], "practices": [practice(organization)]}).exit_code == 0
+    first = {"projects": [PROJECT], "reports": [REPORT], "practices": [practice(organization)]}
+    assert run_import(runner, tmp_path, first).exit_code == 0
     changed = {**PROJECT, "duration_weeks": 6, "stages": [{"title": "Экскурсия на ГЭС"}]}
+    recounted = {**REPORT, "participants": 25}
 
-    result = run_import(runner, tmp_path, {"projects": [changed], "practices": [practice(organization)]})
+    result = run_import(
+        runner, tmp_path, {"projects": [changed], "reports": [recounted], "practices": [practice(organization)]}
+    )
 
     assert result.exit_code == 0, result.output
     assert "projects: создано 0, обновлено 1" in result.output
+    assert "reports: создано 0, обновлено 1" in result.output
     assert "practices: создано 0, обновлено 0, без изменений 1" in result.output
     with app.app_context():
         project = db.session.scalar(select(Project))
-        assert count(Project) == 1 and count(Practice) == 1
+        assert count(Project) == count(ProjectReport) == count(Practice) == 1
+        assert db.session.scalar(select(ProjectReport.participants)) == 25
         assert project.duration_weeks == 6 and [s.title for s in project.stages] == ["Экскурсия на ГЭС"]
         assert history(project, "project")[-1] == ("edit", "published", "admin@import.example")
         assert len(history(db.session.scalar(select(Practice)), "practice")) == 2  # nothing new: nothing changed
+    # Spaces around the texts are not a change either: the form strips them, as on the site
+    spaced = {**changed, "goal": f"  {changed['goal']}  \n", "stages": [{"title": " Экскурсия на ГЭС "}]}
+    result = run_import(runner, tmp_path, {"projects": [spaced]})
+    assert "projects: создано 0, обновлено 0, без изменений 1" in result.output
+    with app.app_context():
+        assert len(history(db.session.scalar(select(Project)), "project")) == 3
 
 
 def test_two_items_of_one_file_with_the_same_title_and_author_are_an_error(app, runner, tmp_path, people):
