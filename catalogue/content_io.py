@@ -122,7 +122,7 @@ def terms(model: type) -> Callable[[Any, str, "Importer"], Pairs]:
             if not isinstance(slug, str):
                 raise FieldError(f"ожидается список кодов, а в нём {_kind(slug)}")
             if slug not in ids:
-                raise FieldError(f"нет такого значения «{clean(slug)[:100]}»")
+                raise FieldError(f"нет такого значения «{short(slug)}»")
             pairs.append((name, str(ids[slug])))
         return pairs
 
@@ -135,7 +135,7 @@ def organization(value: Any, name: str, importer: "Importer") -> Pairs:
     if isinstance(value, dict):
         unknown = sorted(set(value) - {"name", "municipality"})
         if unknown:
-            raise FieldError(f"неизвестное поле «{short(clean(str(unknown[0])))}»")
+            raise FieldError(f"неизвестное поле «{short(unknown[0])}»")
         value, municipality = value.get("name"), value.get("municipality")
         if municipality is not None and not isinstance(municipality, str):
             raise FieldError(f"муниципалитет: ожидается текст, а не {_kind(municipality)}")
@@ -168,7 +168,7 @@ def rows(*keys: str, limit: int) -> Callable[[Any, str, "Importer"], Pairs]:
                 raise FieldError(f"строка {n + 1}: ожидается объект, а не {_kind(row)}")
             unknown = sorted(set(row) - set(keys))
             if unknown:
-                raise FieldError(f"строка {n + 1}: неизвестное поле «{clean(unknown[0])[:100]}»")
+                raise FieldError(f"строка {n + 1}: неизвестное поле «{short(unknown[0])}»")
             for key in keys:
                 if row.get(key) is not None:
                     try:
@@ -302,7 +302,7 @@ class Importer:
         sections = {io.section: io for io in types()}
         for key in self.data:
             if key not in sections and key not in ("format", "version"):
-                self.errors.append(f"Файл: неизвестный раздел «{clean(str(key))[:100]}».")
+                self.errors.append(f"Файл: неизвестный раздел «{short(str(key))}».")
         if self.data.get("format", FORMAT) != FORMAT:
             self.errors.append(f"Файл: «format» должен быть «{FORMAT}».")
         if self.data.get("version", VERSION) != VERSION:
@@ -377,8 +377,9 @@ class Importer:
 
 
 def short(value: str, limit: int = 80) -> str:
-    """``value`` on one line, cut to ``limit`` characters for a message."""
-    value = " ".join(value.split())
+    """``value`` on one line, cut to ``limit`` characters, fit to print in a message (NUL, control characters and
+    lone surrogates become «�»)."""
+    value = "".join(c if c.isprintable() else "�" for c in " ".join(str(value).split()))  # a surrogate is not
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 

@@ -310,6 +310,7 @@ def test_hostile_values_are_refused_field_by_field(app, runner, tmp_path, people
         "stages": [{"title": {"вложенный": "объект"}}],
         "expected_results": "\ud800",
         "colour": "red",
+        "bad\x00key\ud800": 1,
     }
     too_many = {**PROJECT, "title": "Слишком большой", "duration_weeks": 10**30, "age_groups": ["8-9"] * 1000}
 
@@ -319,6 +320,7 @@ def test_hostile_values_are_refused_field_by_field(app, runner, tmp_path, people
     errors = result.output
     long_title = "Проект 1 «" + "Т" * 79 + "…»"
     assert f"{long_title}: неизвестное поле «colour»" in errors
+    assert f"{long_title}: неизвестное поле «bad�key�»" in errors
     assert f"{long_title}: поле «Кратко о проекте»: ожидается текст или число, а не список" in errors
     assert f"{long_title}: поле «Цель»: недопустимый символ NUL" in errors
     not_a_number = "ожидается текст или число, а не логическое значение"
