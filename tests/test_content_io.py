@@ -6,6 +6,7 @@ writes all of them or none. The export writes the same format back.
 """
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -90,6 +91,11 @@ def run_import(runner, tmp_path, data, admin="admin@import.example", *args, name
     return runner.invoke(args=["content", "import", str(path), "--admin", admin, *args])
 
 
+def letters(app) -> list[str]:
+    """The letters the site wrote (no SMTP server in tests: files in instance/mail/)."""
+    return [p.read_text() for p in sorted((Path(app.instance_path) / "mail").glob("*.eml"))]
+
+
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -130,6 +136,8 @@ def test_a_good_file_brings_projects_reports_and_practices_published_through_the
         assert item.roadmap_numbers == [3, 7] and item.period_to is None
         comment = db.session.scalar(select(AuditEntry.comment).where(AuditEntry.content_type == "practice"))
         assert comment == "Импорт из файла content.json"
+    # The author is told, as after any publication, once the import is committed
+    assert len(letters(app)) == 3 and all("teacher@import.example" in letter for letter in letters(app))
     # The search outbox indexed what the import published
     page = client.get("/search?q=ГЭС").get_data(as_text=True)
     assert "Энергетики Ангары" in page
@@ -196,6 +204,8 @@ def test_a_refusal_while_writing_rolls_back_what_came_before_it(app, runner, tmp
     assert "Проект 2 «Проект администратора»: Свой материал проверяет и публикует другой модератор" in result.output
     with app.app_context():
         assert count(Project) == count(AuditEntry) == 0
+    # The first project's publication was undone with the rest: nobody was told of it
+    assert letters(app) == []
 
 
 def test_the_same_title_and_author_update_the_item_and_its_history_records_the_edit(
