@@ -27,7 +27,7 @@ from catalogue.contest.models import (
     Phase,
     Season,
 )
-from catalogue.contest.viewer import triangles_to_glb, up_axis
+from catalogue.contest.viewer import shows_as_authored, triangles_to_glb, up_axis
 from catalogue.extensions import db
 from catalogue.formatting import fold, like_words, plural, ru_date
 from catalogue.media import services as media
@@ -512,7 +512,12 @@ def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
         # Parsing the model again takes seconds: no transaction (and no write lock) is held meanwhile.
         media.release_transaction()
         validated = validate_upload("model", name, storage.read(key))
-        glb = triangles_to_glb(validated.triangles, up_axis(validated.format), name=title)
+        if validated.format == "glb" and shows_as_authored(validated.data):
+            glb = validated.data  # the cleaned upload itself: its materials and textures, as authored
+        else:
+            glb = triangles_to_glb(
+                validated.triangles, up_axis(validated.format), name=title, colours=validated.colours
+            )
         stem = name.rsplit(".", 1)[0]
         viewer = media.store_upload(
             actor,
