@@ -4,19 +4,26 @@ author meant (the unit chosen on the entry form), and files over the limit named
 
 import io
 import json
+import re
 import struct
 
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
+from catalogue.contest import seasons
+from catalogue.contest.models import Entry
 from catalogue.contest.viewer import shows_as_authored, triangles_to_glb
+from catalogue.extensions import db
+from catalogue.media import storage
 from catalogue.media.errors import Deadline
 from catalogue.media.gltf import parse_glb
 from catalogue.media.meshes import MeshLimits
 from catalogue.media.thumbnails import BACKGROUND, render_thumbnail, up_axis
 from catalogue.media.validation import validate_upload
-from tests.helpers import fixture_bytes
+from tests.contest_support import SCHOOL_A, loaded, make_season, organization
+from tests.helpers import csrf_token, fixture_bytes
 from tests.test_media_models3d import CORE, binary_stl, glb, three_mf
 
 # -- models made here: a box 10 wide, 10 deep and 60 tall, in each format's own idea of "up" ---------------
@@ -199,3 +206,135 @@ def test_a_glb_whose_textures_live_elsewhere_gets_the_plain_copy():
     assert shows_as_authored(glb(document, binary))
     document["extensionsRequired"] = ["KHR_texture_basisu"]
     assert not shows_as_authored(glb(document, binary))
+
+
+# -- the unit, chosen on the entry form ------------------------------------------------------------------
+
+
+@pytest.fixture
+def entry_form(app, client, auth, make_user):
+    """A season taking entries, and a student on the new entry form: its CSRF token and first choices."""
+    with app.app_context():
+        made = {
+            "admin": make_user(roles=("admin",), email="admin@example.ru"),
+            "student": make_user(
+                roles=("student",), email="student@example.ru", grade=9, organization=organization(SCHOOL_A)
+            ),
+        }
+        loaded(made)
+    with app.test_request_context():
+        make_season(made["admin"])
+    auth.login(made["student"])
+    token = csrf_token(client, "/contest/2027/submit")
+    with app.app_context():
+        season = seasons.season_by_year(2027)
+        choice = {"nomination_id": season.nominations[0].id, "age_category_id": season.age_categories[1].id}
+    return {"csrf_token": token, **choice}
+
+
+def send_entry(client, entry_form, model_name: str, data: bytes | None = None, **extra):
+    fields = {
+        **entry_form,
+        "title": "Бутылка для воды",
+        "description": "Модель бутылки, сделанная в Blender.",
+        "consent_processing": "y",
+        "consent_publication": "y",
+        "consent_giver": "parent",
+        "consent_giver_name": "Иванова Мария Петровна",
+        "consent_parent_email": "ivanova.mp@example.ru",
+        "model": (io.BytesIO(fixture_bytes(model_name) if data is None else data), model_name),
+        **extra,
+    }
+    return client.post("/contest/2027/submit", data=fields, content_type="multipart/form-data")
+
+
+def the_entry(app):
+    with app.app_context():
+        entry = db.session.scalar(select(Entry))
+        return entry.id, entry.model_unit, entry.model_facts
+
+
+def test_an_obj_made_in_metres_is_shown_at_its_real_size_once_the_author_says_metres(app, client, entry_form):
+    # fuze.obj is a bottle 0.073 × 0.074 × 0.215 units: metres, not millimetres
+    response = send_entry(client, entry_form, "fuze.obj", model_unit="m")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    entry_id, unit, facts = the_entry(app)
+    assert unit == "m"
+    assert facts["size_mm"] == [72.612, 73.514, 215.128]
+    assert facts["volume_mm3"] == pytest.approx(the_file_facts(app)["volume_mm3"] * 1000**3)
+    page = client.get(f"/contest/entries/{entry_id}").get_data(as_text=True)
+    assert "72,6 × 73,5 × 215,1 мм (единицы модели: м)" in page
+    assert "не в миллиметрах" not in page and "model-warning" not in page
+    # The form keeps the choice for the next edit
+    form = client.get(f"/contest/entries/{entry_id}/edit").get_data(as_text=True)
+    assert re.search(r'<option selected value="m">м</option>', form)
+
+
+def the_file_facts(app) -> dict:
+    with app.app_context():
+        return db.session.scalar(select(Entry)).model_file.facts
+
+
+def test_without_a_choice_a_model_is_in_millimetres_and_the_form_names_the_units_that_fit(app, client, entry_form):
+    # The title is missing: the form comes back with the model kept, and says which units make it plausible
+    response = send_entry(client, entry_form, "fuze.obj", title="")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    suggestion = re.search(r'id="model-unit-suggestion"[^>]*>([^<]*)<', page).group(1)
+    assert "Если числа в файле — миллиметры, наибольшая сторона модели — 0,215 мм" in suggestion
+    assert "«см» (наибольшая сторона 2,2 мм), «дюймы» (5,5 мм), «м» (215,1 мм)" in suggestion
+    assert re.search(r'<option selected value="mm">мм</option>', page)
+    # Sent as it is, it stays in millimetres, with the warning
+    entry_form["csrf_token"] = csrf_token(client, "/contest/2027/submit")
+    assert send_entry(client, entry_form, "fuze.obj").status_code == 303
+    _, unit, facts = the_entry(app)
+    assert unit == "mm" and max(facts["size_mm"]) < 1 and facts["warnings"]
+
+
+def test_a_model_of_a_plausible_size_gets_no_suggestion(app, client, entry_form):
+    page = send_entry(client, entry_form, "20mm-xyz-cube.stl", title="").get_data(as_text=True)
+    assert "model-unit-suggestion" not in page
+
+
+def test_a_wrong_unit_is_pointed_out_on_the_entry_page(app, client, entry_form):
+    # A 20 mm calibration cube said to be in metres would be 20 m across
+    assert send_entry(client, entry_form, "20mm-xyz-cube.stl", model_unit="m").status_code == 303
+    entry_id, _, facts = the_entry(app)
+    assert facts["size_mm"] == [20000, 20000, 20000]
+    page = client.get(f"/contest/entries/{entry_id}").get_data(as_text=True)
+    assert "Похоже, единицы выбраны неверно: в метрах наибольшая сторона модели — 20000 мм." in page
+
+
+def test_inches_and_centimetres_scale_size_and_volume(app, client, entry_form):
+    # box.obj is a closed 2 × 2 × 2 box of volume 8 units³
+    assert send_entry(client, entry_form, "box.obj", model_unit="in").status_code == 303
+    _, _, facts = the_entry(app)
+    assert facts["size_mm"] == [50.8, 50.8, 50.8]
+    assert facts["volume_mm3"] == pytest.approx(8 * 25.4**3, rel=1e-5)
+
+
+@pytest.mark.parametrize(("name", "size"), [("cube.glb", [2000, 2000, 2000]), ("pyramids.3mf", [346.73, 163.08, 25])])
+def test_formats_that_declare_their_unit_ignore_the_choice(app, client, entry_form, name, size):
+    assert send_entry(client, entry_form, name, model_unit="in").status_code == 303
+    _, _, facts = the_entry(app)
+    assert facts["size_mm"] == pytest.approx(size, rel=1e-3)
+    assert "unit" not in facts
+
+
+def test_an_unknown_unit_is_refused_by_the_form(app, client, entry_form):
+    response = send_entry(client, entry_form, "box.obj", model_unit="parsec")
+    assert response.status_code == 422
+    assert entry_count(app) == 0
+
+
+def entry_count(app) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(Entry)).all())
+
+
+def test_a_coloured_glb_goes_to_the_viewer_as_uploaded(app, client, entry_form):
+    assert send_entry(client, entry_form, "cube.glb").status_code == 303
+    with app.app_context():
+        entry = db.session.scalar(select(Entry))
+        # The cleaned upload itself, with its grey material, not the plain orange copy
+        assert storage.read(entry.viewer_file.key) == storage.read(entry.model_file.key)

@@ -15,7 +15,7 @@ from catalogue.accounts.services import normalize_email
 from catalogue.accounts.supervision import students_of as students_of
 from catalogue.clock import local_today, utcnow
 from catalogue.content import Sitemap
-from catalogue.contest import parental
+from catalogue.contest import parental, units
 from catalogue.contest.models import (
     AgeCategory,
     ConsentGiver,
@@ -173,6 +173,7 @@ class EntryData:
     software: str = ""
     coauthors: str = ""
     supervisor_id: int | None = None
+    model_unit: str = "mm"  # STL and OBJ: the unit the file's numbers are in (contest.units)
 
 
 @dataclass
@@ -314,6 +315,7 @@ def _apply(entry: Entry, data: EntryData, nomination: Nomination, category: AgeC
     entry.software = " ".join((data.software or "").split())
     entry.coauthors = " ".join((data.coauthors or "").split())
     entry.supervisor_id = data.supervisor_id
+    entry.model_unit = units.unit_of(data.model_unit).value
 
 
 def _lock_student(student: User) -> None:
@@ -429,6 +431,7 @@ def _data_of(entry: Entry) -> EntryData:
         software=entry.software,
         coauthors=entry.coauthors,
         supervisor_id=entry.supervisor_id,
+        model_unit=entry.model_unit,
     )
 
 
