@@ -338,3 +338,38 @@ def test_a_coloured_glb_goes_to_the_viewer_as_uploaded(app, client, entry_form):
         entry = db.session.scalar(select(Entry))
         # The cleaned upload itself, with its grey material, not the plain orange copy
         assert storage.read(entry.viewer_file.key) == storage.read(entry.model_file.key)
+
+
+# -- the size limit, named before sending and after ------------------------------------------------------
+
+
+def test_every_file_input_carries_the_servers_limit_for_the_browser(client, entry_form):
+    page = client.get("/contest/2027/submit").get_data(as_text=True)
+    inputs = {
+        name: re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0) for name in ("model", "images", "note")
+    }
+    assert 'data-max-bytes="52428800"' in inputs["model"] and 'data-max-size="50 МБ"' in inputs["model"]
+    assert 'data-max-bytes="20971520"' in inputs["images"] and 'data-max-size="20 МБ"' in inputs["images"]
+    assert 'data-max-bytes="20971520"' in inputs["note"]
+
+
+def test_a_submission_over_the_sites_limit_gets_a_413_that_names_it(app, client, entry_form):
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    response = send_entry(client, entry_form, "box.obj", data=bytes(100 * 1024))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Отправленная форма вместе с файлами больше 64 КБ" in page
+    assert "кнопкой «Назад» браузера: заполненные поля останутся на месте" in page
+    assert re.search(r'<a href="/contest/2027/submit" data-history-back>Вернуться к форме</a>', page)
+
+
+def test_an_htmx_submission_over_the_limit_leaves_the_form_in_place(app, client, entry_form):
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    fields = {**entry_form, "model": (io.BytesIO(bytes(100 * 1024)), "big.stl")}
+    response = client.post(
+        "/contest/2027/submit", data=fields, content_type="multipart/form-data", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 413
+    # The message goes to the page's message area; the form, with what was typed, is not replaced
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert "больше 64 КБ" in response.get_data(as_text=True)
