@@ -373,3 +373,11 @@ def test_an_htmx_submission_over_the_limit_leaves_the_form_in_place(app, client,
     # The message goes to the page's message area; the form, with what was typed, is not replaced
     assert response.headers["HX-Retarget"] == "#messages"
     assert "больше 64 КБ" in response.get_data(as_text=True)
+
+
+def test_an_uploaded_y_up_obj_gets_a_standing_thumbnail(app, client, entry_form):
+    assert send_entry(client, entry_form, "tower.obj", data=TALL_MODELS["tower.obj"]()).status_code == 303
+    with app.app_context():
+        thumbnail = storage.read(db.session.scalar(select(Entry)).model_file.thumbnail_key)
+    width, height = silhouette(thumbnail)
+    assert height > 1.5 * width
