@@ -7,7 +7,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, RequestEntityTooLarge, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from catalogue.errors import DomainError
@@ -150,6 +150,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(Conflict, lambda e: error_page(409, text=str(e) or None))
     app.register_error_handler(NotFound, lambda e: error_page(404))
     app.register_error_handler(DomainError, lambda e: error_page(422, detail=str(e)))
+    app.register_error_handler(RequestEntityTooLarge, lambda e: too_large_page())
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, lambda e: error_page(500))
     app.context_processor(template_context)
@@ -195,7 +196,22 @@ def handle_http_exception(e: HTTPException):
     return response
 
 
-def error_page(code: int, title: str | None = None, text: str | None = None, detail: str | None = None):
+def too_large_page():
+    """413 naming the limit of one submission; the way back to the form keeps what was typed in it."""
+    from catalogue.media.errors import human_size
+
+    limit = human_size(current_app.config["MAX_CONTENT_LENGTH"])
+    text = (
+        f"Отправленная форма вместе с файлами больше {limit} — столько сайт принимает за один раз "
+        "(у каждого поля файла свой предел, он указан рядом с полем). Вернитесь к форме кнопкой «Назад» браузера: "
+        "заполненные поля останутся на месте. Выберите файлы поменьше и отправьте форму снова."
+    )
+    return error_page(413, text=text, back=True)
+
+
+def error_page(
+    code: int, title: str | None = None, text: str | None = None, detail: str | None = None, back: bool = False
+):
     """The Russian error page; for an htmx fragment request, a message shown in the page's alert area."""
     default_title, default_text = ERROR_TEXTS.get(code, ERROR_TEXTS[500] if code >= 500 else ERROR_TEXTS[400])
     response = render(
@@ -206,6 +222,7 @@ def error_page(code: int, title: str | None = None, text: str | None = None, det
         title=title or default_title,
         text=text or default_text,
         detail=detail,
+        back=back,
     )
     if is_fragment_request():
         response.headers["HX-Retarget"] = "#messages"

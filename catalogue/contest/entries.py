@@ -15,7 +15,7 @@ from catalogue.accounts.services import normalize_email
 from catalogue.accounts.supervision import students_of as students_of
 from catalogue.clock import local_today, utcnow
 from catalogue.content import Sitemap
-from catalogue.contest import parental
+from catalogue.contest import parental, units
 from catalogue.contest.models import (
     AgeCategory,
     ConsentGiver,
@@ -27,7 +27,7 @@ from catalogue.contest.models import (
     Phase,
     Season,
 )
-from catalogue.contest.viewer import triangles_to_glb, up_axis
+from catalogue.contest.viewer import shows_as_authored, triangles_to_glb, up_axis
 from catalogue.extensions import db
 from catalogue.formatting import fold, like_words, plural, ru_date
 from catalogue.media import services as media
@@ -173,6 +173,7 @@ class EntryData:
     software: str = ""
     coauthors: str = ""
     supervisor_id: int | None = None
+    model_unit: str = "mm"  # STL and OBJ: the unit the file's numbers are in (contest.units)
 
 
 @dataclass
@@ -314,6 +315,7 @@ def _apply(entry: Entry, data: EntryData, nomination: Nomination, category: AgeC
     entry.software = " ".join((data.software or "").split())
     entry.coauthors = " ".join((data.coauthors or "").split())
     entry.supervisor_id = data.supervisor_id
+    entry.model_unit = units.unit_of(data.model_unit).value
 
 
 def _lock_student(student: User) -> None:
@@ -429,6 +431,7 @@ def _data_of(entry: Entry) -> EntryData:
         software=entry.software,
         coauthors=entry.coauthors,
         supervisor_id=entry.supervisor_id,
+        model_unit=entry.model_unit,
     )
 
 
@@ -512,7 +515,12 @@ def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
         # Parsing the model again takes seconds: no transaction (and no write lock) is held meanwhile.
         media.release_transaction()
         validated = validate_upload("model", name, storage.read(key))
-        glb = triangles_to_glb(validated.triangles, up_axis(validated.format), name=title)
+        if validated.format == "glb" and shows_as_authored(validated.data):
+            glb = validated.data  # the cleaned upload itself: its materials and textures, as authored
+        else:
+            glb = triangles_to_glb(
+                validated.triangles, up_axis(validated.format), name=title, colours=validated.colours
+            )
         stem = name.rsplit(".", 1)[0]
         viewer = media.store_upload(
             actor,

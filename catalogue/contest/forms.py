@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from catalogue.contest import units
 from catalogue.contest.models import CONSENT_GIVER_LABELS
 from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip, whole_number
 from catalogue.media.attachments import RULES
@@ -127,6 +128,14 @@ class EntryForm(BaseForm):
     supervisor_query = StringField("Найти руководителя", validators=[Optional(), Length(max=100)], filters=[strip])
     supervisor_id = RadioField("Руководитель", coerce=optional_int, validators=[Optional()], validate_choice=False)
     model = UploadField("3D-модель", kind="model", max_files=1, max_size=50 * MiB)
+    model_unit = SelectField(
+        "Единицы модели",
+        choices=choices(units.CHOICES),
+        default=units.ModelUnit.MM.value,
+        validators=[Optional()],
+        description="В STL и OBJ единицы не записываются: выберите, в чём сделана модель. "
+        "Для GLB и 3MF единицы берутся из файла.",
+    )
     images = UploadField("Изображения", kind="image", max_files=RULES["entry"].max_files, max_size=20 * MiB)
     note = UploadField("Пояснительная записка (PDF)", kind="document", allowed={"pdf"}, max_files=1, max_size=20 * MiB)
     consent_processing = BooleanField("Согласие на обработку персональных данных участника получено")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.accounts.models import User
 from catalogue.clock import LOCAL_TZ, local_today, utcnow
+from catalogue.contest.units import shown_facts
 from catalogue.extensions import db
 from catalogue.formatting import slugify
 from catalogue.media.models import StoredFile
@@ -241,6 +242,8 @@ class Entry(Moderated, db.Model):
     # The model converted to a plain GLB for the browser's viewer (positions and indices only).
     viewer_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
     viewer_file: Mapped[StoredFile | None] = relationship(lazy="joined", foreign_keys=[viewer_file_id])
+    # The unit the model's numbers are in, chosen by the author (STL and OBJ have none): see contest.units.
+    model_unit: Mapped[str] = mapped_column(String(10), default="mm", server_default="mm")
     note_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
     note_file: Mapped[StoredFile | None] = relationship(lazy="joined", foreign_keys=[note_file_id])
     # Current consents (the history is in ConsentRecord).
@@ -266,6 +269,11 @@ class Entry(Moderated, db.Model):
     @property
     def municipality_name(self) -> str:
         return self.organization.municipality.name if self.organization else ""
+
+    @property
+    def model_facts(self) -> dict:
+        """The model's facts as every page shows them: sizes in millimetres for the author's unit."""
+        return shown_facts(self.model_file.facts if self.model_file else None, self.model_unit)
 
     @property
     def consents_complete(self) -> bool:

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from catalogue.accounts import supervision
 from catalogue.accounts.models import Role
-from catalogue.contest import documents, entries, parental, results, seasons
+from catalogue.contest import documents, entries, parental, results, seasons, units
 from catalogue.contest.forms import (
     ActionForm,
     ConsentCheckForm,
@@ -254,6 +254,8 @@ def _prepare_entry_form(form: EntryForm, season: Season, item: Entry | None):
 def _entry_page(form, season, item, status=200):
     """The form page; choices are set again, since a supervisor search or the student may have changed."""
     student, teacher_makes, options = _prepare_entry_form(form, season, item)
+    # The model just uploaded, else the entry's: an STL or OBJ of an unlikely size gets the units that fit.
+    model = form.model.pending[0] if form.model.pending else (item.model_file if item else None)
     return render(
         "contest/entry_form.html",
         status=status,
@@ -266,6 +268,7 @@ def _entry_page(form, season, item, status=200):
         needs_representative=entries.needs_representative(student) if student else True,
         images=entries.images_of(item) if item else [],
         ask_consent=item is None or not (item.consents_complete or parental.open_request(item)),
+        unit_suggestion=units.suggestion(model.facts if model else None),
     )
 
 
@@ -278,6 +281,7 @@ def _entry_data(form: EntryForm) -> entries.EntryData:
         software=form.software.data or "",
         coauthors=form.coauthors.data or "",
         supervisor_id=form.supervisor_id.data,
+        model_unit=form.model_unit.data or "mm",
     )
 
 

@@ -31,10 +31,10 @@ from wtforms.widgets import FileInput
 
 from catalogue.formatting import plural
 from catalogue.media import services
-from catalogue.media.errors import UploadError
+from catalogue.media.errors import UploadError, human_size
 from catalogue.media.formats import KIND_FORMATS, accept_attribute
 from catalogue.media.models import StoredFile
-from catalogue.media.validation import ValidatedUpload, validate_upload
+from catalogue.media.validation import DEFAULT_MAX_SIZE, ValidatedUpload, validate_upload
 
 
 def validate_form_upload(
@@ -83,6 +83,12 @@ class UploadField(MultipleFileField):
         """The input's ``accept`` attribute: a hint to the browser, never trusted."""
         formats = [f for f in KIND_FORMATS[self.kind] if self.allowed is None or f in self.allowed]
         return accept_attribute(formats)
+
+    @property
+    def limit_attributes(self) -> dict:
+        """``data-max-bytes`` and its words («50 МБ»): the server's limit, checked in the browser before sending."""
+        limit = self.max_size or DEFAULT_MAX_SIZE[self.kind]
+        return {"data-max-bytes": str(limit), "data-max-size": human_size(limit)}
 
     @property
     def new_files(self) -> list[FileStorage]:

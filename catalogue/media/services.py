@@ -25,7 +25,7 @@ from catalogue.extensions import db
 from catalogue.media import access, storage
 from catalogue.media.errors import MiB, UploadError, human_size
 from catalogue.media.models import StoredFile
-from catalogue.media.thumbnails import render_thumbnail
+from catalogue.media.thumbnails import render_thumbnail, up_axis
 from catalogue.media.validation import ValidatedUpload
 from catalogue.permissions import PermissionDenied
 from catalogue.unit_of_work import after_commit
@@ -176,9 +176,10 @@ def _thumbnail(validated: ValidatedUpload) -> bytes | None:
     """A model's PNG thumbnail; None for other files, or when rendering fails (the upload still counts)."""
     if validated.triangles is None:
         return None
-    up = "y" if validated.format == "glb" else "z"  # glTF is Y-up; STL, OBJ exports for printing and 3MF are Z-up
     try:
-        return render_thumbnail(validated.triangles, THUMBNAIL_SIZE, up=up)
+        return render_thumbnail(
+            validated.triangles, THUMBNAIL_SIZE, up=up_axis(validated.format), colours=validated.colours
+        )
     except Exception:  # a thumbnail is a nicety: log it, keep the model
         current_app.logger.exception("thumbnail of %s failed", validated.filename)
         return None

@@ -1,9 +1,10 @@
 """A small software renderer for model thumbnails: no GPU, only numpy and Pillow.
 
-Orthographic camera from the front-right and above, fitted to the model; flat shading by face normal
-(two-sided, so open meshes look right); a numpy z-buffer. Triangles that cover more than a pixel are
-rasterised scanline by scanline in batches; the tiny ones of dense meshes are splatted as points.
-Rendered at twice the size and scaled down for smooth edges.
+Orthographic camera from the front-right and above, fitted to the model and standing on the format's up
+axis (:func:`up_axis`); flat shading by face normal (two-sided, so open meshes look right) times each
+triangle's own colour where the file has colours, the filament orange where not; a numpy z-buffer.
+Triangles that cover more than a pixel are rasterised scanline by scanline in batches; the tiny ones of
+dense meshes are splatted as points. Rendered at twice the size and scaled down for smooth edges.
 
 Coordinates are kept as separate contiguous arrays (``x[k]`` is corner ``k`` of every triangle):
 numpy is many times faster on those than on reductions over the short last axis of ``(n, 3, 3)``.
@@ -27,12 +28,28 @@ SUPERSAMPLE = 2
 BATCH = 2_000_000
 RASTER_BUDGET = 30_000_000
 MAX_TRIANGLES = 3_000_000
+# Formats authored with Y up (OBJ from modelling programs, glTF by its specification); STL and 3MF are Z-up.
+Y_UP_FORMATS = frozenset({"obj", "glb"})
 
 
-def render_thumbnail(triangles: np.ndarray, size: tuple[int, int] = (480, 360), up: str = "z") -> bytes:
-    """A PNG picture of ``(n, 3, 3)`` triangles; ``up`` is the model's vertical axis (``z``: STL, 3MF; ``y``: glTF)."""
+def up_axis(file_format: str) -> str:
+    """The vertical axis of a model format as authored: ``y`` for OBJ and glTF, ``z`` for STL and 3MF."""
+    return "y" if file_format in Y_UP_FORMATS else "z"
+
+
+def render_thumbnail(
+    triangles: np.ndarray, size: tuple[int, int] = (480, 360), up: str = "z", colours: np.ndarray | None = None
+) -> bytes:
+    """A PNG picture of ``(n, 3, 3)`` triangles; ``up`` is the model's vertical axis (``z``: STL, 3MF; ``y``: glTF).
+
+    ``colours``: each triangle's sRGB colour, ``uint8 (n, 3)``; None paints the whole model orange.
+    """
     width, height = size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE
-    triangles = _thin(np.asarray(triangles, dtype=np.float32), MAX_TRIANGLES)
+    triangles = np.asarray(triangles, dtype=np.float32)
+    if len(triangles) > MAX_TRIANGLES:
+        keep = _sample(len(triangles), MAX_TRIANGLES)
+        triangles = triangles[keep]
+        colours = colours[keep] if colours is not None else None
     x, y, z = _project(triangles, _view_axes(up), width, height)
     nearest = _rasterise(x, y, z, width, height)
     canvas = np.empty((height * width, 3), dtype=np.uint8)
@@ -40,7 +57,8 @@ def render_thumbnail(triangles: np.ndarray, size: tuple[int, int] = (480, 360), 
     drawn = np.flatnonzero(nearest >= 0)
     # Only triangles that won a pixel are shaded: a dense mesh hides most of its own.
     visible, pixel_triangle = np.unique(nearest[drawn], return_inverse=True)
-    canvas[drawn] = _shade(x, y, z, visible)[pixel_triangle]
+    base = BASE_COLOUR[None, :] if colours is None else np.asarray(colours)[visible].astype(np.float32)
+    canvas[drawn] = _shade(x, y, z, visible, base)[pixel_triangle]
     image = Image.fromarray(canvas.reshape(height, width, 3), "RGB").reduce(SUPERSAMPLE)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6)
@@ -51,8 +69,12 @@ def _thin(items: np.ndarray, limit: int) -> np.ndarray:
     """At most ``limit`` of ``items``, drawn evenly at random (the same ones every time)."""
     if len(items) <= limit:
         return items
-    keep = np.random.default_rng(0).choice(len(items), size=limit, replace=False)
-    return items[np.sort(keep)]
+    return items[_sample(len(items), limit)]
+
+
+def _sample(count: int, limit: int) -> np.ndarray:
+    """``limit`` of the numbers 0..count-1, drawn evenly at random (the same ones every time), in order."""
+    return np.sort(np.random.default_rng(0).choice(count, size=limit, replace=False))
 
 
 def _view_axes(up: str) -> np.ndarray:
@@ -103,8 +125,9 @@ def _along(triangles: np.ndarray, axis: np.ndarray) -> np.ndarray:
     return result
 
 
-def _shade(x: np.ndarray, y: np.ndarray, z: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """An RGB colour for each triangle in ``ids`` from its normal: ambient plus a key and a fill light."""
+def _shade(x: np.ndarray, y: np.ndarray, z: np.ndarray, ids: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """An RGB colour for each triangle in ``ids``: its ``base`` colour (one row, or one per id) lit by its normal,
+    ambient plus a key and a fill light."""
     x, y, z = x[:, ids], y[:, ids], z[:, ids]
     # Back to view space (y up, z towards the viewer) for the normal.
     ax, ay, az = x[1] - x[0], y[0] - y[1], z[0] - z[1]
@@ -120,7 +143,7 @@ def _shade(x: np.ndarray, y: np.ndarray, z: np.ndarray, ids: np.ndarray) -> np.n
     shine *= shine
     shine *= shine
     shine = shine * shine * shine  # key ** 24, a small highlight, by squaring (pow is slow)
-    colours = BASE_COLOUR[None, :] * light[:, None] + np.float32(40) * shine[:, None]
+    colours = base * light[:, None] + np.float32(40) * shine[:, None]
     return np.clip(colours, 0, 255).astype(np.uint8)
 
 

@@ -52,6 +52,8 @@ class ValidatedUpload:
     facts: dict
     # Models only: the ``(n, 3, 3)`` triangles, for the thumbnail; never stored.
     triangles: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Models only: each triangle's sRGB colour, ``uint8 (n, 3)``, or None when the file has no colours.
+    colours: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def size(self) -> int:
