@@ -70,5 +70,5 @@ COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-v
 
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --progress-bar off '$(LOCK_TOOL)'
-	$(COMPILE) -o $(LOCK)
-	$(COMPILE) --extra dev -o $(DEV_LOCK)
+	$(COMPILE) --extra production -o $(LOCK)
+	$(COMPILE) --extra dev --extra production -o $(DEV_LOCK)
