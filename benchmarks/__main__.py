@@ -1,9 +1,9 @@
-"""``python -m benchmarks search-bench`` and ``python -m benchmarks search-evaluate`` (see ``benchmarks``)."""
+"""``python -m benchmarks search-bench|search-evaluate|site-bench`` (see ``benchmarks``)."""
 
 import click
 
 
-@click.group(help="Measurements of the search engine (not tests).")
+@click.group(help="Measurements of the site and its search engine (not tests).")
 def main() -> None:
     pass
 
@@ -27,6 +27,21 @@ def bench_command(docs: int, queries: int, procs: int, limitmb: int, directory: 
     from benchmarks.search_bench import run
 
     run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo)
+
+
+@main.command("site-bench")
+@click.option("--workers", default=2, show_default=True, help="gunicorn sync workers of each app.")
+@click.option("--rounds", default=6, show_default=True, help="Alternating bursts per page.")
+@click.option("--burst", "burst_size", default=40, show_default=True, help="Requests per burst.")
+@click.option("--max-seconds", default=30.0, show_default=True, help="Stop a page's rounds after this long.")
+@click.option("--query", default="проект", show_default=True, help="The words of the search page measured.")
+def site_bench_command(workers: int, rounds: int, burst_size: int, max_seconds: float, query: str) -> None:
+    """The pages people open most against a bare Flask app under the same gunicorn (DATABASE_URL, SEARCH_INDEX_DIR
+    as for the site)."""
+    from benchmarks.site_bench import run
+
+    run(database_url=None, index_dir=None, workers=workers, rounds=rounds, burst_size=burst_size,
+        max_seconds=max_seconds, query=query, echo=click.echo)  # fmt: skip
 
 
 if __name__ == "__main__":
