@@ -116,6 +116,15 @@ def burst(client: Client, path: str, requests: int, threads: int) -> float:
     return elapsed
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used, from ``/proc`` (clock ticks)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Row:
     label: str
@@ -124,26 +133,37 @@ class Row:
     rps: float
     hello_rps: float
     median_ms: float
+    cpu_ms: float  # the site's workers' CPU per request
+    hello_cpu_ms: float
 
     @property
     def ratio(self) -> float:
         return self.rps / self.hello_rps
 
+    @property
+    def cpu_ratio(self) -> float:
+        """What the ratio would be on an idle machine: hello world's CPU per request over the page's."""
+        return self.hello_cpu_ms / self.cpu_ms if self.cpu_ms else float("nan")
+
 
 def measure(
     site: Client, hello: Client, label: str, path: str, who: str, *, rounds: int, burst_size: int, threads: int,
-    max_seconds: float,
+    max_seconds: float, site_pids: list[int], hello_pids: list[int],
 ) -> Row:
     """Alternate bursts of hello world and the page; then time the page alone, one request at a time."""
     for _ in range(3):  # warm both: templates compiled, connections pooled
         site.request("GET", path)
         hello.request("GET", "/")
-    page_time = hello_time = 0.0
+    page_time = hello_time = page_cpu = hello_cpu = 0.0
     done = 0
     deadline = time.monotonic() + max_seconds
     for _ in range(rounds):
+        before = cpu_seconds(hello_pids)
         hello_time += burst(hello, "/", burst_size, threads)
+        hello_cpu += cpu_seconds(hello_pids) - before
+        before = cpu_seconds(site_pids)
         page_time += burst(site, path, burst_size, threads)
+        page_cpu += cpu_seconds(site_pids) - before
         done += 1
         if time.monotonic() > deadline:
             break
@@ -153,7 +173,8 @@ def measure(
         site.request("GET", path)
         alone.append(time.perf_counter() - start)
     n = done * burst_size
-    return Row(label, path, who, n / page_time, n / hello_time, statistics.median(alone) * 1000)
+    return Row(label, path, who, n / page_time, n / hello_time, statistics.median(alone) * 1000,
+               page_cpu / n * 1000, hello_cpu / n * 1000)  # fmt: skip
 
 
 def wait_for(port: int, seconds: float = 60) -> None:
@@ -173,11 +194,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen:
     return subprocess.Popen(  # noqa: S603  (our own gunicorn with fixed arguments)
         [str(BIN / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"{HOST}:{port}", "--timeout", "120",
          "--log-level", "warning", app],
-        cwd=ROOT, env=env,
+        cwd=cwd, env=env,
     )  # fmt: skip
 
 
@@ -220,10 +241,10 @@ def discover_pages(client: Client, query: str) -> list[tuple[str, str]]:
 
 def run(
     *, database_url: str | None, index_dir: str | None, workers: int, rounds: int, burst_size: int,
-    max_seconds: float, query: str, echo: Callable[[str], None],
+    max_seconds: float, query: str, echo: Callable[[str], None], source: Path = ROOT,
 ) -> list[Row]:
     env = dict(os.environ)
-    env.update(SECRET_KEY="bench-" + "x" * 40, SEARCH_SYNC_IN_PROCESS="0", PYTHONPATH=str(ROOT))
+    env.update(SECRET_KEY="bench-" + "x" * 40, SEARCH_SYNC_IN_PROCESS="0", PYTHONPATH=f"{source}:{ROOT}")
     if database_url:
         env["DATABASE_URL"] = database_url
     if index_dir:
@@ -231,7 +252,7 @@ def run(
     site_port, hello_port = free_port(), free_port()
     env["SITE_URL"] = f"http://{HOST}:{site_port}"
     servers = [
-        gunicorn("catalogue:create_app()", site_port, workers, env),
+        gunicorn("catalogue:create_app()", site_port, workers, env, cwd=source),
         gunicorn("benchmarks.hello:app", hello_port, workers, env),
     ]
     rows: list[Row] = []
@@ -245,15 +266,19 @@ def run(
         echo(f"gunicorn, {workers} sync workers each; bursts of {burst_size} requests from {workers} threads, "
              f"{rounds} rounds per page, alternating with hello world")  # fmt: skip
         echo("")
-        echo("| page | visitor | requests/s | hello world, requests/s | ratio | one request alone, ms |")
-        echo("|---|---|---|---|---|---|")
+        echo("| page | visitor | requests/s | hello world, requests/s | ratio | one request alone, ms "
+             "| CPU ms per request (hello world) | ratio by CPU |")  # fmt: skip
+        echo("|---|---|---|---|---|---|---|---|")
+        site_pids, hello_pids = worker_pids(servers[0].pid), worker_pids(servers[1].pid)
         for who, client in (("anonymous", anonymous), ("logged in", member)):
             for label, path in pages:
                 row = measure(client, hello, label, path, who, rounds=rounds, burst_size=burst_size,
-                              threads=workers, max_seconds=max_seconds)  # fmt: skip
+                              threads=workers, max_seconds=max_seconds, site_pids=site_pids,
+                              hello_pids=hello_pids)  # fmt: skip
                 rows.append(row)
                 echo(f"| {label} | {who} | {row.rps:.0f} | {row.hello_rps:.0f} | {row.ratio:.3f} | "
-                     f"{row.median_ms:.1f} |")  # fmt: skip
+                     f"{row.median_ms:.1f} | {row.cpu_ms:.1f} ({row.hello_cpu_ms:.2f}) | "
+                     f"{row.cpu_ratio:.3f} |")  # fmt: skip
         echo("")
         for name, server in (("site", servers[0]), ("hello world", servers[1])):
             mems = [memory_mb(pid) for pid in worker_pids(server.pid)]
