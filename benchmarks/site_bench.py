@@ -8,9 +8,10 @@ through the real form, and at a few hundred requests a second it is not the bott
 shows the ceiling of client and server together).
 
 Printed per page, for an anonymous visitor and for a logged-in user: requests per second, the ratio to hello world,
-the median time of one request alone (the server's time plus a constant ~1 ms of client and connection), and at
-the end the workers' resident memory (peak, from ``/proc``). Only 127.0.0.1; the number of requests and the time
-per page are bounded.
+the median time of one request alone (the server's time plus a constant ~1 ms of client and connection), the
+workers' CPU time per request (from ``/proc``, read around every burst; on a shared machine it holds where the
+rates swing) and hello world's, and at the end the workers' resident memory (now and peak). Only 127.0.0.1; the
+number of requests and the time per page are bounded.
 """
 
 import http.client
