@@ -3,6 +3,8 @@
 #   make test   install with the dev tools, lint, run every test
 # PYTEST_ARGS passes options to pytest, e.g. make test PYTEST_ARGS="-k login -x";
 # PYTEST_WORKERS the number of pytest-xdist worker processes (2; 0 runs in one process).
+# make bench   the main pages' requests/s against a bare Flask app under gunicorn (BENCH_ARGS: see
+#              python -m benchmarks site-bench --help); DATABASE_URL and SEARCH_INDEX_DIR choose the data.
 # make lock    refreshes requirements/*.txt from pyproject.toml (LOCK_ARGS=--upgrade: newest releases).
 
 PYTHON ?= python3
@@ -12,6 +14,7 @@ FLASK := $(BIN)/flask --app catalogue
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 LOCK_ARGS ?=
+BENCH_ARGS ?=
 
 # Installs come from lock files with the hash of every distribution, so that an upstream
 # release changes nothing here until `make lock` is run and its result committed.
@@ -25,7 +28,7 @@ LOCK_TOOL := uv==0.13.8
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint lock clean
+.PHONY: run test lint lock clean bench
 
 run: $(RUN_STAMP)
 	$(FLASK) db upgrade
@@ -38,6 +41,13 @@ run: $(RUN_STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -W error -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# Seeds the demo content first (idempotent); for the large data set run `flask --app catalogue demo-scale`
+# on the database DATABASE_URL names.
+bench: $(DEV_STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(BIN)/python -m benchmarks site-bench $(BENCH_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -70,5 +80,5 @@ COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-v
 
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --progress-bar off '$(LOCK_TOOL)'
-	$(COMPILE) -o $(LOCK)
-	$(COMPILE) --extra dev -o $(DEV_LOCK)
+	$(COMPILE) --extra production -o $(LOCK)
+	$(COMPILE) --extra dev --extra production -o $(DEV_LOCK)

@@ -1,9 +1,9 @@
-"""``python -m benchmarks search-bench`` and ``python -m benchmarks search-evaluate`` (see ``benchmarks``)."""
+"""``python -m benchmarks search-bench|search-evaluate|site-bench|slow-requests`` (see ``benchmarks``)."""
 
 import click
 
 
-@click.group(help="Measurements of the search engine (not tests).")
+@click.group(help="Measurements of the site and its search engine (not tests).")
 def main() -> None:
     pass
 
@@ -27,6 +27,36 @@ def bench_command(docs: int, queries: int, procs: int, limitmb: int, directory: 
     from benchmarks.search_bench import run
 
     run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo)
+
+
+@main.command("site-bench")
+@click.option("--workers", default=2, show_default=True, help="gunicorn sync workers of each app.")
+@click.option("--rounds", default=6, show_default=True, help="Alternating bursts per page.")
+@click.option("--burst", "burst_size", default=40, show_default=True, help="Requests per burst.")
+@click.option("--max-seconds", default=30.0, show_default=True, help="Stop a page's rounds after this long.")
+@click.option("--query", default="проект", show_default=True, help="The words of the search page measured.")
+@click.option("--source", default=None, help="Another checkout of the site to measure (e.g. `git archive` of main).")
+def site_bench_command(
+    workers: int, rounds: int, burst_size: int, max_seconds: float, query: str, source: str | None
+) -> None:
+    """The pages people open most against a bare Flask app under the same gunicorn (DATABASE_URL, SEARCH_INDEX_DIR
+    as for the site)."""
+    from pathlib import Path
+
+    from benchmarks.site_bench import ROOT, run
+
+    run(database_url=None, index_dir=None, workers=workers, rounds=rounds, burst_size=burst_size,
+        max_seconds=max_seconds, query=query, echo=click.echo,
+        source=Path(source).resolve() if source else ROOT)  # fmt: skip
+
+
+@main.command("slow-requests")
+@click.option("--runs", default=3, show_default=True)
+def slow_requests_command(runs: int) -> None:
+    """The slowest legitimate requests' work: a 50 MB model upload and the collection PDF (for gunicorn's timeout)."""
+    from benchmarks.slow_requests import run
+
+    run(runs, echo=click.echo)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from catalogue.accounts.models import Role
 def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(demo_scale)
     app.cli.add_command(create_user)
     from catalogue.content_io import content_cli
 
@@ -41,6 +42,32 @@ def seed_demo() -> None:
             click.echo(f"  {email}")
     else:
         click.echo("Демонстрационные данные уже загружены.")
+
+
+@click.command("demo-scale")
+@with_appcontext
+@click.option("--projects", default=20_000, show_default=True)
+@click.option("--entries", default=50_000, show_default=True)
+@click.option("--practices", default=2_000, show_default=True)
+@click.option("--procs", default=2, show_default=True, help="Search indexing processes.")
+def demo_scale(projects: int, entries: int, practices: int, procs: int) -> None:
+    """A large data set for measuring speed, on top of the demo content (seed-demo first; once per database)."""
+    import time
+
+    from catalogue.demo.scale import already_loaded, load
+    from catalogue.errors import InvalidInput
+    from catalogue.search import indexer
+
+    if already_loaded():
+        raise click.ClickException("Большой набор данных уже загружен в эту базу: повторный запуск ничего не добавит.")
+    start = time.perf_counter()
+    try:
+        load(projects, entries, practices, echo=click.echo)
+    except InvalidInput as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"Записано за {time.perf_counter() - start:.0f} с; строится поисковый индекс…")
+    count = indexer.rebuild(procs=procs, limitmb=512)
+    click.echo(f"Готово за {time.perf_counter() - start:.0f} с: в индексе {count} материалов.")
 
 
 @click.command("create-user")

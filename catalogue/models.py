@@ -22,6 +22,7 @@ from catalogue.practices.models import (
 )
 from catalogue.projects.models import Project, ProjectReport, ProjectStage
 from catalogue.search.outbox import SearchOutbox
+from catalogue.search.stored import SearchDocumentRow
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
 from catalogue.workflow.models import AuditEntry, Notification
 
@@ -50,6 +51,7 @@ __all__ = [
     "Review",
     "Role",
     "Score",
+    "SearchDocumentRow",
     "SearchOutbox",
     "Season",
     "Sphere",

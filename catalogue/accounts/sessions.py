@@ -13,6 +13,7 @@ import time
 from flask import Flask, current_app, flash, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from catalogue.accounts.models import User, UserSession
 from catalogue.clock import utcnow
@@ -43,10 +44,16 @@ def load_session_user(session_id: str) -> User | None:
     if parsed is None:
         return None
     user_id, version, token = parsed
-    user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.token_hash == _digest(token))
+    # One query: the user with their organization, municipality and roles (joined, not a second select).
+    user = (
+        db.session.scalars(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == user_id, UserSession.token_hash == _digest(token))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
     )
     if user is None or user.auth_version != version or not user.active:
         return None

@@ -39,9 +39,10 @@ def _with_structure(stmt):
     )
 
 
-def all_seasons() -> list[Season]:
-    """Every season, newest first."""
-    return list(db.session.scalars(_with_structure(select(Season)).order_by(Season.year.desc())))
+def all_seasons(structure: bool = True) -> list[Season]:
+    """Every season, newest first; with ``structure`` also their nominations, age categories and criteria."""
+    stmt = select(Season).order_by(Season.year.desc())
+    return list(db.session.scalars(_with_structure(stmt) if structure else stmt))
 
 
 def season_by_year(year: int) -> Season:
@@ -52,9 +53,13 @@ def season_by_year(year: int) -> Season:
     return season
 
 
-def current_season(today: dt.date | None = None) -> Season | None:
-    """The season the contest page leads with: the newest that is not archived (announced ones included)."""
-    for season in all_seasons():
+def current_season(today: dt.date | None = None, among: list[Season] | None = None) -> Season | None:
+    """The season the contest page leads with: the newest that is not archived (announced ones included).
+
+    ``among``: the seasons already loaded (newest first); otherwise they are read, without their structure
+    (loaded when used).
+    """
+    for season in all_seasons(structure=False) if among is None else among:
         if season.phase(today) != Phase.ARCHIVED:
             return season
     return None

@@ -68,11 +68,11 @@ def season_or_404(year: int) -> Season:
 @bp.get("/")
 def index():
     """The contest: the current season with its phase, and every season."""
-    current = seasons.current_season()
+    every = seasons.all_seasons(structure=False)
     return render(
         "contest/index.html",
-        current=current,
-        all_seasons=seasons.all_seasons(),
+        current=seasons.current_season(among=every),
+        all_seasons=every,
         Phase=Phase,
     )
 

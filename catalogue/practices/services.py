@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from flask import url_for
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import local_today, utcnow
@@ -386,9 +386,13 @@ class PracticeFilters:
 SORTS = {"new": "сначала новые", "adopted": "чаще внедряют"}
 
 
+# A card (and the feed) shows no author: their joined row would bring a query for their roles too.
+CARD_LOADING = (lazyload(Practice.author),)
+
+
 def published_practices(filters: PracticeFilters):
     """One page of published practices matching ``filters``: a fixed number of queries."""
-    stmt = select(Practice).where(Practice.status == Status.PUBLISHED)
+    stmt = select(Practice).where(Practice.status == Status.PUBLISHED).options(*CARD_LOADING)
     if filters.item:
         stmt = stmt.where(Practice.roadmap_rows.any(PracticeRoadmapItem.item == filters.item))
     if filters.municipality:
@@ -410,6 +414,7 @@ def latest_published(limit: int = 50) -> list[Practice]:
         db.session.scalars(
             select(Practice)
             .where(Practice.status == Status.PUBLISHED)
+            .options(*CARD_LOADING)
             .order_by(Practice.published_at.desc(), Practice.id.desc())
             .limit(limit)
         )

@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from catalogue.accounts.models import Role, User
 from catalogue.content import FeedEntry, Sitemap
@@ -146,9 +146,13 @@ class ProjectFilters:
 SORTS = {"new": "сначала новые", "title": "по названию"}
 
 
+# A card shows no author: their joined row would bring a query for their roles too.
+CARD_LOADING = (lazyload(Project.author),)
+
+
 def published_projects(filters: ProjectFilters):
     """One page of published projects matching ``filters``: a fixed number of queries."""
-    stmt = select(Project).where(Project.status == Status.PUBLISHED)
+    stmt = select(Project).where(Project.status == Status.PUBLISHED).options(*CARD_LOADING)
     if filters.age:
         stmt = stmt.where(Project.age_groups.any(AgeGroup.slug == filters.age))
     if filters.sphere:
@@ -190,6 +194,7 @@ def latest_published(limit: int = 3) -> list[Project]:
         db.session.scalars(
             select(Project)
             .where(Project.status == Status.PUBLISHED)
+            .options(*CARD_LOADING)
             .order_by(Project.published_at.desc(), Project.id.desc())
             .limit(limit)
         )

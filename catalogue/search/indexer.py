@@ -28,7 +28,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import delete, func, select
 
 from catalogue.extensions import db
-from catalogue.search import registry
+from catalogue.search import registry, stored
 from catalogue.search.backend import IndexEntry, IndexUnavailable, SearchBackend
 from catalogue.search.outbox import SearchOutbox
 
@@ -123,7 +123,8 @@ def _apply_batch(engine: SearchBackend, batch: int, report: SyncReport) -> int:
     # End the reading transaction before the (slower) index write.
     db.session.rollback()
     engine.apply(upserts, deletes)
-    # The index is committed: now, and only now, the rows may go.
+    # The index is committed: now, and only now, the rows may go; the stored documents follow the index.
+    stored.write(upserts, deletes)
     for chunk in _chunks([row.id for row in rows], BATCH):
         db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
     db.session.commit()
@@ -136,18 +137,22 @@ def _apply_batch(engine: SearchBackend, batch: int, report: SyncReport) -> int:
 # -- rebuilding and checking --------------------------------------------------------------------------
 
 
-def public_entries(batch: int = BATCH):
-    """Every public item of every registered type, as index entries (one short transaction per batch)."""
+def public_entries(batch: int = BATCH, store: bool = False):
+    """Every public item of every registered type, as index entries (one short transaction per batch);
+    with ``store``, each batch's documents are stored (``search.stored``) in that transaction."""
     for searchable in registry.all_types():
         ids = list(db.session.scalars(searchable.public_id_query()))
         db.session.rollback()
         for chunk in _chunks(ids, batch):
-            for obj in searchable.load_items(chunk):
-                if searchable.is_public(obj):
-                    yield entry_for(searchable, obj)
+            entries = [entry_for(searchable, obj) for obj in searchable.load_items(chunk) if searchable.is_public(obj)]
             # Short transactions: on SQLite a long one would keep writers waiting.
-            db.session.rollback()
+            if store:
+                stored.write(entries)
+                db.session.commit()
+            else:
+                db.session.rollback()
             db.session.expunge_all()
+            yield from entries
 
 
 def rebuild(lock_timeout: float = 60.0, procs: int = 1, limitmb: int = 512) -> int:
@@ -166,7 +171,15 @@ def _rebuild_locked(engine: SearchBackend, procs: int = 1, limitmb: int = 512) -
     # indexer cannot apply (and remove) rows to the old index meanwhile.
     covered = list(db.session.scalars(select(SearchOutbox.id)))
     db.session.rollback()
-    count = engine.rebuild(public_entries(), procs=procs, limitmb=limitmb)
+    keys: set[str] = set()
+
+    def entries():
+        for entry in public_entries(store=True):
+            keys.add(entry.key)
+            yield entry
+
+    count = engine.rebuild(entries(), procs=procs, limitmb=limitmb)
+    stored.keep_only(keys)
     for chunk in _chunks(covered, BATCH):
         db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
     db.session.commit()
@@ -190,6 +203,8 @@ class CheckReport:
 def check() -> CheckReport:
     """Compare the index with the database, item by item."""
     indexed = dict(backend().digests())
+    documents = stored.digests()
+    db.session.rollback()
     report = CheckReport(indexed=len(indexed))
     seen = set()
     for entry in public_entries():
@@ -200,7 +215,10 @@ def check() -> CheckReport:
             report.missing.append(entry.key)
         elif digest != entry.digest:
             report.stale.append(entry.key)
+        if documents.get(entry.key) != entry.digest:
+            report.stale.append(f"{entry.key} (stored text)")
     report.extra = sorted(key for key in indexed if key not in seen)
+    report.extra += sorted(f"{key} (stored text)" for key in documents if key not in seen)
     report.pending = db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
     db.session.rollback()
     return report

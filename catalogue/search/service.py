@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry
+from catalogue.search import indexer, registry, stored
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
@@ -212,6 +212,8 @@ def _hits(result: EngineResult) -> list[Hit]:
         searchable = registry.get(type_key)
         if searchable is not None:
             loaded.update(((type_key, obj.id), obj) for obj in searchable.load_items(ids))
+    # Titles and plain texts as indexed: no Markdown rendered at read time.
+    documents = stored.load(result.keys)
     hits = []
     for key in result.keys:
         type_key, _, item_id = key.partition(":")
@@ -219,7 +221,7 @@ def _hits(result: EngineResult) -> list[Hit]:
         obj = loaded.get((type_key, int(item_id))) if item_id.isdigit() else None
         if searchable is None or obj is None or not searchable.is_public(obj):
             continue  # changed since it was indexed; the outbox brings the index up to date
-        document = searchable.to_document(obj)
+        document = documents.get(key) or searchable.to_document(obj)  # not stored yet: built once here
         hits.append(
             Hit(
                 type_key=type_key,
