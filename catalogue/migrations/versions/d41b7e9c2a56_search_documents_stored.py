@@ -1,7 +1,7 @@
 """search documents stored beside the index: titles and plain texts for the search page's snippets
 
 Revision ID: d41b7e9c2a56
-Revises: c7d2a91f4b30
+Revises: d4e8b1c2f9a7
 Create Date: 2026-11-28 10:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd41b7e9c2a56'
-down_revision = 'c7d2a91f4b30'
+down_revision = 'd4e8b1c2f9a7'
 branch_labels = None
 depends_on = None
 
