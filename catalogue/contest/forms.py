@@ -14,7 +14,17 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from catalogue.contest.models import CONSENT_GIVER_LABELS
-from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip, whole_number
+from catalogue.forms import (
+    REQUIRED,
+    BaseForm,
+    ConsentField,
+    IntegerField,
+    QueryForm,
+    choices,
+    optional_int,
+    strip,
+    whole_number,
+)
 from catalogue.media.attachments import RULES
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
@@ -129,8 +139,8 @@ class EntryForm(BaseForm):
     model = UploadField("3D-модель", kind="model", max_files=1, max_size=50 * MiB)
     images = UploadField("Изображения", kind="image", max_files=RULES["entry"].max_files, max_size=20 * MiB)
     note = UploadField("Пояснительная записка (PDF)", kind="document", allowed={"pdf"}, max_files=1, max_size=20 * MiB)
-    consent_processing = BooleanField("Согласие на обработку персональных данных участника получено")
-    consent_publication = BooleanField(
+    consent_processing = ConsentField("Согласие на обработку персональных данных участника получено")
+    consent_publication = ConsentField(
         "Согласие на публикацию работы и данных участника (имя, первая буква фамилии, школа, класс) получено"
     )
     consent_giver = RadioField(
