@@ -65,6 +65,10 @@ class DefaultConfig:
     MAIL_PASSWORD = None
     MAIL_SENDER = "Профориентация Приангарья <noreply@localhost>"
     SITE_NAME = "Профориентация Приангарья"
+    # The operator of the site and of its personal data (footer, «О проекте», the privacy policy).
+    OPERATOR_NAME = "ГАУ ДПО ИО «Региональный институт кадровой политики и непрерывного профессионального образования»"
+    OPERATOR_CONTACTS = "Иркутская область, г. Иркутск"  # address, telephone: one line of text
+    OPERATOR_EMAIL: str | None = None  # for questions and requests about personal data; not shown when unset
     # Megabytes of files one account may hold that are not published yet (pending uploads, drafts, items
     # under review); published items' files do not count.
     UPLOAD_QUOTA_MB = 500
@@ -87,6 +91,9 @@ ENV_SETTINGS = {
     "SESSION_IDLE_MINUTES": int,
     "FOUR_EYES": lambda v: v.lower() in {"1", "true", "yes"},
     "UPLOAD_QUOTA_MB": int,
+    "OPERATOR_NAME": str,
+    "OPERATOR_CONTACTS": str,
+    "OPERATOR_EMAIL": str,
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

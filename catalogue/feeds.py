@@ -28,7 +28,7 @@ SITE_NAME = "Профориентация Приангарья"
 # Control characters are not allowed in XML 1.0, not even escaped.
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Public pages without an item behind them; an endpoint that does not exist (yet) is left out.
-STATIC_PAGES = ("main.home", "projects.index", "practices.index", "contest.index", "main.privacy")
+STATIC_PAGES = ("main.home", "projects.index", "practices.index", "contest.index", "main.about", "main.privacy")
 
 bp = Blueprint("feeds", __name__)
 

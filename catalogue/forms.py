@@ -3,7 +3,7 @@ validators, bounded integers, and the one way a service's refusal reaches a form
 """
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, SelectChoice, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, SelectChoice, SelectMultipleField, TextAreaField
 from wtforms import IntegerField as _IntegerField
 from wtforms.fields.core import Field
 from wtforms.validators import InputRequired, Length, Optional
@@ -20,6 +20,10 @@ TOO_LARGE = "Слишком большое число."
 class BaseForm(FlaskForm):
     class Meta:
         locales = ("ru_RU", "ru")
+
+
+class ConsentField(BooleanField):
+    """A checkbox that gives a consent to process personal data: the ``checkbox`` macro links it to the policy."""
 
 
 class QueryForm(Form):

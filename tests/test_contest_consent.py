@@ -375,6 +375,8 @@ def test_the_parent_confirms_by_a_one_time_link(app, people, year, client, auth)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "152-ФЗ" in text and parental.TEXT_VERSION in text
     assert "Артём В." in text and "Дмитриевич" not in text
+    # ... and links the privacy policy, as every consent does
+    assert "политика обработки персональных данных</a>" in text and 'href="/privacy"' in text
     # The token stays out of other sites' logs
     assert page.headers["Referrer-Policy"] == "no-referrer"
     # A POST without the CSRF token is refused

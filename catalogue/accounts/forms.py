@@ -13,7 +13,17 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
 from catalogue.clock import local_today
-from catalogue.forms import REQUIRED, BaseForm, IntegerField, MultiCheckboxField, choices, length, strip, whole_number
+from catalogue.forms import (
+    REQUIRED,
+    BaseForm,
+    ConsentField,
+    IntegerField,
+    MultiCheckboxField,
+    choices,
+    length,
+    strip,
+    whole_number,
+)
 from catalogue.roles import ROLE_LABELS, Role
 from catalogue.taxonomy.models import OrganizationKind
 
@@ -95,7 +105,7 @@ class RegistrationForm(BaseForm):
         validators=[Optional()],
         description="Нужна для правил конкурса; на сайте не показывается.",
     )
-    consent = BooleanField(
+    consent = ConsentField(
         "Я соглашаюсь на обработку моих персональных данных "
         "(обучающимся до 14 лет — с согласия родителя или законного представителя)",
         validators=[InputRequired("Без согласия на обработку данных зарегистрироваться нельзя.")],

@@ -46,6 +46,7 @@ def register():
     finding = "find_organization" in request.form  # the no-JavaScript organization search
     status = 200
     if request.method == "POST" and not finding and form.validate():
+        student = form.role.data == Role.STUDENT.value
         try:
             services.register_user(
                 services.Registration(
@@ -59,8 +60,9 @@ def register():
                     organization_id=form.organization_id.data,
                     new_organization_name=form.new_organization_name.data if form.new_organization.data else "",
                     new_organization_kind=form.new_organization_kind.data,
-                    grade=int(form.grade.data) if form.grade.data else None,
-                    birth_date=form.birth_date.data,
+                    # Only students are asked for them; a teacher's stray values are not kept.
+                    grade=int(form.grade.data) if form.grade.data and student else None,
+                    birth_date=form.birth_date.data if student else None,
                 )
             )
         except services.AccountError as e:

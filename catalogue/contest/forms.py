@@ -15,7 +15,17 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from catalogue.contest import units
 from catalogue.contest.models import CONSENT_GIVER_LABELS
-from catalogue.forms import REQUIRED, BaseForm, IntegerField, QueryForm, choices, optional_int, strip, whole_number
+from catalogue.forms import (
+    REQUIRED,
+    BaseForm,
+    ConsentField,
+    IntegerField,
+    QueryForm,
+    choices,
+    optional_int,
+    strip,
+    whole_number,
+)
 from catalogue.media.attachments import RULES
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
@@ -138,8 +148,8 @@ class EntryForm(BaseForm):
     )
     images = UploadField("Изображения", kind="image", max_files=RULES["entry"].max_files, max_size=20 * MiB)
     note = UploadField("Пояснительная записка (PDF)", kind="document", allowed={"pdf"}, max_files=1, max_size=20 * MiB)
-    consent_processing = BooleanField("Согласие на обработку персональных данных участника получено")
-    consent_publication = BooleanField(
+    consent_processing = ConsentField("Согласие на обработку персональных данных участника получено")
+    consent_publication = ConsentField(
         "Согласие на публикацию работы и данных участника (имя, первая буква фамилии, школа, класс) получено"
     )
     consent_giver = RadioField(

@@ -160,6 +160,13 @@ class AgeCategory(db.Model):
     def includes_grade(self, grade: int | None) -> bool:
         return grade is not None and self.grade_from <= grade <= self.grade_to
 
+    @property
+    def label(self) -> str:
+        """The name, with the grades when the name does not already say them («Младшая (6–8 классы)»)."""
+        if str(self.grade_from) in self.name and str(self.grade_to) in self.name:
+            return self.name
+        return f"{self.name} ({self.grade_from}–{self.grade_to} классы)"
+
     def __str__(self) -> str:
         return self.name
 

@@ -228,10 +228,7 @@ def _student_of_form(form: EntryForm, item: Entry | None):
 
 def _prepare_entry_form(form: EntryForm, season: Season, item: Entry | None):
     form.nomination_id.choices = choices((n.id, n.name) for n in season.nominations)
-    form.age_category_id.choices = choices(
-        (c.id, c.name if str(c.grade_from) in c.name else f"{c.name} ({c.grade_from}–{c.grade_to} классы)")
-        for c in season.age_categories
-    )
+    form.age_category_id.choices = choices((c.id, c.label) for c in season.age_categories)
     teacher_makes = item is None and not current_user.has_role(Role.STUDENT)
     if teacher_makes:
         # Full names, of the teacher's own organization only: a verified teacher picks their own students.

@@ -299,7 +299,7 @@ REPORT = ContentType(
     key="report",
     model=ProjectReport,
     workflow=workflow.ContentType(
-        label="Материалы проекта",
+        label="Отчёт о проведении проекта",
         url=lambda r: url_for("projects.report", report_id=r.id),
         preview_template="projects/_report_preview.html",
         describe=lambda r: f"{r.organization.name}, {r.class_name}",

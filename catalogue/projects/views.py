@@ -213,7 +213,8 @@ def report_create(project_id: int):
     project = services.get_project(current_user, project_id, with_stages=False)
     if not project.is_published:
         abort(404)
-    form = ReportForm()
+    # The grade the project is meant for is the likely one: the first grade of its youngest age group.
+    form = ReportForm(grade=min((g.grade_from for g in project.age_groups), default=None))
     valid = form.validate_on_submit()
     if form.is_submitted():
         accept_uploads(form.photos, current_user)
