@@ -52,6 +52,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     formatting.register(app)
     web.register(app)
     cli.register(app)
+    from catalogue import page_cache
+
+    page_cache.init_app(app)  # last: the cache is the outermost layer, in front of everything above
     return app
 
 

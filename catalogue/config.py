@@ -68,6 +68,14 @@ class DefaultConfig:
     # Megabytes of files one account may hold that are not published yet (pending uploads, drafts, items
     # under review); published items' files do not count.
     UPLOAD_QUOTA_MB = 500
+    # The page cache for anonymous visitors (catalogue.page_cache): on unless PAGE_CACHE=0; entries under
+    # PAGE_CACHE_DIR (default instance/page_cache), each kept at most PAGE_CACHE_SECONDS, pages up to
+    # PAGE_CACHE_MAX_BYTES, at most about PAGE_CACHE_MAX_ENTRIES per content generation.
+    PAGE_CACHE = True
+    PAGE_CACHE_DIR: str | None = None
+    PAGE_CACHE_SECONDS = 600
+    PAGE_CACHE_MAX_BYTES = 8 * MiB
+    PAGE_CACHE_MAX_ENTRIES = 20_000
 
 
 # Environment variables read as configuration (name -> converter).
@@ -87,6 +95,9 @@ ENV_SETTINGS = {
     "SESSION_IDLE_MINUTES": int,
     "FOUR_EYES": lambda v: v.lower() in {"1", "true", "yes"},
     "UPLOAD_QUOTA_MB": int,
+    "PAGE_CACHE": lambda v: v.lower() in {"1", "true", "yes"},
+    "PAGE_CACHE_DIR": str,
+    "PAGE_CACHE_SECONDS": int,
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

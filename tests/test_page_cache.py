@@ -1,0 +1,189 @@
+"""The page cache for anonymous visitors: a page is rendered once per content generation and address,
+every change of public content shows at once, and nothing of a logged-in person or of a draft ever leaks."""
+
+import pytest
+from sqlalchemy import select
+
+from catalogue.contest.models import Season
+from catalogue.extensions import db
+from catalogue.page_cache import ContentGeneration
+from catalogue.projects.models import Project
+from catalogue.taxonomy import services as taxonomy
+from catalogue.taxonomy.models import Sphere
+from catalogue.workflow import services as workflow
+from tests.conftest import AuthActions
+from tests.contest_support import make_season, set_phase
+from tests.factories import make_project
+
+pytestmark = pytest.mark.page_cache
+
+
+def outcome(response) -> str | None:
+    return response.headers.get("X-Page-Cache")
+
+
+def generation(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(ContentGeneration.value)) or 0
+
+
+@pytest.fixture
+def people(app, make_user):
+    return {
+        "teacher": make_user(roles=("teacher",), last_name="Кедрова", first_name="Вера"),
+        "moderator": make_user(roles=("moderator",)),
+        "admin": make_user(roles=("admin",)),
+    }
+
+
+def logged_in(app, user):
+    """A browser of its own, logged in as ``user`` through the real form."""
+    browser = app.test_client()
+    assert AuthActions(browser).login(user).status_code in (302, 303)
+    return browser
+
+
+def publish(app, people, title: str):
+    with app.test_request_context():
+        return make_project(people["teacher"], "published", moderator=people["moderator"], title=title).id
+
+
+def test_a_page_is_rendered_once_and_then_served_from_the_cache(app, client, people):
+    publish(app, people, "Юный энергетик")
+    first = client.get("/projects/")
+    second = client.get("/projects/")
+    assert (outcome(first), outcome(second)) == ("miss", "hit")
+    assert second.get_data() == first.get_data()
+    assert "Юный энергетик" in second.get_data(as_text=True)
+    assert second.headers["ETag"] == first.headers["ETag"] and second.headers["Last-Modified"]
+    assert "HX-Request" in second.headers["Vary"]
+    assert "Set-Cookie" not in second.headers and "X-Page-Cache-Storable" not in second.headers
+    # The same address written another way is the same page
+    client.get("/projects/?sphere=energy&age=8-9")
+    assert outcome(client.get("/projects/?age=8-9&sphere=energy")) == "hit"
+    head = client.head("/projects/")
+    assert outcome(head) == "hit" and head.get_data() == b""
+
+
+def test_publishing_shows_at_once(app, client, people):
+    publish(app, people, "Юный энергетик")
+    client.get("/projects/")
+    before = generation(app)
+    publish(app, people, "Юный агроном")
+    assert generation(app) > before
+    page = client.get("/projects/")
+    assert outcome(page) == "miss" and "Юный агроном" in page.get_data(as_text=True)
+
+
+def test_unpublishing_shows_at_once(app, client, people):
+    project_id = publish(app, people, "Юный энергетик")
+    assert "Юный энергетик" in client.get("/").get_data(as_text=True)
+    assert outcome(client.get(f"/projects/{project_id}", follow_redirects=True)) == "miss"
+    with app.test_request_context():
+        project = db.session.get(Project, project_id)
+        workflow.transition(db.session.merge(people["moderator"]), project, "unpublish", "Устарел.")
+    assert "Юный энергетик" not in client.get("/").get_data(as_text=True)
+    assert client.get(f"/projects/{project_id}", follow_redirects=True).status_code == 404
+
+
+def test_a_taxonomy_change_shows_at_once(app, client, people):
+    publish(app, people, "Юный энергетик")
+    assert "Энергетика" in client.get("/projects/").get_data(as_text=True)
+    with app.test_request_context():
+        sphere = db.session.scalar(select(Sphere).where(Sphere.slug == "energy"))
+        data = taxonomy.SphereData(slug="energy", name="Электроэнергетика", description=sphere.description)
+        taxonomy.save_sphere(db.session.merge(people["admin"]), sphere, data)
+    assert "Электроэнергетика" in client.get("/projects/").get_data(as_text=True)
+
+
+def test_a_season_change_shows_at_once(app, client, people):
+    with app.test_request_context():
+        season_id = make_season(people["admin"], year=2027, phase="accepting").id
+    assert "приём работ" in client.get("/").get_data(as_text=True)
+    with app.test_request_context():
+        season = db.session.get(Season, season_id)
+        set_phase(people["admin"], season, "judging")
+    assert "«СоЗДатель-2027»: приём работ" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_login_changes_nothing_public_and_keeps_the_cache(app, client, people):
+    client.get("/")
+    before = generation(app)
+    logged_in(app, people["teacher"])
+    assert generation(app) == before
+    assert outcome(client.get("/")) == "hit"
+
+
+def test_conditional_requests_get_304_until_the_page_changes(app, client, people):
+    publish(app, people, "Юный энергетик")
+    page = client.get("/projects/")
+    etag, modified = page.headers["ETag"], page.headers["Last-Modified"]
+    again = client.get("/projects/", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+    assert client.get("/projects/", headers={"If-Modified-Since": modified}).status_code == 304
+    publish(app, people, "Юный агроном")
+    changed = client.get("/projects/", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "Юный агроном" in changed.get_data(as_text=True)
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_logged_in_page_never_reaches_a_visitor_and_the_reverse(app, client, people):
+    teacher = logged_in(app, people["teacher"])
+    own = teacher.get("/")
+    assert "Кедрова" in own.get_data(as_text=True) or "Вера" in own.get_data(as_text=True)
+    assert outcome(own) is None and own.headers["Cache-Control"] == "no-store"
+    anonymous = client.get("/")
+    assert outcome(anonymous) == "miss"
+    assert "Кедрова" not in anonymous.get_data(as_text=True) and "Вера" not in anonymous.get_data(as_text=True)
+    assert outcome(client.get("/")) == "hit"
+    # The visitor's stored page is not what the teacher gets
+    again = teacher.get("/")
+    assert outcome(again) is None and "Войти" not in again.get_data(as_text=True).split("<main")[0]
+
+
+def test_drafts_and_items_under_review_never_leak(app, client, people):
+    with app.test_request_context():
+        draft = make_project(people["teacher"], "draft", title="Черновик проекта").id
+        waiting = make_project(people["teacher"], "submitted", title="Проект на проверке").id
+    author = logged_in(app, people["teacher"])
+    assert author.get(f"/projects/{draft}", follow_redirects=True).status_code == 200
+    assert author.get(f"/projects/{waiting}", follow_redirects=True).status_code == 200
+    for item in (draft, waiting):
+        for _ in range(2):
+            response = client.get(f"/projects/{item}")
+            assert response.status_code == 404 and outcome(response) is None
+    listing = client.get("/projects/").get_data(as_text=True)
+    assert "Черновик проекта" not in listing and "Проект на проверке" not in listing
+
+
+def test_htmx_fragments_and_display_cookies_are_kept_apart(app, client, people):
+    publish(app, people, "Юный энергетик")
+    full = client.get("/search?q=энергетик")
+    fragment = client.get("/search?q=энергетик", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert outcome(full) == outcome(fragment) == "miss"
+    assert "<html" in full.get_data(as_text=True) and "<html" not in fragment.get_data(as_text=True)
+    assert outcome(client.get("/search?q=энергетик")) == "hit"
+    hx_again = client.get("/search?q=энергетик", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert outcome(hx_again) == "hit" and hx_again.get_data() == fragment.get_data()
+
+    a11y = app.test_client()
+    a11y.set_cookie("a11y", "1")
+    assert outcome(a11y.get("/search?q=энергетик")) == "miss"
+    other = app.test_client()
+    other.set_cookie("tracking", "x")
+    assert outcome(other.get("/search?q=энергетик")) is None
+
+
+def test_pages_that_set_a_cookie_or_fail_are_never_stored(app, client):
+    login = client.get("/auth/login")
+    assert "Set-Cookie" in login.headers and outcome(login) is None
+    stranger = app.test_client()
+    assert outcome(stranger.get("/auth/login")) is None
+    assert outcome(stranger.get("/projects/999999")) is None and stranger.get("/projects/999999").status_code == 404
+    assert outcome(stranger.post("/projects/")) is None
+
+
+def test_the_cache_is_off_when_configured_so(app, client):
+    # This module's apps have it on; the rest of the suite runs without it (PAGE_CACHE False)
+    assert app.config["PAGE_CACHE"] is True
+    assert outcome(client.get("/")) == "miss"
