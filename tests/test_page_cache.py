@@ -4,9 +4,12 @@ every change of public content shows at once, and nothing of a logged-in person 
 import pytest
 from sqlalchemy import select
 
+from catalogue.contest import results
 from catalogue.contest.models import Season
 from catalogue.extensions import db
 from catalogue.page_cache import ContentGeneration
+from catalogue.practices import services as practices
+from catalogue.practices.models import Practice, PracticeRevision
 from catalogue.projects.models import Project
 from catalogue.taxonomy import services as taxonomy
 from catalogue.taxonomy.models import Sphere
@@ -14,6 +17,8 @@ from catalogue.workflow import services as workflow
 from tests.conftest import AuthActions
 from tests.contest_support import make_season, set_phase
 from tests.factories import make_project
+from tests.helpers import SITEMAP, sitemap_urls
+from tests.test_practices_factories import make_practice, practice_data
 
 pytestmark = pytest.mark.page_cache
 
@@ -187,3 +192,44 @@ def test_the_cache_is_off_when_configured_so(app, client):
     # This module's apps have it on; the rest of the suite runs without it (PAGE_CACHE False)
     assert app.config["PAGE_CACHE"] is True
     assert outcome(client.get("/")) == "miss"
+
+
+def test_an_approved_revision_of_a_published_practice_shows_at_once(app, client, people):
+    with app.test_request_context():
+        practice_id = make_practice(
+            people["teacher"], "published", moderator=people["moderator"], title="Профильный лагерь"
+        ).id
+    assert "Профильный лагерь" in client.get("/feeds/practices.atom").get_data(as_text=True)
+    assert outcome(client.get("/feeds/practices.atom")) == "hit"
+    with app.test_request_context():
+        teacher = db.session.merge(people["teacher"])
+        practice = db.session.get(Practice, practice_id)
+        revision = practices.revise_practice(teacher, practice, practice_data(title="Профильный лагерь, 2-я смена"))
+        workflow.transition(teacher, revision, "submit")
+        revision_id = revision.id
+    assert "2-я смена" not in client.get("/feeds/practices.atom").get_data(as_text=True)
+    with app.test_request_context():
+        revision = db.session.get(PracticeRevision, revision_id)
+        workflow.transition(db.session.merge(people["moderator"]), revision, "publish")
+    assert "Профильный лагерь, 2-я смена" in client.get("/feeds/practices.atom").get_data(as_text=True)
+    page = client.get(f"/practices/{practice_id}", follow_redirects=True)
+    assert "Профильный лагерь, 2-я смена" in page.get_data(as_text=True)
+
+
+def test_published_results_show_at_once_in_the_feed_the_sitemap_and_the_season(app, client, people):
+    with app.test_request_context():
+        finished = make_season(people["admin"], 2026, phase="results", title="СоЗДатель-2026")
+        results.confirm_results(db.session.merge(people["admin"]), finished, {})
+        season_id = finished.id
+    assert "Итоги конкурса «СоЗДатель-2026»" not in client.get("/feeds/contest.atom").get_data(as_text=True)
+    assert not any(url.endswith("/contest/2026/results") for url in sitemap_locations(client))
+    assert outcome(client.get("/feeds/contest.atom")) == "hit"
+    with app.test_request_context():
+        results.publish_results(db.session.merge(people["admin"]), db.session.get(Season, season_id))
+    assert "Итоги конкурса «СоЗДатель-2026»" in client.get("/feeds/contest.atom").get_data(as_text=True)
+    assert any(url.endswith("/contest/2026/results") for url in sitemap_locations(client))
+    assert client.get("/contest/2026/results").status_code == 200
+
+
+def sitemap_locations(client) -> set[str]:
+    return {url.findtext(f"{SITEMAP}loc") for url in sitemap_urls(client)}
