@@ -31,6 +31,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -132,22 +133,49 @@ def _forget_bump(session: Session, transaction) -> None:
         session.info.pop(_BUMPED, None)
 
 
-def read_generation(engine) -> tuple[int, dt.datetime | None]:
-    """(value, changed_at) of the generation: one query on a raw connection, outside any transaction."""
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT value, changed_at FROM content_generation WHERE id = 1")
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        connection.close()  # back to the pool, rolled back
-    if row is None:
-        return 0, None
-    changed_at = row[1]
-    if isinstance(changed_at, str):
-        changed_at = dt.datetime.fromisoformat(changed_at)
-    return int(row[0]), changed_at
+class GenerationReader:
+    """Reads (value, changed_at) of the generation: one query on a connection of its own per thread, kept open
+    and outside any transaction (no pool round trip, no ``BEGIN IMMEDIATE`` on SQLite). The connections are
+    closed when the engine is disposed."""
+
+    QUERY = "SELECT value, changed_at FROM content_generation WHERE id = 1"
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.open: list = []
+        event.listen(engine, "engine_disposed", self.close)
+
+    def __call__(self) -> tuple[int, dt.datetime | str | None]:
+        connection = getattr(self.local, "connection", None)
+        if connection is None or connection.dbapi_connection is None:
+            connection = self.local.connection = self.engine.raw_connection()
+            with self.lock:
+                self.open.append(connection)
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self.QUERY)
+            row = cursor.fetchone()
+            cursor.close()
+            connection.rollback()  # PostgreSQL: end the implicit transaction, so the next read sees new commits
+        except Exception:
+            self.local.connection = None
+            connection.invalidate()
+            raise
+        return (0, None) if row is None else (int(row[0]), row[1])
+
+    def close(self, _engine=None) -> None:
+        with self.lock:
+            connections, self.open = self.open, []
+        for connection in connections:
+            connection.invalidate()  # closes it for good; the thread that held it opens a new one
+
+
+def _moment(changed_at: dt.datetime | str | None) -> dt.datetime:
+    if isinstance(changed_at, str):  # SQLite
+        return dt.datetime.fromisoformat(changed_at)
+    return changed_at or utcnow()
 
 
 # -- the store ---------------------------------------------------------------------------------
@@ -156,14 +184,14 @@ def read_generation(engine) -> tuple[int, dt.datetime | None]:
 class FileStore:
     """Entries as files ``<root>/<generation>/<hash>``: a JSON header line, then the body."""
 
-    def __init__(self, root: Path, max_entries: int) -> None:
+    def __init__(self, root: str, max_entries: int) -> None:
         self.root = root
         self.max_entries = max_entries
         self._stores = 0
 
     def get(self, generation: int, digest: str) -> tuple[dict, bytes] | None:
         try:
-            with open(self.root / str(generation) / digest, "rb") as f:
+            with open(f"{self.root}/{generation}/{digest}", "rb") as f:
                 data = f.read()
         except OSError:
             return None
@@ -174,7 +202,7 @@ class FileStore:
             return None
 
     def put(self, generation: int, digest: str, meta: dict, body: bytes) -> None:
-        directory = self.root / str(generation)
+        directory = Path(self.root, str(generation))
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)
             self._remove_other_generations(generation)
@@ -191,7 +219,7 @@ class FileStore:
             raise
 
     def _remove_other_generations(self, generation: int) -> None:
-        for child in self.root.iterdir():
+        for child in Path(self.root).iterdir():
             if child.name != str(generation) and child.name.isdigit():
                 shutil.rmtree(child, ignore_errors=True)
 
@@ -244,16 +272,16 @@ class PageCacheMiddleware:
         self.seconds = int(app.config["PAGE_CACHE_SECONDS"])
         self.static_prefix = (app.static_url_path or "/static") + "/"
         root = app.config.get("PAGE_CACHE_DIR") or os.path.join(app.instance_path, "page_cache")
-        self.store = FileStore(Path(root), int(app.config["PAGE_CACHE_MAX_ENTRIES"]))
+        self.store = FileStore(str(root), int(app.config["PAGE_CACHE_MAX_ENTRIES"]))
         with app.app_context():
-            self.engine = db.engine
+            self.read_generation = GenerationReader(db.engine)
 
     def __call__(self, environ, start_response):
         key = None if environ.get("PATH_INFO", "").startswith(self.static_prefix) else request_key(environ)
         if key is None:
             return self._uncached(environ, start_response)
         try:
-            generation, changed_at = read_generation(self.engine)
+            generation, changed_at = self.read_generation()
         except Exception:
             log.exception("Page cache: the content generation cannot be read")
             return self._uncached(environ, start_response)
@@ -271,7 +299,7 @@ class PageCacheMiddleware:
 
         return self.wsgi_app(environ, start)
 
-    def _fill(self, environ, start_response, generation: int, changed_at: dt.datetime | None, digest: str):
+    def _fill(self, environ, start_response, generation: int, changed_at, digest: str):
         captured: dict = {}
 
         def start(status, headers, exc_info=None):
@@ -299,7 +327,7 @@ class PageCacheMiddleware:
         if not any(k.lower() == "vary" and "hx-request" in v.lower() for k, v in headers):
             headers.append(("Vary", "HX-Request"))
         headers.append(("ETag", '"' + hashlib.sha256(body).hexdigest()[:32] + '"'))
-        headers.append(("Last-Modified", http_date(changed_at or utcnow())))
+        headers.append(("Last-Modified", http_date(_moment(changed_at))))
         meta = {"status": captured["status"], "headers": headers, "stored": time.time()}
         try:
             self.store.put(generation, digest, meta, body)
@@ -338,8 +366,9 @@ class PageCacheMiddleware:
     def _not_modified(environ, etag: str | None, last_modified: str | None) -> bool:
         if if_none_match := environ.get("HTTP_IF_NONE_MATCH"):
             return etag is not None and _matches(if_none_match, etag)
-        since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
-        modified = parse_date(last_modified)
+        if "HTTP_IF_MODIFIED_SINCE" not in environ or last_modified is None:
+            return False
+        since, modified = parse_date(environ["HTTP_IF_MODIFIED_SINCE"]), parse_date(last_modified)
         return since is not None and modified is not None and modified <= since
 
 
