@@ -235,11 +235,15 @@ def serve(command: str, rounds: int, clients: int, cache: bool) -> None:
 @main.command()
 @click.option("--gunicorn", "command", default="gunicorn", show_default=True)
 @click.option("--times", default=3, show_default=True, help="Starts to measure.")
-def startup(command: str, times: int) -> None:
-    """The first and the tenth request of the home page after a start (one worker, app preloaded, cache off)."""
+@click.option("--settle", default=5.0, show_default=True, help="Seconds to wait after the port opens.")
+@click.option("--warm-up/--no-warm-up", default=True, show_default=True)
+def startup(command: str, times: int, settle: float, warm_up: bool) -> None:
+    """The first and the tenth request of the home page after a start (one worker, cache off)."""
     with demo_site(cache=False) as (env, site_app, _project, _directory):
+        env["WARM_UP"] = "1" if warm_up else "0"
         for n in range(times):
-            with gunicorn(command, site_app, 8767 + n, env, workers=1, preload=True):
+            with gunicorn(command, site_app, 8767 + n, env, workers=1):
+                time.sleep(settle)  # the worker has loaded the app (and warmed up) by now
                 durations = []
                 for _ in range(10):
                     start = time.perf_counter()

@@ -76,6 +76,9 @@ class DefaultConfig:
     PAGE_CACHE_SECONDS = 600
     PAGE_CACHE_MAX_BYTES = 8 * MiB
     PAGE_CACHE_MAX_ENTRIES = 20_000
+    # Render the home page once while a process starts (catalogue.warm_up): the first visitor then waits no longer
+    # than the tenth.
+    WARM_UP = True
 
 
 # Environment variables read as configuration (name -> converter).
@@ -98,6 +101,7 @@ ENV_SETTINGS = {
     "PAGE_CACHE": lambda v: v.lower() in {"1", "true", "yes"},
     "PAGE_CACHE_DIR": str,
     "PAGE_CACHE_SECONDS": int,
+    "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

@@ -227,8 +227,15 @@ class FileStore:
 # -- the middleware ----------------------------------------------------------------------------
 
 
-def _normalised_query(query_string: str) -> str:
-    pairs = parse_qsl(query_string, keep_blank_values=True)
+def _normalised_query(query_string: str) -> str | None:
+    """Parameters sorted by name (each name's values in their order), encoded one way; None for what the site
+    refuses (invalid UTF-8, a NUL), so that it never shares a key with a valid address."""
+    try:
+        pairs = parse_qsl(query_string, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if any("\x00" in name or "\x00" in value for name, value in pairs):
+        return None
     return urlencode(sorted(pairs, key=lambda pair: pair[0]))
 
 
@@ -245,14 +252,17 @@ def request_key(environ: dict) -> str | None:
         if any(name not in DISPLAY_COOKIES for name in cookies):
             return None
         display = urlencode(sorted(cookies.items(multi=True)))
+    path, normalised = environ.get("PATH_INFO", ""), _normalised_query(query)
+    if normalised is None or "\x00" in path:
+        return None
     htmx = ""
     if "HTTP_HX_REQUEST" in environ:
         htmx = urlencode(sorted((name, value) for name, value in environ.items() if name.startswith("HTTP_HX_")))
     return "\x00".join(
         (
             environ.get("HTTP_HOST", ""),
-            environ.get("PATH_INFO", ""),
-            _normalised_query(query),
+            path,
+            normalised,
             htmx,
             display,
             local_today().isoformat(),

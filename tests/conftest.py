@@ -64,6 +64,8 @@ def app_config(instance_path: Path, database: str) -> dict:
         "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
         # Off, so that every other test sees the application itself; tests/test_page_cache.py turns it on.
         "PAGE_CACHE": False,
+        # Every test makes an app: rendering the home page at each start would only slow the suite.
+        "WARM_UP": False,
     }
 
 

@@ -233,3 +233,11 @@ def test_published_results_show_at_once_in_the_feed_the_sitemap_and_the_season(a
 
 def sitemap_locations(client) -> set[str]:
     return {url.findtext(f"{SITEMAP}loc") for url in sitemap_urls(client)}
+
+
+def test_an_address_the_site_refuses_never_shares_a_key_with_a_valid_one(app, client):
+    client.get("/search?q=%EF%BF%BD")  # U+FFFD, valid UTF-8: stored
+    assert outcome(client.get("/search?q=%EF%BF%BD")) == "hit"
+    refused = client.get("/search?q=%FF")  # invalid UTF-8 would decode to U+FFFD
+    assert refused.status_code == 400 and outcome(refused) is None
+    assert client.get("/search?q=a%00b").status_code == 400
