@@ -73,6 +73,7 @@ class DefaultConfig:
     # PAGE_CACHE_MAX_BYTES, at most about PAGE_CACHE_MAX_ENTRIES per content generation.
     PAGE_CACHE = True
     PAGE_CACHE_DIR: str | None = None
+    PAGE_CACHE_REDIS_URL: str | None = None  # e.g. redis://127.0.0.1:6379/0: entries in Redis instead
     PAGE_CACHE_SECONDS = 600
     PAGE_CACHE_MAX_BYTES = 8 * MiB
     PAGE_CACHE_MAX_ENTRIES = 20_000
@@ -100,6 +101,7 @@ ENV_SETTINGS = {
     "UPLOAD_QUOTA_MB": int,
     "PAGE_CACHE": lambda v: v.lower() in {"1", "true", "yes"},
     "PAGE_CACHE_DIR": str,
+    "PAGE_CACHE_REDIS_URL": str,
     "PAGE_CACHE_SECONDS": int,
     "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
 }

@@ -21,7 +21,9 @@ A response is stored only when the application marks it storable (:func:`_mark_s
 session left empty, no CSRF token made) and it is a 200 of HTML, XML, Atom or text, of known length within
 ``PAGE_CACHE_MAX_BYTES``, that sets no cookie and does not forbid storing (``no-store``, ``private``). Entries live in
 ``instance/page_cache/<generation>/<sha256 of the key>``, written atomically, so that every worker process shares
-them; a new generation's first entry removes the older generations' directories.
+them; a new generation's first entry removes the older generations' directories. With ``PAGE_CACHE_REDIS_URL`` they
+are kept in Redis instead (expiring by themselves), shared by several machines; if Redis is away, pages are served
+uncached.
 """
 
 import datetime as dt
@@ -224,6 +226,30 @@ class FileStore:
                 shutil.rmtree(child, ignore_errors=True)
 
 
+class RedisStore:
+    """Entries in Redis (``PAGE_CACHE_REDIS_URL``), shared by the machines of a deployment: the same header line
+    and body under ``<prefix><generation>:<hash>``, expiring by themselves after ``PAGE_CACHE_SECONDS``."""
+
+    def __init__(self, url: str, seconds: int, prefix: str = "catalogue:page:") -> None:
+        import redis  # the optional dependency (the `redis` extra), only when configured
+
+        self.client = redis.Redis.from_url(url, socket_timeout=1)
+        self.seconds = seconds
+        self.prefix = prefix
+
+    def get(self, generation: int, digest: str) -> tuple[dict, bytes] | None:
+        data = self.client.get(f"{self.prefix}{generation}:{digest}")
+        if data is None:
+            return None
+        header, _, body = data.partition(b"\n")
+        return json.loads(header), body
+
+    def put(self, generation: int, digest: str, meta: dict, body: bytes) -> None:
+        self.client.set(
+            f"{self.prefix}{generation}:{digest}", json.dumps(meta).encode() + b"\n" + body, ex=self.seconds
+        )
+
+
 # -- the middleware ----------------------------------------------------------------------------
 
 
@@ -281,8 +307,11 @@ class PageCacheMiddleware:
         self.max_bytes = int(app.config["PAGE_CACHE_MAX_BYTES"])
         self.seconds = int(app.config["PAGE_CACHE_SECONDS"])
         self.static_prefix = (app.static_url_path or "/static") + "/"
-        root = app.config.get("PAGE_CACHE_DIR") or os.path.join(app.instance_path, "page_cache")
-        self.store = FileStore(str(root), int(app.config["PAGE_CACHE_MAX_ENTRIES"]))
+        if app.config.get("PAGE_CACHE_REDIS_URL"):
+            self.store = RedisStore(app.config["PAGE_CACHE_REDIS_URL"], self.seconds)
+        else:
+            root = app.config.get("PAGE_CACHE_DIR") or os.path.join(app.instance_path, "page_cache")
+            self.store = FileStore(str(root), int(app.config["PAGE_CACHE_MAX_ENTRIES"]))
         with app.app_context():
             self.read_generation = GenerationReader(db.engine)
 
@@ -296,7 +325,11 @@ class PageCacheMiddleware:
             log.exception("Page cache: the content generation cannot be read")
             return self._uncached(environ, start_response)
         digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
-        entry = self.store.get(generation, digest)
+        try:
+            entry = self.store.get(generation, digest)
+        except Exception:  # Redis away: the site works on, uncached
+            log.exception("Page cache: an entry cannot be read")
+            return self._uncached(environ, start_response)
         if entry is not None and entry[0]["stored"] + self.seconds > time.time():
             return self._serve(environ, start_response, *entry, "hit")
         if environ["REQUEST_METHOD"] != "GET":
@@ -341,7 +374,7 @@ class PageCacheMiddleware:
         meta = {"status": captured["status"], "headers": headers, "stored": time.time()}
         try:
             self.store.put(generation, digest, meta, body)
-        except OSError:
+        except Exception:
             log.exception("Page cache: an entry cannot be written")
         return self._serve(environ, start_response, meta, body, "miss")
 

@@ -1,6 +1,11 @@
 """The page cache for anonymous visitors: a page is rendered once per content generation and address,
 every change of public content shows at once, and nothing of a logged-in person or of a draft ever leaks."""
 
+import shutil
+import socket
+import subprocess
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -14,10 +19,10 @@ from catalogue.projects.models import Project
 from catalogue.taxonomy import services as taxonomy
 from catalogue.taxonomy.models import Sphere
 from catalogue.workflow import services as workflow
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, app_config, make_test_app
 from tests.contest_support import make_season, set_phase
 from tests.factories import make_project
-from tests.helpers import SITEMAP, sitemap_urls
+from tests.helpers import SITEMAP, sitemap_urls, skip_or_fail
 from tests.test_practices_factories import make_practice, practice_data
 
 pytestmark = pytest.mark.page_cache
@@ -241,3 +246,67 @@ def test_an_address_the_site_refuses_never_shares_a_key_with_a_valid_one(app, cl
     refused = client.get("/search?q=%FF")  # invalid UTF-8 would decode to U+FFFD
     assert refused.status_code == 400 and outcome(refused) is None
     assert client.get("/search?q=a%00b").status_code == 400
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of this module's own on a free port (Debian's ``redis-server``)."""
+    import redis
+
+    server = shutil.which("redis-server")
+    if server is None:
+        skip_or_fail("The page cache's Redis test needs redis-server (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)]
+    process = subprocess.Popen([server, *arguments], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The module's Redis, emptied: each test's database starts its generations afresh."""
+    import redis
+
+    with redis.Redis.from_url(redis_server) as client:
+        client.flushdb()
+    return redis_server
+
+
+def test_with_redis_configured_every_worker_shares_the_pages(app, people, redis_url, tmp_path):
+    publish(app, people, "Юный энергетик")
+    # Two worker processes of one site (on two machines, say), each with its own instance folder
+    workers = [
+        make_test_app(
+            app_config(tmp_path / f"worker-{n}", app.config["SQLALCHEMY_DATABASE_URI"])
+            | {"PAGE_CACHE": True, "PAGE_CACHE_REDIS_URL": redis_url}
+        )
+        for n in (1, 2)
+    ]
+    try:
+        first, second = (worker.test_client() for worker in workers)
+        assert outcome(first.get("/projects/")) == "miss"
+        page = second.get("/projects/")
+        assert outcome(page) == "hit" and "Юный энергетик" in page.get_data(as_text=True)
+        assert not any((tmp_path / f"worker-{n}" / "page_cache").exists() for n in (1, 2))
+        publish(app, people, "Юный агроном")
+        page = second.get("/projects/")
+        assert outcome(page) == "miss" and "Юный агроном" in page.get_data(as_text=True)
+        assert outcome(first.get("/projects/")) == "hit"
+    finally:
+        for worker in workers:
+            with worker.app_context():
+                db.engine.dispose()
