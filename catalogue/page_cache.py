@@ -3,8 +3,10 @@
 **The generation.** One row of ``content_generation`` counts the changes of what public pages show. It is bumped
 in the same transaction as the change, by session events, so that no service has to remember it: after every flush
 that adds, changes or deletes a row of any table not listed in :data:`PRIVATE_TABLES` (sessions, login throttling,
-notifications, the search outbox — what no public page shows; for ``user`` only the login columns are private), and
-before every bulk ``UPDATE``/``DELETE``/``INSERT`` run through the session (the workflow's guarded state changes).
+notifications — what no public page shows; for ``user`` only the login columns are private), and before every bulk
+``UPDATE``/``DELETE``/``INSERT`` run through the session (the workflow's guarded state changes). The search outbox
+counts as public: the indexer deletes its rows once the index shows the change, and search pages stored before that
+(by a worker whose index was a second behind) must not outlive it.
 A table nobody has classified counts as public: a new feature is cached safely without knowing of this module.
 The counter is bumped at most once per transaction; its ``changed_at`` is the pages' ``Last-Modified``.
 
@@ -59,7 +61,6 @@ PRIVATE_TABLES = frozenset(
         "known_address",
         "used_login_link",
         "notification",
-        "search_outbox",
     }
 )
 #: Columns of otherwise public tables that no public page shows (a login stamps ``last_login_at``).

@@ -16,6 +16,7 @@ from catalogue.page_cache import ContentGeneration
 from catalogue.practices import services as practices
 from catalogue.practices.models import Practice, PracticeRevision
 from catalogue.projects.models import Project
+from catalogue.search import indexer
 from catalogue.taxonomy import services as taxonomy
 from catalogue.taxonomy.models import Sphere
 from catalogue.workflow import services as workflow
@@ -310,3 +311,16 @@ def test_with_redis_configured_every_worker_shares_the_pages(app, people, redis_
         for worker in workers:
             with worker.app_context():
                 db.engine.dispose()
+
+
+def test_search_pages_follow_the_index_when_a_separate_indexer_applies_the_changes(app, client, people):
+    # Production with several workers: the indexer is a process of its own, a second behind the commit
+    app.config["SEARCH_SYNC_IN_PROCESS"] = False
+    found = "Найдено: <strong>1 материал</strong>"
+    publish(app, people, "Юный ветеринар")
+    assert found not in client.get("/search?q=ветеринар").get_data(as_text=True)
+    assert outcome(client.get("/search?q=ветеринар")) == "hit"
+    with app.app_context():
+        indexer.sync()
+    page = client.get("/search?q=ветеринар")
+    assert outcome(page) == "miss" and found in page.get_data(as_text=True)
