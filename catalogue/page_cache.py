@@ -8,7 +8,8 @@ notifications — what no public page shows; for ``user`` only the login columns
 counts as public: the indexer deletes its rows once the index shows the change, and search pages stored before that
 (by a worker whose index was a second behind) must not outlive it.
 A table nobody has classified counts as public: a new feature is cached safely without knowing of this module.
-The counter is bumped at most once per transaction; its ``changed_at`` is the pages' ``Last-Modified``.
+The counter is bumped once per transaction, as its last statement (the row's lock is then taken last and held
+briefly); its ``changed_at`` is the pages' ``Last-Modified``.
 
 **The cache** is a WSGI middleware in front of the whole application. A request may be answered from it only if it
 is a GET or HEAD without ``Authorization`` and without any cookie but the display ones (:data:`DISPLAY_COOKIES`,
@@ -70,7 +71,7 @@ DISPLAY_COOKIES = ("a11y",)
 CACHED_TYPES = ("text/html", "application/xml", "text/xml", "application/atom+xml", "text/plain")
 MAX_QUERY_LENGTH = 1024
 _STORABLE = "X-Page-Cache-Storable"  # set by the application for the middleware, never sent
-_BUMPED = "catalogue.page_cache.bumped"
+_CHANGED = "catalogue.page_cache.changed"
 CSRF_FIELD = "csrf_token"  # Flask-WTF's name for its token, in the session and in ``g``
 
 
@@ -86,13 +87,20 @@ class ContentGeneration(db.Model):
 
 
 def bump(session: Session) -> None:
-    """Count a change of public content, in the session's transaction (once per transaction)."""
-    if session.info.get(_BUMPED):
+    """Count a change of public content: the counter goes up when the session's transaction commits."""
+    session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_at_commit(session: Session) -> None:
+    # The row is updated last, just before COMMIT: its lock is held for the shortest time and always taken after
+    # every other row of the transaction, so two transactions never wait for each other in opposite orders.
+    session.flush()
+    if not session.info.pop(_CHANGED, False):
         return
-    session.info[_BUMPED] = True
-    connection = session.connection()
     table = ContentGeneration.__table__
     now = utcnow()
+    connection = session.connection()
     changed = connection.execute(
         update(table).where(table.c.id == 1).values(value=table.c.value + 1, changed_at=now)
     ).rowcount
@@ -112,8 +120,8 @@ def _public_change(obj, session: Session) -> bool:
 
 
 @event.listens_for(Session, "after_flush")
-def _bump_after_flush(session: Session, _flush_context) -> None:
-    if session.info.get(_BUMPED):
+def _note_public_changes(session: Session, _flush_context) -> None:
+    if session.info.get(_CHANGED):
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
         if (obj in session.new or obj in session.deleted or session.is_modified(obj)) and _public_change(obj, session):
@@ -122,7 +130,7 @@ def _bump_after_flush(session: Session, _flush_context) -> None:
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _bump_before_bulk_change(state) -> None:
+def _note_bulk_change(state) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
@@ -131,9 +139,9 @@ def _bump_before_bulk_change(state) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_bump(session: Session, transaction) -> None:
+def _forget_changes(session: Session, transaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_BUMPED, None)
+        session.info.pop(_CHANGED, None)
 
 
 class GenerationReader:
