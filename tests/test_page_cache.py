@@ -324,3 +324,12 @@ def test_search_pages_follow_the_index_when_a_separate_indexer_applies_the_chang
         indexer.sync()
     page = client.get("/search?q=ветеринар")
     assert outcome(page) == "miss" and found in page.get_data(as_text=True)
+
+
+def test_a_flash_message_waiting_after_logout_is_shown_not_a_stored_page(app, client, people):
+    assert outcome(client.get("/")) == "miss"
+    leaving = logged_in(app, people["teacher"])
+    AuthActions(leaving).logout()
+    page = leaving.get("/")  # anonymous again, with the message waiting in the session
+    assert outcome(page) is None and "Вы вышли из учётной записи." in page.get_data(as_text=True)
+    assert "Вы вышли" not in client.get("/").get_data(as_text=True)
