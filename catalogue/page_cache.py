@@ -382,7 +382,10 @@ class PageCacheMiddleware:
         headers.append(("Last-Modified", http_date(_moment(changed_at))))
         meta = {"status": captured["status"], "headers": headers, "stored": time.time()}
         try:
-            self.store.put(generation, digest, meta, body)
+            # Content changed while the page was made: it belongs to no generation for sure, and storing it under
+            # the old one would only make the store drop the new generation's entries.
+            if self.read_generation()[0] == generation:
+                self.store.put(generation, digest, meta, body)
         except Exception:
             log.exception("Page cache: an entry cannot be written")
         return self._serve(environ, start_response, meta, body, "miss")
