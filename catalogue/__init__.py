@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from jinja2 import FileSystemBytecodeCache
 
 from catalogue import config as config_module
 
@@ -51,8 +52,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     formatting.register(app)
     web.register(app)
+    # Compiled templates on disk, shared by the workers: a restarted one loads them instead of compiling.
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(_made(Path(app.instance_path) / "templates-compiled"))
     cli.register(app)
+    from catalogue import page_cache
+    from catalogue.warm_up import warm_up
+
+    page_cache.init_app(app)  # the outermost layer, in front of everything above
+    warm_up(app)  # last: it handles a request
     return app
+
+
+def _made(directory: Path) -> str:
+    directory.mkdir(exist_ok=True)
+    return str(directory)
 
 
 def _configure_hosts_and_cookies(app: Flask) -> None:

@@ -72,6 +72,18 @@ class DefaultConfig:
     # Megabytes of files one account may hold that are not published yet (pending uploads, drafts, items
     # under review); published items' files do not count.
     UPLOAD_QUOTA_MB = 500
+    # The page cache for anonymous visitors (catalogue.page_cache): on unless PAGE_CACHE=0; entries under
+    # PAGE_CACHE_DIR (default instance/page_cache), each kept at most PAGE_CACHE_SECONDS, pages up to
+    # PAGE_CACHE_MAX_BYTES, at most about PAGE_CACHE_MAX_ENTRIES per content generation.
+    PAGE_CACHE = True
+    PAGE_CACHE_DIR: str | None = None
+    PAGE_CACHE_REDIS_URL: str | None = None  # e.g. redis://127.0.0.1:6379/0: entries in Redis instead
+    PAGE_CACHE_SECONDS = 600
+    PAGE_CACHE_MAX_BYTES = 8 * MiB
+    PAGE_CACHE_MAX_ENTRIES = 20_000
+    # Render the home page once while a process starts (catalogue.warm_up): the first visitor then waits no longer
+    # than the tenth.
+    WARM_UP = True
 
 
 # Environment variables read as configuration (name -> converter).
@@ -94,6 +106,11 @@ ENV_SETTINGS = {
     "OPERATOR_NAME": str,
     "OPERATOR_CONTACTS": str,
     "OPERATOR_EMAIL": str,
+    "PAGE_CACHE": lambda v: v.lower() in {"1", "true", "yes"},
+    "PAGE_CACHE_DIR": str,
+    "PAGE_CACHE_REDIS_URL": str,
+    "PAGE_CACHE_SECONDS": int,
+    "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

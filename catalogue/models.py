@@ -13,6 +13,7 @@ from catalogue.contest.models import (
     Season,
 )
 from catalogue.media.models import StoredFile
+from catalogue.page_cache import ContentGeneration
 from catalogue.practices.models import (
     Practice,
     PracticeAdoption,
@@ -31,6 +32,7 @@ __all__ = [
     "AgeGroup",
     "AuditEntry",
     "ConsentRecord",
+    "ContentGeneration",
     "Criterion",
     "Entry",
     "JuryAssignment",

@@ -62,6 +62,10 @@ def app_config(instance_path: Path, database: str) -> dict:
         # The test client's own address; links in letters and feeds start with it.
         "SITE_URL": "http://localhost",
         "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
+        # Off, so that every other test sees the application itself; tests/test_page_cache.py turns it on.
+        "PAGE_CACHE": False,
+        # Every test makes an app: rendering the home page at each start would only slow the suite.
+        "WARM_UP": False,
     }
 
 
@@ -202,7 +206,10 @@ def app(backend, database_url, tmp_path, request):
         database_file = tmp_path / "catalogue.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), database_file)
     database = database_url or f"sqlite:///{database_file}"
-    app = make_test_app(app_config(tmp_path / "instance", database))
+    config = app_config(tmp_path / "instance", database)
+    if request.node.get_closest_marker("page_cache"):
+        config["PAGE_CACHE"] = True
+    app = make_test_app(config)
     try:
         if backend == "postgresql":
             with app.app_context():
