@@ -122,20 +122,24 @@ class SafeZip:
         return self.streamed(whole, stored_first)
 
     def streamed(
-        self, change: Callable[[str, Iterator[bytes]], Iterable[bytes] | None], stored_first: str | None = None
+        self,
+        change: Callable[[str, Iterator[bytes]], Iterable[bytes] | None],
+        stored_first: str | None = None,
+        compresslevel: int | None = None,
     ) -> bytes:
         """A new archive of the members, each unpacked a block at a time and written as it comes.
 
         ``change(name, blocks)`` gets the member's unpacked blocks and returns the blocks to write instead
         (``blocks`` itself copies the member), or None to leave the member out. Everything unpacked counts
         against the limit of the whole archive, whatever the directory declares; otherwise as :meth:`rewritten`.
+        ``compresslevel`` is zlib's (None: its default).
         """
         infos = list(self._infos.values())
         if stored_first is not None and stored_first in self._infos:
             infos.sort(key=lambda info: info.filename != stored_first)
         budget = _Budget(self.limits.max_total_size)
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as output:
+        with zipfile.ZipFile(buffer, "w", compresslevel=compresslevel) as output:
             for info in infos:
                 if info.is_dir():
                     continue
