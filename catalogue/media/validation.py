@@ -6,13 +6,15 @@ metadata (images re-encoded, PDFs and packages rewritten, models' names and comm
 Refusals are :class:`UploadError` with a Russian sentence that says why.
 """
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 import numpy as np
+from flask import g, has_app_context
 
 from catalogue.media import documents, formats, images, meshes
 from catalogue.media.errors import Deadline, MiB, UploadError, human_size
@@ -24,7 +26,7 @@ from catalogue.media.meshes import Mesh, MeshLimits
 from catalogue.media.threemf import clean_and_read_3mf
 from catalogue.media.zipsafe import ZIP_MAGIC, SafeZip, ZipLimits
 
-__all__ = ["DEFAULT_MAX_SIZE", "UploadError", "ValidatedUpload", "safe_filename", "validate_upload"]
+__all__ = ["DEFAULT_MAX_SIZE", "UploadError", "ValidatedUpload", "recent_model", "safe_filename", "validate_upload"]
 
 DEFAULT_MAX_SIZE = {DOCUMENT: 20 * MiB, IMAGE: 20 * MiB, MODEL: 50 * MiB}
 DEFAULT_IMAGE_LIMITS = ImageLimits()
@@ -37,6 +39,8 @@ UNSAFE_NAME_CHARACTERS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u2028\u2029]')
 LOOKS_LIKE_EXTENSION = re.compile(r"[A-Za-z0-9]{1,5}")
 # Extensions people use for the same format; a name that already carries one keeps it.
 EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg", "jpe", "jfif"}}
+# Where the models validated during one request (app context) are kept, by the SHA-256 of their stored bytes.
+RECENT_MODELS = "validated_models"
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def validate_upload(
         if file_format in ("stl", "obj") and (warnings := meshes.unit_warnings(facts["size_mm"])):
             facts["warnings"] = warnings
     info = FORMATS[file_format]
-    return ValidatedUpload(
+    validated = ValidatedUpload(
         data=stored,
         kind=info.category,
         format=file_format,
@@ -122,6 +126,16 @@ def validate_upload(
         triangles=None if mesh is None else mesh.triangles,
         colours=None if mesh is None else mesh.colours,
     )
+    if mesh is not None and has_app_context():
+        # Later steps of the same request (the contest's viewer file) use these rather than parse again.
+        g.setdefault(RECENT_MODELS, {})[hashlib.sha256(stored).hexdigest()] = replace(validated, data=b"")
+    return validated
+
+
+def recent_model(sha256: str) -> ValidatedUpload | None:
+    """The model validated earlier in this request whose stored bytes have digest ``sha256`` (its ``data``
+    left out: it is on disk), or None."""
+    return g.get(RECENT_MODELS, {}).get(sha256) if has_app_context() else None
 
 
 def _read_bounded(data: bytes | BinaryIO, max_size: int, display_name: str) -> bytes:
