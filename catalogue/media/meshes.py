@@ -322,7 +322,7 @@ class _ObjReader:
         if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
             raise broken(self.display_name, "грани ссылаются на несуществующие вершины")
         colours = np.frombuffer(self.colours, dtype=np.float32).reshape(-1, 3)
-        return Mesh(vertices[faces].astype(np.float32), _obj_colours(colours, faces))
+        return Mesh(vertices.astype(np.float32)[faces], _obj_colours(colours, faces))
 
 
 def _obj_colours(vertex_colours: np.ndarray, faces: np.ndarray) -> np.ndarray | None:
@@ -349,14 +349,21 @@ def clean_obj(data: bytes) -> bytes:
 
 def parse_obj(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> Mesh:
     """Triangles of a Wavefront OBJ (polygons split into fans; ``mtllib`` and textures are not fetched)."""
-    text = b"\n" + data
-    if not OBJ_NEGATIVE_INDEX.search(text) and not OBJ_INDENTED_STATEMENT.search(text):
+    if not _found(OBJ_NEGATIVE_INDEX, data) and not _found(OBJ_INDENTED_STATEMENT, data):
         try:
             return _parse_obj_fast(data, display_name, limits, deadline)
         except _NotSimple:
             pass
     # Negative indices depend on the order of lines; unusual or broken files get exact line numbers.
     return _ObjReader(display_name, limits, deadline).read(data)
+
+
+def _found(pattern: re.Pattern, data: bytes) -> bool:
+    """Whether ``pattern`` (which begins with a line end) matches at the start of a line of ``data``.
+
+    The first line is tried on its own: prepending a line end to the whole file would copy it.
+    """
+    return pattern.match(b"\n" + data[: MAX_LINE + 1]) is not None or pattern.search(data) is not None
 
 
 class _NotSimple(Exception):
@@ -366,7 +373,7 @@ class _NotSimple(Exception):
 def _parse_obj_fast(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> Mesh:
     """OBJ with positive indices, parsed chunk by chunk with regular expressions and numpy (many times faster)."""
     vertex_parts, colour_parts, face_parts, triangle_count = [], [], [], 0
-    with_colours = OBJ_COLOURED_VERTEX.search(b"\n" + data) is not None
+    with_colours = _found(OBJ_COLOURED_VERTEX, data)
     for chunk in _line_chunks(data, display_name):
         chunk = b"\n" + chunk
         if with_colours:
@@ -388,7 +395,8 @@ def _parse_obj_fast(data: bytes, display_name: str, limits: MeshLimits, deadline
     if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
         raise _NotSimple
     colours = _obj_colours(np.concatenate(colour_parts), faces) if with_colours else None
-    return Mesh(vertices[faces].astype(np.float32), colours)
+    # float32 before gathering the corners: the float64 corners of a dense model would take twice the memory.
+    return Mesh(vertices.astype(np.float32)[faces], colours)
 
 
 def _vertex_rows(rows: list[bytes]) -> np.ndarray:

@@ -47,6 +47,7 @@ MAX_PARTS = 200
 MAX_DEPTH = 16
 MAX_INSTANCES = 100_000
 MAX_VERTICES_PER_TRIANGLE = 3
+MAX_INDEX = 2**31 - 1
 SKIPPED_OBJECT_TYPES = {"support"}
 # Runs of plain elements (one group per element, so that findall builds no tuples); attribute names are cut out after.
 FAST_VERTEX = re.compile(rb'<vertex\s+(x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*")\s*(?:/>|>\s*</vertex>)')
@@ -91,7 +92,8 @@ class _Object:
     object_type: str = "model"
     # Flat arrays of machine numbers: a fraction of the memory of Python lists of floats.
     vertices: array = field(default_factory=lambda: array("f"))
-    triangles: array = field(default_factory=lambda: array("q"))
+    # 32-bit vertex numbers: a model has at most a few million vertices, and these are a dense model's bulk.
+    triangles: array = field(default_factory=lambda: array("i"))
     # (part path, object id, 4x4 transform)
     components: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
     # The object's own property (colour) reference for triangles without one: (pid, pindex), -1 for none.
@@ -177,7 +179,9 @@ class _ModelPart:
             self._current.vertices.frombytes(rows.astype(np.float32).tobytes())
             self.vertex_count += len(rows)
         else:
-            self._current.triangles.frombytes(np.ascontiguousarray(rows[:, :3]).tobytes())
+            if rows[:, :3].min() < 0 or rows[:, :3].max() > MAX_INDEX:
+                raise ValueError("a vertex number out of range")
+            self._current.triangles.frombytes(rows[:, :3].astype(np.int32).tobytes())
             self._current.add_properties(rows[:, 3:] if rows.shape[1] == 5 else None, len(rows))
             self.triangle_count += len(rows)
 
@@ -356,7 +360,7 @@ class _Reader:
             raise UploadError(
                 f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности."
             ) from e
-        except (expat.ExpatError, ValueError, LookupError, IndexError) as e:
+        except (expat.ExpatError, ValueError, LookupError, IndexError, OverflowError) as e:
             raise broken(self.display_name, "XML-описание модели 3MF не читается") from e
 
     def _read_ahead(self, data: bytes, part: _ModelPart) -> bytes:
@@ -417,7 +421,7 @@ class _Reader:
         if self.triangle_total > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
         vertices = np.frombuffer(obj.vertices, dtype=np.float32).reshape(-1, 3)
-        faces = np.frombuffer(obj.triangles, dtype=np.int64).reshape(-1, 3)
+        faces = np.frombuffer(obj.triangles, dtype=np.int32).reshape(-1, 3)
         if faces.min() < 0 or faces.max() >= len(vertices):
             raise broken(self.display_name, "треугольники ссылаются на несуществующие вершины")
         if not np.array_equal(transform, np.eye(4)):
@@ -430,6 +434,8 @@ class _Reader:
 def _object_colours(obj: _Object, tables: dict[int, np.ndarray]) -> np.ndarray | None:
     """Per-triangle colours of an object from its part's colour tables; None when it refers to none."""
     count = len(obj.triangles) // 3
+    if obj.properties is None and obj.default_property[0] < 0:
+        return None
     if obj.properties is None:
         pids = np.full(count, obj.default_property[0], dtype=np.int64)
         indices = np.full(count, obj.default_property[1], dtype=np.int64)

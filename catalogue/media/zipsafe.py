@@ -139,7 +139,7 @@ class SafeZip:
             infos.sort(key=lambda info: info.filename != stored_first)
         budget = _Budget(self.limits.max_total_size)
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compresslevel=compresslevel) as output:
+        with zipfile.ZipFile(buffer, "w") as output:
             for info in infos:
                 if info.is_dir():
                     continue
@@ -149,6 +149,8 @@ class SafeZip:
                 member = zipfile.ZipInfo(info.filename, NEUTRAL_DATE)
                 stored = info.filename == stored_first or info.compress_type == zipfile.ZIP_STORED
                 member.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                # A member named by a ZipInfo takes its own level, not the archive's (``compress_level`` from 3.13).
+                member._compresslevel = compresslevel
                 member.external_attr = 0o644 << 16
                 with output.open(member, "w") as target:
                     for block in blocks:
