@@ -9,9 +9,6 @@ from catalogue.accounts.models import Role
 
 
 def register(app: Flask) -> None:
-    from catalogue.media.cli import media
-
-    app.cli.add_command(media)
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)

@@ -1,5 +1,7 @@
 """``flask --app catalogue media inspect FILE...``: the checks of a model upload, from the command line.
 
+The command joins the ``media`` group of the blueprint (beside ``media cleanup``).
+
 Each file goes through :func:`~catalogue.media.validation.validate_upload` exactly as an upload does, and
 one JSON object per file is printed on its own line (for admins checking files sent by e-mail, for tests
 and benchmarks). The exit status is 1 when any file is refused.
@@ -16,12 +18,7 @@ from catalogue.media.formats import MODEL
 from catalogue.media.validation import validate_upload
 
 
-@click.group("media", help="Загруженные файлы: проверка из командной строки.")
-def media() -> None:
-    pass
-
-
-@media.command("inspect")
+@click.command("inspect")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def inspect_command(files: tuple[Path, ...]) -> None:
     """Check 3D models as an upload would; print one JSON object per file, per line."""
