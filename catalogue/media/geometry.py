@@ -59,9 +59,13 @@ def _position_bits(triangles: np.ndarray, step: float):
         del column
         cells /= step
         np.rint(cells, out=cells)
-        # A whole number's float bits name its cell without another array; adding zero makes -0.0 into 0.0.
-        cells += 0.0
-        yield cells.view(np.uint64)
+        # The cell numbers as integers, converted in place a slice at a time (no second column). A float's
+        # own bits would name the cell too, but the low bits of a whole number's float are zeros, and a
+        # multiplicative hash of them clashes for most positions of a regular grid (a lathed or CAD model).
+        numbers = cells.view(np.int64)
+        for start in range(0, len(cells), CLASH_SLICE):
+            numbers[start : start + CLASH_SLICE] = cells[start : start + CLASH_SLICE]
+        yield numbers.view(np.uint64)
         del cells  # before the next column is made: the caller holds the only reference
 
 
