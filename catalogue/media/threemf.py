@@ -68,13 +68,11 @@ SLICER_CONFIG_SUFFIX = ".config"
 _VERTEX = rb'<vertex\s+x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*"\s*(?:/>|>\s*</vertex>)'
 _TRIANGLE = rb'<triangle\s+v1="\d+"\s+v2="\d+"\s+v3="\d+"[^>]*?(?:/>|>\s*</triangle>)'
 VERTEX_RUN = re.compile(_VERTEX + rb"(?:\s*" + _VERTEX + rb")*")
-# A triangle with a property (colour) reference, both orders of the attributes that exporters write; its
-# replacement is "v1 v2 v3 a<pid> b<p1>", the letters marking a missing value (see ``_run_rows``).
+# A triangle with property (colour) references after its corners, in whatever order the exporter writes them.
 PROPERTY_TRIANGLE = re.compile(
-    rb'<triangle\s+v1="(\d+)"\s+v2="(\d+)"\s+v3="(\d+)"(?:\s+pid="(\d+)")?(?:\s+p1="(\d+)")?'
-    rb'(?:\s+p2="\d+")?(?:\s+p3="\d+")?(?:\s+pid="(\d+)")?\s*(?:/>|>\s*</triangle>)'
+    rb'<triangle\s+(v1="\d+"\s+v2="\d+"\s+v3="\d+"(?:\s+(?:pid|p1|p2|p3)="\d+")*)\s*(?:/>|>\s*</triangle>)'
 )
-PROPERTY_ROW = rb"\n\1 \2 \3 a\4\6 b\5\n"
+ATTRIBUTE_NAME = re.compile(rb'(\w+)="')
 # Compression of the stored copy's model parts: level 1 is several times faster than zlib's default on
 # a hundred megabytes of XML, for a file about a sixth larger.
 MODEL_COMPRESSION = 1
@@ -437,10 +435,10 @@ def _object_colours(obj: _Object, tables: dict[int, np.ndarray]) -> np.ndarray |
     if obj.properties is None and obj.default_property[0] < 0:
         return None
     if obj.properties is None:
-        pids = np.full(count, obj.default_property[0], dtype=np.int64)
-        indices = np.full(count, obj.default_property[1], dtype=np.int64)
+        pids = np.full(count, obj.default_property[0], dtype=np.int32)
+        indices = np.full(count, obj.default_property[1], dtype=np.int32)
     else:
-        rows = np.frombuffer(obj.properties, dtype=np.int32).reshape(-1, 2).astype(np.int64)
+        rows = np.frombuffer(obj.properties, dtype=np.int32).reshape(-1, 2)
         pids = np.where(rows[:, 0] >= 0, rows[:, 0], obj.default_property[0])
         indices = np.where(rows[:, 1] >= 0, rows[:, 1], max(obj.default_property[1], 0))
     colours, found = np.empty((count, 3), dtype=np.uint8), False
@@ -475,15 +473,35 @@ def _run_rows(run: bytes, tag: str) -> np.ndarray | None:
 
 
 def _property_rows(run: bytes) -> np.ndarray | None:
-    """Triangles with property references as ``v1 v2 v3 pid p1`` rows, -1 where an element has none."""
-    text = PROPERTY_TRIANGLE.sub(PROPERTY_ROW, run)
-    for marker in (b"a", b"b"):
-        text = text.replace(marker + b" ", b"-1 ").replace(marker + b"\n", b"-1\n").replace(marker, b"")
+    """Triangles with property references as ``v1 v2 v3 pid p1`` rows, -1 where the elements have none.
+
+    The run is read at once when all its triangles have the same attributes in the same order (as one
+    exporter writes them); otherwise None, and expat reads the elements one by one.
+    """
+    found = PROPERTY_TRIANGLE.findall(run)
+    if not found or len(found) != run.count(b"<triangle"):
+        return None
+    text = b"\n".join(found)
+    # The same names in the same order on every line: the lines without their numbers are all alike.
+    skeleton = text.translate(None, b"0123456789")
+    first = found[0].translate(None, b"0123456789")
+    if skeleton != b"\n".join([first] * len(found)):
+        return None
+    names = ATTRIBUTE_NAME.findall(found[0])
+    for name in set(names):
+        text = text.replace(name + b'="', b"")
     try:
-        rows = np.loadtxt(io.BytesIO(text), dtype=np.int64, ndmin=2, comments=None)
+        numbers = np.loadtxt(io.BytesIO(text.replace(b'"', b" ")), dtype=np.int64, ndmin=2, comments=None)
     except (ValueError, OverflowError):
         return None
-    return rows if rows.shape[1] == 5 else None
+    if numbers.shape[1] != len(names):
+        return None
+    rows = np.full((len(numbers), 5), -1, dtype=np.int64)
+    rows[:, :3] = numbers[:, :3]
+    for column, name in ((3, b"pid"), (4, b"p1")):
+        if name in names:
+            rows[:, column] = numbers[:, names.index(name)]
+    return rows
 
 
 def _refuse(*_args) -> None:
