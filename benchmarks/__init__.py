@@ -1,7 +1,8 @@
 """Measurements kept beside the product, not part of it: ``python -m benchmarks --help``.
 
 - ``search-bench``: Whoosh beside SQLite FTS5 on the same synthetic Russian documents and queries;
-- ``search-evaluate``: recall and speed of each stemming option on a judged set of Russian queries.
+- ``search-evaluate``: recall and speed of each stemming option on a judged set of Russian queries;
+- ``models-bench``: time and peak memory of large 3D models through an upload (``models_bench``).
 
 They run from a checkout of the project (the package is not installed with ``catalogue``).
 """

@@ -1,9 +1,9 @@
-"""``python -m benchmarks search-bench`` and ``python -m benchmarks search-evaluate`` (see ``benchmarks``)."""
+"""``python -m benchmarks search-bench``, ``search-evaluate`` and ``models-bench`` (see ``benchmarks``)."""
 
 import click
 
 
-@click.group(help="Measurements of the search engine (not tests).")
+@click.group(help="Measurements of the search engine and of 3D uploads (not tests).")
 def main() -> None:
     pass
 
@@ -27,6 +27,19 @@ def bench_command(docs: int, queries: int, procs: int, limitmb: int, directory: 
     from benchmarks.search_bench import run
 
     run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo)
+
+
+@main.command("models-bench")
+@click.argument("names", nargs=-1)
+@click.option("--dir", "directory", default=None, help="Where the temporary models go (default: system temp).")
+def models_command(names: tuple[str, ...], directory: str | None) -> None:
+    """Time and peak memory of large 3D models through an upload (NAMES: some of the models only)."""
+    from benchmarks.models_bench import MODELS, run
+
+    unknown = set(names) - set(MODELS)
+    if unknown:
+        raise click.BadParameter(f"unknown models {sorted(unknown)}; known: {', '.join(MODELS)}")
+    run(list(names) or None, directory=directory, echo=click.echo)
 
 
 if __name__ == "__main__":

@@ -1,74 +1,22 @@
 """Any file within the size limit costs at most 400 MB at its peak on the upload path, measured in a fresh process.
 
-Each file is taken through what an upload of a contest entry does: it is validated, a model's thumbnail
-is rendered, and its viewer copy is built from the validated triangles (the stored bytes let go first, as
-they are once written). The child process reports its resident size once the modules are imported (idle)
-and its peak afterwards (VmHWM): the peak, everything included, must stay within ``BOUND``. Hostile files
+Each file is taken through what an upload of a contest entry does (``benchmarks.models_bench.measure``): it
+is validated, a model's thumbnail is rendered, and its viewer copy is built from the validated triangles (the
+stored bytes let go first, as they are once written). The child process reports its resident size once the
+modules are imported (idle) and its peak afterwards (VmHWM): the peak, everything included, must stay within
+``BOUND``. Hostile files
 may be refused for any of their faults (which comes first depends on the machine's speed); valid ones are
 given all the time they need, so that their verdict does not depend on how busy the machine is.
 Run this file with ``-s`` to see the figures: ``.venv/bin/python -m pytest -s -q tests/test_uploads_memory.py``.
 """
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from benchmarks import crafted_models as crafted
+from benchmarks.models_bench import measure
 
 MiB = 1024 * 1024
 BOUND = 400 * MiB
-
-CHILD = """
-import dataclasses, json, sys
-from catalogue.contest.viewer import triangles_to_glb, up_axis
-from catalogue.media.errors import UploadError
-from catalogue.media.meshes import MeshLimits
-from catalogue.media.thumbnails import render_thumbnail
-from catalogue.media.validation import validate_upload
-
-
-def status(field):
-    # Kilobytes. VmHWM is this program's own peak (getrusage's maxrss would keep the parent's across exec).
-    with open("/proc/self/status") as lines:
-        return next(int(line.split()[1]) for line in lines if line.startswith(field + ":"))
-
-
-kind, path, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
-# Idle: the resident size now, with everything imported (the peak so far may be higher: that only adds).
-idle = status("VmRSS")
-limits = MeshLimits(seconds=seconds) if seconds else MeshLimits()
-with open(path, "rb") as stream:
-    try:
-        upload = validate_upload(kind, path.rsplit("/", 1)[-1], stream, mesh_limits=limits)
-        if upload.triangles is not None:
-            render_thumbnail(upload.triangles, (480, 360))
-            # Written to disk, the bytes are let go; the viewer copy is made from the triangles kept
-            upload = dataclasses.replace(upload, data=b"")
-            triangles_to_glb(upload.triangles, up_axis(upload.format))
-        outcome = "accepted"
-    except UploadError as e:
-        outcome = str(e)
-peak = status("VmHWM")
-print(json.dumps({"idle": idle * 1024, "peak": peak * 1024, "outcome": outcome}))
-"""
-
-
-def peak_and_outcome(kind: str, path: Path, seconds: float) -> tuple[int, int, str]:
-    """The peak resident size of a fresh process taking ``path`` through an upload, its idle size, and the outcome."""
-    root = Path(__file__).resolve().parents[1]
-    result = subprocess.run(
-        [sys.executable, "-c", CHILD, kind, str(path), str(seconds)],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        check=True,
-    )
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    return report["peak"], report["idle"], report["outcome"]
-
 
 TOO_SLOW = "не удалось проверить за 15 секунд"
 # Valid files get this many seconds: their memory is measured whatever the machine's speed.
@@ -91,8 +39,9 @@ CASES = {
 def test_an_upload_of_a_crafted_file_peaks_within_400_mb(name, tmp_path):
     kind, make, expected, seconds = CASES[name]
     path = make(tmp_path / name)
-    peak, idle, outcome = peak_and_outcome(kind, path, seconds)
+    report = measure(path, kind, seconds)
+    peak, outcome = report["peak"], report["outcome"]
     size = path.stat().st_size / MiB
-    print(f"\n{name}: {size:.1f} MB file, peak {peak / MiB:.0f} MB ({idle / MiB:.0f} MB idle); {outcome}")
+    print(f"\n{name}: {size:.1f} MB file, peak {peak / MiB:.0f} MB ({report['idle'] / MiB:.0f} MB idle); {outcome}")
     assert any(reason in outcome for reason in expected)
     assert peak <= BOUND
