@@ -26,7 +26,7 @@ from catalogue.contest.viewer import triangles_to_glb, up_axis
 from catalogue.media.errors import Deadline, UploadError
 from catalogue.media.meshes import MeshLimits
 from catalogue.media.thumbnails import render_thumbnail
-from catalogue.media.validation import _parse_model, validate_upload
+from catalogue.media.validation import MODEL_ZIP_LIMITS, _parse_model, validate_upload
 from catalogue.media.threemf import parse_3mf
 from catalogue.media.zipsafe import SafeZip
 
@@ -53,7 +53,7 @@ if parse_alone == "1":
     data = open(path, "rb").read()
     start = clock()
     if name.endswith(".3mf"):
-        with SafeZip(data, name) as archive:
+        with SafeZip(data, name, MODEL_ZIP_LIMITS) as archive:
             parse_3mf(archive, limits, Deadline(limits.seconds))
     else:
         _parse_model(name.rsplit(".", 1)[-1], data, name, limits)
