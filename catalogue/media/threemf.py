@@ -462,7 +462,18 @@ def _run_rows(run: bytes, tag: str) -> np.ndarray | None:
         pattern, names, dtype = FAST_VERTEX, (b'x="', b'y="', b'z="'), np.float64
     else:
         pattern, names, dtype = FAST_TRIANGLE, (b'v1="', b'v2="', b'v3="'), np.int64
-    text = b"\n".join(pattern.findall(run))
+    # Most runs are the plain elements alone: with their tags and attribute names cut out, one row each.
+    element = tag.encode()
+    text = run.replace(b"></" + element + b">", b"/>").replace(b"/>", b"\n").replace(b"<" + element, b"")
+    rows = _rows(text, names, dtype)
+    if rows is None:
+        # Other attributes beside (a slicer's own, say): each element's three values are taken first.
+        rows = _rows(b"\n".join(pattern.findall(run)), names, dtype)
+    return rows
+
+
+def _rows(text: bytes, names: tuple[bytes, ...], dtype) -> np.ndarray | None:
+    """Lines of ``name="value"`` triples as rows of three numbers; None when they are not."""
     for name in names:
         text = text.replace(name, b"")
     try:
