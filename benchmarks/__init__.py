@@ -4,6 +4,7 @@
 - ``search-evaluate``: recall and speed of each stemming option on a judged set of Russian queries;
 - ``site-bench`` (``make bench``): the pages people open most against a bare Flask app under the same gunicorn;
 - ``slow-requests``: the slowest legitimate requests' work (a 50 MB model upload, a PDF), for gunicorn's timeout.
+- ``models-bench``: time and peak memory of large 3D models through an upload (``models_bench``).
 
 They run from a checkout of the project (the package is not installed with ``catalogue``).
 """

@@ -1,9 +1,9 @@
-"""``python -m benchmarks search-bench|search-evaluate|site-bench|slow-requests`` (see ``benchmarks``)."""
+"""``python -m benchmarks search-bench|search-evaluate|site-bench|slow-requests|models-bench`` (see ``benchmarks``)."""
 
 import click
 
 
-@click.group(help="Measurements of the site and its search engine (not tests).")
+@click.group(help="Measurements of the site, its search engine and 3D uploads (not tests).")
 def main() -> None:
     pass
 
@@ -57,6 +57,19 @@ def slow_requests_command(runs: int) -> None:
     from benchmarks.slow_requests import run
 
     run(runs, echo=click.echo)
+
+
+@main.command("models-bench")
+@click.argument("names", nargs=-1)
+@click.option("--dir", "directory", default=None, help="Where the temporary models go (default: system temp).")
+def models_command(names: tuple[str, ...], directory: str | None) -> None:
+    """Time and peak memory of large 3D models through an upload (NAMES: some of the models only)."""
+    from benchmarks.models_bench import MODELS, run
+
+    unknown = set(names) - set(MODELS)
+    if unknown:
+        raise click.BadParameter(f"unknown models {sorted(unknown)}; known: {', '.join(MODELS)}")
+    run(list(names) or None, directory=directory, echo=click.echo)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,16 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from catalogue.contest import seasons
+from catalogue.contest import entries, seasons
 from catalogue.contest.forms import EntryForm
 from catalogue.contest.models import Entry
 from catalogue.extensions import db
-from catalogue.media import storage
+from catalogue.media import services, storage
 from catalogue.media.errors import Deadline
 from catalogue.media.gltf import parse_glb
 from catalogue.media.meshes import MeshLimits
 from catalogue.media.models import StoredFile
+from catalogue.media.validation import validate_upload
 from tests.contest_support import SCHOOL_A, fetch_status, fixture_bytes, loaded, make_season, organization
 from tests.helpers import PDF, csrf_token
 
@@ -115,7 +116,7 @@ def test_real_models_are_accepted_with_facts_thumbnail_and_a_viewer_copy(
         assert storage.read(entry.model_file.thumbnail_key).startswith(b"\x89PNG")
         # The viewer's copy is a plain GLB with the same triangles
         glb = storage.read(entry.viewer_file.key)
-        assert parse_glb(glb, "viewer.glb", MeshLimits(), Deadline(10)).shape == (facts["triangles"], 3, 3)
+        assert parse_glb(glb, "viewer.glb", MeshLimits(), Deadline(10)).triangles.shape == (facts["triangles"], 3, 3)
         entry_id = entry.id
         viewer_url = f"/files/{entry.viewer_file.key}/sozdatel-2027-rabota-{entry.id}-prosmotr.glb"
     page = client.get(f"/contest/entries/{entry_id}").get_data(as_text=True)
@@ -211,6 +212,27 @@ def test_an_oversize_model_is_refused(app, client, form_page, monkeypatch):
     response = post(client, fields(form_page, model=upload("big.stl", fixture_bytes("20mm-xyz-cube.stl"))))
     assert response.status_code == 422
     assert "больше 4 КБ" in response.get_data(as_text=True)
+
+
+def test_the_viewer_copy_is_made_from_the_triangles_checked_at_upload(app, student):
+    with app.test_request_context():
+        student = db.session.merge(student)
+        season = seasons.season_by_year(2027)
+        # The student's model is checked and stored as an upload of the entry form is
+        stored = services.store_upload(student, validate_upload("model", "куб.stl", fixture_bytes("20mm-xyz-cube.stl")))
+        # Whatever becomes of the stored file afterwards, nothing reads it again in this request
+        storage.path_for(stored.key).write_bytes(b"not a model any more")
+        entry = entries.create_entry(
+            student,
+            season,
+            entries.EntryData(season.nominations[0].id, season.age_categories[1].id, "Куб", "Калибровочный куб."),
+            entries.EntryFiles(model_key=stored.key),
+        )
+        # The viewer's copy was made from the triangles of the check: the model was parsed once
+        entry = db.session.get(Entry, entry.id)
+        assert entry.viewer_file is not None
+        glb = storage.read(entry.viewer_file.key)
+        assert parse_glb(glb, "viewer.glb", MeshLimits(), Deadline(10)).triangles.shape == (260, 3, 3)
 
 
 def test_an_other_field_error_keeps_the_uploaded_model(app, client, form_page):

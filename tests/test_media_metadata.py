@@ -291,7 +291,7 @@ def test_real_glb_keeps_only_the_version_of_its_asset_and_no_names(name, triangl
     assert not any("name" in item for key in ("nodes", "meshes", "materials") for item in document.get(key, []))
     assert leaks(upload.data, "Suzanne", "Blender", "trimesh") == []
     check_glb_layout(upload.data)
-    assert parse_glb(upload.data, name, MeshLimits(), Deadline(10)).shape == (triangles, 3, 3)
+    assert parse_glb(upload.data, name, MeshLimits(), Deadline(10)).triangles.shape == (triangles, 3, 3)
     assert upload.facts["triangles"] == triangles
 
 

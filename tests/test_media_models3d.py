@@ -150,6 +150,21 @@ def test_cad_export_with_noise_for_zeros_is_a_closed_mesh_with_its_volume():
     assert upload.facts["volume_mm3"] == pytest.approx(1000.0)
 
 
+def test_a_lathed_model_on_a_regular_grid_welds_each_position_once():
+    from benchmarks.crafted_models import torus
+    from catalogue.media.geometry import merged_faces
+
+    # A torus of 20,000 triangles: its vertices lie on a regular grid of whole cells (hashing their float bits
+    # folded them together by the thousand, at a cost in time and memory measured in test_uploads_memory.py)
+    vertices, faces = torus(20_000)
+    triangles = vertices.astype(np.float32)[faces]
+    assert len(np.unique(merged_faces(triangles))) == len(vertices)
+    upload = model("torus.stl", binary_stl(triangles))
+    assert upload.facts["watertight"] is True
+    # 2π²Rr² for R = 40 mm, r = 10 mm, less what 100 flat segments cut off
+    assert upload.facts["volume_mm3"] == pytest.approx(2 * np.pi**2 * 40 * 10**2, rel=2e-3)
+
+
 def test_cad_export_with_a_face_missing_is_still_open():
     upload = model("open.stl", binary_stl(with_cad_noise(cube_triangles())[:-2]))
     assert upload.facts["watertight"] is False
@@ -309,8 +324,9 @@ def test_obj_fast_reading_matches_the_line_by_line_reader():
     from catalogue.media.errors import Deadline
 
     data = fixture_bytes("fuze.obj")
-    line_by_line = meshes._ObjReader("fuze.obj", MeshLimits(), Deadline(10)).read(data)
-    assert np.array_equal(meshes._parse_obj_fast(data, "fuze.obj", MeshLimits(), Deadline(10)), line_by_line)
+    line_by_line = meshes._ObjReader("fuze.obj", MeshLimits(), Deadline(10)).read(data).triangles
+    fast = meshes._parse_obj_fast(data, "fuze.obj", MeshLimits(), Deadline(10)).triangles
+    assert np.array_equal(fast, line_by_line)
 
 
 def test_obj_with_indented_lines_is_read_whole():

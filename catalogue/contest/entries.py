@@ -34,7 +34,7 @@ from catalogue.media import services as media
 from catalogue.media import storage
 from catalogue.media.attachments import attach_files
 from catalogue.media.models import StoredFile
-from catalogue.media.validation import ValidatedUpload, validate_upload
+from catalogue.media.validation import ValidatedUpload, recent_model, validate_upload
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.models import Organization
 from catalogue.unit_of_work import after_commit, rolled_back_on_error
@@ -492,29 +492,36 @@ def _apply_files(actor: User, entry: Entry, files: EntryFiles) -> None:
 
 
 def _make_viewer_after_commit(actor: User, entry: Entry) -> None:
-    """Queue :func:`make_viewer` for after the commit, in a session of its own (the committed one is done)."""
+    """Queue :func:`make_viewer` for after the commit, in a session of its own (the committed one is done).
+
+    A model uploaded in this request is passed along as it was validated (its triangles in memory).
+    """
     app, actor_id, entry_id = current_app._get_current_object(), actor.id, entry.id
+    checked = recent_model(entry.model_file.sha256) if entry.model_file is not None else None
 
     def make() -> None:
         with app.app_context():
-            make_viewer(db.session.get(User, actor_id), db.session.get(Entry, entry_id))
+            make_viewer(db.session.get(User, actor_id), db.session.get(Entry, entry_id), checked)
 
     after_commit(make)
 
 
-def make_viewer(actor: User, entry: Entry) -> StoredFile | None:
+def make_viewer(actor: User, entry: Entry, checked: ValidatedUpload | None = None) -> StoredFile | None:
     """Write the model as a plain GLB for the viewer (after the entry's commit: it is derived data).
 
-    A failure is logged, not raised: the entry page then shows the thumbnail.
+    ``checked`` is the model as validated at its upload: its triangles are used, never parsed again.
+    Without it (a model uploaded in an earlier request, e.g. before a form was sent again after an
+    error) the stored model is read once more. A failure is logged, not raised: the entry page then
+    shows the thumbnail.
     """
     model = entry.model_file
     if model is None or entry.viewer_file_id is not None:
         return None
     entry_id, title, name, key, facts = entry.id, entry.title, model.original_name, model.key, dict(model.facts or {})
     try:
-        # Parsing the model again takes seconds: no transaction (and no write lock) is held meanwhile.
+        # Building the file takes time: no transaction (and no write lock) is held meanwhile.
         media.release_transaction()
-        validated = validate_upload("model", name, storage.read(key))
+        validated = checked if checked is not None else validate_upload("model", name, storage.read(key))
         if validated.format == "glb" and shows_as_authored(validated.data):
             glb = validated.data  # the cleaned upload itself: its materials and textures, as authored
         else:

@@ -8,7 +8,7 @@ import numpy as np
 
 # Triangles whose volume is summed at once.
 VOLUME_SLICE = 1 << 16
-# Corners whose positions are compared at once when looking for hash clashes.
+# Corners handled at once while welding (hashing their cells, numbering them, looking for hash clashes).
 CLASH_SLICE = 1 << 20
 # Corners closer than this share of the bounding box's diagonal are one vertex (a grid of that step).
 WELD_TOLERANCE = 1e-6
@@ -52,17 +52,16 @@ def _columns(triangles: np.ndarray):
         yield np.ascontiguousarray(corners[:, i])
 
 
-def _position_bits(triangles: np.ndarray, step: float):
-    """Each coordinate column snapped to a grid of ``step``, as 64-bit cell keys; one column at a time."""
-    for column in _columns(triangles):
-        cells = column.astype(np.float64)
-        del column
-        cells /= step
-        np.rint(cells, out=cells)
-        # A whole number's float bits name its cell without another array; adding zero makes -0.0 into 0.0.
-        cells += 0.0
-        yield cells.view(np.uint64)
-        del cells  # before the next column is made: the caller holds the only reference
+def _cells(values: np.ndarray, step: float) -> np.ndarray:
+    """The cells of the welding grid of ``step`` that coordinates ``values`` fall in, as 64-bit keys.
+
+    Whole cell numbers, not their float bits: the low bits of a whole number's float are zeros, and a
+    multiplicative hash of them clashes for most positions of a regular grid (a lathed or CAD model).
+    """
+    cells = values.astype(np.float64)
+    cells /= step
+    np.rint(cells, out=cells)
+    return cells.astype(np.int64).view(np.uint64)
 
 
 def weld_step(triangles: np.ndarray) -> float:
@@ -91,47 +90,51 @@ def merged_faces(triangles: np.ndarray) -> np.ndarray:
     # The top bits of a multiplicative hash, with the corner's number in the low bits: one plain sort
     # (much faster than argsort) orders the corners by position hash and still says which is which.
     step = weld_step(triangles)
+    corners = triangles.reshape(-1, 3)
+    # Everything of the length of the model is made a slice at a time: whole-length temporaries (a column
+    # of cells, the corner numbers) are what would make the peak.
     packed = np.zeros(count, dtype=np.uint64)
-    multipliers = iter(HASH_MULTIPLIERS)
-    # Not zip(): its result tuple would keep each column alive until the next one is made.
-    for column in _position_bits(triangles, step):
-        column *= next(multipliers)
-        packed += column
-        del column
+    for start in range(0, count, CLASH_SLICE):
+        part = corners[start : start + CLASH_SLICE]
+        for axis, multiplier in enumerate(HASH_MULTIPLIERS):
+            packed[start : start + CLASH_SLICE] += _cells(part[:, axis], step) * multiplier
     packed >>= np.uint64(index_bits)
     packed <<= np.uint64(index_bits)
-    term = np.arange(count, dtype=np.uint64)
-    packed |= term
-    del term
+    for start in range(0, count, CLASH_SLICE):
+        packed[start : start + CLASH_SLICE] |= np.arange(start, min(start + CLASH_SLICE, count), dtype=np.uint64)
     packed.sort()
-    order = (packed & np.uint64((1 << index_bits) - 1)).astype(index_type)
+    order = np.empty(count, dtype=index_type)
+    mask = np.uint64((1 << index_bits) - 1)
+    for start in range(0, count, CLASH_SLICE):
+        order[start : start + CLASH_SLICE] = packed[start : start + CLASH_SLICE] & mask
     packed >>= np.uint64(index_bits)  # now the keys alone
     starts = np.empty(count, dtype=bool)
     starts[0] = True
     np.not_equal(packed[1:], packed[:-1], out=starts[1:])
     del packed
     inverse = np.empty(count, dtype=index_type)
-    inverse[order] = np.cumsum(starts, dtype=index_type) - 1
+    numbers = np.cumsum(starts, dtype=index_type)
+    numbers -= 1
+    inverse[order] = numbers
+    del numbers
     representative = order[starts][inverse]
     del order
     clashes = np.zeros(count, dtype=bool)
-    for column in _position_bits(triangles, step):
-        # In slices: gathering a whole column of 64-bit cells at once would double its memory.
-        for start in range(0, count, CLASH_SLICE):
-            end = start + CLASH_SLICE
-            clashes[start:end] |= column[representative[start:end]] != column[start:end]
-        del column
+    for start in range(0, count, CLASH_SLICE):
+        own, theirs = corners[start : start + CLASH_SLICE], corners[representative[start : start + CLASH_SLICE]]
+        for axis in range(3):
+            clashes[start : start + CLASH_SLICE] |= _cells(own[:, axis], step) != _cells(theirs[:, axis], step)
     del representative
     if clashes.any():
-        _split_clashes(_position_bits(triangles, step), inverse, clashes)
+        _split_clashes(corners, step, inverse, clashes)
     return inverse.reshape(-1, 3)
 
 
-def _split_clashes(columns, inverse: np.ndarray, clashes: np.ndarray) -> None:
+def _split_clashes(corners: np.ndarray, step: float, inverse: np.ndarray, clashes: np.ndarray) -> None:
     """Renumber exactly the corners of hash groups that hold different positions (rare)."""
     groups = np.isin(inverse, np.unique(inverse[clashes]))
-    # Each column is read once for the few corners concerned: never three whole columns at a time.
-    rows = np.stack([column[groups] for column in columns], axis=1)
+    concerned = corners[groups]
+    rows = np.stack([_cells(concerned[:, axis], step) for axis in range(3)], axis=1)
     _, exact = np.unique(rows, axis=0, return_inverse=True)
     inverse[groups] = int(inverse.max()) + 1 + exact.ravel()
 

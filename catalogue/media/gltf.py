@@ -11,7 +11,7 @@ import struct
 import numpy as np
 
 from catalogue.media.errors import Deadline, UploadError
-from catalogue.media.meshes import MeshLimits, broken, too_many_triangles
+from catalogue.media.meshes import Mesh, MeshLimits, broken, joined, srgb_from_linear, too_many_triangles
 
 GLB_HEADER = struct.Struct("<4sII")
 CHUNK_HEADER = struct.Struct("<II")
@@ -19,6 +19,10 @@ JSON_CHUNK = 0x4E4F534A
 BIN_CHUNK = 0x004E4942
 COMPONENT_TYPES = {5121: np.dtype("u1"), 5123: np.dtype("<u2"), 5125: np.dtype("<u4"), 5126: np.dtype("<f4")}
 INDEX_COMPONENTS = (5121, 5123, 5125)
+# Vertex colours: floats, or unsigned bytes and shorts normalised to 0..1.
+COLOUR_COMPONENTS = {5126: 1.0, 5121: 255.0, 5123: 65535.0}
+# glTF's default material (a primitive without one) is white.
+WHITE = (255, 255, 255)
 TRIANGLES, TRIANGLE_STRIP, TRIANGLE_FAN = 4, 5, 6
 # A node tree deeper than this, or instancing more nodes, is a trap rather than a model.
 MAX_DEPTH = 64
@@ -89,14 +93,20 @@ def _strip_names(document: dict) -> None:
                 item.pop("name", None)
 
 
-def parse_glb(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
-    """Triangles of a GLB file in millimetres (glTF is in metres), with node transforms applied."""
+def parse_glb(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> Mesh:
+    """Triangles of a GLB file in millimetres (glTF is in metres), with node transforms applied.
+
+    Colours are the base colours of the primitives' materials (``baseColorFactor``) times their vertex
+    colours (``COLOR_0``), per triangle in sRGB; None when no primitive has a material or vertex colours.
+    Textures are not read.
+    """
     document, binary = _chunks(data, display_name)
-    triangles = _Gltf(document, binary, display_name, limits, deadline).triangles()
+    mesh = _Gltf(document, binary, display_name, limits, deadline).triangles()
+    triangles, colours = mesh.triangles, mesh.colours
     if not triangles.flags.writeable:
-        return triangles * np.float32(MILLIMETRES_PER_METRE)
+        return Mesh(triangles * np.float32(MILLIMETRES_PER_METRE), colours, "meter")
     triangles *= np.float32(MILLIMETRES_PER_METRE)
-    return triangles
+    return Mesh(triangles, colours, "meter")
 
 
 def _chunks(data: bytes, display_name: str) -> tuple[dict, memoryview]:
@@ -139,7 +149,7 @@ class _Gltf:
         self.display_name = display_name
         self.limits = limits
         self.deadline = deadline
-        self.mesh_cache: dict[int, np.ndarray] = {}
+        self.mesh_cache: dict[int, Mesh] = {}
         self.triangle_total = 0
         self._refuse_unsupported_extensions()
 
@@ -174,12 +184,9 @@ class _Gltf:
 
     # -- scene graph ------------------------------------------------------------------------------
 
-    def triangles(self) -> np.ndarray:
+    def triangles(self) -> Mesh:
         parts = [self._instance(mesh, matrix) for mesh, matrix in self._mesh_instances()]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return np.empty((0, 3, 3), dtype=np.float32)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return joined([p for p in parts if len(p[0])], WHITE)
 
     def _roots(self) -> list:
         scenes = self.document.get("scenes")
@@ -242,19 +249,20 @@ class _Gltf:
             raise self._broken()
         return np.array(value, dtype=np.float64)
 
-    def _instance(self, mesh_index: object, matrix: np.ndarray | None) -> np.ndarray:
+    def _instance(self, mesh_index: object, matrix: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         self.deadline.check()
-        triangles = self._mesh(mesh_index)
+        mesh = self._mesh(mesh_index)
+        triangles, colours = mesh.triangles, mesh.colours
         self.triangle_total += len(triangles)
         if self.triangle_total > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
         if matrix is None or np.array_equal(matrix, np.eye(4)):
-            return triangles
-        return triangles @ matrix[:3, :3].T.astype(np.float32) + matrix[:3, 3].astype(np.float32)
+            return triangles, colours
+        return triangles @ matrix[:3, :3].T.astype(np.float32) + matrix[:3, 3].astype(np.float32), colours
 
     # -- meshes and accessors ---------------------------------------------------------------------
 
-    def _mesh(self, index: object) -> np.ndarray:
+    def _mesh(self, index: object) -> Mesh:
         if not _is_int(index):
             raise self._broken()
         if index not in self.mesh_cache:
@@ -263,15 +271,11 @@ class _Gltf:
             if not isinstance(primitives, list):
                 raise self._broken()
             parts = [self._primitive(p) for p in primitives]
-            parts = [p for p in parts if p is not None]
-            if not parts:
-                self.mesh_cache[index] = np.empty((0, 3, 3), dtype=np.float32)
-            else:
-                self.mesh_cache[index] = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            self.mesh_cache[index] = joined([p for p in parts if p is not None], WHITE)
         return self.mesh_cache[index]
 
-    def _primitive(self, primitive: object) -> np.ndarray | None:
-        """The triangles of one primitive; None for points and lines."""
+    def _primitive(self, primitive: object) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The triangles of one primitive and their colours (None: none given); None for points and lines."""
         if not isinstance(primitive, dict) or not isinstance(primitive.get("attributes"), dict):
             raise self._broken()
         mode = self._int(primitive, "mode", TRIANGLES)
@@ -287,15 +291,43 @@ class _Gltf:
             raise too_many_triangles(self.display_name, self.limits)
         if faces.size and faces.max() >= len(positions):
             raise self._broken("грани в GLB ссылаются на несуществующие вершины")
-        return positions[faces]
+        return positions[faces], self._colours(primitive, faces, len(positions))
 
-    def _accessor(self, index: object, expected_type: str, components: tuple[int, ...]) -> np.ndarray:
+    def _colours(self, primitive: dict, faces: np.ndarray, vertex_count: int) -> np.ndarray | None:
+        """sRGB colours of a primitive's triangles: its material's base colour times its vertex colours."""
+        base = None
+        if "material" in primitive:
+            material = self._item("materials", primitive["material"])
+            pbr = material.get("pbrMetallicRoughness", {})
+            if not isinstance(pbr, dict):
+                raise self._broken()
+            base = self._numbers(pbr.get("baseColorFactor", [1.0, 1.0, 1.0, 1.0]), 4)[:3]
+        vertex = None
+        if "COLOR_0" in primitive["attributes"]:
+            vertex = self._accessor(primitive["attributes"]["COLOR_0"], ("VEC3", "VEC4"), tuple(COLOUR_COMPONENTS))
+            if len(vertex) != vertex_count:
+                raise self._broken("цвета вершин в GLB не совпадают с вершинами")
+        if vertex is None:
+            return None if base is None else np.tile(srgb_from_linear(base), (len(faces), 1))
+        linear = vertex[:, :3].astype(np.float32) / np.float32(COLOUR_COMPONENTS[self._component(primitive)])
+        if base is not None:
+            linear *= base.astype(np.float32)
+        total = np.zeros((len(faces), 3), dtype=np.float32)
+        for corner in range(3):
+            total += linear[faces[:, corner]]
+        return srgb_from_linear(total / 3)
+
+    def _component(self, primitive: dict) -> int:
+        return self._item("accessors", primitive["attributes"]["COLOR_0"])["componentType"]
+
+    def _accessor(self, index: object, expected_type: str | tuple[str, ...], components: tuple[int, ...]) -> np.ndarray:
         """The accessor's elements, every offset checked against the binary chunk first."""
         accessor = self._item("accessors", index)
-        width = {"SCALAR": 1, "VEC3": 3}[expected_type]
+        types = (expected_type,) if isinstance(expected_type, str) else expected_type
         component = accessor.get("componentType")
-        if accessor.get("type") != expected_type or component not in components or "sparse" in accessor:
+        if accessor.get("type") not in types or component not in components or "sparse" in accessor:
             raise self._broken("формат вершин или граней в GLB не поддерживается")
+        width = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}[accessor["type"]]
         count = self._int(accessor, "count")
         view = self._item("bufferViews", accessor.get("bufferView"))
         self._check_buffer(self._int(view, "buffer"))

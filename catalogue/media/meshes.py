@@ -1,13 +1,16 @@
 """3D models: which format the bytes are, and their triangles (STL and OBJ here; GLB and 3MF beside).
 
-Every parser returns an ``(n, 3, 3)`` float32 array of triangle corners in the file's units, and
-checks sizes and counts before it allocates, so that a file's claims cannot make it allocate much.
+Every parser returns a :class:`Mesh`: an ``(n, 3, 3)`` float32 array of triangle corners in the file's
+units and, when the file has colours, one sRGB colour per triangle. Each checks sizes and counts before
+it allocates, so that a file's claims cannot make it allocate much.
 """
 
 import io
 import itertools
+import math
 import re
 import struct
+import warnings
 from array import array
 from dataclasses import dataclass
 
@@ -26,6 +29,9 @@ ASCII_STL_VERTEX = re.compile(rb"vertex\s+(\S+\s+\S+\s+\S+)")
 OBJ_STATEMENT = re.compile(rb"\n[ \t]*[vf][ \t]")
 OBJ_INDENTED_STATEMENT = re.compile(rb"\n[ \t]+[vf][ \t]")
 OBJ_VERTEX = re.compile(rb"\nv[ \t]+(\S+[ \t]+\S+[ \t]+\S+)")
+# A vertex line with a colour after its position: ``v x y z r g b``.
+OBJ_COLOURED_VERTEX = re.compile(rb"\nv[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+")
+OBJ_VERTEX_LINE = re.compile(rb"\nv[ \t]+([^\r\n]*)")
 OBJ_FACE = re.compile(rb"\nf[ \t]+([^\r\n]*)")
 OBJ_NEGATIVE_INDEX = re.compile(rb"\nf[ \t][^\r\n]*[ \t]-")
 # "/texture/normal" after a position index.
@@ -49,6 +55,49 @@ LINES_PER_CHECK = 50_000
 PLAUSIBLE_LARGEST_SIDE = (1.0, 2000.0)
 # The farthest a vertex may lie from the origin, in millimetres: beyond it a model is mis-scaled or broken.
 MAX_COORDINATE = 1e6
+
+
+# The colour of triangles a coloured model leaves uncoloured (sRGB): the site's filament orange.
+DEFAULT_COLOUR = (205, 112, 58)
+
+
+@dataclass(frozen=True, eq=False)
+class Mesh:
+    """What a parser read: ``(n, 3, 3)`` float32 corners in millimetres, ``(n, 3)`` uint8 sRGB colours or None,
+    and the unit of the file (as read: 3MF names it, glTF is in metres; STL and OBJ are taken as millimetres)."""
+
+    triangles: np.ndarray
+    colours: np.ndarray | None = None
+    unit: str = "millimeter"
+
+
+def srgb_from_linear(linear: np.ndarray) -> np.ndarray:
+    """Linear RGB in 0..1 (as glTF stores colours) as sRGB bytes."""
+    linear = np.clip(np.asarray(linear, dtype=np.float32), 0.0, 1.0)
+    srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+    return np.rint(srgb * 255).astype(np.uint8)
+
+
+def joined(parts: list[tuple[np.ndarray, np.ndarray | None]], fill: tuple[int, int, int]) -> Mesh:
+    """One mesh of ``(triangles, colours)`` parts: colours ``fill`` where a part has none, None if no part has."""
+    if not parts:
+        return Mesh(np.empty((0, 3, 3), dtype=np.float32))
+    if len(parts) == 1:
+        return Mesh(*parts[0])
+    triangles = np.concatenate([t for t, _ in parts])
+    if all(c is None for _, c in parts):
+        return Mesh(triangles)
+    filled = [np.tile(np.array(fill, dtype=np.uint8), (len(t), 1)) if c is None else c for t, c in parts]
+    return Mesh(triangles, np.concatenate(filled))
+
+
+def triangle_colours(vertex_colours: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Per-triangle ``uint8`` colours: the mean of the corners' colours (``vertex_colours`` in 0..255)."""
+    total = np.zeros((len(faces), 3), dtype=np.float32)
+    for corner in range(3):
+        total += vertex_colours[faces[:, corner]]
+    total /= 3
+    return np.rint(total).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -134,15 +183,15 @@ def broken(display_name: str, detail: str) -> UploadError:
 # -- STL ----------------------------------------------------------------------------------------
 
 
-def parse_stl(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
-    """Triangles of a binary or ASCII STL (several solids in one file are all read)."""
+def parse_stl(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> Mesh:
+    """Triangles of a binary or ASCII STL (several solids in one file are all read); STL has no colours here."""
     count = binary_stl_count(data)
     if count is not None:
         if count > limits.max_triangles:
             raise too_many_triangles(display_name, limits)
         records = np.frombuffer(data, dtype=STL_RECORD, count=count, offset=STL_PREFIX)
-        return records["corners"].astype(np.float32)
-    return _parse_ascii_stl(data, display_name, limits, deadline)
+        return Mesh(records["corners"].astype(np.float32))
+    return Mesh(_parse_ascii_stl(data, display_name, limits, deadline))
 
 
 def clean_stl(data: bytes) -> bytes:
@@ -213,18 +262,20 @@ def _numbers(rows: list[bytes], display_name: str) -> np.ndarray:
 
 
 class _ObjReader:
-    """Vertices and fan-triangulated faces of an OBJ; materials, textures and normals are ignored."""
+    """Vertices (with their colours) and fan-triangulated faces of an OBJ; materials, textures, normals ignored."""
 
     def __init__(self, display_name: str, limits: MeshLimits, deadline: Deadline) -> None:
         self.display_name = display_name
         self.limits = limits
         self.deadline = deadline
         self.vertices = array("d")
+        # r, g, b of each vertex, NaN when the line has none.
+        self.colours = array("f")
         self.faces = array("q")
         self.vertex_count = 0
         self.line_number = 0
 
-    def read(self, data: bytes) -> np.ndarray:
+    def read(self, data: bytes) -> Mesh:
         for self.line_number, line in enumerate(io.BytesIO(data), 1):
             if self.line_number % LINES_PER_CHECK == 0:
                 self.deadline.check()
@@ -237,14 +288,16 @@ class _ObjReader:
                 self._vertex(tokens)
             elif tokens[0] == b"f":
                 self._face(tokens)
-        return self._triangles()
+        return self._mesh()
 
     def _vertex(self, tokens: list[bytes]) -> None:
         try:
             x, y, z = (float(t) for t in tokens[1:4])
+            colour = [float(t) for t in tokens[4:7]] if len(tokens) >= 7 else [math.nan] * 3
         except ValueError as e:
             raise broken(self.display_name, f"строка {self.line_number} не читается как вершина") from e
         self.vertices.extend((x, y, z))
+        self.colours.extend(colour)
         self.vertex_count += 1
 
     def _face(self, tokens: list[bytes]) -> None:
@@ -263,12 +316,27 @@ class _ObjReader:
         for second, third in itertools.pairwise(resolved[1:]):
             self.faces.extend((first, second, third))
 
-    def _triangles(self) -> np.ndarray:
+    def _mesh(self) -> Mesh:
         vertices = np.frombuffer(self.vertices, dtype=np.float64).reshape(-1, 3)
         faces = np.frombuffer(self.faces, dtype=np.int64).reshape(-1, 3)
         if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
             raise broken(self.display_name, "грани ссылаются на несуществующие вершины")
-        return vertices[faces].astype(np.float32)
+        colours = np.frombuffer(self.colours, dtype=np.float32).reshape(-1, 3)
+        return Mesh(vertices.astype(np.float32)[faces], _obj_colours(colours, faces))
+
+
+def _obj_colours(vertex_colours: np.ndarray, faces: np.ndarray) -> np.ndarray | None:
+    """Per-triangle colours from OBJ vertex colours (NaN where a vertex has none); None when no vertex has one.
+
+    Colours are written in 0..1 by most tools and in 0..255 by some: a value above 1 means the latter.
+    """
+    coloured = ~np.isnan(vertex_colours[:, 0])
+    if not coloured.any():
+        return None
+    scale = 1.0 if float(np.nanmax(vertex_colours)) > 1.0 else 255.0
+    values = np.clip(np.nan_to_num(vertex_colours * np.float32(scale)), 0, 255)
+    values[~coloured] = DEFAULT_COLOUR
+    return triangle_colours(values, faces)
 
 
 def clean_obj(data: bytes) -> bytes:
@@ -279,10 +347,9 @@ def clean_obj(data: bytes) -> bytes:
     return OBJ_NAMING.sub(b"\n", OBJ_COMMENT.sub(b"", b"\n" + data))[1:]
 
 
-def parse_obj(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
+def parse_obj(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> Mesh:
     """Triangles of a Wavefront OBJ (polygons split into fans; ``mtllib`` and textures are not fetched)."""
-    text = b"\n" + data
-    if not OBJ_NEGATIVE_INDEX.search(text) and not OBJ_INDENTED_STATEMENT.search(text):
+    if not _found(OBJ_NEGATIVE_INDEX, data) and not _found(OBJ_INDENTED_STATEMENT, data):
         try:
             return _parse_obj_fast(data, display_name, limits, deadline)
         except _NotSimple:
@@ -291,23 +358,32 @@ def parse_obj(data: bytes, display_name: str, limits: MeshLimits, deadline: Dead
     return _ObjReader(display_name, limits, deadline).read(data)
 
 
+def _found(pattern: re.Pattern, data: bytes) -> bool:
+    """Whether ``pattern`` (which begins with a line end) matches at the start of a line of ``data``.
+
+    The first line is tried on its own: prepending a line end to the whole file would copy it.
+    """
+    return pattern.match(b"\n" + data[: MAX_LINE + 1]) is not None or pattern.search(data) is not None
+
+
 class _NotSimple(Exception):
     """The fast OBJ path met something only the line-by-line reader handles (or explains)."""
 
 
-def _parse_obj_fast(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
+def _parse_obj_fast(data: bytes, display_name: str, limits: MeshLimits, deadline: Deadline) -> Mesh:
     """OBJ with positive indices, parsed chunk by chunk with regular expressions and numpy (many times faster)."""
-    vertex_parts, face_parts, triangle_count = [], [], 0
+    vertex_parts, colour_parts, face_parts, triangle_count = [], [], [], 0
+    with_colours = _found(OBJ_COLOURED_VERTEX, data)
     for chunk in _line_chunks(data, display_name):
         chunk = b"\n" + chunk
-        rows = OBJ_VERTEX.findall(chunk)
-        if len(rows) != chunk.count(b"\nv ") + chunk.count(b"\nv\t"):
+        if with_colours:
+            vertices, colours = _coloured_vertex_rows(OBJ_VERTEX_LINE.findall(chunk))
+            colour_parts.append(colours)
+        else:
+            vertices = _vertex_rows(OBJ_VERTEX.findall(chunk))
+        if len(vertices) != chunk.count(b"\nv ") + chunk.count(b"\nv\t"):
             raise _NotSimple
-        if rows:
-            try:
-                vertex_parts.append(np.loadtxt(io.BytesIO(b"\n".join(rows)), dtype=np.float64, ndmin=2))
-            except ValueError as e:
-                raise _NotSimple from e
+        vertex_parts.append(vertices)
         faces = _fan_faces(OBJ_FACE.findall(chunk))
         triangle_count += len(faces)
         if triangle_count > limits.max_triangles:
@@ -315,10 +391,56 @@ def _parse_obj_fast(data: bytes, display_name: str, limits: MeshLimits, deadline
         face_parts.append(faces)
         deadline.check()
     vertices = np.concatenate(vertex_parts) if vertex_parts else np.empty((0, 3))
-    faces = np.concatenate(face_parts) - 1
+    faces = np.concatenate(face_parts) - 1 if face_parts else np.empty((0, 3), dtype=np.int64)
     if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
         raise _NotSimple
-    return vertices[faces].astype(np.float32)
+    colours = _obj_colours(np.concatenate(colour_parts), faces) if with_colours else None
+    # float32 before gathering the corners: the float64 corners of a dense model would take twice the memory.
+    return Mesh(vertices.astype(np.float32)[faces], colours)
+
+
+def _vertex_rows(rows: list[bytes]) -> np.ndarray:
+    """``x y z`` rows as an ``(n, 3)`` float64 array; :raise _NotSimple: they are not numbers."""
+    if not rows:
+        return np.empty((0, 3))
+    try:
+        return np.loadtxt(io.BytesIO(b"\n".join(rows)), dtype=np.float64, ndmin=2)
+    except ValueError as e:
+        raise _NotSimple from e
+
+
+def _coloured_vertex_rows(rows: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(n, 3)`` and colours ``(n, 3)`` (NaN for a vertex without one) of whole ``v`` lines.
+
+    Lines may have 3 numbers, 4 (a weight, ignored) or 6 and more (a colour after the position).
+    """
+    if not rows:
+        return np.empty((0, 3)), np.empty((0, 3), dtype=np.float32)
+    text = b"\n".join(rows)
+    counts = _tokens_per_line(text)
+    if (counts < 3).any():
+        raise _NotSimple
+    numbers = _flat_numbers(text, int(counts.sum()))
+    starts = np.cumsum(counts) - counts
+    positions = numbers[starts[:, None] + np.arange(3)]
+    colours = np.full((len(rows), 3), np.nan, dtype=np.float32)
+    coloured = counts >= 6
+    colours[coloured] = numbers[starts[coloured][:, None] + np.arange(3, 6)]
+    return positions, colours
+
+
+def _flat_numbers(text: bytes, expected: int) -> np.ndarray:
+    """Every whitespace-separated number of ``text`` in one float64 array; :raise _NotSimple: any is not one."""
+    with warnings.catch_warnings():
+        # numpy warns (rather than fails) when it stops at something that is not a number.
+        warnings.simplefilter("error")
+        try:
+            numbers = np.fromstring(text, dtype=np.float64, sep=" ")
+        except (ValueError, DeprecationWarning) as e:
+            raise _NotSimple from e
+    if len(numbers) != expected:
+        raise _NotSimple
+    return numbers
 
 
 def _tokens_per_line(text: bytes) -> np.ndarray:

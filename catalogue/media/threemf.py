@@ -9,13 +9,21 @@ Meshes are the bulk of a model and expat calls Python once per element, which ta
 million triangles. So within each block, runs of plain ``<vertex .../>`` and ``<triangle .../>``
 elements are read by regular expressions and numpy, and expat sees one stand-in element per run;
 anything that does not fit that plain shape goes through expat element by element.
+
+An upload is cleaned and read in one pass: each model part is unpacked once, its metadata removed, and
+the cleaned blocks are both written to the stored copy and fed to the parser (:func:`clean_and_read_3mf`).
+
+Colours: ``basematerials`` (``displaycolor``) and the materials extension's ``colorgroup`` are colour
+tables; a triangle's ``pid``/``p1`` (or its object's ``pid``/``pindex``) picks its colour from one.
 """
 
+import dataclasses
 import io
 import posixpath
 import re
 from array import array
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
@@ -23,11 +31,12 @@ import numpy as np
 
 from catalogue.media.documents import OOXML_PROPERTIES
 from catalogue.media.errors import Deadline, UploadError
-from catalogue.media.meshes import MeshLimits, broken, too_many_triangles
+from catalogue.media.meshes import DEFAULT_COLOUR, Mesh, MeshLimits, broken, joined, too_many_triangles
 from catalogue.media.zipsafe import SafeZip
 
 CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
 PRODUCTION = "http://schemas.microsoft.com/3dmanufacturing/production/2015/06"
+MATERIAL = "http://schemas.microsoft.com/3dmanufacturing/material/2015/02"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 MODEL_RELATIONSHIP = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"
 DEFAULT_MODEL_PART = "3D/3dmodel.model"
@@ -38,6 +47,7 @@ MAX_PARTS = 200
 MAX_DEPTH = 16
 MAX_INSTANCES = 100_000
 MAX_VERTICES_PER_TRIANGLE = 3
+MAX_INDEX = 2**31 - 1
 SKIPPED_OBJECT_TYPES = {"support"}
 # Runs of plain elements (one group per element, so that findall builds no tuples); attribute names are cut out after.
 FAST_VERTEX = re.compile(rb'<vertex\s+(x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*")\s*(?:/>|>\s*</vertex>)')
@@ -58,6 +68,14 @@ SLICER_CONFIG_SUFFIX = ".config"
 _VERTEX = rb'<vertex\s+x="[^"<]*"\s+y="[^"<]*"\s+z="[^"<]*"\s*(?:/>|>\s*</vertex>)'
 _TRIANGLE = rb'<triangle\s+v1="\d+"\s+v2="\d+"\s+v3="\d+"[^>]*?(?:/>|>\s*</triangle>)'
 VERTEX_RUN = re.compile(_VERTEX + rb"(?:\s*" + _VERTEX + rb")*")
+# A triangle with property (colour) references after its corners, in whatever order the exporter writes them.
+PROPERTY_TRIANGLE = re.compile(
+    rb'<triangle\s+(v1="\d+"\s+v2="\d+"\s+v3="\d+"(?:\s+(?:pid|p1|p2|p3)="\d+")*)\s*(?:/>|>\s*</triangle>)'
+)
+ATTRIBUTE_NAME = re.compile(rb'(\w+)="')
+# Compression of the stored copy's model parts: level 1 is several times faster than zlib's default on
+# a hundred megabytes of XML, for a file about a sixth larger.
+MODEL_COMPRESSION = 1
 TRIANGLE_RUN = re.compile(_TRIANGLE + rb"(?:\s*" + _TRIANGLE + rb")*")
 # The stand-in left for expat where a run was read ahead: <fastrun n="K"/>.
 FAST_RUN = "fastrun"
@@ -72,9 +90,25 @@ class _Object:
     object_type: str = "model"
     # Flat arrays of machine numbers: a fraction of the memory of Python lists of floats.
     vertices: array = field(default_factory=lambda: array("f"))
-    triangles: array = field(default_factory=lambda: array("q"))
+    # 32-bit vertex numbers: a model has at most a few million vertices, and these are a dense model's bulk.
+    triangles: array = field(default_factory=lambda: array("i"))
     # (part path, object id, 4x4 transform)
     components: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+    # The object's own property (colour) reference for triangles without one: (pid, pindex), -1 for none.
+    default_property: tuple[int, int] = (-1, -1)
+    # (pid, p1) of each triangle, -1 for none; None while no triangle has one.
+    properties: array | None = None
+
+    def add_properties(self, rows: np.ndarray | None, count: int) -> None:
+        """Record the properties of ``count`` new triangles (``rows`` of (pid, p1), or None for none)."""
+        if rows is None and self.properties is None:
+            return
+        if self.properties is None:
+            self.properties = array("i", [-1]) * (2 * (len(self.triangles) // 3 - count))
+        if rows is None:
+            self.properties.extend(array("i", [-1]) * (2 * count))
+        else:
+            self.properties.frombytes(np.ascontiguousarray(rows, dtype=np.int32).tobytes())
 
 
 class _XmlRefused(Exception):
@@ -90,6 +124,9 @@ class _ModelPart:
         self.runs: list[tuple[str, np.ndarray]] = []
         self.unit = "millimeter"
         self.objects: dict[str, _Object] = {}
+        # Colour tables by resource id: (k, 3) uint8 sRGB.
+        self.colours: dict[int, np.ndarray] = {}
+        self._table: tuple[int, list] | None = None
         self.items: list[tuple[str, str, np.ndarray]] = []
         self.triangle_count = 0
         self.vertex_count = 0
@@ -98,7 +135,10 @@ class _ModelPart:
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         namespace, _, local = name.rpartition(" ")
-        if namespace != CORE:
+        if namespace == MATERIAL and local in ("colorgroup", "color"):
+            local = "base" if local == "color" else "basematerials"
+            attributes = {**attributes, "displaycolor": attributes.get("color", "")}
+        elif namespace != CORE:
             return
         handler = getattr(self, f"_start_{local}", None)
         if handler is not None:
@@ -108,6 +148,17 @@ class _ModelPart:
         if name == f"{CORE} object" and self._current_id is not None and self._current is not None:
             self.objects[self._current_id] = self._current
             self._current_id, self._current = None, None
+        elif name in (f"{CORE} basematerials", f"{MATERIAL} colorgroup") and self._table is not None:
+            table_id, colours = self._table
+            self.colours[table_id] = np.array(colours, dtype=np.uint8).reshape(-1, 3)
+            self._table = None
+
+    def _start_basematerials(self, attributes: dict[str, str]) -> None:
+        self._table = (int(attributes["id"]), [])
+
+    def _start_base(self, attributes: dict[str, str]) -> None:
+        if self._table is not None:
+            self._table[1].append(_colour(attributes.get("displaycolor", "")))
 
     def _start_model(self, attributes: dict[str, str]) -> None:
         self.unit = attributes.get("unit", "millimeter")
@@ -115,6 +166,8 @@ class _ModelPart:
     def _start_object(self, attributes: dict[str, str]) -> None:
         self._current_id = attributes.get("id")
         self._current = _Object(object_type=attributes.get("type", "model"))
+        if "pid" in attributes:
+            self._current.default_property = (int(attributes["pid"]), int(attributes.get("pindex", 0)))
 
     def _start_fastrun(self, attributes: dict[str, str]) -> None:
         tag, rows = self.runs[int(attributes["n"])]
@@ -124,7 +177,10 @@ class _ModelPart:
             self._current.vertices.frombytes(rows.astype(np.float32).tobytes())
             self.vertex_count += len(rows)
         else:
-            self._current.triangles.frombytes(rows.tobytes())
+            if rows[:, :3].min() < 0 or rows[:, :3].max() > MAX_INDEX:
+                raise ValueError("a vertex number out of range")
+            self._current.triangles.frombytes(rows[:, :3].astype(np.int32).tobytes())
+            self._current.add_properties(rows[:, 3:] if rows.shape[1] == 5 else None, len(rows))
             self.triangle_count += len(rows)
 
     def _start_vertex(self, attributes: dict[str, str]) -> None:
@@ -135,6 +191,11 @@ class _ModelPart:
     def _start_triangle(self, attributes: dict[str, str]) -> None:
         if self._current is not None:
             self._current.triangles.extend((int(attributes["v1"]), int(attributes["v2"]), int(attributes["v3"])))
+            pid, p1 = attributes.get("pid"), attributes.get("p1")
+            if pid is None and p1 is None:
+                self._current.add_properties(None, 1)
+            else:
+                self._current.add_properties(np.array([[int(pid or -1), int(p1 or -1)]]), 1)
             self.triangle_count += 1
 
     def _start_component(self, attributes: dict[str, str]) -> None:
@@ -151,6 +212,16 @@ def _part_path(path: str | None, default: str) -> str:
     return posixpath.normpath(path.lstrip("/")) if path else default
 
 
+def _colour(text: str) -> tuple[int, int, int]:
+    """``#RRGGBB`` or ``#RRGGBBAA`` as sRGB bytes; anything else as the default colour."""
+    if len(text) in (7, 9) and text.startswith("#"):
+        try:
+            return (int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16))
+        except ValueError:
+            pass
+    return DEFAULT_COLOUR
+
+
 def _transform(text: str | None) -> np.ndarray:
     """A 3MF transform (a 4x3 matrix for row vectors, row by row) as a 4x4 matrix for column vectors."""
     matrix = np.eye(4)
@@ -160,6 +231,42 @@ def _transform(text: str | None) -> np.ndarray:
             raise ValueError("a 3MF transform has 12 numbers")
         matrix[:3, :] = np.array(values).reshape(4, 3).T
     return matrix
+
+
+class _Feed:
+    """One XML document pushed through expat a block at a time, whole elements only.
+
+    What follows the last tag end of a block waits for the next one; with a ``part``, runs of plain
+    vertices and triangles are read ahead into it first.
+    """
+
+    def __init__(self, reader: "_Reader", start, end, part: _ModelPart | None) -> None:
+        self.reader, self.part, self.carry = reader, part, b""
+        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.parser.StartDoctypeDeclHandler = _refuse
+        self.parser.EntityDeclHandler = _refuse
+        self.parser.ExternalEntityRefHandler = _refuse
+        self.parser.StartElementHandler = start
+        if end is not None:
+            self.parser.EndElementHandler = end
+
+    def feed(self, block: bytes) -> None:
+        data = self.carry + block
+        cut = data.rfind(b">") + 1
+        data, self.carry = data[:cut], data[cut:]
+        if len(self.carry) > MAX_CARRY:
+            raise broken(self.reader.display_name, "в XML-описании модели 3MF есть слишком длинный фрагмент")
+        if self.part is not None:
+            self.part.runs = []
+            data = self.reader._read_ahead(data, self.part)
+        self.parser.Parse(data, False)
+        self.reader._check_progress()
+
+    def close(self) -> None:
+        if self.carry:
+            self.parser.Parse(self.carry, False)
+        self.parser.Parse(b"", True)
 
 
 class _Reader:
@@ -176,17 +283,26 @@ class _Reader:
         self.triangle_total = 0
         self.instances = 0
 
-    def triangles(self) -> np.ndarray:
+    def mesh(self) -> Mesh:
         root = self._part(self._root_path())
         scale = UNITS.get(root.unit)
         if scale is None:
             raise broken(self.display_name, f"неизвестная единица измерения «{root.unit}»")
-        pieces: list[np.ndarray] = []
+        pieces: list[tuple[np.ndarray, np.ndarray | None]] = []
         for path, object_id, transform in root.items:
             self._expand(path, object_id, transform, 0, pieces, scale)
-        if not pieces:
-            return np.empty((0, 3, 3), dtype=np.float32)
-        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        return dataclasses.replace(joined(pieces, DEFAULT_COLOUR), unit=root.unit)
+
+    def cleaned_and_read(self, name: str, blocks: Iterator[bytes]) -> Iterator[bytes]:
+        """The cleaned blocks of model part ``name``, each fed to the parser as it is written (one pass)."""
+        part = self.parsing = _ModelPart(name)
+        feed = _Feed(self, part.start, part.end, part)
+        with self._xml_errors():
+            for block in _without_metadata(blocks, self.display_name, self.deadline):
+                feed.feed(block)
+                yield block
+            feed.close()
+        self.parts[name], self.parsing = part, None
 
     def _root_path(self) -> str:
         """The model part the package's relationships point to (``3D/3dmodel.model`` by convention)."""
@@ -198,22 +314,22 @@ class _Reader:
                 if name == f"{RELATIONSHIPS} Relationship" and attributes.get("Type") == MODEL_RELATIONSHIP:
                     targets.append(attributes.get("Target", ""))
 
-            self._parse(rels, start, None)
+            self._parse(self._blocks(rels), start, None)
             if targets:
                 return _part_path(targets[0], DEFAULT_MODEL_PART)
         return DEFAULT_MODEL_PART
 
     def _part(self, path: str) -> _ModelPart:
-        if path not in self.parts:
+        member = self.archive.find(path)
+        if member is None:
+            raise broken(self.display_name, f"в архиве нет части «{path}»")
+        if member not in self.parts:
             if len(self.parts) >= MAX_PARTS:
                 raise broken(self.display_name, "в нём слишком много частей модели")
-            member = self.archive.find(path)
-            if member is None:
-                raise broken(self.display_name, f"в архиве нет части «{path}»")
-            self.parsing = _ModelPart(path)
-            self._parse(member, self.parsing.start, self.parsing.end, self.parsing)
-            self.parts[path], self.parsing = self.parsing, None
-        return self.parts[path]
+            self.parsing = _ModelPart(member)
+            self._parse(self._blocks(member), self.parsing.start, self.parsing.end, self.parsing)
+            self.parts[member], self.parsing = self.parsing, None
+        return self.parts[member]
 
     def _blocks(self, member: str):
         """The unpacked part a block at a time, within what is left of the XML budget of the whole package."""
@@ -222,41 +338,27 @@ class _Reader:
                 self.xml_read += len(block)
                 yield block
 
-    def _parse(self, member: str, start, end, part: _ModelPart | None = None) -> None:
-        """Stream ``member`` through expat with DOCTYPE and entities refused and the time budget kept.
+    def _parse(self, blocks: Iterable[bytes], start, end, part: _ModelPart | None = None) -> None:
+        """Stream ``blocks`` of XML through expat with DOCTYPE and entities refused and the time budget kept.
 
         With a ``part``, runs of plain vertices and triangles are read ahead into it (see the module's notes).
         """
-        parser = expat.ParserCreate(namespace_separator=" ")
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartDoctypeDeclHandler = _refuse
-        parser.EntityDeclHandler = _refuse
-        parser.ExternalEntityRefHandler = _refuse
-        parser.StartElementHandler = start
-        if end is not None:
-            parser.EndElementHandler = end
-        carry = b""
+        feed = _Feed(self, start, end, part)
+        with self._xml_errors():
+            for block in blocks:
+                feed.feed(block)
+            feed.close()
+
+    @contextmanager
+    def _xml_errors(self):
+        """Refusals of XML that expat (or the numbers in it) could not read."""
         try:
-            for block in self._blocks(member):
-                # Whole elements only: what follows the last tag end waits for the next block.
-                data = carry + block
-                cut = data.rfind(b">") + 1
-                data, carry = data[:cut], data[cut:]
-                if len(carry) > MAX_CARRY:
-                    raise broken(self.display_name, "в XML-описании модели 3MF есть слишком длинный фрагмент")
-                if part is not None:
-                    part.runs = []
-                    data = self._read_ahead(data, part)
-                parser.Parse(data, False)
-                self._check_progress()
-            if carry:
-                parser.Parse(carry, False)
-            parser.Parse(b"", True)
+            yield
         except _XmlRefused as e:
             raise UploadError(
                 f"Файл «{self.display_name}» отклонён: XML внутри него содержит DOCTYPE или сущности."
             ) from e
-        except (expat.ExpatError, ValueError, LookupError, IndexError) as e:
+        except (expat.ExpatError, ValueError, LookupError, IndexError, OverflowError) as e:
             raise broken(self.display_name, "XML-описание модели 3MF не читается") from e
 
     def _read_ahead(self, data: bytes, part: _ModelPart) -> bytes:
@@ -298,13 +400,14 @@ class _Reader:
         self.instances += 1
         if depth > MAX_DEPTH or self.instances > MAX_INSTANCES:
             raise broken(self.display_name, "компоненты модели 3MF вложены слишком глубоко или зациклены")
-        obj = self._part(path).objects.get(object_id)
+        part = self._part(path)
+        obj = part.objects.get(object_id)
         if obj is None:
             raise broken(self.display_name, f"нет объекта с номером «{object_id}»")
         if obj.object_type in SKIPPED_OBJECT_TYPES:
             return
         if len(obj.triangles):
-            pieces.append(self._mesh(obj, transform, scale))
+            pieces.append((self._mesh(obj, transform, scale), _object_colours(obj, part.colours)))
         for component_path, component_id, component_transform in obj.components:
             # 3MF composes as row vectors: the component's transform applies first.
             self._expand(component_path, component_id, transform @ component_transform, depth + 1, pieces, scale)
@@ -316,7 +419,7 @@ class _Reader:
         if self.triangle_total > self.limits.max_triangles:
             raise too_many_triangles(self.display_name, self.limits)
         vertices = np.frombuffer(obj.vertices, dtype=np.float32).reshape(-1, 3)
-        faces = np.frombuffer(obj.triangles, dtype=np.int64).reshape(-1, 3)
+        faces = np.frombuffer(obj.triangles, dtype=np.int32).reshape(-1, 3)
         if faces.min() < 0 or faces.max() >= len(vertices):
             raise broken(self.display_name, "треугольники ссылаются на несуществующие вершины")
         if not np.array_equal(transform, np.eye(4)):
@@ -326,13 +429,51 @@ class _Reader:
         return vertices[faces]
 
 
+def _object_colours(obj: _Object, tables: dict[int, np.ndarray]) -> np.ndarray | None:
+    """Per-triangle colours of an object from its part's colour tables; None when it refers to none."""
+    count = len(obj.triangles) // 3
+    if obj.properties is None and obj.default_property[0] < 0:
+        return None
+    if obj.properties is None:
+        pids = np.full(count, obj.default_property[0], dtype=np.int32)
+        indices = np.full(count, obj.default_property[1], dtype=np.int32)
+    else:
+        rows = np.frombuffer(obj.properties, dtype=np.int32).reshape(-1, 2)
+        pids = np.where(rows[:, 0] >= 0, rows[:, 0], obj.default_property[0])
+        indices = np.where(rows[:, 1] >= 0, rows[:, 1], max(obj.default_property[1], 0))
+    colours, found = np.empty((count, 3), dtype=np.uint8), False
+    colours[:] = DEFAULT_COLOUR
+    for table_id in np.unique(pids):
+        table = tables.get(int(table_id))
+        if table is None or not len(table):
+            continue
+        chosen = (pids == table_id) & (indices >= 0) & (indices < len(table))
+        colours[chosen] = table[indices[chosen]]
+        found = found or bool(chosen.any())
+    return colours if found else None
+
+
 def _run_rows(run: bytes, tag: str) -> np.ndarray | None:
-    """The elements of a run as rows of three numbers; None when they do not read as such (expat explains)."""
+    """The elements of a run as rows of three numbers (five for triangles with properties: v1 v2 v3 pid p1);
+    None when they do not read as such (expat explains)."""
+    if tag == "triangle" and (b'pid="' in run or b'p1="' in run):
+        return _property_rows(run)
     if tag == "vertex":
         pattern, names, dtype = FAST_VERTEX, (b'x="', b'y="', b'z="'), np.float64
     else:
         pattern, names, dtype = FAST_TRIANGLE, (b'v1="', b'v2="', b'v3="'), np.int64
-    text = b"\n".join(pattern.findall(run))
+    # Most runs are the plain elements alone: with their tags and attribute names cut out, one row each.
+    element = tag.encode()
+    text = run.replace(b"></" + element + b">", b"/>").replace(b"/>", b"\n").replace(b"<" + element, b"")
+    rows = _rows(text, names, dtype)
+    if rows is None:
+        # Other attributes beside (a slicer's own, say): each element's three values are taken first.
+        rows = _rows(b"\n".join(pattern.findall(run)), names, dtype)
+    return rows
+
+
+def _rows(text: bytes, names: tuple[bytes, ...], dtype) -> np.ndarray | None:
+    """Lines of ``name="value"`` triples as rows of three numbers; None when they are not."""
     for name in names:
         text = text.replace(name, b"")
     try:
@@ -340,6 +481,38 @@ def _run_rows(run: bytes, tag: str) -> np.ndarray | None:
     except (ValueError, OverflowError):
         return None
     return rows if rows.shape[1] == 3 else None
+
+
+def _property_rows(run: bytes) -> np.ndarray | None:
+    """Triangles with property references as ``v1 v2 v3 pid p1`` rows, -1 where the elements have none.
+
+    The run is read at once when all its triangles have the same attributes in the same order (as one
+    exporter writes them); otherwise None, and expat reads the elements one by one.
+    """
+    found = PROPERTY_TRIANGLE.findall(run)
+    if not found or len(found) != run.count(b"<triangle"):
+        return None
+    text = b"\n".join(found)
+    # The same names in the same order on every line: the lines without their numbers are all alike.
+    skeleton = text.translate(None, b"0123456789")
+    first = found[0].translate(None, b"0123456789")
+    if skeleton != b"\n".join([first] * len(found)):
+        return None
+    names = ATTRIBUTE_NAME.findall(found[0])
+    for name in set(names):
+        text = text.replace(name + b'="', b"")
+    try:
+        numbers = np.loadtxt(io.BytesIO(text.replace(b'"', b" ")), dtype=np.int64, ndmin=2, comments=None)
+    except (ValueError, OverflowError):
+        return None
+    if numbers.shape[1] != len(names):
+        return None
+    rows = np.full((len(numbers), 5), -1, dtype=np.int64)
+    rows[:, :3] = numbers[:, :3]
+    for column, name in ((3, b"pid"), (4, b"p1")):
+        if name in names:
+            rows[:, column] = numbers[:, names.index(name)]
+    return rows
 
 
 def _refuse(*_args) -> None:
@@ -358,15 +531,11 @@ def clean_3mf(archive: SafeZip, deadline: Deadline) -> bytes:
     """
 
     def change(name: str, blocks: Iterator[bytes]) -> Iterable[bytes] | None:
-        folded = name.casefold()
-        if folded.endswith(".model"):
+        if name.casefold().endswith(".model"):
             return _without_metadata(blocks, archive.display_name, deadline)
-        if folded.startswith("metadata/") and folded.endswith(SLICER_CONFIG_SUFFIX):
-            return None
-        blank = OOXML_PROPERTIES.get(folded)
-        return blocks if blank is None else (blank,)
+        return _cleaned_member(name, blocks)
 
-    return archive.streamed(change)
+    return archive.streamed(change, compresslevel=MODEL_COMPRESSION)
 
 
 def _without_metadata(blocks: Iterable[bytes], display_name: str, deadline: Deadline) -> Iterator[bytes]:
@@ -399,6 +568,9 @@ def _without_metadata(blocks: Iterable[bytes], display_name: str, deadline: Dead
 
 def _cleaned(xml: bytes) -> bytes:
     """``xml`` without the metadata elements and groups that are whole in it, and without object names."""
+    # Most blocks of a large model are vertices and triangles only: two substring searches skip them.
+    if b"metadata" not in xml and b"name" not in xml and b"partnumber" not in xml:
+        return xml
     xml = METADATA_GROUP.sub(b"", METADATA_ELEMENT.sub(b"", xml))
     # A tag may carry both a name and a part number: one pass removes one of them.
     return OBJECT_NAME.sub(rb"\1", OBJECT_NAME.sub(rb"\1", xml))
@@ -411,6 +583,29 @@ def _metadata_left(display_name: str) -> UploadError:
     )
 
 
-def parse_3mf(archive: SafeZip, limits: MeshLimits, deadline: Deadline) -> np.ndarray:
-    """Triangles of every build item of a 3MF package, in millimetres."""
-    return _Reader(archive, limits, deadline).triangles()
+def parse_3mf(archive: SafeZip, limits: MeshLimits, deadline: Deadline) -> Mesh:
+    """Triangles (and colours) of every build item of a 3MF package, in millimetres."""
+    return _Reader(archive, limits, deadline).mesh()
+
+
+def clean_and_read_3mf(archive: SafeZip, limits: MeshLimits, deadline: Deadline) -> tuple[bytes, Mesh]:
+    """The package without metadata (as :func:`clean_3mf`) and its mesh, read from the cleaned model parts
+    as they are written: every part is unpacked once, and what is stored is exactly what was read."""
+    reader = _Reader(archive, limits, deadline)
+
+    def change(name: str, blocks: Iterator[bytes]) -> Iterable[bytes] | None:
+        if name.casefold().endswith(".model"):
+            return reader.cleaned_and_read(name, blocks)
+        return _cleaned_member(name, blocks)
+
+    stored = archive.streamed(change, compresslevel=MODEL_COMPRESSION)
+    return stored, reader.mesh()
+
+
+def _cleaned_member(name: str, blocks: Iterator[bytes]) -> Iterable[bytes] | None:
+    """A member other than a model part as stored: slicers' configs left out, core properties blank."""
+    folded = name.casefold()
+    if folded.startswith("metadata/") and folded.endswith(SLICER_CONFIG_SUFFIX):
+        return None
+    blank = OOXML_PROPERTIES.get(folded)
+    return blocks if blank is None else (blank,)

@@ -6,13 +6,15 @@ metadata (images re-encoded, PDFs and packages rewritten, models' names and comm
 Refusals are :class:`UploadError` with a Russian sentence that says why.
 """
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 import numpy as np
+from flask import g, has_app_context
 
 from catalogue.media import documents, formats, images, meshes
 from catalogue.media.errors import Deadline, MiB, UploadError, human_size
@@ -20,11 +22,11 @@ from catalogue.media.formats import DOCUMENT, FORMATS, IMAGE, KIND_FORMATS, MODE
 from catalogue.media.geometry import mesh_facts
 from catalogue.media.gltf import clean_glb, parse_glb
 from catalogue.media.images import ImageLimits
-from catalogue.media.meshes import MeshLimits
-from catalogue.media.threemf import clean_3mf, parse_3mf
+from catalogue.media.meshes import Mesh, MeshLimits
+from catalogue.media.threemf import clean_and_read_3mf
 from catalogue.media.zipsafe import ZIP_MAGIC, SafeZip, ZipLimits
 
-__all__ = ["DEFAULT_MAX_SIZE", "UploadError", "ValidatedUpload", "safe_filename", "validate_upload"]
+__all__ = ["DEFAULT_MAX_SIZE", "UploadError", "ValidatedUpload", "recent_model", "safe_filename", "validate_upload"]
 
 DEFAULT_MAX_SIZE = {DOCUMENT: 20 * MiB, IMAGE: 20 * MiB, MODEL: 50 * MiB}
 DEFAULT_IMAGE_LIMITS = ImageLimits()
@@ -37,6 +39,8 @@ UNSAFE_NAME_CHARACTERS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u2028\u2029]')
 LOOKS_LIKE_EXTENSION = re.compile(r"[A-Za-z0-9]{1,5}")
 # Extensions people use for the same format; a name that already carries one keeps it.
 EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg", "jpe", "jfif"}}
+# Where the models validated during one request (app context) are kept, by the SHA-256 of their stored bytes.
+RECENT_MODELS = "validated_models"
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class ValidatedUpload:
     filename: str
     extension: str
     facts: dict
-    # Models only: the ``(n, 3, 3)`` triangles, for the thumbnail; never stored.
+    # Models only: the ``(n, 3, 3)`` triangles, for the thumbnail and the viewer; never stored.
     triangles: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Models only: each triangle's sRGB colour, ``uint8 (n, 3)``, or None when the file has no colours.
     colours: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -86,24 +90,32 @@ def validate_upload(
     if not content:
         raise UploadError(f"Файл «{display_name}» пустой.")
     file_format, archive = _detect(content, display_name, kind)
+    mesh = None
     try:
         if file_format not in accepted:
             raise _unexpected(file_format, kind, accepted, content, display_name)
-        stored, facts = _check(file_format, content, display_name, archive, image_limits, mesh_limits)
+        if file_format == "3mf":
+            # Cleaned and read in one pass: each model part is unpacked once.
+            stored, mesh = clean_and_read_3mf(archive, mesh_limits, Deadline(mesh_limits.seconds))
+        elif FORMATS[file_format].category == MODEL:
+            stored = _clean_model(file_format, content, display_name)
+            # The mesh is read from the cleaned copy, so that what is stored is exactly what was validated;
+            # the original is let go first (a large model would otherwise be held twice).
+            del content
+            mesh = _parse_model(file_format, stored, display_name, mesh_limits)
+        else:
+            stored, facts = _check(file_format, content, display_name, archive, image_limits)
     finally:
         if archive is not None:
             archive.close()
-    info = FORMATS[file_format]
-    triangles = None
-    if info.category == MODEL:
-        # The triangles are read from the cleaned copy, so that what is stored is exactly what was
-        # validated; the original is let go first (a large model would otherwise be held twice).
-        del content, archive
-        triangles = _triangles(file_format, stored, display_name, mesh_limits)
-        facts = {"format": file_format, **mesh_facts(triangles)}
+    if mesh is not None:
+        content = archive = None  # the original is no longer needed: the facts of a dense model take memory
+        _check_mesh(mesh, display_name, mesh_limits)
+        facts = {"format": file_format, **mesh_facts(mesh.triangles), "unit": mesh.unit}
         if file_format in ("stl", "obj") and (warnings := meshes.unit_warnings(facts["size_mm"])):
             facts["warnings"] = warnings
-    return ValidatedUpload(
+    info = FORMATS[file_format]
+    validated = ValidatedUpload(
         data=stored,
         kind=info.category,
         format=file_format,
@@ -111,8 +123,19 @@ def validate_upload(
         filename=_with_extension(display_name, info.extension),
         extension=info.extension,
         facts=facts,
-        triangles=triangles,
+        triangles=None if mesh is None else mesh.triangles,
+        colours=None if mesh is None else mesh.colours,
     )
+    if mesh is not None and has_app_context():
+        # Later steps of the same request (the contest's viewer file) use these rather than parse again.
+        g.setdefault(RECENT_MODELS, {})[hashlib.sha256(stored).hexdigest()] = replace(validated, data=b"")
+    return validated
+
+
+def recent_model(sha256: str) -> ValidatedUpload | None:
+    """The model validated earlier in this request whose stored bytes have digest ``sha256`` (its ``data``
+    left out: it is on disk), or None."""
+    return g.get(RECENT_MODELS, {}).get(sha256) if has_app_context() else None
 
 
 def _read_bounded(data: bytes | BinaryIO, max_size: int, display_name: str) -> bytes:
@@ -159,18 +182,13 @@ def _check(
     display_name: str,
     archive: SafeZip | None,
     image_limits: ImageLimits,
-    mesh_limits: MeshLimits,
 ) -> tuple[bytes, dict]:
-    """The bytes to store and the facts of content in a recognised format.
+    """The bytes to store and the facts of a document or an image in a recognised format.
 
-    Each format is checked, then written again without what identifies its author. A model is only
-    cleaned here (its facts are empty): the caller reads its triangles from the cleaned copy.
+    Each format is checked, then written again without what identifies its author.
     """
-    category = FORMATS[file_format].category
-    if category == IMAGE:
+    if FORMATS[file_format].category == IMAGE:
         return images.reencode_image(content, file_format, display_name, image_limits)
-    if category == MODEL:
-        return _clean_model(file_format, content, display_name, archive, mesh_limits), {}
     if file_format == "pdf":
         facts = documents.check_pdf(content, display_name)
         stored, facts["pages"] = documents.clean_pdf(content, display_name)
@@ -179,31 +197,23 @@ def _check(
     return documents.clean_office(archive, file_format), facts
 
 
-def _clean_model(
-    file_format: str, content: bytes, display_name: str, archive: SafeZip | None, limits: MeshLimits
-) -> bytes:
-    """The model without names, comments and authorship; the geometry as it was."""
+def _clean_model(file_format: str, content: bytes, display_name: str) -> bytes:
+    """The model without names, comments and authorship; the geometry as it was (3MF: see above)."""
     if file_format == "stl":
         return meshes.clean_stl(content)
     if file_format == "obj":
         return meshes.clean_obj(content)
-    if file_format == "glb":
-        return clean_glb(content, display_name)
-    return clean_3mf(archive, Deadline(limits.seconds))
+    return clean_glb(content, display_name)
 
 
-def _triangles(file_format: str, content: bytes, display_name: str, limits: MeshLimits) -> np.ndarray:
-    """The model's triangles; :raise UploadError: none, too many, or coordinates that are not numbers."""
-    deadline = Deadline(limits.seconds)
-    if file_format == "stl":
-        triangles = meshes.parse_stl(content, display_name, limits, deadline)
-    elif file_format == "obj":
-        triangles = meshes.parse_obj(content, display_name, limits, deadline)
-    elif file_format == "glb":
-        triangles = parse_glb(content, display_name, limits, deadline)
-    else:
-        with SafeZip(content, display_name, MODEL_ZIP_LIMITS) as archive:
-            triangles = parse_3mf(archive, limits, deadline)
+def _parse_model(file_format: str, content: bytes, display_name: str, limits: MeshLimits) -> Mesh:
+    parse = {"stl": meshes.parse_stl, "obj": meshes.parse_obj, "glb": parse_glb}[file_format]
+    return parse(content, display_name, limits, Deadline(limits.seconds))
+
+
+def _check_mesh(mesh: Mesh, display_name: str, limits: MeshLimits) -> None:
+    """:raise UploadError: no triangles, too many, or coordinates that are not numbers or lie too far."""
+    triangles = mesh.triangles
     if not len(triangles):
         raise UploadError(f"В файле «{display_name}» нет ни одного треугольника: модель пустая.")
     if len(triangles) > limits.max_triangles:
@@ -213,7 +223,6 @@ def _triangles(file_format: str, content: bytes, display_name: str, limits: Mesh
     # min() and max() rather than abs(): no copy of a dense model.
     if max(-float(triangles.min()), float(triangles.max())) > meshes.MAX_COORDINATE:
         raise meshes.too_far(display_name)
-    return triangles
 
 
 def safe_filename(filename: str | None) -> str:

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from catalogue.media import storage
 from catalogue.media.access import can_read_file, is_public
+from catalogue.media.cli import inspect_command
 from catalogue.media.errors import human_size
 from catalogue.media.models import StoredFile
 from catalogue.media.names import file_label, public_name
@@ -120,6 +121,9 @@ def filesize(size: int) -> str:
 
 
 # -- commands ---------------------------------------------------------------------------------
+
+
+bp.cli.add_command(inspect_command)
 
 
 @bp.cli.command("cleanup")

@@ -122,13 +122,17 @@ class SafeZip:
         return self.streamed(whole, stored_first)
 
     def streamed(
-        self, change: Callable[[str, Iterator[bytes]], Iterable[bytes] | None], stored_first: str | None = None
+        self,
+        change: Callable[[str, Iterator[bytes]], Iterable[bytes] | None],
+        stored_first: str | None = None,
+        compresslevel: int | None = None,
     ) -> bytes:
         """A new archive of the members, each unpacked a block at a time and written as it comes.
 
         ``change(name, blocks)`` gets the member's unpacked blocks and returns the blocks to write instead
         (``blocks`` itself copies the member), or None to leave the member out. Everything unpacked counts
         against the limit of the whole archive, whatever the directory declares; otherwise as :meth:`rewritten`.
+        ``compresslevel`` is zlib's (None: its default).
         """
         infos = list(self._infos.values())
         if stored_first is not None and stored_first in self._infos:
@@ -145,6 +149,8 @@ class SafeZip:
                 member = zipfile.ZipInfo(info.filename, NEUTRAL_DATE)
                 stored = info.filename == stored_first or info.compress_type == zipfile.ZIP_STORED
                 member.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                # A member named by a ZipInfo takes its own level, not the archive's (``compress_level`` from 3.13).
+                member._compresslevel = compresslevel
                 member.external_attr = 0o644 << 16
                 with output.open(member, "w") as target:
                     for block in blocks:
