@@ -154,8 +154,10 @@ def test_the_viewer_model_carries_each_triangles_colour_per_vertex():
     assert second[0][2] > second[0][0]
     # Colours shown as they are: the material does not tint them
     assert document["materials"][0]["pbrMetallicRoughness"]["baseColorFactor"] == [1.0, 1.0, 1.0, 1.0]
-    # Still the same two triangles for any glTF reader
-    assert parse_glb(data, "viewer.glb", MeshLimits(), Deadline(10)).shape == (2, 3, 3)
+    # Still the same two triangles for any glTF reader, and the site's own reader gets the colours back
+    mesh = parse_glb(data, "viewer.glb", MeshLimits(), Deadline(10))
+    assert mesh.triangles.shape == (2, 3, 3)
+    assert np.abs(mesh.colours.astype(int) - colours.astype(int)).max() <= 1
 
 
 def test_triangles_of_one_colour_still_share_their_vertices():
@@ -313,12 +315,17 @@ def test_inches_and_centimetres_scale_size_and_volume(app, client, entry_form):
     assert facts["volume_mm3"] == pytest.approx(8 * 25.4**3, rel=1e-5)
 
 
-@pytest.mark.parametrize(("name", "size"), [("cube.glb", [2000, 2000, 2000]), ("pyramids.3mf", [346.73, 163.08, 25])])
-def test_formats_that_declare_their_unit_ignore_the_choice(app, client, entry_form, name, size):
+@pytest.mark.parametrize(
+    ("name", "size", "unit"),
+    [("cube.glb", [2000, 2000, 2000], "meter"), ("pyramids.3mf", [346.73, 163.08, 25], "millimeter")],
+)
+def test_formats_that_declare_their_unit_ignore_the_choice(app, client, entry_form, name, size, unit):
     assert send_entry(client, entry_form, name, model_unit="in").status_code == 303
     _, _, facts = the_entry(app)
     assert facts["size_mm"] == pytest.approx(size, rel=1e-3)
-    assert "unit" not in facts
+    # The unit stays the one the file declares, whatever the form said
+    assert facts["unit"] == unit
+    assert "unit_label" not in facts
 
 
 def test_an_unknown_unit_is_refused_by_the_form(app, client, entry_form):

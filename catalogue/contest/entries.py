@@ -522,8 +522,10 @@ def make_viewer(actor: User, entry: Entry, checked: ValidatedUpload | None = Non
         # Building the file takes time: no transaction (and no write lock) is held meanwhile.
         media.release_transaction()
         validated = checked if checked is not None else validate_upload("model", name, storage.read(key))
-        if validated.format == "glb" and shows_as_authored(validated.data):
-            glb = validated.data  # the cleaned upload itself: its materials and textures, as authored
+        # A model validated in this request comes without its bytes (they are on disk); a GLB needs them.
+        authored = (validated.data or storage.read(key)) if validated.format == "glb" else None
+        if authored is not None and shows_as_authored(authored):
+            glb = authored  # the cleaned upload itself: its materials and textures, as authored
         else:
             glb = triangles_to_glb(
                 validated.triangles, up_axis(validated.format), name=title, colours=validated.colours

@@ -32,6 +32,8 @@ class ModelUnit(enum.StrEnum):
 LABELS = {ModelUnit.MM: "мм", ModelUnit.CM: "см", ModelUnit.M: "м", ModelUnit.INCH: "дюймы"}
 # Millimetres per file unit.
 FACTORS = {ModelUnit.MM: 1.0, ModelUnit.CM: 10.0, ModelUnit.M: 1000.0, ModelUnit.INCH: 25.4}
+# The names ``facts["unit"]`` uses for a model's unit (those of 3MF; ``media inspect`` prints them).
+UNIT_NAMES = {ModelUnit.MM: "millimeter", ModelUnit.CM: "centimeter", ModelUnit.M: "meter", ModelUnit.INCH: "inch"}
 CHOICES = [(unit.value, unit.label) for unit in ModelUnit]
 # The units named in sentences: «если модель сделана в сантиметрах».
 IN_UNITS = {ModelUnit.MM: "миллиметрах", ModelUnit.CM: "сантиметрах", ModelUnit.M: "метрах", ModelUnit.INCH: "дюймах"}
@@ -64,7 +66,7 @@ def shown_facts(facts: dict | None, unit: str | None) -> dict:
     facts["size_mm"] = [_round(v * factor) for v in facts["size_mm"]]
     if facts.get("volume_mm3") is not None:
         facts["volume_mm3"] = _round(facts["volume_mm3"] * factor**3)
-    facts["unit"], facts["unit_label"] = chosen.value, chosen.label
+    facts["unit"], facts["unit_label"] = UNIT_NAMES[chosen], chosen.label
     facts.pop("warnings", None)
     if not _plausible(facts["size_mm"]):
         facts["warnings"] = [
