@@ -3,6 +3,7 @@
 from flask import Blueprint
 from flask_login import current_user, login_required
 
+from catalogue.accounts import services as accounts
 from catalogue.contest.models import Phase
 from catalogue.htmx import render
 from catalogue.roles import Role
@@ -27,4 +28,5 @@ def index():
         admin=services.admin_section() if user.has_role(Role.ADMIN) else None,
         Phase=Phase,
         rows=services.ROWS,
+        verifiers=accounts.VERIFIERS_HINT,
     )
