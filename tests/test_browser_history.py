@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_project
+from tests.test_practices_factories import make_practice
 
 pytestmark = pytest.mark.browser
 
@@ -99,6 +100,34 @@ def test_back_after_searching_shows_the_words_in_the_search_box(page, projects):
     expect(page).to_have_url(re.compile(r"/search$"))
     expect(results).to_contain_text("Недавно опубликованное")
     expect(box).to_have_value("")
+
+
+def test_back_to_the_filtered_moderation_queue_shows_its_filter(app, page, make_user):
+    teacher = make_user(roles=("teacher",), email="teacher@example.ru")
+    make_user(roles=("moderator",), email="moderator@example.ru")
+    with app.test_request_context():
+        make_project(teacher, "submitted", title="Проект ждёт проверки")
+        make_practice(teacher, "submitted", title="Практика ждёт проверки")
+    page.goto("/auth/login")
+    page.get_by_label("Электронная почта").fill("moderator@example.ru")
+    page.get_by_label("Пароль").fill("пароль-надёжный-1")
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("heading", name="Личный кабинет")).to_be_visible()
+
+    # The moderator narrows the queue to practices and opens one
+    page.goto("/moderation")
+    results = page.locator("#queue-results")
+    kind = page.get_by_label("Тип материала")
+    expect(results).to_contain_text("2 материала ждут проверки")
+    kind.select_option(label="Лучшая практика")
+    expect(results).to_contain_text("1 материал ждёт проверки")
+    results.get_by_role("link", name="Практика ждёт проверки").click()
+    expect(page.get_by_role("heading", name="Практика ждёт проверки", level=1)).to_be_visible()
+
+    # Back: the queue and its select both say «Лучшая практика»
+    page.go_back()
+    expect(results).to_contain_text("1 материал ждёт проверки")
+    expect(kind.locator("option:checked")).to_have_text("Лучшая практика")
 
 
 def test_walking_through_a_select_with_the_arrow_keys_leaves_one_history_entry(page, projects):
