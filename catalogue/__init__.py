@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalogue.practices.views import bp as practices_bp
     from catalogue.projects.views import bp as projects_bp
     from catalogue.search import init_app as init_search
+    from catalogue.start.views import bp as start_bp
     from catalogue.taxonomy.views import bp as taxonomy_bp
     from catalogue.workflow.views import bp as workflow_bp
 
@@ -132,5 +133,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_bp)
     app.register_blueprint(practices_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(start_bp)
     init_contest(app)
     init_search(app)

@@ -245,10 +245,10 @@ def test_deactivated_account_cannot_log_in(client, auth, make_user, app):
     [
         ("/admin/users/", "/admin/users/"),
         ("/account/password", "/account/password"),
-        ("https://evil.example/", "/account/"),
-        ("//evil.example/", "/account/"),
-        ("/\\evil.example", "/account/"),
-        ("javascript:alert(1)", "/account/"),
+        ("https://evil.example/", "/start"),
+        ("//evil.example/", "/start"),
+        ("/\\evil.example", "/start"),
+        ("javascript:alert(1)", "/start"),
     ],
 )
 def test_login_follows_only_a_safe_next(client, make_user, next_url, expected):

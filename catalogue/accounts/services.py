@@ -73,6 +73,8 @@ class Registration:
     # The person's school is not in the list: its name as typed, and its kind.
     new_organization_name: str = ""
     new_organization_kind: str = OrganizationKind.SCHOOL
+    # Where the login link leads (a path on this site the caller has checked, e.g. the entry form); "" the start page.
+    next_url: str = ""
 
 
 def _proposed_organization(data: Registration) -> Organization:
@@ -153,20 +155,22 @@ def register_user(data: Registration) -> User | None:
     user.set_roles({data.role})
     db.session.add(user)
     db.session.commit()
-    _mail_welcome(user)
+    _mail_welcome(user, data.next_url)
     return user
 
 
-def _mail_welcome(user: User) -> None:
+def _mail_welcome(user: User, next_url: str = "") -> None:
     site = current_app.config["SITE_NAME"]
+    back = {"next": next_url} if next_url else {}
+    link = external_url("accounts.login_by_link", token=make_login_link_token(user), **back)
     minutes = current_app.config["LOGIN_LINK_MAX_AGE"] // 60
     send_mail(
         user.email,
         "Учётная запись создана",
         f"Здравствуйте, {user.first_name}!\n\nНа сайте «{site}» создана учётная запись с этим адресом.\n\n"
         f"Чтобы войти, откройте ссылку (она действует {plural(minutes, 'минуту', 'минуты', 'минут')} "
-        f"и только один раз):\n{external_url('accounts.login_by_link', token=make_login_link_token(user))}\n\n"
-        f"Потом входите с адресом и паролем: {external_url('accounts.login')}\n\n"
+        f"и только один раз):\n{link}\n\n"
+        f"Потом входите с адресом и паролем: {external_url('accounts.login', **back)}\n\n"
         "Если вы не регистрировались, просто удалите письмо.\n",
     )
 

@@ -38,9 +38,10 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.route("/auth/register", methods=["GET", "POST"])
 def register():
-    """Register as a student or a teacher."""
+    """Register as a student or a teacher; ``next`` (a path on this site) is where the login link leads."""
+    next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.profile"))
+        return redirect(next_url or url_for("start.index"))
     form = RegistrationForm()
     form.municipality_id.choices = choices([(0, "— выберите —")] + [(m.id, m.name) for m in municipalities()])
     finding = "find_organization" in request.form  # the no-JavaScript organization search
@@ -63,6 +64,7 @@ def register():
                     # Only students are asked for them; a teacher's stray values are not kept.
                     grade=int(form.grade.data) if form.grade.data and student else None,
                     birth_date=form.birth_date.data if student else None,
+                    next_url=next_url or "",
                 )
             )
         except services.AccountError as e:
@@ -74,7 +76,7 @@ def register():
                 "Откройте ссылку из письма, чтобы войти.",
                 "success",
             )
-            return redirect(url_for("accounts.login"), 303)
+            return redirect(url_for("accounts.login", next=next_url), 303)
     if request.method == "POST" and not finding:
         status = 422
     municipality_id = form.municipality_id.data or None
@@ -90,6 +92,7 @@ def register():
         selected_id=form.organization_id.data,
         query=form.organization_query.data,
         municipality_id=municipality_id,
+        next_url=next_url,
     )
 
 
@@ -98,7 +101,7 @@ def login():
     """Log in with e-mail and password."""
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(next_url or url_for("accounts.profile"))
+        return redirect(next_url or url_for("start.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -113,7 +116,7 @@ def login():
         else:
             start_session(user, remember=form.remember.data)
             flash(f"Здравствуйте, {user.first_name}!", "success")
-            return redirect(next_url or url_for("accounts.profile"), 303)
+            return redirect(next_url or url_for("start.index"), 303)
     elif request.method == "POST":
         status = 422
     return render("accounts/login.html", status=status, form=form, next_url=next_url)
@@ -152,7 +155,9 @@ def request_login_link():
 @bp.route("/auth/link/<token>", methods=["GET", "POST"])
 def login_by_link(token: str):
     """Log in with the link from the e-mail. Opening it only shows a button (mail scanners open links too);
-    pressing the button uses the link up."""
+    pressing the button uses the link up. ``next`` (a path on this site, e.g. the form registration started
+    from) is where it leads; otherwise the start page."""
+    next_url = safe_next(request.values.get("next"))
     form = BaseForm()
     if form.validate_on_submit():
         try:
@@ -162,7 +167,7 @@ def login_by_link(token: str):
             return redirect(url_for("accounts.request_login_link"), 303)
         start_session(user)
         flash(f"Здравствуйте, {user.first_name}!", "success")
-        return redirect(url_for("accounts.profile"), 303)
+        return redirect(next_url or url_for("start.index"), 303)
     try:
         services.user_for_login_link(token)
     except services.AccountError as e:
