@@ -1,0 +1,170 @@
+"""Moderation you can see, and no double files: pictures as thumbnails on the review page, notifications that
+are marked read when opened, letters that greet their reader, and one photo attached once however often it is
+picked."""
+
+import email
+import email.policy
+import io
+import re
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from catalogue.extensions import db
+from catalogue.mail import mail_folder
+from catalogue.media import services as media
+from catalogue.media.attachments import attachments_of
+from catalogue.media.models import StoredFile
+from catalogue.media.validation import validate_upload
+from catalogue.projects import services as projects
+from catalogue.projects.models import Project, ProjectReport
+from catalogue.workflow import services as workflow
+from tests.contest_support import loaded
+from tests.factories import make_project, report_data
+from tests.helpers import csrf_token
+
+
+def photo(colour=(10, 120, 200), size=(64, 48)) -> bytes:
+    """A real JPEG: a class photo as far as the site can tell."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def people(app, make_user):
+    with app.app_context():
+        return loaded(
+            {
+                "teacher": make_user(
+                    roles=("teacher",), email="teacher@example.ru", first_name="Ирина", middle_name="Сергеевна"
+                ),
+                "moderator": make_user(roles=("moderator",), email="moderator@example.ru"),
+                "stranger": make_user(roles=("teacher",), email="stranger@example.ru"),
+            }
+        )
+
+
+@pytest.fixture
+def project_id(app, people) -> int:
+    with app.test_request_context():
+        return make_project(people["teacher"], "published", moderator=people["moderator"], title="Юный энергетик").id
+
+
+def report_form(client, project_id: int, **overrides) -> dict:
+    data = {
+        "csrf_token": csrf_token(client, f"/projects/{project_id}/reports/new"),
+        "class_name": "7 «А»",
+        "grade": "7",
+        "started_on": "2026-02-01",
+        "finished_on": "2026-02-20",
+        "participants": "22",
+        "body": "Собрали шесть моделей.",
+        "results": "Двое решили поступать в энергетический колледж.",
+    }
+    data.update(overrides)
+    return data
+
+
+def only_report(app) -> ProjectReport:
+    with app.app_context():
+        return db.session.scalar(select(ProjectReport))
+
+
+def photo_keys(app, report_id: int) -> list[str]:
+    with app.app_context():
+        return [f.key for f in attachments_of("report", report_id)]
+
+
+def letters_to(app, address: str) -> list[email.message.EmailMessage]:
+    with app.app_context():
+        folder = mail_folder()
+    found = []
+    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == address:
+            found.append(message)
+    return found
+
+
+def submitted_report_with_photos(app, people, project_id: int, *pictures: bytes) -> int:
+    """The teacher's report with ``pictures``, sent for review, through the services."""
+    with app.test_request_context():
+        teacher = db.session.merge(people["teacher"])
+        keys = [
+            media.store_upload(teacher, validate_upload("image", f"класс-{n}.jpg", p)).key
+            for n, p in enumerate(pictures)
+        ]
+        report = projects.create_report(teacher, db.session.get(Project, project_id), report_data(attach=keys))
+        workflow.transition(teacher, report, "submit")
+        return report.id
+
+
+# -- §9: no double files -------------------------------------------------------------------------------
+
+
+def test_the_same_photo_is_attached_to_a_report_once_whatever_path_brings_it(app, people, project_id):
+    with app.test_request_context():
+        teacher = db.session.merge(people["teacher"])
+
+        def upload(data: bytes) -> str:
+            return media.store_upload(teacher, validate_upload("image", "класс.jpg", data)).key
+
+        # Two uploads of one photo in one save: one is attached, the other deleted
+        report = projects.create_report(
+            teacher, db.session.get(Project, project_id), report_data(attach=[upload(photo()), upload(photo())])
+        )
+        assert len(attachments_of("report", report.id)) == 1
+        # Adding it again on an edit changes nothing; another photo is added
+        projects.update_report(teacher, report, report_data(attach=[upload(photo()), upload(photo((0, 0, 0)))]))
+        assert len(attachments_of("report", report.id)) == 2
+        # No leftover pending copies either
+        pending = select(func.count()).select_from(StoredFile).where(StoredFile.owner_type.is_(None))
+        assert db.session.scalar(pending) == 0
+
+
+def test_a_photo_kept_after_a_failed_form_shows_as_kept_and_is_not_attached_twice(
+    app, client, auth, people, project_id
+):
+    auth.login(people["teacher"])
+    url = f"/projects/{project_id}/reports/new"
+    # The teacher forgets the results but attaches a photo: the form comes back with the photo kept
+    response = client.post(
+        url, data={**report_form(client, project_id, results=""), "photos": (io.BytesIO(photo()), "класс.jpg")}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Уже загружено и сохранится с формой — выбирать эти файлы заново не нужно" in page
+    assert "класс.jpg" in page and "сохранено" in page
+    (kept,) = re.findall(r'name="photos-pending" value="([^"]+)"', page)
+    assert re.search(r'<img src="/files/' + kept, page), "the kept photo is shown as a picture"
+    assert f'name="photos-remove" value="{kept}"' in page
+    # Not seeing it in the file input, she picks it again, and forgets the results again: still one photo kept
+    again = {"photos-pending": kept, "photos": (io.BytesIO(photo()), "класс.jpg")}
+    page = client.post(url, data={**report_form(client, project_id, results=""), **again}).get_data(as_text=True)
+    assert re.findall(r'name="photos-pending" value="([^"]+)"', page) == [kept]
+    # She picks the same photo again and saves: the report has it once
+    response = client.post(
+        url,
+        data={**report_form(client, project_id), "photos-pending": kept, "photos": (io.BytesIO(photo()), "класс.jpg")},
+    )
+    assert response.status_code == 303
+    report = only_report(app)
+    assert photo_keys(app, report.id) == [kept]
+    page = client.get(f"/projects/reports/{report.id}").get_data(as_text=True)
+    assert len(re.findall(r'<img src="/files/', page)) == 1
+
+
+def test_a_kept_photo_can_be_removed_before_saving(app, client, auth, people, project_id):
+    auth.login(people["teacher"])
+    url = f"/projects/{project_id}/reports/new"
+    page = client.post(
+        url, data={**report_form(client, project_id, results=""), "photos": (io.BytesIO(photo()), "класс.jpg")}
+    ).get_data(as_text=True)
+    (kept,) = re.findall(r'name="photos-pending" value="([^"]+)"', page)
+    response = client.post(url, data={**report_form(client, project_id), "photos-pending": kept, "photos-remove": kept})
+    assert response.status_code == 303
+    assert photo_keys(app, only_report(app).id) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
