@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from catalogue.extensions import db
 from catalogue.mail import mail_folder
 from catalogue.media import services as media
-from catalogue.media.attachments import attachments_of
+from catalogue.media.attachments import attach_files, attachments_of
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import validate_upload
 from catalogue.projects import services as projects
 from catalogue.projects.models import Project, ProjectReport
 from catalogue.workflow import services as workflow
-from tests.contest_support import loaded
+from tests.contest_support import SCHOOL_A, fetch_status, loaded, make_entry, make_season, organization
 from tests.factories import make_project, report_data
 from tests.helpers import csrf_token
 
@@ -99,6 +99,64 @@ def submitted_report_with_photos(app, people, project_id: int, *pictures: bytes)
         report = projects.create_report(teacher, db.session.get(Project, project_id), report_data(attach=keys))
         workflow.transition(teacher, report, "submit")
         return report.id
+
+
+# -- §6: thumbnails on the review page ---------------------------------------------------------------
+
+
+def image_sources(page: str) -> list[str]:
+    """The addresses of the item's pictures shown on a review page (not the model's rendered thumbnail)."""
+    return re.findall(r'<img src="(/files/[^"]+)" alt="(?:Фотография|Изображение) \d+', page)
+
+
+def test_moderator_sees_a_reports_photos_as_thumbnails_that_only_the_items_people_can_open(
+    app, client, auth, people, project_id
+):
+    report_id = submitted_report_with_photos(app, people, project_id, photo((200, 30, 30)), photo((30, 200, 30)))
+    # The moderator opens the report's review page: both photos are pictures, not just file names
+    auth.login(people["moderator"])
+    page = client.get(f"/moderation/report/{report_id}").get_data(as_text=True)
+    sources = image_sources(page)
+    assert len(sources) == 2
+    assert "Фотографии (2)" in page
+    for source in sources:
+        assert fetch_status(client, source) == 200
+    # The report is not published: a stranger gets neither the page nor the photos
+    auth.logout()
+    auth.login(people["stranger"])
+    assert client.get(f"/moderation/report/{report_id}").status_code == 404
+    assert {fetch_status(client, source) for source in sources} == {404}
+    # Its author sees the same thumbnails on the review page
+    auth.logout()
+    auth.login(people["teacher"])
+    assert image_sources(client.get(f"/moderation/report/{report_id}").get_data(as_text=True)) == sources
+
+
+def test_moderator_sees_an_entrys_images_as_thumbnails(app, client, auth, make_user):
+    with app.app_context():
+        made = loaded(
+            {
+                "admin": make_user(roles=("admin",), email="admin@example.ru"),
+                "moderator": make_user(roles=("moderator",), email="moderator@example.ru"),
+                "student": make_user(
+                    roles=("student",), email="student@example.ru", grade=9, organization=organization(SCHOOL_A)
+                ),
+            }
+        )
+    with app.test_request_context():
+        season = make_season(made["admin"])
+        entry = make_entry(made["student"], season)
+        student = db.session.merge(made["student"])
+        keys = [media.store_upload(student, validate_upload("image", "эскиз.jpg", photo())).key]
+        attach_files(student, "entry", entry.id, add=keys)
+        db.session.commit()
+        workflow.transition(student, entry, "submit")
+        entry_id = entry.id
+    auth.login(made["moderator"])
+    page = client.get(f"/moderation/entry/{entry_id}").get_data(as_text=True)
+    assert "Изображения к работе (1)" in page
+    (source,) = image_sources(page)
+    assert fetch_status(client, source) == 200
 
 
 # -- §9: no double files -------------------------------------------------------------------------------
