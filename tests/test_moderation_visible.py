@@ -20,6 +20,7 @@ from catalogue.media.validation import validate_upload
 from catalogue.projects import services as projects
 from catalogue.projects.models import Project, ProjectReport
 from catalogue.workflow import services as workflow
+from catalogue.workflow.models import Notification
 from tests.contest_support import SCHOOL_A, fetch_status, loaded, make_entry, make_season, organization
 from tests.factories import make_project, report_data
 from tests.helpers import csrf_token
@@ -157,6 +158,50 @@ def test_moderator_sees_an_entrys_images_as_thumbnails(app, client, auth, make_u
     assert "Изображения к работе (1)" in page
     (source,) = image_sources(page)
     assert fetch_status(client, source) == 200
+
+
+# -- §6: notifications read when opened --------------------------------------------------------------
+
+
+def test_opening_a_notification_marks_it_read_and_leads_to_its_page(app, client, auth, people, project_id):
+    report_id = submitted_report_with_photos(app, people, project_id, photo())
+    auth.login(people["moderator"])
+    token = csrf_token(client, f"/moderation/report/{report_id}")
+    assert client.post(f"/workflow/report/{report_id}/publish", data={"csrf_token": token}).status_code == 303
+    auth.logout()
+    # The teacher has two new notifications (her project, then her report, published); their links go
+    # through the site
+    auth.login(people["teacher"])
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert page.count("новое</span>") == 2
+    link = re.findall(r'href="(/account/notifications/\d+)"', page)[0]  # newest first: the report's
+    response = client.get(link)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/projects/reports/{report_id}"
+    # ... and once opened it is read, the other one not
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert page.count("новое</span>") == 1
+    with app.app_context():
+        unread = select(Notification.url).where(Notification.read_at.is_(None))
+        assert list(db.session.scalars(unread)) == [f"/projects/{project_id}-iunyi-energetik"]
+    # Someone else's notification is not there for anyone else
+    auth.logout()
+    auth.login(people["stranger"])
+    assert client.get(link).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", ""])
+def test_a_notification_leads_only_to_a_page_of_this_site(app, client, auth, people, url):
+    with app.app_context():
+        workflow.notify(db.session.merge(people["teacher"]), "Проверьте материал.", url)
+        db.session.commit()
+        notification_id = db.session.scalar(select(Notification.id))
+    auth.login(people["teacher"])
+    response = client.get(f"/account/notifications/{notification_id}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account/notifications"
+    with app.app_context():
+        assert db.session.get(Notification, notification_id).read_at is not None
 
 
 # -- §9: no double files -------------------------------------------------------------------------------

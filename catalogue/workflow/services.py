@@ -441,6 +441,20 @@ def notifications(user, limit: int = 50) -> list[Notification]:
     )
 
 
+def open_notification(user, notification_id: int) -> str:
+    """Mark one of ``user``'s notifications read (commits) and return its link; "" when it has none.
+
+    :raise NotFound: no such notification, or someone else's.
+    """
+    found = db.session.get(Notification, notification_id)
+    if found is None or not _signed_in(user) or found.user_id != user.id:
+        raise NotFound
+    if found.read_at is None:
+        found.read_at = utcnow()
+        db.session.commit()
+    return found.url
+
+
 def mark_all_read(user) -> None:
     db.session.execute(
         update(Notification)
