@@ -19,6 +19,7 @@ from catalogue.media.models import StoredFile
 from catalogue.media.validation import validate_upload
 from catalogue.projects import services as projects
 from catalogue.projects.models import Project, ProjectReport
+from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Notification
 from tests.contest_support import SCHOOL_A, fetch_status, loaded, make_entry, make_season, organization
@@ -202,6 +203,33 @@ def test_a_notification_leads_only_to_a_page_of_this_site(app, client, auth, peo
     assert response.headers["Location"] == "/account/notifications"
     with app.app_context():
         assert db.session.get(Notification, notification_id).read_at is not None
+
+
+# -- §6: letters greet the person, with a subject per event ------------------------------------------
+
+
+def test_letters_greet_by_first_name_and_patronymic_and_say_what_happened(app, client, auth, people, project_id):
+    report_id = submitted_report_with_photos(app, people, project_id, photo())
+    with app.test_request_context():
+        report = db.session.get(ProjectReport, report_id)
+        title = registry.of(report).title(report)
+        workflow.transition(db.session.merge(people["moderator"]), report, "request_changes", "Уберите лица.")
+        workflow.transition(db.session.merge(people["teacher"]), report, "submit")
+        workflow.transition(db.session.merge(people["moderator"]), report, "publish")
+    letters = letters_to(app, "teacher@example.ru")
+    subjects = [m["Subject"] for m in letters]
+    site = app.config["SITE_NAME"]
+    assert f"{site}: «{title}»: модератор просит внести исправления" in subjects
+    assert f"{site}: «{title}» опубликовано" in subjects
+    for letter in letters:
+        assert letter.get_content().startswith("Здравствуйте, Ирина Сергеевна!\n\n")
+    # Without a patronymic, by first name
+    with app.test_request_context():
+        workflow.send_letters([(db.session.merge(people["stranger"]), "Текст.", "/")], "проверка")
+        db.session.commit()
+    (letter,) = letters_to(app, "stranger@example.ru")
+    assert letter.get_content().startswith("Здравствуйте, Анна!\n\nТекст.")
+    assert letter["Subject"] == f"{site}: проверка"
 
 
 # -- §9: no double files -------------------------------------------------------------------------------
