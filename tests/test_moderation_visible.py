@@ -9,6 +9,7 @@ import re
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from catalogue.extensions import db
@@ -24,7 +25,7 @@ from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Notification
 from tests.contest_support import SCHOOL_A, fetch_status, loaded, make_entry, make_season, organization
 from tests.factories import make_project, report_data
-from tests.helpers import csrf_token
+from tests.helpers import DEFAULT_PASSWORD, csrf_token
 
 
 def photo(colour=(10, 120, 200), size=(64, 48)) -> bytes:
@@ -299,3 +300,39 @@ def test_a_kept_photo_can_be_removed_before_saving(app, client, auth, people, pr
     assert photo_keys(app, only_report(app).id) == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+@pytest.mark.browser
+def test_in_a_browser_a_kept_photo_is_shown_once_and_can_be_removed(app, page, people, project_id, tmp_path):
+    picture = tmp_path / "класс.jpg"
+    picture.write_bytes(photo())
+    other = tmp_path / "экскурсия.jpg"
+    other.write_bytes(photo((0, 0, 0)))
+    page.goto("/auth/login")
+    page.get_by_label("Электронная почта").fill("teacher@example.ru")
+    page.get_by_label("Пароль").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("heading", name="Личный кабинет")).to_be_visible()
+    page.goto(f"/projects/{project_id}/reports/new")
+    # The teacher fills the report but the results, and attaches two photos
+    page.get_by_label("Класс или группа").fill("7 «А»")
+    page.get_by_label("Параллель").select_option("7")
+    page.get_by_label("Начало").fill("2026-02-01")
+    page.get_by_label("Окончание").fill("2026-02-20")
+    page.get_by_label("Участников").fill("22")
+    page.get_by_label("Что сделали").fill("Собрали шесть моделей.")
+    page.get_by_label("Фотографии").set_input_files([picture, other])
+    page.get_by_role("button", name="Сохранить черновик").click()
+    # The form comes back: both photos are shown as kept, as pictures
+    kept = page.get_by_role("list", name="Уже загружено и сохранится с формой")
+    expect(kept.get_by_role("listitem")).to_have_count(2)
+    for image in kept.locator("img").all():
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    # She removes the second, picks the first again, writes the results and saves
+    kept.get_by_role("listitem").filter(has_text="экскурсия.jpg").get_by_label("Удалить").check()
+    page.get_by_label("Фотографии").set_input_files(picture)
+    page.get_by_label("Результаты").fill("Двое решили поступать в энергетический колледж.")
+    page.get_by_role("button", name="Сохранить черновик").click()
+    # The report has the one photo, once
+    expect(page.get_by_role("heading", name="Фотографии")).to_be_visible()
+    expect(page.locator(".photos img")).to_have_count(1)
