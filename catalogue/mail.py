@@ -1,8 +1,13 @@
-"""Outgoing e-mail: through SMTP when configured, otherwise into files under ``instance/mail/``."""
+"""Outgoing e-mail: through SMTP when configured, otherwise into files under ``instance/mail/``.
+
+Every letter greets its reader (:func:`greeting`) and says in its subject what happened (:func:`subject`);
+the site's notices go out through ``workflow.services.send_letters``, which uses both.
+"""
 
 import smtplib
 import ssl
 import uuid
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -37,6 +42,34 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
         path.write_bytes(message.as_bytes())
         current_app.logger.info("Письмо для %s сохранено в %s", to, path)
     return message
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Someone without an account a letter goes to (a parent): the address and the name to greet them by."""
+
+    email: str
+    first_name: str = ""
+    middle_name: str = ""
+
+
+def greeting(person) -> str:
+    """«Здравствуйте, Ирина Сергеевна!»: by first name and patronymic when there is one, else by first name;
+    «Здравствуйте!» without a name. ``person`` is a user or an :class:`Addressee`."""
+    parts = (getattr(person, "first_name", "") or "", getattr(person, "middle_name", "") or "")
+    name = " ".join(p.strip() for p in parts if p.strip())
+    return f"Здравствуйте, {name}!" if name else "Здравствуйте!"
+
+
+def subject(event: str) -> str:
+    """A letter's subject: the site, then what happened («Профориентация Приангарья: проект опубликован»)."""
+    return f"{current_app.config['SITE_NAME']}: {event}"
+
+
+def letter_body(person, text: str, link: str = "") -> str:
+    """The text of a letter to ``person``: the greeting, ``text``, and the absolute ``link`` to open."""
+    opening = f"\n\nОткрыть: {link}" if link else ""
+    return f"{greeting(person)}\n\n{text}{opening}\n"
 
 
 def mail_folder() -> Path:

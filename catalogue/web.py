@@ -254,6 +254,6 @@ def template_context() -> dict:
 
 
 def _attachments_of(owner_type: str, owner_id: int) -> list:
-    from catalogue.media.services import files_of
+    from catalogue.media.attachments import attachments_of
 
-    return files_of(owner_type, [owner_id])[owner_id]
+    return attachments_of(owner_type, owner_id)

@@ -5,6 +5,7 @@ import re
 from dataclasses import replace
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from catalogue.extensions import db
@@ -25,9 +26,16 @@ def people(app, make_user):
     return make_people(app, make_user)
 
 
-def pending_upload(user, name: str) -> str:
-    """A PDF uploaded by ``user`` with a form not saved yet; its key."""
-    return media.store_upload(db.session.merge(user), validate_upload("document", name, PDF)).key
+def pending_upload(user, name: str, data: bytes = PDF) -> str:
+    """A PDF (or ``data``) uploaded by ``user`` with a form not saved yet; its key."""
+    return media.store_upload(db.session.merge(user), validate_upload("document", name, data)).key
+
+
+def picture(n: int) -> bytes:
+    """A PNG of its own colour: files with different contents (one content is attached once)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (n * 40 % 256, 80, 160)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def get(client, url: str) -> tuple[int, bytes]:
@@ -110,7 +118,7 @@ def test_at_most_ten_files(app, people, monkeypatch):
     monkeypatch.setitem(attachments.RULES, "practice", replace(attachments.RULES["practice"], max_files=2))
     with app.test_request_context():
         teacher = db.session.merge(people["teacher"])
-        keys = [pending_upload(teacher, f"Файл {n}.pdf") for n in range(3)]
+        keys = [pending_upload(teacher, f"Файл {n}.png", picture(n)) for n in range(3)]
         with pytest.raises(InvalidInput, match="Не больше 2 файлов"):
             practices.create_practice(teacher, practice_data(), practices.FileChanges(add=keys))
         # Nothing saved, and the uploads are still pending for the form

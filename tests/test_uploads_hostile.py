@@ -60,6 +60,11 @@ def padded_pdf(size: int) -> bytes:
     raise AssertionError(f"no PDF of {size} bytes")
 
 
+def other_pdf(n: int) -> bytes:
+    """The ``n``-th of a set of PDFs with different contents (an item attaches one content once)."""
+    return padded_pdf(1000 + n)
+
+
 def tetrahedron_stl() -> bytes:
     corners = np.array([(0, 0, 0), (10, 0, 0), (0, 10, 0), (0, 0, 10)], dtype="<f4")
     records = np.zeros(4, dtype=[("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
@@ -238,10 +243,15 @@ def test_a_project_keeps_at_most_ten_files_however_often_it_is_edited(app, make_
     teacher = make_user("teacher")
     with app.test_request_context(method="POST"):
         actor = db.session.merge(teacher)
-        first = [media.store_upload(actor, validate_upload("document", f"{n}.pdf", PDF)).key for n in range(10)]
+        first = [
+            media.store_upload(actor, validate_upload("document", f"{n}.pdf", other_pdf(n))).key for n in range(10)
+        ]
         project = projects.create_project(actor, project_data(attach=first))
         project_id = project.id
-        more = [media.store_upload(actor, validate_upload("document", f"ещё {n}.pdf", PDF)).key for n in range(10)]
+        more = [
+            media.store_upload(actor, validate_upload("document", f"ещё {n}.pdf", other_pdf(10 + n))).key
+            for n in range(10)
+        ]
         with pytest.raises(InvalidInput) as refused:
             projects.update_project(db.session.merge(teacher), project, project_data(attach=more))
         assert (str(refused.value), refused.value.field) == ("Не больше 10 файлов у одного проекта.", "attachments")
@@ -259,7 +269,7 @@ def test_the_project_form_names_the_file_limit(app, client, auth, make_user, mon
     teacher = make_user("teacher")
     with app.test_request_context(method="POST"):
         actor = db.session.merge(teacher)
-        keys = [media.store_upload(actor, validate_upload("document", f"{n}.pdf", PDF)).key for n in range(2)]
+        keys = [media.store_upload(actor, validate_upload("document", f"{n}.pdf", other_pdf(n))).key for n in range(2)]
         project = make_project(teacher, "draft", attach=keys[:1])
         project_id = project.id
     auth.login(teacher)
@@ -294,7 +304,8 @@ def test_the_total_size_of_an_owners_files_is_limited(app, make_user, monkeypatc
     with app.test_request_context(method="POST"):
         actor = db.session.merge(teacher)
         keys = [
-            media.store_upload(actor, validate_upload("document", f"{n}.pdf", padded_pdf(600))).key for n in range(2)
+            media.store_upload(actor, validate_upload("document", f"{n}.pdf", padded_pdf(600 + n))).key
+            for n in range(2)
         ]
         with pytest.raises(InvalidInput) as refused:
             projects.create_project(actor, project_data(attach=keys))

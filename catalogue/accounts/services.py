@@ -24,7 +24,7 @@ from catalogue.clock import utcnow
 from catalogue.errors import DomainError
 from catalogue.extensions import db
 from catalogue.formatting import MAX_LIKE_CHARS, fold, plural
-from catalogue.mail import send_mail
+from catalogue.mail import greeting, send_mail
 from catalogue.permissions import PermissionDenied, require_role
 from catalogue.roles import SELF_SERVICE_ROLES
 from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
@@ -167,7 +167,7 @@ def _mail_welcome(user: User, next_url: str = "") -> None:
     send_mail(
         user.email,
         "Учётная запись создана",
-        f"Здравствуйте, {user.first_name}!\n\nНа сайте «{site}» создана учётная запись с этим адресом.\n\n"
+        f"{greeting(user)}\n\nНа сайте «{site}» создана учётная запись с этим адресом.\n\n"
         f"Чтобы войти, откройте ссылку (она действует {plural(minutes, 'минуту', 'минуты', 'минут')} "
         f"и только один раз):\n{link}\n\n"
         f"Потом входите с адресом и паролем: {external_url('accounts.login', **back)}\n\n"
@@ -181,7 +181,7 @@ def _mail_registration_attempt(user: User) -> None:
     send_mail(
         user.email,
         "Попытка регистрации с вашим адресом",
-        f"Здравствуйте, {user.first_name}!\n\n"
+        f"{greeting(user)}\n\n"
         f"Кто-то (возможно, вы) пытался зарегистрироваться на сайте «{site}» с этим адресом, "
         "но учётная запись с ним уже есть, и новая не создана.\n\n"
         f"Если это были вы, войдите: {external_url('accounts.login')}\n"
@@ -329,7 +329,7 @@ def request_password_reset(email: str) -> None:
     send_mail(
         user.email,
         "Восстановление пароля",
-        f"Здравствуйте, {user.first_name}!\n\n"
+        f"{greeting(user)}\n\n"
         "Кто-то (возможно, вы) попросил восстановить пароль на сайте "
         f"«{current_app.config['SITE_NAME']}».\n\n"
         f"Чтобы задать новый пароль, откройте ссылку (она действует {plural(hours, 'час', 'часа', 'часов')}):\n"
@@ -379,7 +379,7 @@ def request_login_link(email: str) -> None:
     send_mail(
         user.email,
         "Вход на сайт по ссылке",
-        f"Здравствуйте, {user.first_name}!\n\n"
+        f"{greeting(user)}\n\n"
         f"Кто-то (возможно, вы) попросил ссылку для входа на сайт «{current_app.config['SITE_NAME']}».\n\n"
         f"Чтобы войти, откройте ссылку (она действует {plural(minutes, 'минуту', 'минуты', 'минут')} "
         f"и только один раз):\n{link}\n\nЕсли вы не просили об этом, просто удалите письмо.\n",
@@ -598,5 +598,5 @@ def verify_teacher(actor: User, teacher: User) -> None:
     )
     url = url_for("accounts.profile")
     notify(teacher, text, url)
-    send_letters([(teacher.email, text, url)], "учётная запись педагога подтверждена")
+    send_letters([(teacher, text, url)], "учётная запись педагога подтверждена")
     db.session.commit()

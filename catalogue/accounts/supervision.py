@@ -101,7 +101,7 @@ def request_supervision(teacher: User, student: User, *, commit: bool = True) ->
     url = url_for("accounts.profile")
     notify(student, text, url)
     _forget()
-    send_letters([(student.email, text, url)], "предложение руководства")
+    send_letters([(student, text, url)], "предложение руководства")
     if commit:
         db.session.commit()
     return found
@@ -145,7 +145,7 @@ def answer(student: User, supervision_id: int, accept: bool) -> Supervision:
     url = url_for("contest.mine")
     notify(found.teacher, text, url)
     _forget()
-    send_letters([(found.teacher.email, text, url)], "ответ на предложение руководства")
+    send_letters([(found.teacher, text, url)], "ответ на предложение руководства")
     db.session.commit()
     return found
 

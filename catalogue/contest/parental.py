@@ -25,6 +25,7 @@ from catalogue.contest.models import (
     ParentalConsentStatus,
 )
 from catalogue.extensions import db
+from catalogue.mail import Addressee
 from catalogue.permissions import Conflict, InvalidInput
 
 # The version of the consent text the parent sees (templates/contest/_consent_text.html); change it with the text.
@@ -84,13 +85,14 @@ def request_consent(actor: User, entry: Entry, giver: ConsentGiver, name: str, e
         from catalogue.workflow.services import send_letters
 
         text = (
-            f"Здравствуйте, {name}!\n\n{student.first_name} {student.last_name[:1]}. подаёт работу «{entry.title}» "
+            f"{student.first_name} {student.last_name[:1]}. подаёт работу «{entry.title}» "
             f"на конкурс «{entry.season.title}». Участнику нет 14 лет, поэтому согласие на обработку его "
             "персональных данных и на публикацию работы даёт родитель или законный представитель.\n\n"
             "Прочитайте текст согласия по ссылке и подтвердите или отклоните его. Ссылка действует один раз, "
             "30 дней. Если вы не знаете, о чём речь, просто удалите письмо."
         )
-        send_letters([(email, text, url_for("contest.parent_consent", token=token))], "согласие родителя")
+        parent = Addressee(email, first_name=name)
+        send_letters([(parent, text, url_for("contest.parent_consent", token=token))], "согласие родителя")
 
     return send
 

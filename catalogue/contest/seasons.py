@@ -417,7 +417,7 @@ def assign_juror(actor: User, season: Season, nomination_id: int, juror_id: int)
     )
     url = url_for("contest.jury_index", year=season.year)
     workflow.notify(juror, text, url)
-    workflow.send_letters([(juror.email, text, url)], "вы в жюри конкурса")
+    workflow.send_letters([(juror, text, url)], "вы в жюри конкурса")
     db.session.commit()
     return assignment
 

@@ -9,6 +9,10 @@ among ``add`` are claimed, and the owner's :class:`AttachmentRules` (how many fi
 which kinds) are checked; a broken rule raises :class:`InvalidInput` naming the form field, and the caller
 rolls back, so the uploads stay pending for the form. Only files of the rules' kinds count: an entry's
 model and note are not among its images.
+
+One owner never carries the same content twice: a claimed upload whose SHA-256 equals one of the owner's
+files (or another upload of the same call) is deleted instead of attached, whichever path brought it
+(a photo kept after a failed form and picked again, a repeated import, a double submit).
 """
 
 from collections.abc import Iterable
@@ -109,9 +113,10 @@ def attach_files(
     """Delete the owner's files among ``remove``, claim ``actor``'s pending uploads among ``add``; the caller commits.
 
     ``elsewhere`` are files counted with the owner's (a practice's files beside its revision's).
-    Keys of files that are not the actor's pending uploads are ignored, as by ``services.claim_files``.
+    Keys of files that are not the actor's pending uploads are ignored, as by ``services.claim_files``;
+    uploads with the content of a file the owner keeps, or of an earlier one of ``add``, are deleted.
 
-    :return: the files claimed.
+    :return: the files claimed (without the duplicates).
     :raise InvalidInput: a file of a kind the owner does not take, too many files, or too many bytes.
     """
     rules = rules_for(owner_type)
@@ -123,7 +128,7 @@ def attach_files(
         else:
             kept.append(stored)
     add = list(add)
-    claimed = services.claim_files(actor, add, owner_type, owner_id) if add else []
+    claimed = _without_duplicates(kept, services.claim_files(actor, add, owner_type, owner_id) if add else [])
     if any(f.kind not in rules.kinds for f in claimed):
         raise InvalidInput(rules.wrong_kind, rules.field)
     counted = [*elsewhere, *kept, *claimed]
@@ -133,6 +138,19 @@ def attach_files(
     if total > rules.max_total_bytes:
         raise InvalidInput(rules.too_large_message(total), rules.field)
     return claimed
+
+
+def _without_duplicates(kept: list[StoredFile], claimed: list[StoredFile]) -> list[StoredFile]:
+    """``claimed`` without the files whose content the owner already has; those are deleted."""
+    seen = {f.sha256 for f in kept}
+    unique = []
+    for stored in claimed:
+        if stored.sha256 in seen:
+            remove_attachment(stored)
+        else:
+            seen.add(stored.sha256)
+            unique.append(stored)
+    return unique
 
 
 def remove_attachment(stored: StoredFile) -> None:

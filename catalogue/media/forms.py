@@ -22,6 +22,7 @@ and in the template::
     {{ upload_field(form.models, hint="STL, OBJ, GLB или 3MF, до 50 МБ") }}
 """
 
+import hashlib
 from collections.abc import Collection
 
 from flask_wtf.file import MultipleFileField
@@ -105,6 +106,7 @@ def accept_uploads(field: UploadField, actor) -> list[StoredFile]:
     if removed:
         services.discard_pending(actor, removed)
     held = services.pending_files(actor, [k for k in field.pending_keys if k not in removed])
+    kept = list(held)
     errors = list(field.errors)
     if field.new_files:
         # Checking a file takes time: nobody else's writes may wait for it (each store_upload commits).
@@ -115,9 +117,18 @@ def accept_uploads(field: UploadField, actor) -> list[StoredFile]:
             break
         try:
             validated = validate_form_upload(file_storage, field.kind, field.max_size, field.allowed)
+            if _holds_content(kept, validated.data):
+                continue  # picked again after a failed submit: it is kept already
             held.append(services.store_upload(actor, validated))
         except UploadError as e:
             errors.append(str(e))
     field.errors = errors
     field.pending = held
     return held
+
+
+def _holds_content(kept: list[StoredFile], data: bytes) -> bool:
+    """True when one of the files kept from the last submit has exactly these bytes (chosen a second time);
+    repeats among new files are left to the attachments service, which attaches one of them."""
+    digest = hashlib.sha256(data).hexdigest()
+    return any(f.sha256 == digest for f in kept)

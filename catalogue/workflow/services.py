@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from catalogue.accounts.models import Role, User, UserRole
 from catalogue.clock import utcnow
 from catalogue.extensions import db
-from catalogue.mail import send_mail
+from catalogue.mail import letter_body, send_mail, subject
 from catalogue.media import services as media
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.unit_of_work import after_commit, rolled_back_on_error
@@ -187,13 +187,15 @@ def transition(
                 hook(obj)
     letters = []
     if t.notice:
-        text = t.notice.format(title=content_type.title(obj), comment=comment).strip()
+        title = content_type.title(obj)
+        text = t.notice.format(title=title, comment=comment).strip()
         url = content_type.url(obj)
         for person in _unique(content_type.recipients(obj)):
             if person.id != user.id:
                 db.session.add(Notification(user_id=person.id, text=text, url=url))
-                letters.append((person.email, text, url))
-    send_letters(letters, "решение по вашему материалу")
+                letters.append((person, text, url))
+        # The subject says what happened: the notice without the comment («…» опубликовано).
+        send_letters(letters, t.notice.format(title=title, comment="").strip().rstrip("."))
     db.session.commit()
     return entry
 
@@ -237,18 +239,21 @@ def _unique(people: list[User]) -> list[User]:
     return result
 
 
-def send_letters(letters: list[tuple[str, str, str]], subject: str) -> None:
-    """Mail each ``(address, text, site url)`` once the caller's transaction commits: a rolled-back decision
-    tells nobody, and a mail server that is down must not undo the decision it tells of."""
+def send_letters(letters: list[tuple[Any, str, str]], event: str) -> None:
+    """Mail each ``(person, text, site url)`` once the caller's transaction commits: a rolled-back decision
+    tells nobody, and a mail server that is down must not undo the decision it tells of.
+
+    ``person`` is a user or a ``mail.Addressee``: the letter greets them by name (``mail.greeting``); ``event``
+    says what happened, for the subject (``mail.subject``).
+    """
     if letters:
-        after_commit(partial(_send_letters, letters, subject))
+        after_commit(partial(_send_letters, [(p.email, letter_body(p, t, absolute(u))) for p, t, u in letters], event))
 
 
-def _send_letters(letters: list[tuple[str, str, str]], subject: str) -> None:
-    site = current_app.config["SITE_NAME"]
-    for email, text, url in letters:
+def _send_letters(letters: list[tuple[str, str]], event: str) -> None:
+    for email, body in letters:
         try:
-            send_mail(email, f"{site}: {subject}", f"{text}\n\nОткрыть: {absolute(url)}\n")
+            send_mail(email, subject(event), body)
         except OSError:
             current_app.logger.exception("Не удалось отправить письмо %s", email)
 
@@ -439,6 +444,20 @@ def notifications(user, limit: int = 50) -> list[Notification]:
             .limit(limit)
         )
     )
+
+
+def open_notification(user, notification_id: int) -> str:
+    """Mark one of ``user``'s notifications read (commits) and return its link; "" when it has none.
+
+    :raise NotFound: no such notification, or someone else's.
+    """
+    found = db.session.get(Notification, notification_id)
+    if found is None or not _signed_in(user) or found.user_id != user.id:
+        raise NotFound
+    if found.read_at is None:
+        found.read_at = utcnow()
+        db.session.commit()
+    return found.url
 
 
 def mark_all_read(user) -> None:

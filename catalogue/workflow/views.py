@@ -145,6 +145,20 @@ def notifications():
     return render("workflow/notifications.html", items=services.notifications(current_user))
 
 
+@bp.get("/account/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Follow a notification's link, marking it read; a link that is not a path on this site leads to the list.
+
+    :raise 404: no such notification, or someone else's.
+    """
+    try:
+        target = services.open_notification(current_user, notification_id)
+    except NotFound:
+        abort(404)
+    return redirect(safe_next(target) or url_for("workflow.notifications"), 303)
+
+
 @bp.post("/account/notifications/read")
 @login_required
 def mark_read():
