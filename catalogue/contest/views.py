@@ -22,8 +22,9 @@ from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.media.names import file_label, public_name
 from catalogue.media.views import file_url
+from catalogue.pagination import Pager
 from catalogue.permissions import Conflict, InvalidInput, NotFound
-from catalogue.web import CONTENT_SECURITY_POLICY, int_arg, page_arg
+from catalogue.web import CONTENT_SECURITY_POLICY, int_arg
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("contest", __name__, url_prefix="/contest")
@@ -85,9 +86,12 @@ def _gallery_form(season: Season) -> tuple[GalleryFilterForm, entries.GalleryFil
         [("", "Все муниципалитеты")] + [(m.id, m.name) for m in entries.gallery_municipalities(season)]
     )
     if not form.validate():
-        return form, entries.GalleryFilters(page=page_arg())
+        return form, entries.GalleryFilters(pager=Pager.from_request())
     return form, entries.GalleryFilters(
-        nomination=form.nomination.data, age=form.age.data, municipality=form.municipality.data, page=page_arg()
+        nomination=form.nomination.data,
+        age=form.age.data,
+        municipality=form.municipality.data,
+        pager=Pager.from_request(),
     )
 
 

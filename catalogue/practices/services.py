@@ -17,6 +17,7 @@ from catalogue.markdown import plain_text
 from catalogue.media import services as media
 from catalogue.media.attachments import RULES, attach_files
 from catalogue.media.models import StoredFile
+from catalogue.pagination import FIRST_PAGE, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.practices import diff
 from catalogue.practices.data import PracticeData, StepData
@@ -376,7 +377,7 @@ class PracticeFilters:
     grade: int | None = None
     sphere: str = ""
     sort: str = "new"
-    page: int = 1
+    pager: Pager = FIRST_PAGE
 
     @property
     def active(self) -> bool:
@@ -398,10 +399,10 @@ def published_practices(filters: PracticeFilters):
     if filters.sphere:
         stmt = stmt.where(Practice.spheres.any(Sphere.slug == filters.sphere))
     if filters.sort == "adopted":
-        stmt = stmt.order_by(Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc())
+        order = [Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc()]
     else:
-        stmt = stmt.order_by(Practice.published_at.desc(), Practice.id.desc())
-    return db.paginate(stmt, page=max(filters.page, 1), per_page=PER_PAGE, error_out=False)
+        order = [Practice.published_at.desc(), Practice.id.desc()]
+    return paginate(stmt, order, filters.pager, per_page=PER_PAGE)
 
 
 def latest_published(limit: int = 50) -> list[Practice]:

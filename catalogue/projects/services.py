@@ -13,6 +13,7 @@ from catalogue.formatting import slugify
 from catalogue.markdown import plain_text
 from catalogue.media import services as media
 from catalogue.media.attachments import attach_files
+from catalogue.pagination import FIRST_PAGE, Pager, paginate
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.projects.models import (
     DURATIONS,
@@ -136,7 +137,7 @@ class ProjectFilters:
     format: str = ""
     duration: str = ""
     sort: str = "new"
-    page: int = 1
+    pager: Pager = FIRST_PAGE
 
     @property
     def active(self) -> bool:
@@ -158,11 +159,9 @@ def published_projects(filters: ProjectFilters):
     for key, _label, low, high in DURATIONS:
         if filters.duration == key:
             stmt = stmt.where(Project.duration_weeks.between(low, high))
-    if filters.sort == "title":
-        stmt = stmt.order_by(Project.title, Project.id)
-    else:
-        stmt = stmt.order_by(Project.published_at.desc(), Project.id.desc())
-    return db.paginate(stmt, page=max(filters.page, 1), per_page=PER_PAGE, error_out=False)
+    by_title = filters.sort == "title"
+    order = [Project.title, Project.id] if by_title else [Project.published_at.desc(), Project.id.desc()]
+    return paginate(stmt, order, filters.pager, per_page=PER_PAGE)
 
 
 def _published_counts(column) -> dict[int, int]:
