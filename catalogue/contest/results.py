@@ -123,7 +123,7 @@ def _standing(season: Season, row) -> Standing:
     return Standing(row.Entry, row.total, means, row.reviews, place, proposed)
 
 
-def standings(season: Season, batch: int = 500) -> Iterator[Standing]:
+def standings(season: Season, batch: int = 200) -> Iterator[Standing]:
     """The ranking one standing at a time, read from the database ``batch`` rows at once (bounded memory)."""
     rows = db.session.execute(_ranked(season).execution_options(yield_per=batch))
     for row in rows:
