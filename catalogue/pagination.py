@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from catalogue.extensions import db
-from catalogue.web import bounded_int
+from catalogue.forms import bounded_int
 
 PER_PAGE = 20
 NUMBERED_PAGES = 10
@@ -45,6 +45,9 @@ class _Key:
             self.python_type = str
 
     def value_of(self, row) -> Any:
+        """The key's value in ``row``: an object's attribute, or a row's column (else its first entity's)."""
+        if isinstance(row, Row) and self.name not in row._fields:
+            return getattr(row[0], self.name)
         return getattr(row, self.name)
 
     def dump(self, value) -> str:

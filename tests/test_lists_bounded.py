@@ -7,6 +7,8 @@ from html import unescape
 import pytest
 from sqlalchemy import insert, text
 
+from catalogue.contest.entries import GALLERY_PER_PAGE
+from catalogue.contest.models import Entry, Season
 from catalogue.extensions import db
 from catalogue.pagination import NUMBERED_PAGES
 from catalogue.projects.models import Project
@@ -47,12 +49,12 @@ def titles(page: str) -> list[str]:
     return re.findall(r"Проект[^<]*?(\d{5})", page)
 
 
-def walk(client, url: str) -> list[list[str]]:
-    """Every page of a list from ``url`` on, following «Вперёд →»: the numbers of the projects on each."""
+def walk(client, url: str, found=titles) -> list[list[str]]:
+    """Every page of a list from ``url`` on, following «Вперёд →»: what ``found`` finds on each."""
     pages = []
     while url:
         page = client.get(url).get_data(as_text=True)
-        pages.append(titles(page))
+        pages.append(found(page))
         url = link(page, "next")
     return pages
 
@@ -132,3 +134,78 @@ def test_a_deep_page_of_the_catalogue_reads_its_rows_from_the_index_of_its_order
 
 def _flatten(plan: dict) -> list[dict]:
     return [plan, *(n for child in plan.get("Plans", []) for n in _flatten(child))]
+
+
+def add_entries(season, author_id: int, count: int, **columns) -> None:
+    """``count`` admitted entries of ``season`` spread over its nominations and categories (one bulk INSERT)."""
+    groups = [(n.id, c.id) for n in season.nominations for c in season.age_categories]
+    rows = [
+        {
+            "season_id": season.id,
+            "nomination_id": groups[i % len(groups)][0],
+            "age_category_id": groups[i % len(groups)][1],
+            "title": f"Работа {i:05d}",
+            "description": "Модель.",
+            "author_id": author_id,
+            "grade": 8,
+            "status": Status.PUBLISHED,
+            **{name: value(i) for name, value in columns.items()},
+        }
+        for i in range(count)
+    ]
+    db.session.execute(insert(Entry), rows)
+    db.session.commit()
+
+
+def entry_numbers(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r">Работа (\d{5})<", page)]
+
+
+@pytest.fixture
+def season(app, make_user):
+    from tests.contest_support import make_season
+
+    admin = make_user(roles=("admin",), email="admin@example.ru")
+    student = make_user(roles=("student",), email="student@example.ru")
+    with app.test_request_context():
+        made = make_season(admin, 2030, phase="results")
+        return made.id, student.id
+
+
+def test_the_gallery_pages_through_every_group_in_order_past_the_numbered_pages(app, client, season):
+    season_id, student_id = season
+    count = GALLERY_PER_PAGE * (NUMBERED_PAGES + 2) + 7
+    with app.app_context():
+        made = db.session.get(Season, season_id)
+        add_entries(made, student_id, count)
+        groups = [(n.id, c.id) for n in made.nominations for c in made.age_categories]
+    pages = walk(client, "/contest/2030/", entry_numbers)
+    seen = [n for page in pages for n in page]
+    # By nomination, then category, then title: each group's entries together, in the season's order of groups
+    expected = sorted(range(count), key=lambda i: (groups.index(groups[i % len(groups)]), i))
+    assert seen == expected and len(pages) == NUMBERED_PAGES + 3
+
+
+def test_the_results_show_the_first_places_of_each_group_and_page_through_all_of_one(app, client, season):
+    season_id, student_id = season
+    count = 4 * (20 * (NUMBERED_PAGES + 1) + 3)  # one keyset page past the numbered ones in every group
+    with app.app_context():
+        made = db.session.get(Season, season_id)
+        made.results_confirmed_at = made.results_published_at = BASE
+        groups = len(made.nominations) * len(made.age_categories)
+        add_entries(
+            made,
+            student_id,
+            count,
+            rank=lambda i: i // groups + 1,
+            award=lambda i: "winner" if i < groups else "prize" if i < 3 * groups else "participant",
+        )
+        first = f"nomination={made.nominations[0].id}&amp;age={made.age_categories[0].id}"
+    overview = client.get("/contest/2030/results").get_data(as_text=True)
+    # The winner and prize-winners of each of the four groups, and a link to all of each
+    assert len(entry_numbers(overview)) == 3 * groups and f"results?{first}" in overview
+    assert overview.count(f"Все работы с наградами: {count // groups} →") == groups
+    pages = walk(client, f"/contest/2030/results?{unescape(first)}", entry_numbers)
+    # Every entry of the first group, by place
+    assert [n for page in pages for n in page] == list(range(0, count, groups))
+    assert len(pages) == NUMBERED_PAGES + 2

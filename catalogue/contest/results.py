@@ -12,6 +12,8 @@ from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Score, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
+from catalogue.forms import MAX_ID
+from catalogue.pagination import Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, require_role
 from catalogue.urls import external_url
 from catalogue.workflow import services as workflow
@@ -24,6 +26,7 @@ TIE_RULE = (
     "оценка по первому критерию; при равенстве и по нему — работа, отправленная на конкурс раньше."
 )
 PRIZE_PLACES = 3  # 1st place: winner; 2nd and 3rd: prize-winners; the rest: participants
+PODIUM = 10  # the most winners and prize-winners of a group on the results' first page (the rest: its own pages)
 
 
 @dataclass
@@ -194,18 +197,79 @@ def unpublish_results(actor: User, season: Season) -> None:
     db.session.commit()
 
 
-def awarded_groups(season: Season) -> list[Group]:
-    """The published results: admitted entries with awards, by nomination, category and place."""
-    groups: dict[tuple[int, int], Group] = {}
-    for entry in entry_service.published_entries(season):
-        if not entry.award:
-            continue
-        key = (entry.nomination_id, entry.age_category_id)
-        group = groups.setdefault(key, Group(entry.nomination, entry.age_category))
-        group.standings.append(Standing(entry, entry.total_score, {}, 0, entry.rank, Award(entry.award)))
-    for group in groups.values():
-        group.standings.sort(key=lambda s: (s.place is None, s.place or 0, s.entry.title))
+@dataclass
+class AwardedGroup:
+    """A nomination and age category of the published results: how many entries it has, and those shown."""
+
+    nomination: Nomination
+    category: AgeCategory
+    count: int
+    standings: list[Standing] = field(default_factory=list)
+
+
+def _awarded(season: Season):
+    return select(Entry).where(
+        Entry.season_id == season.id, Entry.status == Status.PUBLISHED, Entry.award.is_not(None)
+    )
+
+
+def _published_standing(entry: Entry) -> Standing:
+    return Standing(entry, entry.total_score, {}, 0, entry.rank, Award(entry.award))
+
+
+def awarded_groups(season: Season) -> list[AwardedGroup]:
+    """The published results at a glance: every nomination and age category that has awarded entries, with
+    their count and their winners and prize-winners, ``PODIUM`` at most (two queries, however many entries)."""
+    counted = db.session.execute(
+        _awarded(season)
+        .with_only_columns(Entry.nomination_id, Entry.age_category_id, func.count())
+        .group_by(Entry.nomination_id, Entry.age_category_id)
+    ).all()
+    counts = {(nomination, category): count for nomination, category, count in counted}
+    groups = {
+        (n.id, c.id): AwardedGroup(n, c, counts[n.id, c.id])
+        for n in season.nominations
+        for c in season.age_categories
+        if (n.id, c.id) in counts
+    }
+    place = func.coalesce(Entry.rank, MAX_ID)
+    numbered = (
+        _awarded(season)
+        .where(Entry.award.in_((Award.WINNER, Award.PRIZE)))
+        .with_only_columns(
+            Entry.id,
+            func.row_number()
+            .over(partition_by=(Entry.nomination_id, Entry.age_category_id), order_by=(place, Entry.title, Entry.id))
+            .label("n"),
+        )
+        .subquery()
+    )
+    podium = (
+        select(Entry)
+        .join(numbered, numbered.c.id == Entry.id)
+        .where(numbered.c.n <= PODIUM)
+        .order_by(place, Entry.title, Entry.id)
+    )
+    for entry in db.session.scalars(podium):
+        groups[entry.nomination_id, entry.age_category_id].standings.append(_published_standing(entry))
     return list(groups.values())
+
+
+def awarded_page(season: Season, nomination: Nomination, category: AgeCategory, pager: Pager) -> Page:
+    """One page of a nomination and age category's published results, by place (entries without one last)."""
+    place = func.coalesce(Entry.rank, MAX_ID).label("place_order")
+    stmt = _awarded(season).add_columns(place).where(
+        Entry.nomination_id == nomination.id, Entry.age_category_id == category.id
+    )
+    return paginate(
+        stmt,
+        [place, Entry.title, Entry.id],
+        pager,
+        load=lambda rows: [_published_standing(row.Entry) for row in rows],
+        count=_awarded(season)
+        .where(Entry.nomination_id == nomination.id, Entry.age_category_id == category.id)
+        .with_only_columns(func.count()),
+    )
 
 
 def feed_entries(limit: int) -> list[FeedEntry]:

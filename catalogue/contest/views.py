@@ -116,13 +116,28 @@ def season(year: int):
 
 @bp.get("/<int:year>/results")
 def season_results(year: int):
-    """The published results of a season (or when they will be announced).
+    """The published results of a season (or when they will be announced): the first places of every nomination
+    and age category, and with ``?nomination=<id>&age=<id>`` all of one, a page at a time.
 
     :raise 404: no season of that year.
     """
     item = season_or_404(year)
     groups = results.awarded_groups(item) if item.results_published else []
-    return render("contest/results.html", season=item, groups=groups, tie_rule=results.TIE_RULE, Award=Award)
+    nomination = next((n for n in item.nominations if n.id == int_arg("nomination")), None)
+    category = next((c for c in item.age_categories if c.id == int_arg("age")), None)
+    page = None
+    if groups and nomination is not None and category is not None:
+        page = results.awarded_page(item, nomination, category, Pager.from_request())
+    return render(
+        "contest/results.html",
+        season=item,
+        groups=groups,
+        nomination=nomination,
+        category=category,
+        page=page,
+        tie_rule=results.TIE_RULE,
+        Award=Award,
+    )
 
 
 @bp.get("/<int:year>/collection.pdf")
