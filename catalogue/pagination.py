@@ -116,8 +116,10 @@ class Page:
         page: int | None,
         has_prev: bool,
         has_next: bool,
+        prefix: str = "",
     ) -> None:
         self.items = items
+        self.prefix = prefix
         self._rows = rows
         self._keys = keys
         self.per_page = per_page
@@ -144,16 +146,24 @@ class Page:
         return ",".join(key.dump(key.value_of(row)) for key in self._keys)
 
     @property
+    def arg_names(self) -> list[str]:
+        """The query-string arguments of this list's pager (the macro drops them from the links it builds)."""
+        return [self.prefix + name for name in PAGE_ARGS]
+
+    def page_args(self, number: int) -> dict[str, Any]:
+        return {f"{self.prefix}page": number}
+
+    @property
     def prev_args(self) -> dict[str, Any]:
         if self.page is not None and self.page > 1:
-            return {"page": self.page - 1}
-        return {"before": self._token(self._rows[0])} if self._rows else {}
+            return self.page_args(self.page - 1)
+        return {f"{self.prefix}before": self._token(self._rows[0])} if self._rows else {}
 
     @property
     def next_args(self) -> dict[str, Any]:
         if self.page is not None and self.page < NUMBERED_PAGES:
-            return {"page": self.page + 1}
-        return {"after": self._token(self._rows[-1])} if self._rows and self._keys else {}
+            return self.page_args(self.page + 1)
+        return {f"{self.prefix}after": self._token(self._rows[-1])} if self._rows and self._keys else {}
 
     def iter_pages(self) -> list[int]:
         return list(range(1, self.numbered + 1))
@@ -166,13 +176,16 @@ class Pager:
     page: int = 1
     after: str = ""
     before: str = ""
+    prefix: str = ""  # of the arguments' names, for a second list on the same page: ``reports_page``
 
     @classmethod
-    def from_request(cls) -> "Pager":
+    def from_request(cls, prefix: str = "") -> "Pager":
+        args = request.args
         return cls(
-            page=min(bounded_int(request.args.get("page")) or 1, NUMBERED_PAGES),
-            after=request.args.get("after", "")[: MAX_KEY_CHARS + 1],
-            before=request.args.get("before", "")[: MAX_KEY_CHARS + 1],
+            page=min(bounded_int(args.get(f"{prefix}page")) or 1, NUMBERED_PAGES),
+            after=args.get(f"{prefix}after", "")[: MAX_KEY_CHARS + 1],
+            before=args.get(f"{prefix}before", "")[: MAX_KEY_CHARS + 1],
+            prefix=prefix,
         )
 
 
@@ -232,4 +245,4 @@ def paginate(
         rows = rows[:per_page]
         has_prev = current > 1
     items = load(rows) if load is not None else rows
-    return Page(items, rows, keys, per_page, total, current, has_prev, has_next)
+    return Page(items, rows, keys, per_page, total, current, has_prev, has_next, pager.prefix)

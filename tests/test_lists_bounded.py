@@ -11,6 +11,7 @@ from catalogue.contest.entries import GALLERY_PER_PAGE
 from catalogue.contest.models import Entry, Season
 from catalogue.extensions import db
 from catalogue.pagination import NUMBERED_PAGES
+from catalogue.pagination import PER_PAGE as PER_PAGE_OF_LISTS  # 20; the catalogue's cards come 12 a page
 from catalogue.projects.models import Project
 from catalogue.projects.services import PER_PAGE
 from catalogue.workflow.models import Status
@@ -209,3 +210,16 @@ def test_the_results_show_the_first_places_of_each_group_and_page_through_all_of
     # Every entry of the first group, by place
     assert [n for page in pages for n in page] == list(range(0, count, groups))
     assert len(pages) == NUMBERED_PAGES + 2
+
+
+def test_a_teachers_own_projects_come_a_page_at_a_time_beside_their_reports(app, client, auth, make_user):
+    teacher = make_user(email="teacher@example.ru")
+    with app.app_context():
+        add_published_projects(teacher.id, 2 * PER_PAGE_OF_LISTS + 5)
+    auth.login("teacher@example.ru")
+    first = client.get("/projects/mine").get_data(as_text=True)
+    assert len(titles(first)) == PER_PAGE_OF_LISTS and link(first, "next") == "/projects/mine?page=2"
+    # The reports' pager has arguments of its own: turning the projects' pages leaves it alone
+    assert "Отчётов пока нет" in first and "reports_page" not in first
+    third = client.get("/projects/mine?page=3").get_data(as_text=True)
+    assert titles(third) == [f"{n:05d}" for n in range(4, -1, -1)]

@@ -13,7 +13,7 @@ from catalogue.extensions import db
 from catalogue.practices.models import Practice
 from catalogue.projects.models import Project
 from catalogue.taxonomy.models import Municipality, Organization
-from catalogue.workflow.models import Status
+from catalogue.workflow.models import Notification, Status
 from tests.contest_support import make_season
 from tests.helpers import recorded_statements
 
@@ -123,6 +123,15 @@ def _first_group(people) -> str:
     return f"/contest/{YEAR}/results?nomination={season.nominations[0].id}&age={season.age_categories[0].id}"
 
 
+def _draft_projects(people, count: int) -> None:
+    _projects(people, count, status=Status.DRAFT)
+
+
+def _notifications(people, count: int) -> None:
+    rows = [{"user_id": people["teacher"].id, "text": f"Уведомление {next(numbers)}", "url": "/"} for _ in range(count)]
+    db.session.execute(insert(Notification), rows)
+
+
 def _users(people, count: int) -> None:
     rows = []
     for _ in range(count):
@@ -163,6 +172,10 @@ LISTS = {
     "contest.season_results (a group)": (_first_group, None, _awarded_entries),
     "feeds.feed": ("/feeds/projects.atom", None, _projects),
     "workflow.queue": ("/moderation/", "moderator", _submitted_projects),
+    "workflow.notifications": ("/account/notifications", "teacher", _notifications),
+    "projects.mine": ("/projects/mine", "teacher", _draft_projects),
+    "practices.mine": ("/practices/mine", "teacher", _practices),
+    "contest.mine": ("/contest/mine", "student", _entries),
     "admin.users": ("/admin/users/", "admin", _users),
     "taxonomy.organizations": ("/admin/taxonomy/organizations/", "admin", _organizations),
 }
@@ -235,11 +248,7 @@ NOT_PAGED_YET = {
     "contest.admin_results": "the ranking with the awards form",
     "contest.admin_progress": "the jurors' progress",
     "contest.jury_index": "a juror's entries",
-    "contest.mine": "a student's entries",
-    "projects.mine": "a teacher's projects and reports",
-    "practices.mine": "a teacher's practices and revisions",
     "practices.report": "the adoption report",
-    "workflow.notifications": "a person's notifications",
     "accounts.students": "a teacher's students",
     "accounts.teachers": "a student's teachers",
 }

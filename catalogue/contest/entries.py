@@ -35,7 +35,7 @@ from catalogue.media import storage
 from catalogue.media.attachments import attach_files
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import ValidatedUpload, validate_upload
-from catalogue.pagination import FIRST_PAGE, Pager, paginate
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.models import Organization
 from catalogue.unit_of_work import after_commit, rolled_back_on_error
@@ -694,9 +694,9 @@ def get_entry(actor, entry_id: int) -> Entry:
     return entry
 
 
-def entries_of(actor: User) -> list[Entry]:
+def entries_of(actor: User, pager: Pager = FIRST_PAGE) -> Page:
     """A student's own entries, or those a teacher supervises (accepted by the student) or has prepared for a
-    student who has not answered yet; newest season first.
+    student who has not answered yet; newest season first, one page.
     """
     accepted = (
         select(Supervision.id)
@@ -707,8 +707,9 @@ def entries_of(actor: User) -> list[Entry]:
         )
         .exists()
     )
+    year = Season.year.label("season_year")
     stmt = (
-        select(Entry)
+        select(Entry, year)
         .join(Season)
         .where(
             or_(
@@ -717,9 +718,14 @@ def entries_of(actor: User) -> list[Entry]:
                 (Entry.created_by_id == actor.id) & Entry.accepted_at.is_(None),
             )
         )
-        .order_by(Season.year.desc(), Entry.updated_at.desc(), Entry.id.desc())
     )
-    return list(db.session.scalars(stmt))
+    return paginate(
+        stmt,
+        [year.desc(), Entry.updated_at.desc(), Entry.id.desc()],
+        pager,
+        load=lambda rows: [row.Entry for row in rows],
+        count=stmt.with_only_columns(func.count()),
+    )
 
 
 @dataclass

@@ -228,7 +228,7 @@ def mine():
     _ensure_participant()
     return render(
         "contest/mine.html",
-        items=entries.entries_of(current_user),
+        page=entries.entries_of(current_user, Pager.from_request()),
         current=seasons.current_season(),
         Phase=Phase,
     )

@@ -17,7 +17,7 @@ from catalogue.markdown import plain_text
 from catalogue.media import services as media
 from catalogue.media.attachments import RULES, attach_files
 from catalogue.media.models import StoredFile
-from catalogue.pagination import FIRST_PAGE, Pager, paginate
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.practices import diff
 from catalogue.practices.data import PracticeData, StepData
@@ -417,25 +417,16 @@ def latest_published(limit: int = 50) -> list[Practice]:
     )
 
 
-def practices_of(actor: User) -> list[Practice]:
-    """The author's own practices in every state, recently changed first."""
-    return list(
-        db.session.scalars(
-            select(Practice)
-            .where(Practice.author_id == actor.id)
-            .order_by(Practice.updated_at.desc(), Practice.id.desc())
-        )
-    )
+def practices_of(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of the author's own practices in every state, recently changed first."""
+    stmt = select(Practice).where(Practice.author_id == actor.id)
+    return paginate(stmt, [Practice.updated_at.desc(), Practice.id.desc()], pager)
 
 
-def revisions_by(actor: User) -> list[PracticeRevision]:
-    return list(
-        db.session.scalars(
-            select(PracticeRevision)
-            .where(PracticeRevision.author_id == actor.id)
-            .order_by(PracticeRevision.updated_at.desc(), PracticeRevision.id.desc())
-        )
-    )
+def revisions_by(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of the revisions ``actor`` proposed, recently changed first."""
+    stmt = select(PracticeRevision).where(PracticeRevision.author_id == actor.id)
+    return paginate(stmt, [PracticeRevision.updated_at.desc(), PracticeRevision.id.desc()], pager)
 
 
 # -- adoption («тиражирование») ---------------------------------------------------------------------

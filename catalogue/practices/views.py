@@ -342,8 +342,8 @@ def mine():
     services.ensure_can_propose(current_user)
     return render(
         "practices/mine.html",
-        practices=services.practices_of(current_user),
-        revisions=services.revisions_by(current_user),
+        practices=services.practices_of(current_user, Pager.from_request()),
+        revisions=services.revisions_by(current_user, Pager.from_request("revisions_")),
     )
 
 

@@ -183,8 +183,8 @@ def mine():
     services.ensure_teacher(current_user)
     return render(
         "projects/mine.html",
-        projects=services.projects_of(current_user),
-        reports=services.reports_of(current_user),
+        projects=services.projects_of(current_user, Pager.from_request()),
+        reports=services.reports_of(current_user, Pager.from_request("reports_")),
     )
 
 
