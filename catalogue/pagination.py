@@ -128,6 +128,9 @@ class Page:
         self.has_prev = has_prev
         self.has_next = has_next
 
+    def __iter__(self):
+        return iter(self.items)
+
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page)) if self.total else 0

@@ -11,7 +11,7 @@ from catalogue.accounts.models import User, UserRole
 from catalogue.contest import seasons
 from catalogue.contest.models import Entry
 from catalogue.extensions import db
-from catalogue.practices.models import Practice
+from catalogue.practices.models import Practice, PracticeAdoption
 from catalogue.projects.models import Project
 from catalogue.taxonomy.models import Municipality, Organization
 from catalogue.workflow.models import Notification, Status
@@ -124,6 +124,19 @@ def _first_group(people) -> str:
     return f"/contest/{YEAR}/results?nomination={season.nominations[0].id}&age={season.age_categories[0].id}"
 
 
+def _adoptions(people, count: int) -> None:
+    """``count`` practices, each adopted by a new school (so the report's two paged tables both grow)."""
+    _practices(people, count)
+    _organizations(people, count)
+    practices = db.session.scalars(select(Practice.id).order_by(Practice.id.desc()).limit(count)).all()
+    schools = db.session.scalars(select(Organization.id).order_by(Organization.id.desc()).limit(count)).all()
+    rows = [
+        {"practice_id": p, "organization_id": o, "adopted_on": dt.date(2026, 2, 1), "author_id": people["teacher"].id}
+        for p, o in zip(practices, schools, strict=True)
+    ]
+    db.session.execute(insert(PracticeAdoption), rows)
+
+
 def _draft_projects(people, count: int) -> None:
     _projects(people, count, status=Status.DRAFT)
 
@@ -176,6 +189,7 @@ LISTS = {
     "workflow.notifications": ("/account/notifications", "teacher", _notifications),
     "projects.mine": ("/projects/mine", "teacher", _draft_projects),
     "practices.mine": ("/practices/mine", "teacher", _practices),
+    "practices.report": ("/practices/report", "moderator", _adoptions),
     "contest.mine": ("/contest/mine", "student", _entries),
     "contest.jury_index": ("/contest/jury/", "jury", _entries),
     "admin.users": ("/admin/users/", "admin", _users),
@@ -249,7 +263,6 @@ NOT_LISTS = {
 # Lists still read whole: not paged yet (see the README's "Lists" section).
 NOT_PAGED_YET = {
     "contest.admin_results": "the ranking with the awards form",
-    "practices.report": "the adoption report",
     "accounts.students": "a teacher's students",
     "accounts.teachers": "a student's teachers",
 }

@@ -1,6 +1,7 @@
 """What teachers, moderators and visitors do with best practices: propose, revise, find, adopt, report."""
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flask import url_for
@@ -39,6 +40,7 @@ from catalogue.workflow.models import Status
 __all__ = ["PracticeData", "StepData"]  # re-exported: callers build data from here
 
 PER_PAGE = 12
+EXPORT_BATCH = 200  # rows of a CSV download read from the database at once
 MAX_STEPS = 20
 GRADES = range(6, 12)
 # Longest texts a service accepts (forms say the same, with friendlier messages).
@@ -550,13 +552,13 @@ class PracticeRow:
 
 @dataclass
 class AdoptionReport:
-    by_municipality: list[MunicipalityRow]
-    by_practice: list[PracticeRow]
-    adoptions: list[PracticeAdoption]
+    """The report's three tables: municipalities (at most the oblast's 42), and practices and adoptions, a page of
+    each for the page, or every row read as it goes for the CSV downloads."""
 
-    @property
-    def total(self) -> int:
-        return len(self.adoptions)
+    by_municipality: list[MunicipalityRow]
+    by_practice: Iterable[PracticeRow]
+    adoptions: Iterable[PracticeAdoption]
+    total: int
 
 
 def ensure_moderator(actor) -> None:
@@ -565,8 +567,11 @@ def ensure_moderator(actor) -> None:
         raise PermissionDenied
 
 
-def adoption_report(actor) -> AdoptionReport:
-    """Adoptions by the adopting organizations' municipality, by practice, and one by one.
+def adoption_report(
+    actor, practices_pager: Pager | None = FIRST_PAGE, adoptions_pager: Pager | None = FIRST_PAGE
+) -> AdoptionReport:
+    """Adoptions by the adopting organizations' municipality, by practice (a page), and one by one (a page);
+    with ``None`` for the pagers, every row of the two, read a batch at a time (the CSV downloads).
 
     :raise PermissionDenied: not a moderator or admin.
     """
@@ -597,22 +602,34 @@ def adoption_report(actor) -> AdoptionReport:
         .group_by(PracticeAdoption.practice_id)
         .subquery()
     )
-    by_practice = [
-        PracticeRow(practice, organizations, municipalities)
-        for practice, organizations, municipalities in db.session.execute(
-            select(Practice, adopting.c.organizations, adopting.c.municipalities)
-            .join(adopting, adopting.c.practice_id == Practice.id)
-            .order_by(adopting.c.organizations.desc(), Practice.title, Practice.id)
-        )
-    ]
-    adoptions = list(
-        db.session.scalars(
-            select(PracticeAdoption)
-            .options(selectinload(PracticeAdoption.practice), selectinload(PracticeAdoption.author))
-            .order_by(PracticeAdoption.adopted_on.desc(), PracticeAdoption.id.desc())
-        )
+    practices = select(Practice, adopting.c.organizations, adopting.c.municipalities).join(
+        adopting, adopting.c.practice_id == Practice.id
     )
-    return AdoptionReport(by_municipality, by_practice, adoptions)
+    practices_order = [adopting.c.organizations.desc(), Practice.title, Practice.id]
+    adoptions = select(PracticeAdoption).options(
+        selectinload(PracticeAdoption.practice), selectinload(PracticeAdoption.author)
+    )
+    adoptions_order = [PracticeAdoption.adopted_on.desc(), PracticeAdoption.id.desc()]
+
+    def practice_rows(rows) -> list[PracticeRow]:
+        return [PracticeRow(*row) for row in rows]
+
+    if practices_pager is None or adoptions_pager is None:
+        # Generators: the queries run as the download is sent (inside ``stream_with_context``), not before.
+        def every_practice() -> Iterator[PracticeRow]:
+            rows = db.session.execute(practices.order_by(*practices_order).execution_options(yield_per=EXPORT_BATCH))
+            yield from (PracticeRow(*row) for row in rows)
+
+        def every_adoption() -> Iterator[PracticeAdoption]:
+            yield from db.session.scalars(
+                adoptions.order_by(*adoptions_order).execution_options(yield_per=EXPORT_BATCH)
+            )
+
+        total = db.session.scalar(select(func.count(PracticeAdoption.id))) or 0
+        return AdoptionReport(by_municipality, every_practice(), every_adoption(), total)
+    by_practice = paginate(practices, practices_order, practices_pager, load=practice_rows)
+    page = paginate(adoptions, adoptions_order, adoptions_pager)
+    return AdoptionReport(by_municipality, by_practice, page, page.total)
 
 
 # -- feeds and the sitemap ----------------------------------------------------------------------------

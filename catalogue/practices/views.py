@@ -357,7 +357,8 @@ def report():
 
     :raise 403: not a moderator.
     """
-    return render("practices/report.html", report=services.adoption_report(current_user))
+    report = services.adoption_report(current_user, Pager.from_request("practices_"), Pager.from_request())
+    return render("practices/report.html", report=report)
 
 
 @bp.get("/report.csv")
@@ -367,7 +368,7 @@ def report_csv():
 
     :raise 403: not a moderator.
     """
-    data = services.adoption_report(current_user)
+    data = services.adoption_report(current_user, practices_pager=None, adoptions_pager=None)
     by = request.args.get("by", "adoptions")
     if by not in csv_export.REPORTS:
         abort(404)
