@@ -146,7 +146,8 @@ def _notifications(people, count: int) -> None:
     db.session.execute(insert(Notification), rows)
 
 
-def _users(people, count: int) -> None:
+def _users(people, count: int, role: str = "teacher", **columns) -> None:
+    """``count`` people with ``role`` (teachers not yet confirmed, by default)."""
     rows = []
     for _ in range(count):
         i = next(numbers)
@@ -157,10 +158,16 @@ def _users(people, count: int) -> None:
                 "last_name": "Петрова",
                 "first_name": f"Мария {i}",
                 "search_folded": f"петрова мария {i}",
+                **columns,
             }
         )
     ids = db.session.scalars(insert(User).returning(User.id), rows).all()
-    db.session.execute(insert(UserRole), [{"user_id": user_id, "role": "teacher"} for user_id in ids])
+    db.session.execute(insert(UserRole), [{"user_id": user_id, "role": role} for user_id in ids])
+
+
+def _students(people, count: int) -> None:
+    """Students of the teacher's school."""
+    _users(people, count, role="student", grade=8, organization_id=people["teacher"].organization_id)
 
 
 def _organizations(people, count: int) -> None:
@@ -193,6 +200,8 @@ LISTS = {
     "contest.mine": ("/contest/mine", "student", _entries),
     "contest.jury_index": ("/contest/jury/", "jury", _entries),
     "admin.users": ("/admin/users/", "admin", _users),
+    "accounts.teachers": ("/account/teachers", "admin", _users),
+    "accounts.students": ("/account/students", "teacher", _students),
     "taxonomy.organizations": ("/admin/taxonomy/organizations/", "admin", _organizations),
 }
 
@@ -263,8 +272,6 @@ NOT_LISTS = {
 # Lists still read whole: not paged yet (see the README's "Lists" section).
 NOT_PAGED_YET = {
     "contest.admin_results": "the ranking with the awards form",
-    "accounts.students": "a teacher's students",
-    "accounts.teachers": "a student's teachers",
 }
 
 

@@ -25,7 +25,7 @@ from catalogue.errors import DomainError
 from catalogue.extensions import db
 from catalogue.formatting import MAX_LIKE_CHARS, fold, plural
 from catalogue.mail import send_mail
-from catalogue.pagination import FIRST_PAGE, Pager, paginate
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import PermissionDenied, require_role
 from catalogue.roles import SELF_SERVICE_ROLES
 from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
@@ -561,8 +561,9 @@ def may_verify(actor: User, teacher: User) -> bool:
     )
 
 
-def unverified_teachers(actor: User) -> list[User]:
-    """Teachers waiting for confirmation: of the actor's organization for a verified teacher, all for an admin.
+def unverified_teachers(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """Teachers waiting for confirmation, a page of them, longest waiting first: of the actor's organization for a
+    verified teacher, all for an admin.
 
     :raise PermissionDenied: neither.
     """
@@ -571,7 +572,7 @@ def unverified_teachers(actor: User) -> list[User]:
         if not actor.is_verified_teacher or actor.organization_id is None:
             raise PermissionDenied
         stmt = stmt.where(User.organization_id == actor.organization_id)
-    return list(db.session.scalars(stmt.order_by(User.created_at, User.id).limit(500)))
+    return paginate(stmt, [User.created_at, User.id], pager)
 
 
 def verify_teacher(actor: User, teacher: User) -> None:
