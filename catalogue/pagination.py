@@ -22,7 +22,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from catalogue.extensions import db
-from catalogue.forms import bounded_int
+from catalogue.forms import MAX_ID, bounded_int
 
 PER_PAGE = 20
 NUMBERED_PAGES = 10
@@ -58,8 +58,13 @@ class _Key:
             return dt.datetime.fromisoformat(text)
         if self.python_type is dt.date:
             return dt.date.fromisoformat(text)
-        if self.python_type in (int, float):
-            return self.python_type(text)
+        if self.python_type is int:
+            number = int(text)
+            if not 0 <= number <= MAX_ID:  # what a database integer holds, as the keys are
+                raise ValueError(text)
+            return number
+        if self.python_type is float:
+            return float(text)
         return text
 
 
