@@ -34,16 +34,6 @@ def seasons_of(juror: User) -> list[Season]:
     return list(db.session.scalars(stmt))
 
 
-def nominations_of(juror: User, season: Season) -> list[Nomination]:
-    stmt = (
-        select(Nomination)
-        .join(JuryAssignment, JuryAssignment.nomination_id == Nomination.id)
-        .where(JuryAssignment.juror_id == juror.id, Nomination.season_id == season.id)
-        .order_by(Nomination.position, Nomination.id)
-    )
-    return list(db.session.scalars(stmt))
-
-
 @dataclass
 class JuryItem:
     entry: Entry
@@ -66,27 +56,10 @@ class Progress:
 
 
 def items_for(juror: User, season: Season) -> list[JuryItem]:
-    """The admitted entries of ``juror``'s nominations in ``season``, with their review and conflicts."""
-    nominations = nominations_of(juror, season)
-    if not nominations:
-        return []
-    order = {n.id: i for i, n in enumerate(nominations)}
-    entries = db.session.scalars(
-        select(Entry).where(
-            Entry.season_id == season.id,
-            Entry.status == Status.PUBLISHED,
-            Entry.nomination_id.in_(order),
-        )
-    ).all()
-    reviews = {
-        r.entry_id: r
-        for r in db.session.scalars(
-            select(Review).where(Review.juror_id == juror.id, Review.entry_id.in_([e.id for e in entries]))
-        )
-    }
-    items = [JuryItem(e, reviews.get(e.id), is_conflicted(juror, e)) for e in entries]
-    items.sort(key=lambda i: (order[i.entry.nomination_id], i.entry.age_category.position, i.entry.title, i.entry.id))
-    return items
+    """The admitted entries of ``juror``'s nominations in ``season``, with their review and conflicts: all of them
+    (the demo's scoring; the jury's page reads :func:`jury_page`)."""
+    stmt, order, load = _jury_list(juror, season)
+    return load(db.session.execute(stmt.order_by(*order)).all())
 
 
 def _assigned_entries(juror: User, season: Season):
@@ -104,8 +77,8 @@ def _conflicted(juror: User):
     return and_(Entry.organization_id.is_not(None), Entry.organization_id == juror.organization_id)
 
 
-def jury_page(juror: User, season: Season, pager: Pager = FIRST_PAGE) -> Page:
-    """One page of :func:`items_for`: by nomination, category and title (three queries)."""
+def _jury_list(juror: User, season: Season):
+    """The jury's list: its statement, its order (nomination, category, title) and what makes its rows items."""
     nomination = Nomination.position.label("nomination_position")
     category = AgeCategory.position.label("category_position")
     stmt = (
@@ -123,13 +96,14 @@ def jury_page(juror: User, season: Season, pager: Pager = FIRST_PAGE) -> Page:
         }
         return [JuryItem(row.Entry, reviews.get(row.Entry.id), is_conflicted(juror, row.Entry)) for row in rows]
 
-    return paginate(
-        stmt,
-        [nomination, Nomination.id, category, Entry.title, Entry.id],
-        pager,
-        load=load,
-        count=_assigned_entries(juror, season).with_only_columns(func.count()),
-    )
+    return stmt, [nomination, Nomination.id, category, Entry.title, Entry.id], load
+
+
+def jury_page(juror: User, season: Season, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of :func:`items_for` (three queries)."""
+    stmt, order, load = _jury_list(juror, season)
+    count = _assigned_entries(juror, season).with_only_columns(func.count())
+    return paginate(stmt, order, pager, load=load, count=count)
 
 
 def progress_for(juror: User, season: Season) -> Progress:
