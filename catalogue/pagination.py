@@ -145,11 +145,6 @@ class Page:
         """How many pages get a number in the pager."""
         return min(self.pages, NUMBERED_PAGES)
 
-    @property
-    def first_number(self) -> int:
-        """The number of the page's first item in the whole list (for ``<ol start>``); 0 deep in the list."""
-        return (self.page - 1) * self.per_page + 1 if self.page else 0
-
     def _token(self, row) -> str:
         return ",".join(key.dump(key.value_of(row)) for key in self._keys)
 
