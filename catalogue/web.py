@@ -58,7 +58,6 @@ MALFORMED_TEXT = (
     "В адресе или в отправленных данных есть недопустимые символы (нулевой байт или неверная кодировка). "
     "Проверьте, что текст набран или вставлен без служебных символов, и отправьте ещё раз."
 )
-MAX_PAGE = 10_000
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -72,11 +71,6 @@ class BoundedIntConverter(IntegerConverter):
 def int_arg(name: str, maximum: int = MAX_ID) -> int | None:
     """An integer of the query string (an id, a year): None when absent, malformed or out of 0..``maximum``."""
     return bounded_int(request.args.get(name), maximum)
-
-
-def page_arg(name: str = "page") -> int:
-    """The page number from the query string, clamped to 1..MAX_PAGE."""
-    return min(bounded_int(request.args.get(name)) or 1, MAX_PAGE)
 
 
 def _clean_bytes(raw: bytes) -> bool:

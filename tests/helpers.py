@@ -121,3 +121,20 @@ def sitemap_files(client, site: str = "http://localhost") -> dict[str, ET.Elemen
 def sitemap_urls(client, site: str = "http://localhost") -> list[ET.Element]:
     """The ``<url>`` elements of all the sitemap's files."""
     return [url for urlset in sitemap_files(client, site).values() for url in urlset.findall(f"{SITEMAP}url")]
+
+
+@contextmanager
+def recorded_statements(engine) -> Iterator[list[tuple[str, object]]]:
+    """Every SQL statement ``engine`` runs inside the block, with its parameters, in order."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

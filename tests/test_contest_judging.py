@@ -85,7 +85,7 @@ def test_juror_sees_the_admitted_entries_of_their_nominations_and_progress(app, 
     assert [i.entry.title for i in items] == ["Работа a", "Работа b", "Работа c"]
     # Their own school's entry is marked and does not count towards progress
     assert [i.conflict for i in items] == [True, False, False]
-    assert judging.progress_of(items) == judging.Progress(0, 2)
+    assert judging.progress_for(db.session.merge(people["juror_a"]), season) == judging.Progress(0, 2)
     score(people["juror_a"], made["student_b"], [7, 3], "Аккуратная модель")
     progress = judging.jury_progress(db.session.merge(people["admin"]), season)
     by_email = {p.juror.email: (p.progress.scored, p.progress.total, p.conflicts) for p in progress}

@@ -41,7 +41,7 @@ ACCOUNTS = {
     "admin": "admin@demo.example",
 }
 # Names every view may read besides its forms'.
-COMMON_NAMES = ("q", "page", "sort", "next")
+COMMON_NAMES = ("q", "page", "after", "before", "sort", "next")  # the pager's three: catalogue/pagination.py
 # Read by the search through SearchParams, and by views that build fields per row.
 EXTRA_NAMES = {
     "catalogue.search.views": ("type", "age", "sphere", "municipality", "season", "nomination"),

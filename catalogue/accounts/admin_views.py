@@ -9,9 +9,9 @@ from catalogue.accounts.models import Role, User
 from catalogue.extensions import db
 from catalogue.forms import choices, field_error
 from catalogue.htmx import render
+from catalogue.pagination import Pager
 from catalogue.permissions import role_required
 from catalogue.taxonomy.services import search_organizations
-from catalogue.web import page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -22,8 +22,7 @@ def users():
     """Users, searchable by name or e-mail and filtered by role."""
     query = request.args.get("q", "")[:100]
     role = request.args.get("role", "")
-    page = page_arg()
-    result = services.search_users(current_user, query, role, page)
+    result = services.search_users(current_user, query, role, Pager.from_request())
     return render("admin/users.html", block="results", page=result, query=query, role=role, roles=list(Role))
 
 

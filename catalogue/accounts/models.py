@@ -20,6 +20,8 @@ class UserRole(db.Model):
 
 
 class User(UserMixin, db.Model):
+    __table_args__ = (Index("ix_user_created", "created_at", "id"),)  # the administrators' list, newest first
+
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))

@@ -25,6 +25,7 @@ from catalogue.errors import DomainError
 from catalogue.extensions import db
 from catalogue.formatting import MAX_LIKE_CHARS, fold, plural
 from catalogue.mail import greeting, send_mail
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import PermissionDenied, require_role
 from catalogue.roles import SELF_SERVICE_ROLES
 from catalogue.taxonomy.models import Municipality, Organization, OrganizationKind
@@ -426,15 +427,15 @@ def use_login_link(token: str, address: str) -> User:
 USERS_PER_PAGE = 30
 
 
-def search_users(actor: User, query: str = "", role: str = "", page: int = 1):
+def search_users(actor: User, query: str = "", role: str = "", pager: Pager = FIRST_PAGE):
     """Users matching ``query`` (name or e-mail) and ``role``, newest first, one page."""
     require_role(actor, Role.ADMIN)
-    stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
+    stmt = select(User)
     if query:
         stmt = stmt.where(User.search_folded.contains(fold(query.strip()[:MAX_LIKE_CHARS]), autoescape=True))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role_rows.any(role=role))
-    return db.paginate(stmt, page=page, per_page=USERS_PER_PAGE, error_out=False)
+    return paginate(stmt, [User.created_at.desc(), User.id.desc()], pager, per_page=USERS_PER_PAGE)
 
 
 @dataclass
@@ -564,8 +565,9 @@ def may_verify(actor: User, teacher: User) -> bool:
     )
 
 
-def unverified_teachers(actor: User) -> list[User]:
-    """Teachers waiting for confirmation: of the actor's organization for a verified teacher, all for an admin.
+def unverified_teachers(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """Teachers waiting for confirmation, a page of them, longest waiting first: of the actor's organization for a
+    verified teacher, all for an admin.
 
     :raise PermissionDenied: neither.
     """
@@ -574,7 +576,7 @@ def unverified_teachers(actor: User) -> list[User]:
         if not actor.is_verified_teacher or actor.organization_id is None:
             raise PermissionDenied
         stmt = stmt.where(User.organization_id == actor.organization_id)
-    return list(db.session.scalars(stmt.order_by(User.created_at, User.id).limit(500)))
+    return paginate(stmt, [User.created_at, User.id], pager)
 
 
 def verify_teacher(actor: User, teacher: User) -> None:

@@ -4,6 +4,8 @@ Until the student has accepted, the teacher cannot see, edit or send the student
 who picks a teacher as the supervisor of their own entry accepts that supervision by doing so.
 """
 
+from collections.abc import Iterable
+
 from flask import g, url_for
 from sqlalchemy import select
 
@@ -12,6 +14,7 @@ from catalogue.accounts.services import VERIFIERS_HINT
 from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.formatting import fold
+from catalogue.pagination import FIRST_PAGE, Page, Pager, empty_page, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 
 
@@ -36,12 +39,20 @@ def students_of(teacher: User) -> list[User]:
     """
     if not teacher.is_verified_teacher or teacher.organization_id is None:
         return []
-    rows = db.session.scalars(
-        select(User).where(
-            User.active, User.organization_id == teacher.organization_id, User.role_rows.any(role=Role.STUDENT)
-        )
+    return sorted(db.session.scalars(_students(teacher)), key=lambda u: fold(u.full_name))
+
+
+def _students(teacher: User):
+    return select(User).where(
+        User.active, User.organization_id == teacher.organization_id, User.role_rows.any(role=Role.STUDENT)
     )
-    return sorted(rows, key=lambda u: fold(u.full_name))
+
+
+def students_page(teacher: User, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of :func:`students_of`, by name (the folded name and e-mail)."""
+    if not teacher.is_verified_teacher or teacher.organization_id is None:
+        return empty_page()
+    return paginate(_students(teacher), [User.search_folded, User.id], pager)
 
 
 def _find(teacher_id: int, student_id: int) -> Supervision | None:
@@ -181,9 +192,12 @@ def of_student(student: User) -> list[Supervision]:
     )
 
 
-def of_teacher(teacher: User) -> dict[int, Supervision]:
-    """A teacher's supervisions by student id."""
-    rows = db.session.scalars(select(Supervision).where(Supervision.teacher_id == teacher.id))
+def of_teacher(teacher: User, students: Iterable[User]) -> dict[int, Supervision]:
+    """A teacher's supervisions of ``students``, by student id."""
+    ids = [s.id for s in students]
+    rows = db.session.scalars(
+        select(Supervision).where(Supervision.teacher_id == teacher.id, Supervision.student_id.in_(ids))
+    )
     return {s.student_id: s for s in rows}
 
 

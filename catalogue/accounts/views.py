@@ -19,6 +19,7 @@ from catalogue.accounts.sessions import end_all_sessions, end_session, start_ses
 from catalogue.extensions import db
 from catalogue.forms import BaseForm, choices, field_error
 from catalogue.htmx import redirect_htmx_aware, render
+from catalogue.pagination import Pager
 from catalogue.permissions import InvalidInput, PermissionDenied
 from catalogue.taxonomy.models import Organization
 from catalogue.taxonomy.services import municipalities, search_organizations
@@ -228,8 +229,8 @@ def students():
         "accounts/students.html",
         verified=user.is_verified_teacher,
         message=supervision.unverified_message(),
-        students=supervision.students_of(user),
-        mine=supervision.of_teacher(user),
+        students=(students := supervision.students_page(user, Pager.from_request())),
+        mine=supervision.of_teacher(user, students),
         button_form=BaseForm(),
     )
 
@@ -262,7 +263,7 @@ def teachers():
     :raise 403: not a verified teacher or an administrator.
     """
     try:
-        waiting = services.unverified_teachers(current_user)
+        waiting = services.unverified_teachers(current_user, Pager.from_request())
     except PermissionDenied:
         abort(403)
     return render("accounts/teachers.html", teachers=waiting, button_form=BaseForm())

@@ -311,8 +311,4 @@ def admin_results_export(year: int, extension: str):
     name = f"sozdatel-{item.year}-itogi.{extension}"
     if extension == "csv":
         return exports.csv_download(rows, name)
-    return exports.download(
-        exports.to_xlsx(rows, f"Итоги {item.year}"),
-        name,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return exports.xlsx_download(rows, name, f"Итоги {item.year}")

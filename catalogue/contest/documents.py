@@ -7,6 +7,7 @@ administrators) and the organizers' tables carry full names.
 
 import base64
 import datetime as dt
+from collections.abc import Iterator
 
 from flask import render_template
 
@@ -101,38 +102,35 @@ def consent_form_pdf(entry: Entry, record) -> bytes:
 # -- results tables --------------------------------------------------------------------------------
 
 
-def results_rows(season: Season) -> list[list]:
-    """The ranking for the organizers: one row per admitted entry, with full names (not for publication)."""
+def results_rows(season: Season) -> Iterator[list]:
+    """The ranking for the organizers: one row per admitted entry, with full names (not for publication).
+
+    Rows are made as they are read, a batch of entries at a time, so a download of any size fits in memory.
+    """
     header = ["Номинация", "Возрастная категория", "Место", "Награда", "Итоговый балл"]
     header += [f"{c.name} (ср., из {c.max_score}, вес {c.weight:g})" for c in season.criteria]
     header += ["Оценок жюри", "Работа", "Участник", "Класс", "Организация", "Муниципальное образование",
                "Руководитель", "Соавторы", "Отправлена", "Ссылка"]  # fmt: skip
-    rows = [header]
-    for group in results.ranking(season):
-        for s in group.standings:
-            entry = s.entry
-            award = Award(entry.award).label if entry.award else f"{s.proposed.label} (предварительно)"
-            rows.append(
-                [
-                    group.nomination.name,
-                    group.category.name,
-                    s.place,
-                    award,
-                    round(s.total, 2) if s.total is not None else None,
-                    *[
-                        round(s.criterion_means[c.id], 2) if c.id in s.criterion_means else None
-                        for c in season.criteria
-                    ],
-                    s.reviews,
-                    entry.title,
-                    entry.author.full_name,
-                    entry.grade,
-                    entry.organization.name if entry.organization else "",
-                    entry.municipality_name,
-                    entry.supervisor.full_name if entry.supervisor else "",
-                    entry.coauthors,
-                    entry.submitted_at,
-                    external_url("contest.entry", entry_id=entry.id),
-                ]
-            )
-    return rows
+    criteria = [c.id for c in season.criteria]
+    yield header
+    for s in results.standings(season):
+        entry = s.entry
+        award = Award(entry.award).label if entry.award else f"{s.proposed.label} (предварительно)"
+        yield [
+            entry.nomination.name,
+            entry.age_category.name,
+            s.place,
+            award,
+            round(s.total, 2) if s.total is not None else None,
+            *[round(s.criterion_means[c], 2) if c in s.criterion_means else None for c in criteria],
+            s.reviews,
+            entry.title,
+            entry.author.full_name,
+            entry.grade,
+            entry.organization.name if entry.organization else "",
+            entry.municipality_name,
+            entry.supervisor.full_name if entry.supervisor else "",
+            entry.coauthors,
+            entry.submitted_at,
+            external_url("contest.entry", entry_id=entry.id),
+        ]

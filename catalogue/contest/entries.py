@@ -35,6 +35,7 @@ from catalogue.media import storage
 from catalogue.media.attachments import attach_files
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import ValidatedUpload, recent_model, validate_upload
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.models import Organization
 from catalogue.unit_of_work import after_commit, rolled_back_on_error
@@ -710,9 +711,9 @@ def get_entry(actor, entry_id: int) -> Entry:
     return entry
 
 
-def entries_of(actor: User) -> list[Entry]:
+def entries_of(actor: User, pager: Pager = FIRST_PAGE) -> Page:
     """A student's own entries, or those a teacher supervises (accepted by the student) or has prepared for a
-    student who has not answered yet; newest season first.
+    student who has not answered yet; newest season first, one page.
     """
     accepted = (
         select(Supervision.id)
@@ -723,8 +724,9 @@ def entries_of(actor: User) -> list[Entry]:
         )
         .exists()
     )
+    year = Season.year.label("season_year")
     stmt = (
-        select(Entry)
+        select(Entry, year)
         .join(Season)
         .where(
             or_(
@@ -733,9 +735,14 @@ def entries_of(actor: User) -> list[Entry]:
                 (Entry.created_by_id == actor.id) & Entry.accepted_at.is_(None),
             )
         )
-        .order_by(Season.year.desc(), Entry.updated_at.desc(), Entry.id.desc())
     )
-    return list(db.session.scalars(stmt))
+    return paginate(
+        stmt,
+        [year.desc(), Entry.updated_at.desc(), Entry.id.desc()],
+        pager,
+        load=lambda rows: [row.Entry for row in rows],
+        count=stmt.with_only_columns(func.count()),
+    )
 
 
 @dataclass
@@ -743,7 +750,7 @@ class GalleryFilters:
     nomination: int | None = None
     age: int | None = None
     municipality: int | None = None
-    page: int = 1
+    pager: Pager = FIRST_PAGE
 
     @property
     def active(self) -> bool:
@@ -752,8 +759,10 @@ class GalleryFilters:
 
 def gallery(season: Season, filters: GalleryFilters):
     """One page of the season's admitted entries, by nomination, category and title."""
+    nomination_position = Nomination.position.label("nomination_position")
+    category_position = AgeCategory.position.label("category_position")
     stmt = (
-        select(Entry)
+        select(Entry, nomination_position, category_position)
         .join(Nomination, Entry.nomination_id == Nomination.id)
         .join(AgeCategory, Entry.age_category_id == AgeCategory.id)
         .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
@@ -764,8 +773,15 @@ def gallery(season: Season, filters: GalleryFilters):
         stmt = stmt.where(Entry.age_category_id == filters.age)
     if filters.municipality:
         stmt = stmt.where(Entry.organization.has(Organization.municipality_id == filters.municipality))
-    stmt = stmt.order_by(Nomination.position, AgeCategory.position, Entry.title, Entry.id)
-    return db.paginate(stmt, page=max(filters.page, 1), per_page=GALLERY_PER_PAGE, error_out=False)
+    order = [nomination_position, category_position, Entry.title, Entry.id]
+    return paginate(
+        stmt,
+        order,
+        filters.pager,
+        per_page=GALLERY_PER_PAGE,
+        load=lambda rows: [row.Entry for row in rows],
+        count=select(func.count()).select_from(stmt.with_only_columns(Entry.id).subquery()),
+    )
 
 
 def gallery_municipalities(season: Season):

@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, false, func, not_, select
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import utcnow
-from catalogue.contest.models import Entry, JuryAssignment, Nomination, Review, Score, Season
+from catalogue.contest.models import AgeCategory, Entry, JuryAssignment, Nomination, Review, Score, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.workflow.models import Status
 
@@ -29,16 +30,6 @@ def seasons_of(juror: User) -> list[Season]:
         .where(JuryAssignment.juror_id == juror.id)
         .distinct()
         .order_by(Season.year.desc())
-    )
-    return list(db.session.scalars(stmt))
-
-
-def nominations_of(juror: User, season: Season) -> list[Nomination]:
-    stmt = (
-        select(Nomination)
-        .join(JuryAssignment, JuryAssignment.nomination_id == Nomination.id)
-        .where(JuryAssignment.juror_id == juror.id, Nomination.season_id == season.id)
-        .order_by(Nomination.position, Nomination.id)
     )
     return list(db.session.scalars(stmt))
 
@@ -65,32 +56,62 @@ class Progress:
 
 
 def items_for(juror: User, season: Season) -> list[JuryItem]:
-    """The admitted entries of ``juror``'s nominations in ``season``, with their review and conflicts."""
-    nominations = nominations_of(juror, season)
-    if not nominations:
-        return []
-    order = {n.id: i for i, n in enumerate(nominations)}
-    entries = db.session.scalars(
-        select(Entry).where(
-            Entry.season_id == season.id,
-            Entry.status == Status.PUBLISHED,
-            Entry.nomination_id.in_(order),
-        )
-    ).all()
-    reviews = {
-        r.entry_id: r
-        for r in db.session.scalars(
-            select(Review).where(Review.juror_id == juror.id, Review.entry_id.in_([e.id for e in entries]))
-        )
-    }
-    items = [JuryItem(e, reviews.get(e.id), is_conflicted(juror, e)) for e in entries]
-    items.sort(key=lambda i: (order[i.entry.nomination_id], i.entry.age_category.position, i.entry.title, i.entry.id))
-    return items
+    """The admitted entries of ``juror``'s nominations in ``season``, with their review and conflicts: all of them
+    (the demo's scoring; the jury's page reads :func:`jury_page`)."""
+    stmt, order, load = _jury_list(juror, season)
+    return load(db.session.execute(stmt.order_by(*order)).all())
 
 
-def progress_of(items: list[JuryItem]) -> Progress:
-    eligible = [i for i in items if not i.conflict]
-    return Progress(sum(1 for i in eligible if i.scored), len(eligible))
+def _assigned_entries(juror: User, season: Season):
+    """The admitted entries of ``juror``'s nominations in ``season``."""
+    mine = and_(JuryAssignment.nomination_id == Entry.nomination_id, JuryAssignment.juror_id == juror.id)
+    return (
+        select(Entry).join(JuryAssignment, mine).where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+    )
+
+
+def _conflicted(juror: User):
+    """The SQL of :func:`is_conflicted`."""
+    if juror.organization_id is None:
+        return false()
+    return and_(Entry.organization_id.is_not(None), Entry.organization_id == juror.organization_id)
+
+
+def _jury_list(juror: User, season: Season):
+    """The jury's list: its statement, its order (nomination, category, title) and what makes its rows items."""
+    nomination = Nomination.position.label("nomination_position")
+    category = AgeCategory.position.label("category_position")
+    stmt = (
+        _assigned_entries(juror, season)
+        .add_columns(nomination, category)
+        .join(Nomination, Nomination.id == Entry.nomination_id)
+        .join(AgeCategory, AgeCategory.id == Entry.age_category_id)
+    )
+
+    def load(rows) -> list[JuryItem]:
+        ids = [row.Entry.id for row in rows]
+        reviews = {
+            r.entry_id: r
+            for r in db.session.scalars(select(Review).where(Review.juror_id == juror.id, Review.entry_id.in_(ids)))
+        }
+        return [JuryItem(row.Entry, reviews.get(row.Entry.id), is_conflicted(juror, row.Entry)) for row in rows]
+
+    return stmt, [nomination, Nomination.id, category, Entry.title, Entry.id], load
+
+
+def jury_page(juror: User, season: Season, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of :func:`items_for` (three queries)."""
+    stmt, order, load = _jury_list(juror, season)
+    count = _assigned_entries(juror, season).with_only_columns(func.count())
+    return paginate(stmt, order, pager, load=load, count=count)
+
+
+def progress_for(juror: User, season: Season) -> Progress:
+    """How many of the entries ``juror`` may score in ``season`` they have scored (one query)."""
+    eligible = _assigned_entries(juror, season).where(not_(_conflicted(juror)))
+    reviewed = select(Review.id).where(Review.entry_id == Entry.id, Review.juror_id == juror.id).exists()
+    scored, total = db.session.execute(eligible.with_only_columns(func.count(case((reviewed, 1))), func.count())).one()
+    return Progress(scored, total)
 
 
 def entry_for_scoring(juror: User, entry_id: int) -> Entry:
@@ -188,7 +209,9 @@ def jury_progress(actor: User, season: Season) -> list[JurorProgress]:
         names.setdefault(a.juror_id, []).append(a.nomination.name)
     result = []
     for juror_id, juror in jurors.items():
-        items = items_for(juror, season)
-        result.append(JurorProgress(juror, names[juror_id], progress_of(items), sum(1 for i in items if i.conflict)))
+        conflicts = db.session.scalar(
+            _assigned_entries(juror, season).where(_conflicted(juror)).with_only_columns(func.count())
+        )
+        result.append(JurorProgress(juror, names[juror_id], progress_for(juror, season), conflicts))
     result.sort(key=lambda p: p.juror.full_name)
     return result

@@ -9,6 +9,7 @@ from catalogue.contest.forms import review_form
 from catalogue.contest.views import bp, full_page_for_viewer, with_viewer
 from catalogue.forms import field_error
 from catalogue.htmx import render
+from catalogue.pagination import Pager, empty_page
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, role_required
 
 
@@ -19,13 +20,13 @@ def jury_index():
     my_seasons = judging.seasons_of(current_user)
     year = request.args.get("year", "")
     season = next((s for s in my_seasons if str(s.year) == year), my_seasons[0] if my_seasons else None)
-    items = judging.items_for(current_user, season) if season else []
+    page = judging.jury_page(current_user, season, Pager.from_request()) if season else empty_page()
     return render(
         "contest/jury/index.html",
         seasons=my_seasons,
         season=season,
-        items=items,
-        progress=judging.progress_of(items),
+        page=page,
+        progress=judging.progress_for(current_user, season) if season else None,
         show_authors=season is not None and not season.authors_hidden,
     )
 
@@ -78,6 +79,5 @@ def jury_entry(entry_id: int):
         images=entries.images_of(entry),
         show_author=not season.authors_hidden,
         is_open=season.is_judging_open(),
-        items=judging.items_for(current_user, season),
     )
     return with_viewer(response)

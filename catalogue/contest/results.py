@@ -1,20 +1,23 @@
 """Results: weighted totals, the ranking per nomination and age category, awards, publication."""
 
-import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, select
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import utcnow
 from catalogue.content import FeedEntry, Sitemap, SitemapRows
 from catalogue.contest import entries as entry_service
-from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Season
+from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Score, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
+from catalogue.forms import MAX_ID
+from catalogue.pagination import Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, require_role
 from catalogue.urls import external_url
 from catalogue.workflow import services as workflow
+from catalogue.workflow.models import Status
 
 # Shown on the results pages: how places are decided.
 TIE_RULE = (
@@ -23,6 +26,7 @@ TIE_RULE = (
     "оценка по первому критерию; при равенстве и по нему — работа, отправленная на конкурс раньше."
 )
 PRIZE_PLACES = 3  # 1st place: winner; 2nd and 3rd: prize-winners; the rest: participants
+PODIUM = 10  # the most winners and prize-winners of a group on the results' first page (the rest: its own pages)
 
 
 @dataclass
@@ -46,59 +50,98 @@ class Group:
     standings: list[Standing] = field(default_factory=list)
 
 
-def _standings(season: Season, entries: list[Entry]) -> dict[int, Standing]:
-    reviews = db.session.scalars(select(Review).where(Review.entry_id.in_([e.id for e in entries]))).all()
-    by_entry: dict[int, list[Review]] = {}
-    for review in reviews:
-        by_entry.setdefault(review.entry_id, []).append(review)
-    result = {}
-    for entry in entries:
-        entry_reviews = by_entry.get(entry.id, [])
-        means: dict[int, float] = {}
-        for criterion in season.criteria:
-            values = [v for r in entry_reviews if (v := r.score_for(criterion.id)) is not None]
-            if values:
-                means[criterion.id] = sum(values) / len(values)
-        total = None
-        if entry_reviews and len(means) == len(season.criteria):
-            total = round(sum(c.weight * means[c.id] for c in season.criteria), 6)
-        result[entry.id] = Standing(entry, total, means, len(entry_reviews))
-    return result
+def _ranked(season: Season):
+    """One SELECT of the season's admitted entries in the order of the ranking: each with its total, the jury's
+    reviews, its place and the mean of every criterion (``mean_<id>``), by nomination and age category.
 
-
-def _order_key(season: Season, standing: Standing):
-    """The tie rule of :data:`TIE_RULE`; unscored entries come last."""
-    first = season.criteria[0].id if season.criteria else None
-    submitted = standing.entry.submitted_at or standing.entry.created_at or dt.datetime.max
-    return (
-        standing.total is None,
-        -(standing.total or 0.0),
-        -standing.criterion_means.get(first, 0.0),
-        submitted,
-        standing.entry.id,
+    The database computes it all (:data:`TIE_RULE`), so the ranking can be read a few rows at a time.
+    Totals are rounded to 6 decimals before comparing, so that equal sums of floats tie.
+    """
+    criteria = list(season.criteria)
+    means = (
+        select(Review.entry_id, Score.criterion_id, func.avg(Score.value).label("mean"))
+        .join(Score, Score.review_id == Review.id)
+        .join(Entry, Entry.id == Review.entry_id)
+        .where(Entry.season_id == season.id)
+        .group_by(Review.entry_id, Score.criterion_id)
+        .subquery()
     )
+    counts = (
+        select(Review.entry_id, func.count(Review.id).label("reviews"))
+        .join(Entry, Entry.id == Review.entry_id)
+        .where(Entry.season_id == season.id)
+        .group_by(Review.entry_id)
+        .subquery()
+    )
+    reviews = func.coalesce(counts.c.reviews, 0)
+    per_criterion = {c.id: means.alias(f"mean_{c.id}") for c in criteria}
+    weighted = [literal(float(c.weight)) * per_criterion[c.id].c.mean for c in criteria]
+    total = case(
+        (
+            and_(reviews > 0, *[m.c.mean.is_not(None) for m in per_criterion.values()]),
+            cast(func.round(cast(sum(weighted[1:], weighted[0]) if weighted else literal(0.0), Numeric), 6), Float),
+        ),
+        else_=None,
+    )
+    first = per_criterion[criteria[0].id].c.mean if criteria else literal(0.0)
+    order = (
+        case((total.is_(None), 1), else_=0),
+        total.desc(),
+        func.coalesce(first, 0.0).desc(),
+        func.coalesce(Entry.submitted_at, Entry.created_at),
+        Entry.id,
+    )
+    scored = (
+        select(
+            Entry.id.label("entry_id"),
+            total.label("total"),
+            reviews.label("reviews"),
+            func.row_number()
+            .over(partition_by=(Entry.nomination_id, Entry.age_category_id), order_by=order)
+            .label("place"),
+            *[cast(m.c.mean, Float).label(m.name) for m in per_criterion.values()],
+        )
+        .select_from(Entry)
+        .outerjoin(counts, counts.c.entry_id == Entry.id)
+        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+    )
+    for criterion_id, m in per_criterion.items():
+        scored = scored.outerjoin(m, and_(m.c.entry_id == Entry.id, m.c.criterion_id == criterion_id))
+    scored = scored.subquery()
+    return (
+        select(Entry, scored)
+        .join(scored, scored.c.entry_id == Entry.id)
+        .join(Nomination, Nomination.id == Entry.nomination_id)
+        .join(AgeCategory, AgeCategory.id == Entry.age_category_id)
+        .order_by(Nomination.position, Nomination.id, AgeCategory.position, AgeCategory.id, scored.c.place)
+    )
+
+
+def _standing(season: Season, row) -> Standing:
+    means = {c.id: value for c in season.criteria if (value := getattr(row, f"mean_{c.id}")) is not None}
+    place = row.place if row.total is not None else None
+    proposed = Award.PARTICIPANT
+    if place is not None:
+        proposed = Award.WINNER if place == 1 else Award.PRIZE if place <= PRIZE_PLACES else Award.PARTICIPANT
+    return Standing(row.Entry, row.total, means, row.reviews, place, proposed)
+
+
+def standings(season: Season, batch: int = 200) -> Iterator[Standing]:
+    """The ranking one standing at a time, read from the database ``batch`` rows at once (bounded memory)."""
+    rows = db.session.execute(_ranked(season).execution_options(yield_per=batch))
+    for row in rows:
+        yield _standing(season, row)  # the session's identity map holds its entries weakly: they go once used
 
 
 def ranking(season: Season) -> list[Group]:
     """Every admitted entry, ranked within its nomination and age category, with proposed awards."""
-    entries = entry_service.published_entries(season)
-    standings = _standings(season, entries)
     groups: dict[tuple[int, int], Group] = {}
-    for nomination in season.nominations:
-        for category in season.age_categories:
-            groups[(nomination.id, category.id)] = Group(nomination, category)
-    for entry in entries:
-        groups[(entry.nomination_id, entry.age_category_id)].standings.append(standings[entry.id])
-    for group in groups.values():
-        group.standings.sort(key=lambda s: _order_key(season, s))
-        for place, standing in enumerate(group.standings, start=1):
-            if standing.total is None:
-                continue
-            standing.place = place
-            standing.proposed = (
-                Award.WINNER if place == 1 else Award.PRIZE if place <= PRIZE_PLACES else Award.PARTICIPANT
-            )
-    return [g for g in groups.values() if g.standings]
+    for row in db.session.execute(_ranked(season)):
+        standing = _standing(season, row)
+        entry = standing.entry
+        key = (entry.nomination_id, entry.age_category_id)
+        groups.setdefault(key, Group(entry.nomination, entry.age_category)).standings.append(standing)
+    return list(groups.values())
 
 
 def confirm_results(actor: User, season: Season, awards: dict[int, str]) -> None:
@@ -154,22 +197,79 @@ def unpublish_results(actor: User, season: Season) -> None:
     db.session.commit()
 
 
-def awarded_groups(season: Season) -> list[Group]:
-    """The published results: admitted entries with awards, by nomination, category and place."""
-    groups: dict[tuple[int, int], Group] = {}
-    for entry in entry_service.published_entries(season):
-        if not entry.award:
-            continue
-        key = (entry.nomination_id, entry.age_category_id)
-        group = groups.setdefault(key, Group(entry.nomination, entry.age_category))
-        group.standings.append(Standing(entry, entry.total_score, {}, 0, entry.rank, Award(entry.award)))
-    for group in groups.values():
-        group.standings.sort(key=lambda s: (s.place is None, s.place or 0, s.entry.title))
+@dataclass
+class AwardedGroup:
+    """A nomination and age category of the published results: how many entries it has, and those shown."""
+
+    nomination: Nomination
+    category: AgeCategory
+    count: int
+    standings: list[Standing] = field(default_factory=list)
+
+
+def _awarded(season: Season):
+    return select(Entry).where(
+        Entry.season_id == season.id, Entry.status == Status.PUBLISHED, Entry.award.is_not(None)
+    )
+
+
+def _published_standing(entry: Entry) -> Standing:
+    return Standing(entry, entry.total_score, {}, 0, entry.rank, Award(entry.award))
+
+
+def awarded_groups(season: Season) -> list[AwardedGroup]:
+    """The published results at a glance: every nomination and age category that has awarded entries, with
+    their count and their winners and prize-winners, ``PODIUM`` at most (two queries, however many entries)."""
+    counted = db.session.execute(
+        _awarded(season)
+        .with_only_columns(Entry.nomination_id, Entry.age_category_id, func.count())
+        .group_by(Entry.nomination_id, Entry.age_category_id)
+    ).all()
+    counts = {(nomination, category): count for nomination, category, count in counted}
+    groups = {
+        (n.id, c.id): AwardedGroup(n, c, counts[n.id, c.id])
+        for n in season.nominations
+        for c in season.age_categories
+        if (n.id, c.id) in counts
+    }
+    place = func.coalesce(Entry.rank, MAX_ID)
+    numbered = (
+        _awarded(season)
+        .where(Entry.award.in_((Award.WINNER, Award.PRIZE)))
+        .with_only_columns(
+            Entry.id,
+            func.row_number()
+            .over(partition_by=(Entry.nomination_id, Entry.age_category_id), order_by=(place, Entry.title, Entry.id))
+            .label("n"),
+        )
+        .subquery()
+    )
+    podium = (
+        select(Entry)
+        .join(numbered, numbered.c.id == Entry.id)
+        .where(numbered.c.n <= PODIUM)
+        .order_by(place, Entry.title, Entry.id)
+    )
+    for entry in db.session.scalars(podium):
+        groups[entry.nomination_id, entry.age_category_id].standings.append(_published_standing(entry))
     return list(groups.values())
 
 
-def criterion_means(season: Season, entry: Entry) -> dict[int, float]:
-    return _standings(season, [entry])[entry.id].criterion_means
+def awarded_page(season: Season, nomination: Nomination, category: AgeCategory, pager: Pager) -> Page:
+    """One page of a nomination and age category's published results, by place (entries without one last)."""
+    place = func.coalesce(Entry.rank, MAX_ID).label("place_order")
+    stmt = _awarded(season).add_columns(place).where(
+        Entry.nomination_id == nomination.id, Entry.age_category_id == category.id
+    )
+    return paginate(
+        stmt,
+        [place, Entry.title, Entry.id],
+        pager,
+        load=lambda rows: [_published_standing(row.Entry) for row in rows],
+        count=_awarded(season)
+        .where(Entry.nomination_id == nomination.id, Entry.age_category_id == category.id)
+        .with_only_columns(func.count()),
+    )
 
 
 def feed_entries(limit: int) -> list[FeedEntry]:

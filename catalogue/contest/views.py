@@ -22,8 +22,9 @@ from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.media.names import file_label, public_name
 from catalogue.media.views import file_url
+from catalogue.pagination import Pager
 from catalogue.permissions import Conflict, InvalidInput, NotFound
-from catalogue.web import CONTENT_SECURITY_POLICY, int_arg, page_arg
+from catalogue.web import CONTENT_SECURITY_POLICY, int_arg
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("contest", __name__, url_prefix="/contest")
@@ -85,9 +86,12 @@ def _gallery_form(season: Season) -> tuple[GalleryFilterForm, entries.GalleryFil
         [("", "Все муниципалитеты")] + [(m.id, m.name) for m in entries.gallery_municipalities(season)]
     )
     if not form.validate():
-        return form, entries.GalleryFilters(page=page_arg())
+        return form, entries.GalleryFilters(pager=Pager.from_request())
     return form, entries.GalleryFilters(
-        nomination=form.nomination.data, age=form.age.data, municipality=form.municipality.data, page=page_arg()
+        nomination=form.nomination.data,
+        age=form.age.data,
+        municipality=form.municipality.data,
+        pager=Pager.from_request(),
     )
 
 
@@ -112,13 +116,28 @@ def season(year: int):
 
 @bp.get("/<int:year>/results")
 def season_results(year: int):
-    """The published results of a season (or when they will be announced).
+    """The published results of a season (or when they will be announced): the first places of every nomination
+    and age category, and with ``?nomination=<id>&age=<id>`` all of one, a page at a time.
 
     :raise 404: no season of that year.
     """
     item = season_or_404(year)
     groups = results.awarded_groups(item) if item.results_published else []
-    return render("contest/results.html", season=item, groups=groups, tie_rule=results.TIE_RULE, Award=Award)
+    nomination = next((n for n in item.nominations if n.id == int_arg("nomination")), None)
+    category = next((c for c in item.age_categories if c.id == int_arg("age")), None)
+    page = None
+    if groups and nomination is not None and category is not None:
+        page = results.awarded_page(item, nomination, category, Pager.from_request())
+    return render(
+        "contest/results.html",
+        season=item,
+        groups=groups,
+        nomination=nomination,
+        category=category,
+        page=page,
+        tie_rule=results.TIE_RULE,
+        Award=Award,
+    )
 
 
 @bp.get("/<int:year>/collection.pdf")
@@ -209,7 +228,7 @@ def mine():
     _ensure_participant()
     return render(
         "contest/mine.html",
-        items=entries.entries_of(current_user),
+        page=entries.entries_of(current_user, Pager.from_request()),
         current=seasons.current_season(),
         Phase=Phase,
     )

@@ -30,7 +30,8 @@ class PracticeRoadmapItem(db.Model):
 
 
 class Practice(Moderated, db.Model):
-    __table_args__ = (Index("ix_practice_status_published", "status", "published_at"),)
+    # The catalogue's order, so any page of it starts reading at its key (catalogue/pagination.py).
+    __table_args__ = (Index("ix_practice_status_published", "status", "published_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))

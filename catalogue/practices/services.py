@@ -1,6 +1,7 @@
 """What teachers, moderators and visitors do with best practices: propose, revise, find, adopt, report."""
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flask import url_for
@@ -17,6 +18,7 @@ from catalogue.markdown import plain_text
 from catalogue.media import services as media
 from catalogue.media.attachments import RULES, attach_files
 from catalogue.media.models import StoredFile
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.practices import diff
 from catalogue.practices.data import PracticeData, StepData
@@ -38,6 +40,7 @@ from catalogue.workflow.models import Status
 __all__ = ["PracticeData", "StepData"]  # re-exported: callers build data from here
 
 PER_PAGE = 12
+EXPORT_BATCH = 200  # rows of a CSV download read from the database at once
 MAX_STEPS = 20
 GRADES = range(6, 12)
 # Longest texts a service accepts (forms say the same, with friendlier messages).
@@ -376,7 +379,7 @@ class PracticeFilters:
     grade: int | None = None
     sphere: str = ""
     sort: str = "new"
-    page: int = 1
+    pager: Pager = FIRST_PAGE
 
     @property
     def active(self) -> bool:
@@ -402,10 +405,10 @@ def published_practices(filters: PracticeFilters):
     if filters.sphere:
         stmt = stmt.where(Practice.spheres.any(Sphere.slug == filters.sphere))
     if filters.sort == "adopted":
-        stmt = stmt.order_by(Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc())
+        order = [Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc()]
     else:
-        stmt = stmt.order_by(Practice.published_at.desc(), Practice.id.desc())
-    return db.paginate(stmt, page=max(filters.page, 1), per_page=PER_PAGE, error_out=False)
+        order = [Practice.published_at.desc(), Practice.id.desc()]
+    return paginate(stmt, order, filters.pager, per_page=PER_PAGE)
 
 
 def latest_published(limit: int = 50) -> list[Practice]:
@@ -421,25 +424,16 @@ def latest_published(limit: int = 50) -> list[Practice]:
     )
 
 
-def practices_of(actor: User) -> list[Practice]:
-    """The author's own practices in every state, recently changed first."""
-    return list(
-        db.session.scalars(
-            select(Practice)
-            .where(Practice.author_id == actor.id)
-            .order_by(Practice.updated_at.desc(), Practice.id.desc())
-        )
-    )
+def practices_of(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of the author's own practices in every state, recently changed first."""
+    stmt = select(Practice).where(Practice.author_id == actor.id)
+    return paginate(stmt, [Practice.updated_at.desc(), Practice.id.desc()], pager)
 
 
-def revisions_by(actor: User) -> list[PracticeRevision]:
-    return list(
-        db.session.scalars(
-            select(PracticeRevision)
-            .where(PracticeRevision.author_id == actor.id)
-            .order_by(PracticeRevision.updated_at.desc(), PracticeRevision.id.desc())
-        )
-    )
+def revisions_by(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of the revisions ``actor`` proposed, recently changed first."""
+    stmt = select(PracticeRevision).where(PracticeRevision.author_id == actor.id)
+    return paginate(stmt, [PracticeRevision.updated_at.desc(), PracticeRevision.id.desc()], pager)
 
 
 # -- adoption («тиражирование») ---------------------------------------------------------------------
@@ -563,13 +557,13 @@ class PracticeRow:
 
 @dataclass
 class AdoptionReport:
-    by_municipality: list[MunicipalityRow]
-    by_practice: list[PracticeRow]
-    adoptions: list[PracticeAdoption]
+    """The report's three tables: municipalities (at most the oblast's 42), and practices and adoptions, a page of
+    each for the page, or every row read as it goes for the CSV downloads."""
 
-    @property
-    def total(self) -> int:
-        return len(self.adoptions)
+    by_municipality: list[MunicipalityRow]
+    by_practice: Iterable[PracticeRow]
+    adoptions: Iterable[PracticeAdoption]
+    total: int
 
 
 def ensure_moderator(actor) -> None:
@@ -578,8 +572,11 @@ def ensure_moderator(actor) -> None:
         raise PermissionDenied
 
 
-def adoption_report(actor) -> AdoptionReport:
-    """Adoptions by the adopting organizations' municipality, by practice, and one by one.
+def adoption_report(
+    actor, practices_pager: Pager | None = FIRST_PAGE, adoptions_pager: Pager | None = FIRST_PAGE
+) -> AdoptionReport:
+    """Adoptions by the adopting organizations' municipality, by practice (a page), and one by one (a page);
+    with ``None`` for the pagers, every row of the two, read a batch at a time (the CSV downloads).
 
     :raise PermissionDenied: not a moderator or admin.
     """
@@ -610,22 +607,34 @@ def adoption_report(actor) -> AdoptionReport:
         .group_by(PracticeAdoption.practice_id)
         .subquery()
     )
-    by_practice = [
-        PracticeRow(practice, organizations, municipalities)
-        for practice, organizations, municipalities in db.session.execute(
-            select(Practice, adopting.c.organizations, adopting.c.municipalities)
-            .join(adopting, adopting.c.practice_id == Practice.id)
-            .order_by(adopting.c.organizations.desc(), Practice.title, Practice.id)
-        )
-    ]
-    adoptions = list(
-        db.session.scalars(
-            select(PracticeAdoption)
-            .options(selectinload(PracticeAdoption.practice), selectinload(PracticeAdoption.author))
-            .order_by(PracticeAdoption.adopted_on.desc(), PracticeAdoption.id.desc())
-        )
+    practices = select(Practice, adopting.c.organizations, adopting.c.municipalities).join(
+        adopting, adopting.c.practice_id == Practice.id
     )
-    return AdoptionReport(by_municipality, by_practice, adoptions)
+    practices_order = [adopting.c.organizations.desc(), Practice.title, Practice.id]
+    adoptions = select(PracticeAdoption).options(
+        selectinload(PracticeAdoption.practice), selectinload(PracticeAdoption.author)
+    )
+    adoptions_order = [PracticeAdoption.adopted_on.desc(), PracticeAdoption.id.desc()]
+
+    def practice_rows(rows) -> list[PracticeRow]:
+        return [PracticeRow(*row) for row in rows]
+
+    if practices_pager is None or adoptions_pager is None:
+        # Generators: the queries run as the download is sent (inside ``stream_with_context``), not before.
+        def every_practice() -> Iterator[PracticeRow]:
+            rows = db.session.execute(practices.order_by(*practices_order).execution_options(yield_per=EXPORT_BATCH))
+            yield from (PracticeRow(*row) for row in rows)
+
+        def every_adoption() -> Iterator[PracticeAdoption]:
+            yield from db.session.scalars(
+                adoptions.order_by(*adoptions_order).execution_options(yield_per=EXPORT_BATCH)
+            )
+
+        total = db.session.scalar(select(func.count(PracticeAdoption.id))) or 0
+        return AdoptionReport(by_municipality, every_practice(), every_adoption(), total)
+    by_practice = paginate(practices, practices_order, practices_pager, load=practice_rows)
+    page = paginate(adoptions, adoptions_order, adoptions_pager)
+    return AdoptionReport(by_municipality, by_practice, page, page.total)
 
 
 # -- feeds and the sitemap ----------------------------------------------------------------------------

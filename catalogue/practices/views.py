@@ -11,13 +11,13 @@ from catalogue.forms import apply_row_action, choices, field_error, optional_int
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
+from catalogue.pagination import Pager
 from catalogue.pdf import pdf_response
 from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
 from catalogue.practices import csv_export, documents, services
 from catalogue.practices.forms import AdoptionForm, CatalogueFilterForm, PracticeForm
 from catalogue.practices.roadmap import BY_NUMBER
 from catalogue.taxonomy.services import municipalities, organizations_by_municipality, spheres
-from catalogue.web import page_arg
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("practices", __name__, url_prefix="/practices")
@@ -50,7 +50,7 @@ def index():
     form = CatalogueFilterForm(request.args)
     form.municipality.choices = choices([("", "Все муниципалитеты")] + [(str(m.id), m.name) for m in places])
     form.sphere.choices = choices([("", "Все сферы")] + [(s.slug, s.name) for s in spheres()])
-    filters = services.PracticeFilters(page=page_arg())
+    filters = services.PracticeFilters(pager=Pager.from_request())
     if form.validate():  # unknown values: show everything rather than an error
         filters = services.PracticeFilters(
             item=_int_arg(form.item.data, BY_NUMBER),
@@ -58,7 +58,7 @@ def index():
             grade=_int_arg(form.grade.data, range(6, 12)),
             sphere=form.sphere.data or "",
             sort=form.sort.data or "new",
-            page=filters.page,
+            pager=filters.pager,
         )
     return render(
         "practices/index.html",
@@ -342,8 +342,8 @@ def mine():
     services.ensure_can_propose(current_user)
     return render(
         "practices/mine.html",
-        practices=services.practices_of(current_user),
-        revisions=services.revisions_by(current_user),
+        practices=services.practices_of(current_user, Pager.from_request()),
+        revisions=services.revisions_by(current_user, Pager.from_request("revisions_")),
     )
 
 
@@ -357,7 +357,8 @@ def report():
 
     :raise 403: not a moderator.
     """
-    return render("practices/report.html", report=services.adoption_report(current_user))
+    report = services.adoption_report(current_user, Pager.from_request("practices_"), Pager.from_request())
+    return render("practices/report.html", report=report)
 
 
 @bp.get("/report.csv")
@@ -367,7 +368,7 @@ def report_csv():
 
     :raise 403: not a moderator.
     """
-    data = services.adoption_report(current_user)
+    data = services.adoption_report(current_user, practices_pager=None, adoptions_pager=None)
     by = request.args.get("by", "adoptions")
     if by not in csv_export.REPORTS:
         abort(404)

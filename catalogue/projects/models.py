@@ -40,7 +40,11 @@ DURATIONS = [
 
 
 class Project(Moderated, db.Model):
-    __table_args__ = (Index("ix_project_status_published", "status", "published_at"),)
+    # The catalogue's two orders, so any page of it starts reading at its key (catalogue/pagination.py).
+    __table_args__ = (
+        Index("ix_project_status_published", "status", "published_at", "id"),
+        Index("ix_project_status_title", "status", "title", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))

@@ -13,6 +13,7 @@ from catalogue.formatting import slugify
 from catalogue.markdown import plain_text
 from catalogue.media import services as media
 from catalogue.media.attachments import attach_files
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
 from catalogue.projects.models import (
     DURATIONS,
@@ -136,7 +137,7 @@ class ProjectFilters:
     format: str = ""
     duration: str = ""
     sort: str = "new"
-    page: int = 1
+    pager: Pager = FIRST_PAGE
 
     @property
     def active(self) -> bool:
@@ -162,11 +163,9 @@ def published_projects(filters: ProjectFilters):
     for key, _label, low, high in DURATIONS:
         if filters.duration == key:
             stmt = stmt.where(Project.duration_weeks.between(low, high))
-    if filters.sort == "title":
-        stmt = stmt.order_by(Project.title, Project.id)
-    else:
-        stmt = stmt.order_by(Project.published_at.desc(), Project.id.desc())
-    return db.paginate(stmt, page=max(filters.page, 1), per_page=PER_PAGE, error_out=False)
+    by_title = filters.sort == "title"
+    order = [Project.title, Project.id] if by_title else [Project.published_at.desc(), Project.id.desc()]
+    return paginate(stmt, order, filters.pager, per_page=PER_PAGE)
 
 
 def _published_counts(column) -> dict[int, int]:
@@ -218,13 +217,10 @@ def similar_projects(project: Project, limit: int = 4) -> list[Project]:
     return list(db.session.scalars(stmt))
 
 
-def projects_of(actor: User) -> list[Project]:
-    """The author's own projects in every state, recently changed first."""
-    return list(
-        db.session.scalars(
-            select(Project).where(Project.author_id == actor.id).order_by(Project.updated_at.desc(), Project.id.desc())
-        )
-    )
+def projects_of(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of the author's own projects in every state, recently changed first."""
+    stmt = select(Project).where(Project.author_id == actor.id)
+    return paginate(stmt, [Project.updated_at.desc(), Project.id.desc()], pager)
 
 
 # -- reports ----------------------------------------------------------------------------------------
@@ -306,14 +302,10 @@ def published_reports(project: Project) -> list[ProjectReport]:
     )
 
 
-def reports_of(actor: User) -> list[ProjectReport]:
-    return list(
-        db.session.scalars(
-            select(ProjectReport)
-            .where(ProjectReport.author_id == actor.id)
-            .order_by(ProjectReport.updated_at.desc(), ProjectReport.id.desc())
-        )
-    )
+def reports_of(actor: User, pager: Pager = FIRST_PAGE) -> Page:
+    """One page of the author's reports, recently changed first."""
+    stmt = select(ProjectReport).where(ProjectReport.author_id == actor.id)
+    return paginate(stmt, [ProjectReport.updated_at.desc(), ProjectReport.id.desc()], pager)
 
 
 def ensure_teacher(actor) -> None:

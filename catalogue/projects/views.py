@@ -6,12 +6,12 @@ from flask_login import current_user, login_required
 from catalogue.forms import apply_row_action, choices, field_error
 from catalogue.htmx import is_fragment_request, render
 from catalogue.media.forms import accept_uploads
+from catalogue.pagination import Pager
 from catalogue.pdf import pdf_response
 from catalogue.permissions import InvalidInput
 from catalogue.projects import documents, services
 from catalogue.projects.forms import CatalogueFilterForm, ProjectForm, ReportForm
 from catalogue.taxonomy.services import age_groups, spheres
-from catalogue.web import page_arg
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -30,10 +30,10 @@ def index():
         format=form.format.data or "",
         duration=form.duration.data or "",
         sort=form.sort.data or "new",
-        page=page_arg(),
+        pager=Pager.from_request(),
     )
     if not form.validate():
-        filters = services.ProjectFilters(page=filters.page)  # unknown values: show everything
+        filters = services.ProjectFilters(pager=filters.pager)  # unknown values: show everything
     return render(
         "projects/index.html",
         block="results",
@@ -183,8 +183,8 @@ def mine():
     services.ensure_teacher(current_user)
     return render(
         "projects/mine.html",
-        projects=services.projects_of(current_user),
-        reports=services.reports_of(current_user),
+        projects=services.projects_of(current_user, Pager.from_request()),
+        reports=services.reports_of(current_user, Pager.from_request("reports_")),
     )
 
 

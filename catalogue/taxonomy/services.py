@@ -9,13 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from catalogue.errors import DomainError
 from catalogue.extensions import db
 from catalogue.formatting import fold, like_words, ru_sort_key
+from catalogue.pagination import FIRST_PAGE, Pager, paginate
 from catalogue.permissions import require_role
 from catalogue.roles import Role
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, OrganizationKind, Sphere
 
 ORGANIZATION_OPTIONS_LIMIT = 30
 ORGANIZATIONS_PER_PAGE = 50
-MAX_PAGE = 100_000
 MAX_QUERY_WORDS = 6
 MUNICIPALITY_KINDS = ("городской округ", "муниципальный округ", "муниципальный район")
 GRADES = range(6, 12)
@@ -73,7 +73,11 @@ def search_organizations(
 
 
 def organization_page(
-    query: str = "", municipality_id: int | None = None, kind: str = "", page: int = 1, pending: bool = False
+    query: str = "",
+    municipality_id: int | None = None,
+    kind: str = "",
+    pager: Pager = FIRST_PAGE,
+    pending: bool = False,
 ):
     """One page of all organizations matching ``query``, in a municipality and of a kind, by name;
     ``pending``: only those people added at registration that no administrator has checked yet."""
@@ -82,9 +86,7 @@ def organization_page(
         stmt = stmt.where(Organization.kind == kind)
     if pending:
         stmt = stmt.where(Organization.confirmed.is_(False))
-    stmt = stmt.order_by(Organization.name_folded, Organization.id)
-    page = min(max(page, 1), MAX_PAGE)
-    return db.paginate(stmt, page=page, per_page=ORGANIZATIONS_PER_PAGE, error_out=False)
+    return paginate(stmt, [Organization.name_folded, Organization.id], pager, per_page=ORGANIZATIONS_PER_PAGE)
 
 
 def organization_counts() -> dict[int, int]:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from catalogue.extensions import db
 from catalogue.forms import choices, field_error
 from catalogue.htmx import render
+from catalogue.pagination import Pager
 from catalogue.permissions import role_required
 from catalogue.roles import Role
 from catalogue.taxonomy import services
@@ -17,7 +18,7 @@ from catalogue.taxonomy.forms import (
     SphereForm,
 )
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
-from catalogue.web import int_arg, page_arg
+from catalogue.web import int_arg
 
 bp = Blueprint("taxonomy", __name__)
 
@@ -119,7 +120,7 @@ def organizations():
         (filters.q.data or "")[:200],
         filters.municipality.data,
         filters.kind.data or "",
-        page_arg(),
+        Pager.from_request(),
         pending=filters.state.data == "pending",
     )
     return render("taxonomy/organizations.html", block="results", page=page, filters=filters)

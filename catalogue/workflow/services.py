@@ -6,7 +6,6 @@ from functools import partial
 from typing import Any
 
 from flask import current_app
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, func, literal, select, union_all, update
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -15,6 +14,7 @@ from catalogue.clock import utcnow
 from catalogue.extensions import db
 from catalogue.mail import letter_body, send_mail, subject
 from catalogue.media import services as media
+from catalogue.pagination import FIRST_PAGE, Page, Pager, empty_page, paginate
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.unit_of_work import after_commit, rolled_back_on_error
 from catalogue.urls import absolute
@@ -298,31 +298,16 @@ class QueueItem:
         return self.obj.submitted_at or self.obj.created_at
 
 
-class QueuePage(Pagination):
-    """One page of the queue: a page of the waiting items' (type, id) from one UNION ALL of narrow selects,
-    then each type's objects on it with the type's eager loads."""
-
-    def _query_items(self) -> list[QueueItem]:
-        waiting = self._query_args["waiting"]
-        if waiting is None:
-            return []
-        rows = db.session.execute(waiting.limit(self.per_page).offset(self._query_offset)).all()
-        loaded: dict[tuple[str, int], Any] = {}
-        for key in {row.type_key for row in rows}:
-            content_type = registry.get(key)
-            model = content_type.model
-            ids = [row.id for row in rows if row.type_key == key]
-            stmt = select(model).where(model.id.in_(ids)).options(*content_type.queue_options)
-            loaded |= {(key, obj.id): obj for obj in db.session.scalars(stmt).unique()}
-        return [
-            QueueItem(registry.get(r.type_key), loaded[r.type_key, r.id]) for r in rows if (r.type_key, r.id) in loaded
-        ]
-
-    def _query_count(self) -> int:
-        waiting = self._query_args["waiting"]
-        if waiting is None:
-            return 0
-        return db.session.scalar(select(func.count()).select_from(waiting.order_by(None).subquery())) or 0
+def _queue_items(rows) -> list[QueueItem]:
+    """The objects of a page of the queue's (type, id) rows: one query per type on the page, with its eager loads."""
+    loaded: dict[tuple[str, int], Any] = {}
+    for key in {row.type_key for row in rows}:
+        content_type = registry.get(key)
+        model = content_type.model
+        ids = [row.id for row in rows if row.type_key == key]
+        stmt = select(model).where(model.id.in_(ids)).options(*content_type.queue_options)
+        loaded |= {(key, obj.id): obj for obj in db.session.scalars(stmt).unique()}
+    return [QueueItem(registry.get(r.type_key), loaded[r.type_key, r.id]) for r in rows if (r.type_key, r.id) in loaded]
 
 
 def queue(
@@ -330,8 +315,8 @@ def queue(
     type_key: str | None = None,
     age_group_id: int | None = None,
     municipality_id: int | None = None,
-    page: int = 1,
-) -> QueuePage:
+    pager: Pager = FIRST_PAGE,
+) -> Page:
     """One page (``QUEUE_PER_PAGE`` items) of everything waiting for a moderator, oldest first, across all types.
 
     :raise PermissionDenied: ``user`` is not a moderator.
@@ -354,11 +339,11 @@ def queue(
             stmt = content_type.filter_municipality(stmt, municipality_id)
         if stmt is not None:
             parts.append(stmt)
-    waiting = None
-    if parts:
-        union = union_all(*parts).subquery()
-        waiting = select(union).order_by(union.c.waiting_since, union.c.type_key, union.c.id)
-    return QueuePage(page=max(page, 1), per_page=QUEUE_PER_PAGE, error_out=False, waiting=waiting)
+    if not parts:
+        return empty_page(QUEUE_PER_PAGE)
+    union = union_all(*parts).subquery()
+    order = [union.c.waiting_since, union.c.type_key, union.c.id]
+    return paginate(select(union), order, pager, per_page=QUEUE_PER_PAGE, load=_queue_items)
 
 
 def queue_count(user) -> int:

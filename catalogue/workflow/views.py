@@ -7,9 +7,9 @@ from catalogue.accounts.views import safe_next
 from catalogue.extensions import db
 from catalogue.forms import BaseForm, choices, field_error, optional_int
 from catalogue.htmx import is_fragment_request, render, trigger
+from catalogue.pagination import Pager
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.services import age_groups, municipalities
-from catalogue.web import page_arg
 from catalogue.workflow import registry, services
 from catalogue.workflow.forms import DecisionForm, QueueFilterForm
 
@@ -42,7 +42,7 @@ def queue():
         type_key=form.type.data or None,
         age_group_id=optional_int(form.age.data),
         municipality_id=optional_int(form.municipality.data),
-        page=page_arg(),
+        pager=Pager.from_request(),
     )
     return render("workflow/queue.html", block="results", form=form, page=page)
 

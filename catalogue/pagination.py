@@ -1,0 +1,251 @@
+"""One pagination for every list: numbered pages near the start, keyset links deeper.
+
+The first ``NUMBERED_PAGES`` pages are reached by number (``?page=3``, an OFFSET of at most a few hundred rows).
+Past them, and from any page on, «Вперёд →» and «← Назад» carry the sort key of the page's last (first) row:
+``?after=<key>,<id>`` or ``?before=<key>,<id>``. The database then starts reading at that key in the index the
+list is sorted by, so page 1,792 costs what page 1 costs. A ``?page=`` beyond ``NUMBERED_PAGES`` shows the last
+numbered page.
+
+A page also carries ``total`` (one count), and the template macro ``pagination(page)`` of
+``macros/forms.html`` draws the links for any endpoint, keeping its other arguments (filters, the season's year).
+"""
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
+
+from catalogue.extensions import db
+from catalogue.forms import MAX_ID, bounded_int
+
+PER_PAGE = 20
+NUMBERED_PAGES = 10
+MAX_KEY_CHARS = 400  # a longer ``after``/``before`` is not one of ours: the first page is shown
+# The query-string arguments of the pager; the macro drops them from the links it builds.
+PAGE_ARGS = ("page", "after", "before")
+
+
+class _Key:
+    """One column of a list's order: the expression, its direction, and how to read it from a row."""
+
+    def __init__(self, clause) -> None:
+        descending = isinstance(clause, UnaryExpression) and clause.modifier is operators.desc_op
+        self.column = clause.element if isinstance(clause, UnaryExpression) else clause
+        self.descending = descending
+        self.name = self.column.key
+        try:
+            self.python_type = self.column.type.python_type
+        except NotImplementedError:  # pragma: no cover - every sort column here has one
+            self.python_type = str
+
+    def value_of(self, row) -> Any:
+        """The key's value in ``row``: an object's attribute, or a row's column (else its first entity's)."""
+        if isinstance(row, Row) and self.name not in row._fields:
+            return getattr(row[0], self.name)
+        return getattr(row, self.name)
+
+    def dump(self, value) -> str:
+        return value.isoformat() if isinstance(value, dt.datetime | dt.date) else str(value)
+
+    def load(self, text: str) -> Any:
+        if self.python_type is dt.datetime:
+            return dt.datetime.fromisoformat(text)
+        if self.python_type is dt.date:
+            return dt.date.fromisoformat(text)
+        if self.python_type is int:
+            number = int(text)
+            if not 0 <= number <= MAX_ID:  # what a database integer holds, as the keys are
+                raise ValueError(text)
+            return number
+        if self.python_type is float:
+            return float(text)
+        return text
+
+
+def _split(token: str, keys: list[_Key]) -> list[Any] | None:
+    """``token``'s values, one per key; None for anything malformed. At most one key is text (it may hold commas)."""
+    if not token or len(token) > MAX_KEY_CHARS:
+        return None
+    text_at = next((i for i, k in enumerate(keys) if k.python_type is str), None)
+    if text_at is None:
+        parts = token.split(",")
+    else:
+        head = token.split(",", text_at)
+        if len(head) <= text_at:
+            return None
+        tail = head[-1].rsplit(",", len(keys) - text_at - 1)
+        parts = head[:-1] + tail
+    if len(parts) != len(keys):
+        return None
+    try:
+        return [key.load(part) for key, part in zip(keys, parts, strict=True)]
+    except ValueError:
+        return None
+
+
+def _after(keys: list[_Key], values: list[Any], backwards: bool):
+    """Rows strictly after ``values`` in the order of ``keys`` (before them when ``backwards``).
+
+    The leading key also gets a plain bound (``published_at <= v``) so the database starts its index scan there.
+    """
+
+    def beyond(key: _Key, value, inclusive: bool = False):
+        later = key.descending == backwards  # ascending and forwards: larger values come later
+        if inclusive:
+            return key.column >= value if later else key.column <= value
+        return key.column > value if later else key.column < value
+
+    alternatives = []
+    for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+        equal = [k.column == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        alternatives.append(and_(*equal, beyond(key, value)))
+    return and_(beyond(keys[0], values[0], inclusive=True), or_(*alternatives))
+
+
+class Page:
+    """One page of a list: ``items``, where it is, and the arguments of the links to its neighbours."""
+
+    def __init__(
+        self,
+        items: list,
+        rows: Sequence,
+        keys: list[_Key],
+        per_page: int,
+        total: int,
+        page: int | None,
+        has_prev: bool,
+        has_next: bool,
+        prefix: str = "",
+    ) -> None:
+        self.items = items
+        self.prefix = prefix
+        self._rows = rows
+        self._keys = keys
+        self.per_page = per_page
+        self.total = total
+        self.page = page  # None deep in the list, reached by a key
+        self.has_prev = has_prev
+        self.has_next = has_next
+
+    def __iter__(self):
+        return iter(self.items)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+
+    @property
+    def numbered(self) -> int:
+        """How many pages get a number in the pager."""
+        return min(self.pages, NUMBERED_PAGES)
+
+    def _token(self, row) -> str:
+        return ",".join(key.dump(key.value_of(row)) for key in self._keys)
+
+    @property
+    def arg_names(self) -> list[str]:
+        """The query-string arguments of this list's pager (the macro drops them from the links it builds)."""
+        return [self.prefix + name for name in PAGE_ARGS]
+
+    def page_args(self, number: int) -> dict[str, Any]:
+        return {f"{self.prefix}page": number}
+
+    @property
+    def prev_args(self) -> dict[str, Any]:
+        if self.page is not None and self.page > 1:
+            return self.page_args(self.page - 1)
+        return {f"{self.prefix}before": self._token(self._rows[0])} if self._rows else {}
+
+    @property
+    def next_args(self) -> dict[str, Any]:
+        if self.page is not None and self.page < NUMBERED_PAGES:
+            return self.page_args(self.page + 1)
+        return {f"{self.prefix}after": self._token(self._rows[-1])} if self._rows and self._keys else {}
+
+    def iter_pages(self) -> list[int]:
+        return list(range(1, self.numbered + 1))
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Which page is asked for: a number (1..NUMBERED_PAGES), or the key of the row it starts after (ends before)."""
+
+    page: int = 1
+    after: str = ""
+    before: str = ""
+    prefix: str = ""  # of the arguments' names, for a second list on the same page: ``reports_page``
+
+    @classmethod
+    def from_request(cls, prefix: str = "") -> "Pager":
+        args = request.args
+        return cls(
+            page=min(bounded_int(args.get(f"{prefix}page")) or 1, NUMBERED_PAGES),
+            after=args.get(f"{prefix}after", "")[: MAX_KEY_CHARS + 1],
+            before=args.get(f"{prefix}before", "")[: MAX_KEY_CHARS + 1],
+            prefix=prefix,
+        )
+
+
+FIRST_PAGE = Pager()
+
+
+def empty_page(per_page: int = PER_PAGE) -> Page:
+    """A list with nothing in it (its filters exclude everything), without asking the database."""
+    return Page([], [], [], per_page, 0, 1, has_prev=False, has_next=False)
+
+
+def paginate(
+    stmt: Select,
+    order: Sequence,
+    pager: Pager = FIRST_PAGE,
+    *,
+    per_page: int = PER_PAGE,
+    load: Callable[[Sequence], list] | None = None,
+    count: Select | None = None,
+) -> Page:
+    """One page of ``stmt`` (without ORDER BY) sorted by ``order``, whose last clause must make it unique (the id).
+
+    ``stmt`` selects one entity (the items) or rows with the order's columns by name, which ``load`` turns into
+    the items (one query for the page). ``count`` counts the whole list when ``stmt`` cannot be counted as is.
+    Two or three queries, whatever the page.
+    """
+    keys = [_Key(clause) for clause in order]
+    scalars = load is None
+    counting = count if count is not None else select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = db.session.scalar(counting) or 0
+
+    def fetch(query):
+        result = db.session.execute(query)
+        return list(result.scalars() if scalars else result.all())
+
+    backwards = False
+    values = _split(pager.after, keys) if pager.after else None
+    if values is None and pager.before:
+        values = _split(pager.before, keys)
+        backwards = values is not None
+    if values is not None:
+        reverse = [(k.column.asc() if k.descending else k.column.desc()) for k in keys]
+        query = stmt.where(_after(keys, values, backwards)).order_by(*(reverse if backwards else order))
+        rows = fetch(query.limit(per_page + 1))
+        more = len(rows) > per_page
+        rows = rows[:per_page]
+        if backwards:
+            rows.reverse()
+            has_prev, has_next = more, True
+        else:
+            has_prev, has_next = True, more
+        current = None
+    else:
+        current = max(1, min(pager.page, NUMBERED_PAGES))
+        rows = fetch(stmt.order_by(*order).limit(per_page + 1).offset((current - 1) * per_page))
+        has_next = len(rows) > per_page
+        rows = rows[:per_page]
+        has_prev = current > 1
+    items = load(rows) if load is not None else rows
+    return Page(items, rows, keys, per_page, total, current, has_prev, has_next, pager.prefix)

@@ -1,0 +1,225 @@
+"""No page grows with the whole table: every list is paged, deep pages start reading at their key in an index."""
+
+import datetime as dt
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import insert, text
+
+from catalogue.contest.entries import GALLERY_PER_PAGE
+from catalogue.contest.models import Entry, Season
+from catalogue.extensions import db
+from catalogue.pagination import NUMBERED_PAGES
+from catalogue.pagination import PER_PAGE as PER_PAGE_OF_LISTS  # 20; the catalogue's cards come 12 a page
+from catalogue.projects.models import Project
+from catalogue.projects.services import PER_PAGE
+from catalogue.workflow.models import Status
+from tests.helpers import recorded_statements
+
+BASE = dt.datetime(2026, 1, 1, 9, 0)
+
+
+def add_published_projects(author_id: int, count: int, title=lambda i: f"Проект {i:05d}") -> None:
+    """``count`` published projects at once (one bulk INSERT), published a minute apart, the first one oldest."""
+    rows = [
+        {
+            "title": title(i),
+            "summary": "Кратко.",
+            "goal": "Цель.",
+            "format": "group",
+            "duration_weeks": 4,
+            "expected_results": "Итог.",
+            "status": Status.PUBLISHED,
+            "published_at": BASE + dt.timedelta(minutes=i),
+            "author_id": author_id,
+        }
+        for i in range(count)
+    ]
+    db.session.execute(insert(Project), rows)
+    db.session.commit()
+
+
+def link(page: str, rel: str) -> str | None:
+    """The address of the pager's ``rel`` link on ``page`` (None when there is none)."""
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', page)
+    return unescape(found.group(1)) if found else None
+
+
+def titles(page: str) -> list[str]:
+    return re.findall(r"Проект[^<]*?(\d{5})", page)
+
+
+def walk(client, url: str, found=titles) -> list[list[str]]:
+    """Every page of a list from ``url`` on, following «Вперёд →»: what ``found`` finds on each."""
+    pages = []
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        pages.append(found(page))
+        url = link(page, "next")
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [("new", lambda n: list(range(n - 1, -1, -1))), ("title", lambda n: list(range(n)))],
+)
+def test_the_catalogue_pages_past_the_numbered_ones_by_key_and_back_without_losing_a_project(
+    app, client, make_user, sort, expected
+):
+    author = make_user()
+    count = PER_PAGE * (NUMBERED_PAGES + 3) + 5  # three keyset pages and a short last one past the numbered
+    with app.app_context():
+        # Titles with commas: the key of the title order holds them
+        add_published_projects(author.id, count, title=lambda i: f"Проект, номер {i:05d}")
+
+    pages = walk(client, f"/projects/?sort={sort}")
+    assert [int(n) for page in pages for n in page] == expected(count)
+    assert len(pages) == NUMBERED_PAGES + 4 and all(len(p) == PER_PAGE for p in pages[:-1])
+
+    # Past the numbered pages the links carry the last project's key instead of a number...
+    tenth = client.get(f"/projects/?sort={sort}&page={NUMBERED_PAGES}").get_data(as_text=True)
+    deep = link(tenth, "next")
+    assert "after=" in deep and "page=" not in deep and f"sort={sort}" in deep
+    deep_page = client.get(deep).get_data(as_text=True)
+    assert "В начало" in deep_page
+    # ...and «← Назад» from there leads to the same tenth page
+    back = client.get(link(deep_page, "prev")).get_data(as_text=True)
+    assert titles(back) == titles(tenth)
+    # A page number beyond the numbered ones shows the last numbered page
+    assert titles(client.get(f"/projects/?sort={sort}&page=1427").get_data(as_text=True)) == titles(tenth)
+    # A key that is not one of ours shows the first page, never an error
+    for junk in ("x", ",", "2026-13-01T00:00:00,1", "1,2,3,4", "a" * 1000, f"2026-01-01T00:00:00,{10**30}", "Б,-1"):
+        response = client.get(f"/projects/?sort={sort}&after={junk}")
+        assert response.status_code == 200 and titles(response.get_data(as_text=True)) == pages[0]
+
+
+def page_query(statements) -> tuple[str, object]:
+    """The statement that read the page's rows (the one with LIMIT on the project table)."""
+    return next((s, p) for s, p in statements if "FROM project" in s and "LIMIT" in s)
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"), [("new", "ix_project_status_published"), ("title", "ix_project_status_title")]
+)
+def test_a_deep_page_of_the_catalogue_reads_its_rows_from_the_index_of_its_order(
+    app, client, make_user, backend, sort, index
+):
+    author = make_user()
+    with app.app_context():
+        add_published_projects(author.id, 3000)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    tenth = client.get(f"/projects/?sort={sort}&page={NUMBERED_PAGES}").get_data(as_text=True)
+    deep = link(tenth, "next")
+    with app.app_context(), recorded_statements(db.engine) as statements:
+        assert client.get(deep).status_code == 200
+    statement, parameters = page_query(statements)
+    with app.app_context():
+        connection = db.session.connection()
+        if backend == "sqlite":
+            plan = " ".join(
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            # The rows come in the index's order: no sort of the whole table
+            assert f"USING INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            rows = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
+            plan = rows[0]["Plan"]
+            nodes = [plan, *plan.get("Plans", [])]
+            scan = next(n for n in _flatten(plan) if n.get("Index Name") == index)
+            # It starts at the key: it reads no more than a page and the one after, of 3,000 rows
+            assert scan["Actual Rows"] <= PER_PAGE + 1, nodes
+            assert not any(n["Node Type"] == "Sort" for n in _flatten(plan)), nodes
+
+
+def _flatten(plan: dict) -> list[dict]:
+    return [plan, *(n for child in plan.get("Plans", []) for n in _flatten(child))]
+
+
+def add_entries(season, author_id: int, count: int, **columns) -> None:
+    """``count`` admitted entries of ``season`` spread over its nominations and categories (one bulk INSERT)."""
+    groups = [(n.id, c.id) for n in season.nominations for c in season.age_categories]
+    rows = [
+        {
+            "season_id": season.id,
+            "nomination_id": groups[i % len(groups)][0],
+            "age_category_id": groups[i % len(groups)][1],
+            "title": f"Работа {i:05d}",
+            "description": "Модель.",
+            "author_id": author_id,
+            "grade": 8,
+            "status": Status.PUBLISHED,
+            **{name: value(i) for name, value in columns.items()},
+        }
+        for i in range(count)
+    ]
+    db.session.execute(insert(Entry), rows)
+    db.session.commit()
+
+
+def entry_numbers(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r">Работа (\d{5})<", page)]
+
+
+@pytest.fixture
+def season(app, make_user):
+    from tests.contest_support import make_season
+
+    admin = make_user(roles=("admin",), email="admin@example.ru")
+    student = make_user(roles=("student",), email="student@example.ru")
+    with app.test_request_context():
+        made = make_season(admin, 2030, phase="results")
+        return made.id, student.id
+
+
+def test_the_gallery_pages_through_every_group_in_order_past_the_numbered_pages(app, client, season):
+    season_id, student_id = season
+    count = GALLERY_PER_PAGE * (NUMBERED_PAGES + 2) + 7
+    with app.app_context():
+        made = db.session.get(Season, season_id)
+        add_entries(made, student_id, count)
+        groups = [(n.id, c.id) for n in made.nominations for c in made.age_categories]
+    pages = walk(client, "/contest/2030/", entry_numbers)
+    seen = [n for page in pages for n in page]
+    # By nomination, then category, then title: each group's entries together, in the season's order of groups
+    expected = sorted(range(count), key=lambda i: (groups.index(groups[i % len(groups)]), i))
+    assert seen == expected and len(pages) == NUMBERED_PAGES + 3
+
+
+def test_the_results_show_the_first_places_of_each_group_and_page_through_all_of_one(app, client, season):
+    season_id, student_id = season
+    count = 4 * (20 * (NUMBERED_PAGES + 1) + 3)  # one keyset page past the numbered ones in every group
+    with app.app_context():
+        made = db.session.get(Season, season_id)
+        made.results_confirmed_at = made.results_published_at = BASE
+        groups = len(made.nominations) * len(made.age_categories)
+        add_entries(
+            made,
+            student_id,
+            count,
+            rank=lambda i: i // groups + 1,
+            award=lambda i: "winner" if i < groups else "prize" if i < 3 * groups else "participant",
+        )
+        first = f"nomination={made.nominations[0].id}&amp;age={made.age_categories[0].id}"
+    overview = client.get("/contest/2030/results").get_data(as_text=True)
+    # The winner and prize-winners of each of the four groups, and a link to all of each
+    assert len(entry_numbers(overview)) == 3 * groups and f"results?{first}" in overview
+    assert overview.count(f"Все работы с наградами: {count // groups} →") == groups
+    pages = walk(client, f"/contest/2030/results?{unescape(first)}", entry_numbers)
+    # Every entry of the first group, by place
+    assert [n for page in pages for n in page] == list(range(0, count, groups))
+    assert len(pages) == NUMBERED_PAGES + 2
+
+
+def test_a_teachers_own_projects_come_a_page_at_a_time_beside_their_reports(app, client, auth, make_user):
+    teacher = make_user(email="teacher@example.ru")
+    with app.app_context():
+        add_published_projects(teacher.id, 2 * PER_PAGE_OF_LISTS + 5)
+    auth.login("teacher@example.ru")
+    first = client.get("/projects/mine").get_data(as_text=True)
+    assert len(titles(first)) == PER_PAGE_OF_LISTS and link(first, "next") == "/projects/mine?page=2"
+    # The reports' pager has arguments of its own: turning the projects' pages leaves it alone
+    assert "Отчётов пока нет" in first and "reports_page" not in first
+    third = client.get("/projects/mine?page=3").get_data(as_text=True)
+    assert titles(third) == [f"{n:05d}" for n in range(4, -1, -1)]
