@@ -106,6 +106,19 @@ def jury_page(juror: User, season: Season, pager: Pager = FIRST_PAGE) -> Page:
     return paginate(stmt, order, pager, load=load, count=count)
 
 
+def unscored_first(juror: User, season: Season, limit: int) -> list[JuryItem]:
+    """At most ``limit`` of :func:`items_for`, those still to score first, in the jury list's order (two queries)."""
+    stmt, order, load = _jury_list(juror, season)
+    reviewed = select(Review.id).where(Review.entry_id == Entry.id, Review.juror_id == juror.id).exists()
+    done = case((reviewed, 1), (_conflicted(juror), 1), else_=0)
+    return load(db.session.execute(stmt.order_by(done, *order).limit(limit)).all())
+
+
+def assigned_count(juror: User, season: Season) -> int:
+    """How many admitted entries ``juror``'s nominations have in ``season``, conflicts included (one query)."""
+    return db.session.scalar(_assigned_entries(juror, season).with_only_columns(func.count()))
+
+
 def progress_for(juror: User, season: Season) -> Progress:
     """How many of the entries ``juror`` may score in ``season`` they have scored (one query)."""
     eligible = _assigned_entries(juror, season).where(not_(_conflicted(juror)))

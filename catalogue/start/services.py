@@ -66,23 +66,30 @@ def queue_counts() -> list[QueueCount]:
 @dataclass
 class JurySection:
     season: Season | None
-    items: list[judging.JuryItem]
+    items: list[judging.JuryItem]  # at most ``ROWS``, the unscored first
     progress: judging.Progress
-    next_item: judging.JuryItem | None
+    total: int  # every entry of the juror's nominations, conflicts included
 
     @property
     def shown(self) -> list[judging.JuryItem]:
-        """The unscored first, at most ``ROWS``."""
-        return sorted(self.items, key=lambda i: (i.scored or i.conflict,))[:ROWS]
+        return self.items
+
+    @property
+    def next_item(self) -> judging.JuryItem | None:
+        return next((i for i in self.items if not i.scored and not i.conflict), None)
 
 
 def jury_section(juror: User) -> JurySection:
-    """The newest season the juror sits on: their entries, progress, and the next entry to score."""
+    """The newest season the juror sits on: their first entries (unscored first), progress, the next to score.
+
+    Bounded: the seasons, the progress counts and one short page, however many entries the season has.
+    """
     mine = judging.seasons_of(juror)
-    season = mine[0] if mine else None
-    items = judging.items_for(juror, season) if season else []
-    next_item = next((i for i in items if not i.scored and not i.conflict), None)
-    return JurySection(season, items, judging.progress_of(items), next_item)
+    if not mine:
+        return JurySection(None, [], judging.Progress(0, 0), 0)
+    season = mine[0]
+    items = judging.unscored_first(juror, season, ROWS)
+    return JurySection(season, items, judging.progress_for(juror, season), judging.assigned_count(juror, season))
 
 
 # -- student -----------------------------------------------------------------------------------------
