@@ -69,11 +69,11 @@ with open(path, "rb") as stream:
         if upload.triangles is not None:
             report["colours"] = upload.colours is not None
             start = clock()
-            render_thumbnail(upload.triangles, (480, 360))
+            render_thumbnail(upload.triangles, (480, 360), up=up_axis(upload.format), colours=upload.colours)
             report["thumbnail"] = since(start)
             upload = dataclasses.replace(upload, data=b"")
             start = clock()
-            triangles_to_glb(upload.triangles, up_axis(upload.format))
+            triangles_to_glb(upload.triangles, up_axis(upload.format), colours=upload.colours)
             report["viewer"] = since(start)
     except UploadError as e:
         report["validate"] = since(start)

@@ -37,35 +37,50 @@ def triangles_to_glb(
 ) -> bytes:
     """A GLB of ``(n, 3, 3)`` triangles: merged vertices, 16- or 32-bit indices, one double-sided material.
 
-    ``colours``: each triangle's sRGB colour, ``uint8 (n, 3)``, written as linear ``COLOR_0`` per vertex.
+    ``colours``: each triangle's sRGB colour, ``uint8 (n, 3)``, written as linear ``COLOR_0`` per vertex (a model
+    of one colour gets it as its material's colour instead). Large models are written with few temporary copies:
+    the arrays go into the file as they are.
     """
     triangles = np.asarray(triangles, dtype=np.float32)
-    faces = merged_faces(triangles).ravel().astype(np.int64)
+    base_colour = BASE_COLOUR
+    if colours is not None and len(colours) and (colours == colours[0]).all():
+        base_colour = [*(float(c) for c in _linear(np.asarray(colours[:1]))[0]), 1.0]
+        colours = None
+    # Welded vertex numbers run 0..k-1 but for rare gaps (corners split off a clashing hash group).
+    faces = merged_faces(triangles).ravel()
+    present = np.zeros(int(faces.max()) + 1, dtype=bool)
+    present[faces] = True
+    if not present.all():
+        faces = (np.cumsum(present, dtype=faces.dtype) - 1)[faces]
+    vertex_count = int(np.count_nonzero(present))
+    del present
+    vertex_rgb = None
     if colours is not None:
-        # A corner is one vertex with another only where both position and colour agree.
-        rgb = np.asarray(colours, dtype=np.int64)
-        packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
-        faces = (faces << 24) | np.repeat(packed, 3)
-    # Merging may leave gaps in the vertex numbers: renumber them 0..k-1.
-    used, compact = np.unique(faces, return_inverse=True)
-    compact = compact.ravel()
-    positions = np.empty((len(used), 3), dtype=np.float32)
+        faces, vertex_rgb = _split_by_colour(faces, np.asarray(colours), vertex_count)
+        vertex_count = len(vertex_rgb)
+    compact = faces
+    positions = np.empty((vertex_count, 3), dtype=np.float32)
     positions[compact] = triangles.reshape(-1, 3)
     if up == "z":
         # (x, y, z) Z-up → (x, z, -y) Y-up: a right-handed turn about the x axis.
-        positions = np.stack([positions[:, 0], positions[:, 2], -positions[:, 1]], axis=1)
+        positions[:, 1], positions[:, 2] = positions[:, 2], -positions[:, 1].copy()
     positions = np.ascontiguousarray(positions, dtype="<f4")
-    index_type = UNSIGNED_SHORT if len(used) <= 0xFFFF else UNSIGNED_INT
+    index_type = UNSIGNED_SHORT if vertex_count <= 0xFFFF else UNSIGNED_INT
     indices = compact.astype("<u2" if index_type == UNSIGNED_SHORT else "<u4")
-    position_bytes = positions.tobytes()
     attributes = {"POSITION": 0}
-    colour_bytes = b""
-    if colours is not None:
-        vertex_colours = np.empty((len(used), 3), dtype="<f4")
-        vertex_colours[compact] = np.repeat(_linear(np.asarray(colours)), 3, axis=0)
-        colour_bytes = vertex_colours.tobytes()
+    vertex_colours = None
+    if vertex_rgb is not None:
+        unpacked = np.empty((vertex_count, 3), dtype=np.uint8)
+        for k, shift in enumerate((16, 8, 0)):
+            unpacked[:, k] = (vertex_rgb >> shift) & 0xFF
+        del vertex_rgb
+        vertex_colours = np.ascontiguousarray(_linear(unpacked), dtype="<f4")
+        del unpacked
         attributes["COLOR_0"] = 2
-    index_bytes = _padded(indices.tobytes(), b"\0")
+    del compact
+    index_padding = b"\0" * (-indices.nbytes % 4)
+    index_length = indices.nbytes + len(index_padding)
+    colour_length = 0 if vertex_colours is None else vertex_colours.nbytes
     document = {
         "asset": {"version": "2.0", "generator": "Профориентация Приангарья"},
         "scene": 0,
@@ -76,19 +91,19 @@ def triangles_to_glb(
             {
                 "name": "filament",
                 "pbrMetallicRoughness": {
-                    "baseColorFactor": BASE_COLOUR if colours is None else WHITE,
+                    "baseColorFactor": base_colour if vertex_colours is None else WHITE,
                     "metallicFactor": 0.0,
                     "roughnessFactor": 0.6,
                 },
                 "doubleSided": True,
             }
         ],
-        "buffers": [{"byteLength": len(position_bytes) + len(index_bytes) + len(colour_bytes)}],
+        "buffers": [{"byteLength": positions.nbytes + index_length + colour_length}],
         "bufferViews": [
-            {"buffer": 0, "byteOffset": 0, "byteLength": len(position_bytes), "target": ARRAY_BUFFER},
+            {"buffer": 0, "byteOffset": 0, "byteLength": positions.nbytes, "target": ARRAY_BUFFER},
             {
                 "buffer": 0,
-                "byteOffset": len(position_bytes),
+                "byteOffset": positions.nbytes,
                 "byteLength": indices.nbytes,
                 "target": ELEMENT_ARRAY_BUFFER,
             },
@@ -97,7 +112,7 @@ def triangles_to_glb(
             {
                 "bufferView": 0,
                 "componentType": FLOAT,
-                "count": len(positions),
+                "count": vertex_count,
                 "type": "VEC3",
                 "min": [float(v) for v in positions.min(axis=0)],
                 "max": [float(v) for v in positions.max(axis=0)],
@@ -105,24 +120,62 @@ def triangles_to_glb(
             {"bufferView": 1, "componentType": index_type, "count": int(indices.size), "type": "SCALAR"},
         ],
     }
-    if colours is not None:
-        offset = len(position_bytes) + len(index_bytes)
+    pieces = [memoryview(positions).cast("B"), memoryview(indices).cast("B"), index_padding]
+    if vertex_colours is not None:
+        offset = positions.nbytes + index_length
         document["bufferViews"].append(
-            {"buffer": 0, "byteOffset": offset, "byteLength": len(colour_bytes), "target": ARRAY_BUFFER}
+            {"buffer": 0, "byteOffset": offset, "byteLength": colour_length, "target": ARRAY_BUFFER}
         )
-        document["accessors"].append({"bufferView": 2, "componentType": FLOAT, "count": len(used), "type": "VEC3"})
+        document["accessors"].append(
+            {"bufferView": 2, "componentType": FLOAT, "count": vertex_count, "type": "VEC3"}
+        )
+        pieces.append(memoryview(vertex_colours).cast("B"))
     json_bytes = _padded(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), b" ")
-    binary = position_bytes + index_bytes + colour_bytes  # 4-byte items and padding: every view is 4-aligned
-    total = 12 + 8 + len(json_bytes) + 8 + len(binary)
+    # 4-byte items and padding: every view is 4-aligned.
+    binary_length = positions.nbytes + index_length + colour_length
+    total = 12 + 8 + len(json_bytes) + 8 + binary_length
     return b"".join(
         [
             struct.pack("<III", GLB_MAGIC, 2, total),
             struct.pack("<II", len(json_bytes), JSON_CHUNK),
             json_bytes,
-            struct.pack("<II", len(binary), BIN_CHUNK),
-            binary,
+            struct.pack("<II", binary_length, BIN_CHUNK),
+            *pieces,
         ]
     )
+
+
+def _split_by_colour(faces: np.ndarray, colours: np.ndarray, vertex_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Corners that share a vertex but not a colour get vertices of their own: ``faces`` (flat, renumbered in
+    place) and each vertex's packed ``0xRRGGBB`` colour.
+
+    A round keeps, for every vertex, one of the colours its corners want and moves the corners that want another
+    to new vertices; the next round does the same among those. A vertex where k colours meet takes k rounds,
+    and each round's arrays are the length of the vertices or of the corners left: no sort of every corner.
+    """
+    packed = (colours[:, 0].astype(np.int32) << 16) | (colours[:, 1].astype(np.int32) << 8) | colours[:, 2]
+    wanted = np.repeat(packed, 3)
+    del packed
+    vertex_rgb = np.empty(vertex_count, dtype=np.int32)
+    vertex_rgb[faces] = wanted
+    pending = np.flatnonzero(vertex_rgb[faces] != wanted)
+    rounds = [vertex_rgb]
+    total = vertex_count
+    while len(pending):
+        vertices, rgb = faces[pending], wanted[pending]
+        present = np.zeros(vertex_count, dtype=bool)
+        present[vertices] = True
+        numbers = (np.cumsum(present, dtype=np.int32) - 1)[vertices]
+        added = int(np.count_nonzero(present))
+        del present
+        round_rgb = np.empty(added, dtype=np.int32)
+        round_rgb[numbers] = rgb
+        kept = round_rgb[numbers] == rgb
+        faces[pending[kept]] = total + numbers[kept]
+        rounds.append(round_rgb)
+        total += added
+        pending = pending[~kept]
+    return faces, np.concatenate(rounds) if len(rounds) > 1 else vertex_rgb
 
 
 def shows_as_authored(glb: bytes) -> bool:
