@@ -12,15 +12,19 @@
     return document.activeElement === element;
   }
 
-  function askedFor(trigger) {
-    return trigger && (trigger.tagName === "FORM" || trigger.tagName === "BUTTON" || trigger.type === "submit");
+  // A form counts when it was sent: a live filter form that reloads its results on each change (a select walked
+  // with the arrow keys, a box being typed in) leaves focus on the control in use.
+  function askedFor(trigger, event) {
+    if (!trigger) return false;
+    if (trigger.tagName === "FORM") return !event || event.type === "submit";
+    return trigger.tagName === "BUTTON" || trigger.type === "submit";
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var detail = event.detail;
     var trigger = detail.requestConfig && detail.requestConfig.elt;
     var region = detail.target;
-    if (!askedFor(trigger) || !region || !region.isConnected) return;
+    if (!askedFor(trigger, detail.requestConfig.triggeringEvent) || !region || !region.isConnected) return;
     // The first field with an error (its label and message are read with it), else the form's message.
     if (focusOn(region.querySelector('[aria-invalid="true"]:not(fieldset)')) ||
         focusOn(region.querySelector('fieldset[aria-invalid="true"] input')) ||
