@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from catalogue import fragments
 from catalogue.accounts.models import Role
 from catalogue.clock import local_today
 from catalogue.exports import csv_download
@@ -46,6 +47,12 @@ def _int_arg(value: str | None, allowed) -> int | None:
 @bp.get("/")
 def index():
     """Published practices: filters, sort, one page of results."""
+    pieces = fragments.cached("practices.index", fragments.query_key(), make=_catalogue_pieces)
+    return render("practices/index.html", block="results", **pieces)
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
     places = municipalities()
     form = CatalogueFilterForm(request.args)
     form.municipality.choices = choices([("", "Все муниципалитеты")] + [(str(m.id), m.name) for m in places])
@@ -60,13 +67,8 @@ def index():
             sort=form.sort.data or "new",
             page=filters.page,
         )
-    return render(
-        "practices/index.html",
-        block="results",
-        form=form,
-        filters=filters,
-        page=services.published_practices(filters),
-    )
+    context = dict(form=form, filters=filters, page=services.published_practices(filters))
+    return fragments.render_each(context, filters_form="practices/_filters.html", results="practices/_results.html")
 
 
 @bp.get("/<int:practice_id>")

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from catalogue import fragments
 from catalogue.forms import apply_row_action, choices, field_error
 from catalogue.htmx import is_fragment_request, render
 from catalogue.media.forms import accept_uploads
@@ -20,6 +21,12 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 @bp.get("/")
 def index():
     """Typical projects: age groups with counts, filters, one page of results."""
+    pieces = fragments.cached("projects.index", fragments.query_key(), make=_catalogue_pieces)
+    return render("projects/index.html", block="results", **pieces)
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
     groups = age_groups()
     form = CatalogueFilterForm(request.args)
     form.age.choices = choices([("", "Все возрасты")] + [(g.slug, g.name) for g in groups])
@@ -34,14 +41,18 @@ def index():
     )
     if not form.validate():
         filters = services.ProjectFilters(page=filters.page)  # unknown values: show everything
-    return render(
-        "projects/index.html",
-        block="results",
+    context = dict(
         form=form,
         filters=filters,
         page=services.published_projects(filters),
         age_groups=groups,
         counts=services.published_counts_by_age_group(),
+    )
+    return fragments.render_each(
+        context,
+        age_tiles="projects/_age_tiles.html",
+        filters_form="projects/_filters.html",
+        results="projects/_results.html",
     )
 
 

@@ -1,0 +1,112 @@
+"""Pieces of pages that are the same for everybody are made once per content generation: a logged-in person's page
+shows a change at once, and nothing of one person — their buttons, their name — ever reaches another."""
+
+from sqlalchemy import select
+
+from catalogue.extensions import db
+from catalogue.page_cache import ContentGeneration
+from catalogue.workflow import services as workflow
+from tests.factories import make_project
+from tests.test_page_cache import logged_in
+from tests.test_practices_factories import make_practice
+from tests.test_search_site import count_queries
+
+
+class Reading:
+    """Equal to any statement that starts so (PostgreSQL quotes the name ``user``)."""
+
+    def __init__(self, start: str) -> None:
+        self.start = start
+
+    def __eq__(self, statement) -> bool:
+        return statement.replace('"', "").startswith(self.start)
+
+    def __repr__(self) -> str:
+        return f"{self.start}…"
+
+
+ANY_SESSION, ANY_UNREAD = Reading("SELECT user.id"), Reading("SELECT count(notification.id)")
+
+
+def generation(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(ContentGeneration.value)) or 0
+
+
+def test_a_logged_in_reader_sees_a_new_project_at_once_on_the_home_page_and_in_the_catalogue(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Профессия геолога")
+    reader = logged_in(app, make_user(roles=("student",)))
+    for url in ("/", "/projects/", "/projects/?sort=title"):
+        assert "Профессия геолога" in reader.get(url).get_data(as_text=True)
+
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Профессия лесника")
+    for url in ("/", "/projects/", "/projects/?sort=title"):
+        page = reader.get(url).get_data(as_text=True)
+        assert "Профессия геолога" in page and "Профессия лесника" in page, url
+
+
+def test_a_project_taken_off_the_site_leaves_the_lists_of_people_who_saw_it(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    with app.test_request_context():
+        project = make_project(teacher, "published", moderator=moderator, title="Профессия геолога")
+        make_practice(moderator, "published", title="Семейная гостиная")
+    reader = logged_in(app, make_user(roles=("teacher",)))
+    assert "Профессия геолога" in reader.get("/projects/").get_data(as_text=True)
+    assert "Семейная гостиная" in reader.get("/practices/").get_data(as_text=True)
+
+    with app.test_request_context():
+        workflow.transition(db.session.merge(moderator), db.session.merge(project), "unpublish", "Устарел.")
+    assert "Профессия геолога" not in reader.get("/projects/").get_data(as_text=True)
+    assert "Профессия геолога" not in reader.get("/").get_data(as_text=True)
+
+
+def test_the_buttons_of_a_teacher_or_a_moderator_never_appear_to_a_student(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator)
+        make_practice(moderator, "published")
+    # The teacher and the moderator see their buttons first, so that the shared pieces are made for them.
+    assert "Предложить проект" in logged_in(app, teacher).get("/projects/").get_data(as_text=True)
+    assert "Отчёт о тиражировании" in logged_in(app, moderator).get("/practices/").get_data(as_text=True)
+
+    student = logged_in(app, make_user(roles=("student",)))
+    assert "Предложить проект" not in student.get("/projects/").get_data(as_text=True)
+    practices = student.get("/practices/").get_data(as_text=True)
+    assert "Отчёт о тиражировании" not in practices and "Предложить практику" not in practices
+    assert "Предложить проект" not in app.test_client().get("/projects/").get_data(as_text=True)
+
+
+def test_the_shared_pieces_are_kept_under_the_generation_and_hold_nothing_of_the_person(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator)
+        make_practice(moderator, "published")
+    reader = make_user(roles=("teacher",), first_name="Евдокия", last_name="Сибирякова", email="evdokia@example.ru")
+    browser = logged_in(app, reader)
+    for url in ("/", "/projects/", "/projects/?age=8-9", "/practices/"):
+        assert "Сибирякова" in browser.get(url).get_data(as_text=True)  # the header is hers
+
+    entries = app.extensions["fragments"].entries
+    assert {key[2] for key in entries} == {"home", "projects.index", "practices.index"}
+    assert {key[0] for key in entries} == {generation(app)}
+    kept = repr(entries)
+    for personal in ("Евдокия", "Сибирякова", "evdokia@example.ru", "csrf", "Выйти"):
+        assert personal not in kept, personal
+
+
+def test_a_second_logged_in_request_makes_only_the_persons_queries(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    with app.test_request_context():
+        for n in range(3):
+            make_project(teacher, "published", moderator=moderator, title=f"Проект № {n}")
+            make_practice(moderator, "published", title=f"Практика № {n}")
+    browser = logged_in(app, make_user(roles=("teacher",)))
+    for url in ("/", "/projects/", "/projects/?sphere=energetika&sort=title", "/practices/"):
+        browser.get(url)
+        with count_queries(app) as statements:
+            assert browser.get(url).status_code == 200
+        # The session with its person in one query, the unread notices in another; the content none.
+        assert [s for s in statements if s != "BEGIN"] == [ANY_SESSION, ANY_UNREAD], url
