@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app, render_template, request
+from flask_login import current_user
 from markupsafe import Markup
 
 from catalogue.clock import local_today
@@ -74,6 +75,12 @@ def render_each(context: dict, **templates: str) -> dict[str, Markup]:
 def rendered(name: str, template: str, *parts: Hashable, context: Callable[[], dict]) -> Markup:
     """``template`` rendered with ``context()``, once per content generation for ``name`` and ``parts``."""
     return cached(name, *parts, make=lambda: render_each(context(), html=template)["html"])
+
+
+def audience() -> str:
+    """Whom a piece that names people is made for: moderators and administrators see full names, everyone else
+    short ones (:func:`catalogue.accounts.models.name_for`). A kind of reader, never a person."""
+    return "staff" if current_user.is_authenticated and current_user.is_staff else "everyone"
 
 
 def query_key() -> str:

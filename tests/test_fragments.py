@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from catalogue.extensions import db
 from catalogue.page_cache import ContentGeneration
+from catalogue.projects.models import Project
 from catalogue.workflow import services as workflow
 from tests.factories import make_project
 from tests.test_page_cache import logged_in
@@ -110,3 +111,33 @@ def test_a_second_logged_in_request_makes_only_the_persons_queries(app, make_use
             assert browser.get(url).status_code == 200
         # The session with its person in one query, the unread notices in another; the content none.
         assert [s for s in statements if s != "BEGIN"] == [ANY_SESSION, ANY_UNREAD], url
+
+
+def test_a_moderator_sees_the_authors_full_name_and_the_buttons_to_decide_and_a_reader_after_them_neither(
+    app, make_user
+):
+    teacher = make_user(roles=("teacher",), first_name="Вера", last_name="Кедрова", middle_name="Ивановна")
+    moderator = make_user(roles=("moderator",))
+    with app.test_request_context():
+        project = make_project(teacher, "published", moderator=moderator, title="Профессия геолога")
+        url = f"/projects/{project.id}-{project.slug}"
+    page = logged_in(app, moderator).get(url).get_data(as_text=True)
+    assert "Кедрова Вера Ивановна" in page and "Проверка и история" in page
+
+    for reader in (logged_in(app, make_user(roles=("teacher",))), app.test_client()):
+        page = reader.get(url).get_data(as_text=True)
+        assert "Профессия геолога" in page and "Вера К." in page
+        assert "Кедрова" not in page and "Проверка и история" not in page
+
+
+def test_an_edit_of_a_published_project_shows_at_once_on_its_page(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    with app.test_request_context():
+        project = make_project(teacher, "published", moderator=moderator, title="Профессия геолога")
+        url, project_id = f"/projects/{project.id}-{project.slug}", project.id
+    reader = logged_in(app, make_user(roles=("student",)))
+    assert "Профессия геолога" in reader.get(url).get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Project, project_id).goal = "Узнать, как геологи ищут золото в Бодайбо."
+        db.session.commit()
+    assert "как геологи ищут золото в Бодайбо" in reader.get(url).get_data(as_text=True)

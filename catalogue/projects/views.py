@@ -63,19 +63,27 @@ def detail(project_id: int, slug: str | None = None):
 
     :raise 404: no such project, or a draft of someone else.
     """
-    project = services.get_project(current_user, project_id)
+    project = services.get_project(current_user, project_id, with_stages=False)
     if slug != project.slug:
         return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug), 301)
     return render(
         "projects/detail.html",
         project=project,
-        reports=services.published_reports(project),
-        attached=services.attachments("project", project.id),
-        similar=services.similar_projects(project) if project.is_published else [],
         actions=workflow.actions_for(current_user, project),
         can_edit=workflow.is_author(current_user, project) and project.is_editable,
         comment=workflow.latest_comment(project) if workflow.is_author(current_user, project) else None,
+        **fragments.cached("projects.detail", project.id, fragments.audience(), make=lambda: _detail_pieces(project)),
     )
+
+
+def _detail_pieces(project) -> dict:
+    """The project's page without what depends on the person (checked above: they may see it)."""
+    templates = {"body": "projects/_body.html"}
+    context = dict(project=project, attached=services.attachments("project", project.id))
+    if project.is_published:
+        context |= dict(reports=services.published_reports(project), similar=services.similar_projects(project))
+        templates |= dict(reports_list="projects/_reports.html", similar_list="projects/_similar.html")
+    return fragments.render_each(context, **templates)
 
 
 @bp.get("/<int:project_id>-<slug>/print")
