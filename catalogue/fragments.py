@@ -35,6 +35,8 @@ class FragmentCache:
         self.generation: int | None = None
 
     def get(self, name: str, parts: tuple[Hashable, ...], make: Callable[[], Any]) -> Any:
+        if None in parts:  # made for this request alone
+            return make()
         generation = self.read_generation()[0]
         if generation != self.generation:
             self.entries, self.generation = {}, generation
@@ -61,7 +63,8 @@ def _cache() -> FragmentCache:
 def cached(name: str, *parts: Hashable, make: Callable[[], Any]) -> Any:
     """The value ``make()`` returns, made once per content generation (and day) for ``name`` and ``parts``.
 
-    ``make`` must not depend on who asks: its result is shared by everybody's requests.
+    ``make`` must not depend on who asks: its result is shared by everybody's requests. A part None (see
+    :func:`audience`): made for this request and not kept.
     """
     return _cache().get(name, parts, make)
 
@@ -77,10 +80,16 @@ def rendered(name: str, template: str, *parts: Hashable, context: Callable[[], d
     return cached(name, *parts, make=lambda: render_each(context(), html=template)["html"])
 
 
-def audience() -> str:
-    """Whom a piece that names people is made for: moderators and administrators see full names, everyone else
-    short ones (:func:`catalogue.accounts.models.name_for`). A kind of reader, never a person."""
-    return "staff" if current_user.is_authenticated and current_user.is_staff else "everyone"
+def audience(uploaders: frozenset[int] = frozenset()) -> str | None:
+    """Whom a piece that names people or files is made for — a kind of reader, never a person: moderators and
+    administrators see people's full names and files' original names, everyone else short names and public file
+    names (:func:`catalogue.accounts.models.name_for`, :func:`catalogue.media.names.file_label`). An uploader of
+    one of the files (``uploaders``: their ids) sees its original name: None, a piece made for them alone."""
+    if not current_user.is_authenticated:
+        return "everyone"
+    if current_user.is_staff:
+        return "staff"
+    return None if current_user.id in uploaders else "everyone"
 
 
 def query_key() -> str:

@@ -4,12 +4,16 @@ shows a change at once, and nothing of one person — their buttons, their name 
 from sqlalchemy import select
 
 from catalogue.extensions import db
+from catalogue.media import services as media
+from catalogue.media.validation import validate_upload
 from catalogue.page_cache import ContentGeneration
+from catalogue.practices import services as practices
 from catalogue.projects.models import Project
 from catalogue.workflow import services as workflow
 from tests.factories import make_project
+from tests.helpers import PDF
 from tests.test_page_cache import logged_in
-from tests.test_practices_factories import make_practice
+from tests.test_practices_factories import make_practice, practice_data
 from tests.test_search_site import count_queries
 
 
@@ -66,6 +70,7 @@ def test_a_project_taken_off_the_site_leaves_the_lists_of_people_who_saw_it(app,
 
 def test_the_buttons_of_a_teacher_or_a_moderator_never_appear_to_a_student(app, make_user):
     teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    student = make_user(roles=("student",))  # before the pages are seen: a new account is a change of content
     with app.test_request_context():
         make_project(teacher, "published", moderator=moderator)
         make_practice(moderator, "published")
@@ -73,11 +78,13 @@ def test_the_buttons_of_a_teacher_or_a_moderator_never_appear_to_a_student(app, 
     assert "Предложить проект" in logged_in(app, teacher).get("/projects/").get_data(as_text=True)
     assert "Отчёт о тиражировании" in logged_in(app, moderator).get("/practices/").get_data(as_text=True)
 
-    student = logged_in(app, make_user(roles=("student",)))
+    generation_seen = generation(app)
+    student = logged_in(app, student)
     assert "Предложить проект" not in student.get("/projects/").get_data(as_text=True)
     practices = student.get("/practices/").get_data(as_text=True)
     assert "Отчёт о тиражировании" not in practices and "Предложить практику" not in practices
     assert "Предложить проект" not in app.test_client().get("/projects/").get_data(as_text=True)
+    assert generation(app) == generation_seen  # the pieces were shared, not made again
 
 
 def test_the_shared_pieces_are_kept_under_the_generation_and_hold_nothing_of_the_person(app, make_user):
@@ -117,17 +124,19 @@ def test_a_moderator_sees_the_authors_full_name_and_the_buttons_to_decide_and_a_
     app, make_user
 ):
     teacher = make_user(roles=("teacher",), first_name="Вера", last_name="Кедрова", middle_name="Ивановна")
-    moderator = make_user(roles=("moderator",))
+    moderator, other = make_user(roles=("moderator",)), make_user(roles=("teacher",))
     with app.test_request_context():
         project = make_project(teacher, "published", moderator=moderator, title="Профессия геолога")
         url = f"/projects/{project.id}-{project.slug}"
     page = logged_in(app, moderator).get(url).get_data(as_text=True)
     assert "Кедрова Вера Ивановна" in page and "Проверка и история" in page
 
-    for reader in (logged_in(app, make_user(roles=("teacher",))), app.test_client()):
+    generation_seen = generation(app)
+    for reader in (logged_in(app, other), app.test_client()):
         page = reader.get(url).get_data(as_text=True)
         assert "Профессия геолога" in page and "Вера К." in page
         assert "Кедрова" not in page and "Проверка и история" not in page
+    assert generation(app) == generation_seen
 
 
 def test_an_edit_of_a_published_project_shows_at_once_on_its_page(app, make_user):
@@ -141,3 +150,22 @@ def test_an_edit_of_a_published_project_shows_at_once_on_its_page(app, make_user
         db.session.get(Project, project_id).goal = "Узнать, как геологи ищут золото в Бодайбо."
         db.session.commit()
     assert "как геологи ищут золото в Бодайбо" in reader.get(url).get_data(as_text=True)
+
+
+def test_a_files_original_name_reaches_its_uploader_and_the_moderators_and_nobody_after_them(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    other = make_user(roles=("teacher",))  # before the pages are seen: a new account is a change of content
+    with app.test_request_context():
+        author = db.session.merge(teacher)
+        key = media.store_upload(author, validate_upload("document", "Сценарий Кедровой.pdf", PDF)).key
+        practice = practices.create_practice(author, practice_data(), practices.FileChanges(add=[key]))
+        workflow.transition(author, practice, "submit")
+        workflow.transition(db.session.merge(moderator), practice, "publish")
+        url = practices.practice_url(practice)
+    for person in (teacher, moderator):
+        assert "Сценарий Кедровой.pdf" in logged_in(app, person).get(url).get_data(as_text=True)
+    generation_seen = generation(app)
+    for reader in (logged_in(app, other), app.test_client()):
+        page = reader.get(url).get_data(as_text=True)
+        assert "Материалы для тиражирования" in page and "Кедровой" not in page
+    assert generation(app) == generation_seen  # the pieces were shared, not made again

@@ -103,7 +103,8 @@ def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block
         block=block,
         status=status,
         practice=practice,
-        attachments=services.attachments(practice),
+        body=fragments.rendered("practices.detail", "practices/_body.html", practice.id, _audience(practice),
+                                context=lambda: dict(practice=practice, attachments=services.attachments(practice))),
         actions=workflow.actions_for(current_user, practice),
         can_edit=is_author and practice.is_editable,
         can_revise=services.may_revise(current_user, practice),
@@ -116,6 +117,12 @@ def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block
         may_adopt=signed_in and current_user.has_role(Role.TEACHER, Role.ADMIN),
         adoption_refusal=services.adoption_refusal(current_user, practice) if signed_in else None,
     )
+
+
+def _audience(practice) -> str | None:
+    uploaders = fragments.cached("practices.uploaders", practice.id, make=lambda: frozenset(
+        f.uploaded_by_id for f in services.attachments(practice)))  # fmt: skip
+    return fragments.audience(uploaders)
 
 
 @bp.get("/<int:practice_id>/pdf")

@@ -63,7 +63,7 @@ def detail(project_id: int, slug: str | None = None):
 
     :raise 404: no such project, or a draft of someone else.
     """
-    project = services.get_project(current_user, project_id, with_stages=False)
+    project = services.get_project(current_user, project_id, with_stages=False, with_taxonomy=False)
     if slug != project.slug:
         return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug), 301)
     return render(
@@ -72,8 +72,14 @@ def detail(project_id: int, slug: str | None = None):
         actions=workflow.actions_for(current_user, project),
         can_edit=workflow.is_author(current_user, project) and project.is_editable,
         comment=workflow.latest_comment(project) if workflow.is_author(current_user, project) else None,
-        **fragments.cached("projects.detail", project.id, fragments.audience(), make=lambda: _detail_pieces(project)),
+        **fragments.cached("projects.detail", project.id, _audience(project), make=lambda: _detail_pieces(project)),
     )
+
+
+def _audience(project) -> str | None:
+    uploaders = fragments.cached("projects.uploaders", project.id, make=lambda: frozenset(
+        f.uploaded_by_id for f in services.attachments("project", project.id)))  # fmt: skip
+    return fragments.audience(uploaders)
 
 
 def _detail_pieces(project) -> dict:
