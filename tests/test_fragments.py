@@ -1,6 +1,8 @@
 """Pieces of pages that are the same for everybody are made once per content generation: a logged-in person's page
 shows a change at once, and nothing of one person — their buttons, their name — ever reaches another."""
 
+import re
+
 from sqlalchemy import select
 
 from catalogue.extensions import db
@@ -14,7 +16,7 @@ from tests.factories import make_project
 from tests.helpers import PDF
 from tests.test_page_cache import logged_in
 from tests.test_practices_factories import make_practice, practice_data
-from tests.test_search_site import count_queries
+from tests.test_search_site import count_queries, hits
 
 
 class Reading:
@@ -169,3 +171,15 @@ def test_a_files_original_name_reaches_its_uploader_and_the_moderators_and_nobod
         page = reader.get(url).get_data(as_text=True)
         assert "Материалы для тиражирования" in page and "Кедровой" not in page
     assert generation(app) == generation_seen  # the pieces were shared, not made again
+
+
+def test_a_logged_in_search_finds_what_was_published_a_moment_ago(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    reader = logged_in(app, make_user(roles=("student",)))
+    assert hits(reader, q="геолог") == []
+    assert hits(reader, q="геолог") == []  # from the cache this time
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Профессия геолога")
+    assert hits(reader, q="геолог") == ["Профессия геолога"]
+    fragment = reader.get("/search?q=геолог", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Профессия геолога" in re.sub(r"<[^>]+>", "", fragment) and "<html" not in fragment
