@@ -183,3 +183,15 @@ def test_a_logged_in_search_finds_what_was_published_a_moment_ago(app, make_user
     assert hits(reader, q="геолог") == ["Профессия геолога"]
     fragment = reader.get("/search?q=геолог", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Профессия геолога" in re.sub(r"<[^>]+>", "", fragment) and "<html" not in fragment
+
+
+def test_a_feed_made_once_shows_the_next_publication_at_once(app, make_user):
+    teacher, moderator = make_user(roles=("teacher",)), make_user(roles=("moderator",))
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Профессия геолога")
+    reader = logged_in(app, make_user(roles=("teacher",)))
+    assert "Профессия геолога" in reader.get("/feeds/projects.atom").get_data(as_text=True)
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Профессия лесника")
+    feed = reader.get("/feeds/projects.atom").get_data(as_text=True)
+    assert "Профессия геолога" in feed and "Профессия лесника" in feed
