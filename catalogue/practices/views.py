@@ -78,7 +78,7 @@ def detail(practice_id: int, slug: str | None = None):
 
     :raise 404: no such practice, or a draft of someone else.
     """
-    practice = services.get_practice(current_user, practice_id)
+    practice = services.get_practice(current_user, practice_id, with_body=False)
     if slug != practice.slug:
         return redirect(services.practice_url(practice), 301)
     return _detail_page(practice, _adoption_form())
