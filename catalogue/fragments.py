@@ -16,6 +16,7 @@ but not kept.
 
 from collections.abc import Callable, Hashable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app, render_template, request
 from flask_login import current_user
@@ -23,9 +24,9 @@ from markupsafe import Markup
 
 from catalogue.clock import local_today
 from catalogue.extensions import db
-from catalogue.page_cache import GenerationReader, _normalised_query
+from catalogue.page_cache import GenerationReader
 
-MAX_ENTRIES = 2_000  # per process; past it the dict starts again (a piece is a few KB: some MB at most)
+MAX_ENTRIES = 500  # per process; past it the dict starts again (a piece is 2–40 KB: at most about 20 MB)
 
 
 class FragmentCache:
@@ -93,7 +94,5 @@ def audience(uploaders: frozenset[int] = frozenset()) -> str | None:
 
 
 def query_key() -> str:
-    """The request's query string, normalised as the page cache does (parameters sorted, encoded one way)."""
-    query = request.query_string.decode("latin-1")
-    normalised = _normalised_query(query)
-    return "\x00" + query if normalised is None else normalised  # what the site refuses never shares a key
+    """The request's parameters as the views read them (``request.args``), sorted by name and encoded one way."""
+    return urlencode(sorted(request.args.items(multi=True), key=lambda pair: pair[0]))

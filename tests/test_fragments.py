@@ -5,6 +5,7 @@ import re
 
 from sqlalchemy import select
 
+from catalogue import fragments
 from catalogue.extensions import db
 from catalogue.media import services as media
 from catalogue.media.validation import validate_upload
@@ -195,3 +196,14 @@ def test_a_feed_made_once_shows_the_next_publication_at_once(app, make_user):
         make_project(teacher, "published", moderator=moderator, title="Профессия лесника")
     feed = reader.get("/feeds/projects.atom").get_data(as_text=True)
     assert "Профессия геолога" in feed and "Профессия лесника" in feed
+
+
+def test_a_query_string_is_one_key_in_any_order_and_two_different_ones_never_share_it(app):
+    def key(query_string: str) -> str:
+        # As a WSGI server passes it: the bytes read as Latin-1.
+        with app.test_request_context("/projects/", environ_overrides={"QUERY_STRING": query_string}):
+            return fragments.query_key()
+
+    assert key("sort=title&age=8-9&age=6-7") == key("age=8-9&age=6-7&sort=title") != key("age=6-7&age=8-9&sort=title")
+    # «п» sent as raw UTF-8 bytes and the Latin-1 reading of those bytes, percent-encoded: two different searches.
+    assert key("q=п".encode().decode("latin-1")) == key("q=%D0%BF") != key("q=%C3%90%C2%BF")
