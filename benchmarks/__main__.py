@@ -1,4 +1,5 @@
-"""``python -m benchmarks search-bench|search-evaluate|site-bench|slow-requests|models-bench`` (see ``benchmarks``)."""
+"""``python -m benchmarks search-bench|search-evaluate|server-times|site-bench|slow-requests|models-bench`` (see
+``benchmarks``)."""
 
 import click
 
@@ -48,6 +49,15 @@ def site_bench_command(
     run(database_url=None, index_dir=None, workers=workers, rounds=rounds, burst_size=burst_size,
         max_seconds=max_seconds, query=query, echo=click.echo,
         source=Path(source).resolve() if source else ROOT)  # fmt: skip
+
+
+@main.command("server-times")
+@click.option("--runs", default=5, show_default=True)
+def server_times_command(runs: int) -> None:
+    """Each page's server time for a logged-in person: made (fragment cache empty) and served from it."""
+    from benchmarks.server_times import run
+
+    run(runs, echo=click.echo)
 
 
 @main.command("slow-requests")

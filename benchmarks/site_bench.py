@@ -228,7 +228,11 @@ def memory_mb(pid: int) -> tuple[float, float]:
 def discover_pages(client: Client, query: str) -> list[tuple[str, str]]:
     """The pages people open most, with an item of each list found on the list itself."""
     pages = [("home", "/"), ("/projects/", "/projects/")]
-    project = re.search(r'href="(/projects/\d+-[^"/]*)"', client.get("/projects/"))
+    catalogue = client.get("/projects/")
+    age = re.search(r'href="(/projects/\?age=[^"&]+)"', catalogue)
+    if age:
+        pages.append(("/projects/ filtered", age.group(1)))
+    project = re.search(r'href="(/projects/\d+-[^"/]*)"', catalogue)
     if project:
         pages.append(("a project", project.group(1)))
     pages.append(("/practices/", "/practices/"))
@@ -236,6 +240,7 @@ def discover_pages(client: Client, query: str) -> list[tuple[str, str]]:
     if practice:
         pages.append(("a practice", practice.group(1)))
     pages.append(("/contest/", "/contest/"))
+    pages.append(("/feeds/projects.atom", "/feeds/projects.atom"))
     pages.append((f"/search?q={query}", "/search?" + urllib.parse.urlencode({"q": query})))
     return pages
 

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, current_app
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
-from catalogue import content
+from catalogue import content, fragments
 from catalogue.clock import utcnow
 from catalogue.content import FeedEntry, Sitemap
 from catalogue.extensions import db
@@ -93,15 +93,17 @@ def feed(name: str):
     declared = next((t.feed for t in content.all_types() if t.feed is not None and t.feed.name == name), None)
     if declared is None:
         abort(404)
-    return feed_response(
-        atom_feed(
+
+    def document() -> bytes:
+        return atom_feed(
             declared.title,
             external_url("feeds.feed", name=name),
             external_url(declared.home_endpoint),
             declared.entries(FEED_LENGTH),
             subtitle=declared.subtitle,
         )
-    )
+
+    return feed_response(fragments.cached("feeds.feed", name, make=document))  # the same for everybody
 
 
 # -- the sitemap ------------------------------------------------------------------------------------

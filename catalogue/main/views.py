@@ -3,6 +3,7 @@ the version for the visually impaired, robots.txt and the favicon."""
 
 from flask import Blueprint, current_app, make_response, redirect, request, send_from_directory, url_for
 
+from catalogue import fragments
 from catalogue.accounts.views import safe_next
 from catalogue.contest import seasons
 from catalogue.contest.models import Phase
@@ -19,8 +20,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def home():
     """What the site is, and where each audience starts."""
-    return render(
-        "main/home.html",
+    content = fragments.rendered("home", "main/_home_content.html", context=lambda: dict(
         age_groups=age_groups(),
         spheres=spheres(),
         age_counts=projects.published_counts_by_age_group(),
@@ -29,7 +29,8 @@ def home():
         new_practices=practices.latest_published(3),
         season=seasons.current_season(),
         Phase=Phase,
-    )
+    ))  # fmt: skip
+    return render("main/home.html", content=content)
 
 
 @bp.get("/about")

@@ -358,15 +358,18 @@ def revisions_of(practice: Practice) -> list[PracticeRevision]:
 # -- reading ----------------------------------------------------------------------------------------
 
 
-def get_practice(actor, practice_id: int) -> Practice:
+def get_practice(actor, practice_id: int, with_body: bool = True) -> Practice:
     """One practice with its steps and adoptions: a fixed number of queries.
+
+    ``with_body=False``: steps, roadmap items and spheres are loaded when first used (a page whose body is cached).
 
     :raise NotFound: no such practice, or not visible to ``actor``.
     """
+    body = (
+        [selectinload(Practice.steps)] if with_body else [lazyload(Practice.roadmap_rows), lazyload(Practice.spheres)]
+    )
     practice = db.session.scalar(
-        select(Practice)
-        .where(Practice.id == practice_id)
-        .options(selectinload(Practice.steps), selectinload(Practice.adoptions))
+        select(Practice).where(Practice.id == practice_id).options(*body, selectinload(Practice.adoptions))
     )
     workflow.ensure_can_view(actor, practice)
     return practice

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from catalogue import fragments
 from catalogue.accounts.models import Role
 from catalogue.clock import local_today
 from catalogue.exports import csv_download
@@ -46,6 +47,12 @@ def _int_arg(value: str | None, allowed) -> int | None:
 @bp.get("/")
 def index():
     """Published practices: filters, sort, one page of results."""
+    pieces = fragments.cached("practices.index", fragments.query_key(), make=_catalogue_pieces)
+    return render("practices/index.html", block="results", **pieces)
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
     places = municipalities()
     form = CatalogueFilterForm(request.args)
     form.municipality.choices = choices([("", "Все муниципалитеты")] + [(str(m.id), m.name) for m in places])
@@ -60,13 +67,8 @@ def index():
             sort=form.sort.data or "new",
             pager=filters.pager,
         )
-    return render(
-        "practices/index.html",
-        block="results",
-        form=form,
-        filters=filters,
-        page=services.published_practices(filters),
-    )
+    context = dict(form=form, filters=filters, page=services.published_practices(filters))
+    return fragments.render_each(context, filters_form="practices/_filters.html", results="practices/_results.html")
 
 
 @bp.get("/<int:practice_id>")
@@ -76,7 +78,7 @@ def detail(practice_id: int, slug: str | None = None):
 
     :raise 404: no such practice, or a draft of someone else.
     """
-    practice = services.get_practice(current_user, practice_id)
+    practice = services.get_practice(current_user, practice_id, with_body=False)
     if slug != practice.slug:
         return redirect(services.practice_url(practice), 301)
     return _detail_page(practice, _adoption_form())
@@ -101,7 +103,8 @@ def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block
         block=block,
         status=status,
         practice=practice,
-        attachments=services.attachments(practice),
+        body=fragments.rendered("practices.detail", "practices/_body.html", practice.id, _audience(practice),
+                                context=lambda: dict(practice=practice, attachments=services.attachments(practice))),
         actions=workflow.actions_for(current_user, practice),
         can_edit=is_author and practice.is_editable,
         can_revise=services.may_revise(current_user, practice),
@@ -114,6 +117,12 @@ def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block
         may_adopt=signed_in and current_user.has_role(Role.TEACHER, Role.ADMIN),
         adoption_refusal=services.adoption_refusal(current_user, practice) if signed_in else None,
     )
+
+
+def _audience(practice) -> str | None:
+    uploaders = fragments.cached("practices.uploaders", practice.id, make=lambda: frozenset(
+        f.uploaded_by_id for f in services.attachments(practice)))  # fmt: skip
+    return fragments.audience(uploaders)
 
 
 @bp.get("/<int:practice_id>/pdf")

@@ -120,11 +120,16 @@ def update_project(actor: User, project: Project, data: ProjectData) -> Project:
 # -- reading projects -------------------------------------------------------------------------------
 
 
-def get_project(actor, project_id: int, with_stages: bool = True) -> Project:
-    """:raise NotFound: no such project, or not visible to ``actor``."""
+def get_project(actor, project_id: int, with_stages: bool = True, with_taxonomy: bool = True) -> Project:
+    """:raise NotFound: no such project, or not visible to ``actor``.
+
+    ``with_taxonomy=False``: age groups and spheres are loaded when first used (a page whose body is cached).
+    """
     stmt = select(Project).where(Project.id == project_id)
     if with_stages:
         stmt = stmt.options(selectinload(Project.stages))
+    if not with_taxonomy:
+        stmt = stmt.options(lazyload(Project.age_groups), lazyload(Project.spheres))
     project = db.session.scalar(stmt)
     workflow.ensure_can_view(actor, project)
     return project

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from catalogue import fragments
 from catalogue.forms import apply_row_action, choices, field_error
 from catalogue.htmx import is_fragment_request, render
 from catalogue.media.forms import accept_uploads
@@ -20,6 +21,12 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 @bp.get("/")
 def index():
     """Typical projects: age groups with counts, filters, one page of results."""
+    pieces = fragments.cached("projects.index", fragments.query_key(), make=_catalogue_pieces)
+    return render("projects/index.html", block="results", **pieces)
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
     groups = age_groups()
     form = CatalogueFilterForm(request.args)
     form.age.choices = choices([("", "Все возрасты")] + [(g.slug, g.name) for g in groups])
@@ -34,14 +41,18 @@ def index():
     )
     if not form.validate():
         filters = services.ProjectFilters(pager=filters.pager)  # unknown values: show everything
-    return render(
-        "projects/index.html",
-        block="results",
+    context = dict(
         form=form,
         filters=filters,
         page=services.published_projects(filters),
         age_groups=groups,
         counts=services.published_counts_by_age_group(),
+    )
+    return fragments.render_each(
+        context,
+        age_tiles="projects/_age_tiles.html",
+        filters_form="projects/_filters.html",
+        results="projects/_results.html",
     )
 
 
@@ -52,19 +63,33 @@ def detail(project_id: int, slug: str | None = None):
 
     :raise 404: no such project, or a draft of someone else.
     """
-    project = services.get_project(current_user, project_id)
+    project = services.get_project(current_user, project_id, with_stages=False, with_taxonomy=False)
     if slug != project.slug:
         return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug), 301)
     return render(
         "projects/detail.html",
         project=project,
-        reports=services.published_reports(project),
-        attached=services.attachments("project", project.id),
-        similar=services.similar_projects(project) if project.is_published else [],
         actions=workflow.actions_for(current_user, project),
         can_edit=workflow.is_author(current_user, project) and project.is_editable,
         comment=workflow.latest_comment(project) if workflow.is_author(current_user, project) else None,
+        **fragments.cached("projects.detail", project.id, _audience(project), make=lambda: _detail_pieces(project)),
     )
+
+
+def _audience(project) -> str | None:
+    uploaders = fragments.cached("projects.uploaders", project.id, make=lambda: frozenset(
+        f.uploaded_by_id for f in services.attachments("project", project.id)))  # fmt: skip
+    return fragments.audience(uploaders)
+
+
+def _detail_pieces(project) -> dict:
+    """The project's page without what depends on the person (checked above: they may see it)."""
+    templates = {"body": "projects/_body.html"}
+    context = dict(project=project, attached=services.attachments("project", project.id))
+    if project.is_published:
+        context |= dict(reports=services.published_reports(project), similar=services.similar_projects(project))
+        templates |= dict(reports_list="projects/_reports.html", similar_list="projects/_similar.html")
+    return fragments.render_each(context, **templates)
 
 
 @bp.get("/<int:project_id>-<slug>/print")

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, request
 
+from catalogue import fragments
 from catalogue.htmx import is_fragment_request, render
 from catalogue.search import service
 
@@ -11,6 +12,17 @@ bp = Blueprint("search", __name__)
 @bp.get("/search")
 def index():
     """Search across everything published; with no words, the newest items."""
+    fragment = is_fragment_request()
+    pieces = fragments.cached("search", fragments.query_key(), fragment, make=lambda: _pieces(fragment))
+    return render("search/index.html", block="results", **pieces)
+
+
+def _pieces(fragment: bool) -> dict:
+    """The page but its header and footer: the same for everybody, for the query string (and htmx or not)."""
     page = service.search(service.SearchParams.from_args(request.args))
     title = f"«{page.params.q}»: поиск" if page.params.q else "Поиск"
-    return render("search/index.html", block="results", page=page, title=title, fragment=is_fragment_request())
+    context = dict(page=page, title=title, fragment=fragment)
+    pieces = fragments.render_each(context, results="search/_results.html")
+    if not fragment:
+        pieces |= fragments.render_each(context, header_box="search/_header_box_of_page.html")
+    return {"title": title, **pieces}
