@@ -260,6 +260,8 @@ class Entry(Moderated, db.Model):
     total_score: Mapped[float | None]
     rank: Mapped[int | None]
     award: Mapped[str | None] = mapped_column(String(20))
+    # The administrator's choice of award, saved a page at a time before confirmation; never shown to the public.
+    award_override: Mapped[str | None] = mapped_column(String(20))
 
     consents: Mapped[list["ConsentRecord"]] = relationship(
         order_by="ConsentRecord.recorded_at, ConsentRecord.id", cascade="all, delete-orphan", back_populates="entry"
