@@ -221,7 +221,11 @@ class Entry(Moderated, db.Model):
     "published" means admitted to the contest and shown in the season's gallery.
     """
 
-    __table_args__ = (Index("ix_entry_season_status", "season_id", "status"),)
+    __table_args__ = (
+        Index("ix_entry_season_status", "season_id", "status"),
+        # The gallery reads a page group by group from here (contest.entries.gallery)
+        Index("ix_entry_gallery", "season_id", "status", "nomination_id", "age_category_id", "title", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     season_id: Mapped[int] = mapped_column(ForeignKey("season.id"), index=True)

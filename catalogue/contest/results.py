@@ -303,9 +303,7 @@ class AwardedGroup:
 
 
 def _awarded(season: Season):
-    return select(Entry).where(
-        Entry.season_id == season.id, Entry.status == Status.PUBLISHED, Entry.award.is_not(None)
-    )
+    return select(Entry).where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED, Entry.award.is_not(None))
 
 
 def _published_standing(entry: Entry) -> Standing:
@@ -353,8 +351,10 @@ def awarded_groups(season: Season) -> list[AwardedGroup]:
 def awarded_page(season: Season, nomination: Nomination, category: AgeCategory, pager: Pager) -> Page:
     """One page of a nomination and age category's published results, by place (entries without one last)."""
     place = func.coalesce(Entry.rank, MAX_ID).label("place_order")
-    stmt = _awarded(season).add_columns(place).where(
-        Entry.nomination_id == nomination.id, Entry.age_category_id == category.id
+    stmt = (
+        _awarded(season)
+        .add_columns(place)
+        .where(Entry.nomination_id == nomination.id, Entry.age_category_id == category.id)
     )
     return paginate(
         stmt,
