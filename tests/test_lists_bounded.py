@@ -5,15 +5,18 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from catalogue.contest.entries import GALLERY_PER_PAGE
 from catalogue.contest.models import Entry, Season
 from catalogue.extensions import db
 from catalogue.pagination import NUMBERED_PAGES
 from catalogue.pagination import PER_PAGE as PER_PAGE_OF_LISTS  # 20; the catalogue's cards come 12 a page
+from catalogue.practices.models import Practice
+from catalogue.practices.services import PER_PAGE as PER_PAGE_OF_PRACTICES
 from catalogue.projects.models import Project
 from catalogue.projects.services import PER_PAGE
+from catalogue.taxonomy.models import Organization
 from catalogue.workflow.models import Status
 from tests.helpers import recorded_statements
 
@@ -131,6 +134,59 @@ def test_a_deep_page_of_the_catalogue_reads_its_rows_from_the_index_of_its_order
             # It starts at the key: it reads no more than a page and the one after, of 3,000 rows
             assert scan["Actual Rows"] <= PER_PAGE + 1, nodes
             assert not any(n["Node Type"] == "Sort" for n in _flatten(plan)), nodes
+
+
+def test_a_deep_page_of_the_practices_most_adopted_first_reads_from_the_index_of_the_stored_count(
+    app, client, make_user, backend
+):
+    author = make_user()
+    with app.app_context():
+        school = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
+        rows = [
+            {
+                "title": f"Практика {i:05d}",
+                "summary": "Кратко.",
+                "description": "Описание.",
+                "organization_id": school.id,
+                "municipality_id": school.municipality_id,
+                "grade_from": 6,
+                "grade_to": 11,
+                "period_from": dt.date(2025, 9, 1),
+                "results": "Итоги.",
+                "contacts": "Телефон.",
+                "status": Status.PUBLISHED,
+                "published_at": BASE + dt.timedelta(minutes=i),
+                "author_id": author.id,
+                "adoption_count": i % 7,
+            }
+            for i in range(3000)
+        ]
+        db.session.execute(insert(Practice), rows)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    tenth = client.get(f"/practices/?sort=adopted&page={NUMBERED_PAGES}").get_data(as_text=True)
+    deep = link(tenth, "next")
+    assert "after=" in deep
+    with app.app_context(), recorded_statements(db.engine) as statements:
+        page = client.get(deep).get_data(as_text=True)
+    # The most adopted first (6 of every 7th), the newest first among equals
+    shown = [int(n) for n in re.findall(r"Практика (\d{5})", page)]
+    expected = sorted(range(3000), key=lambda i: (-(i % 7), -i))
+    assert shown == expected[NUMBERED_PAGES * PER_PAGE_OF_PRACTICES : (NUMBERED_PAGES + 1) * PER_PAGE_OF_PRACTICES]
+    statement, parameters = next((s, p) for s, p in statements if "FROM practice" in s and "LIMIT" in s)
+    with app.app_context():
+        connection = db.session.connection()
+        if backend == "sqlite":
+            plan = " ".join(
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            assert "INDEX ix_practice_status_adopted" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            rows = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
+            nodes = _flatten(rows[0]["Plan"])
+            scan = next(n for n in nodes if n.get("Index Name") == "ix_practice_status_adopted")
+            assert scan["Actual Rows"] <= PER_PAGE_OF_PRACTICES + 1, nodes
+            assert not any(n["Node Type"] == "Sort" for n in nodes), nodes
 
 
 def _flatten(plan: dict) -> list[dict]:
