@@ -9,11 +9,12 @@ from sqlalchemy import insert, select
 from catalogue.contest import results
 from catalogue.contest.models import Award, Entry, Review, Score, Season
 from catalogue.extensions import db
-from catalogue.pagination import PER_PAGE
+from catalogue.pagination import NUMBERED_PAGES, PER_PAGE
 from catalogue.permissions import Conflict, InvalidInput
 from catalogue.workflow.models import Status
 from tests.contest_support import make_season, set_phase
 from tests.helpers import csrf_token
+from tests.test_lists_bounded import link
 
 YEAR = 2031
 
@@ -95,6 +96,26 @@ def _award_selects(page: str) -> dict[int, str]:
     """The page's award selects: entry id -> the award selected."""
     found = re.findall(r'<select name="award-(\d+)".*?<option value="(\w+)" selected', page, re.S)
     return {int(entry_id): award for entry_id, award in found}
+
+
+def test_the_ranking_pages_past_the_numbered_ones_by_key_and_back_without_losing_an_entry(app, client, auth, finished):
+    season_id, people = finished
+    with app.test_request_context():
+        season = db.session.get(Season, season_id)
+        _entries_with_scores(season, people["student"], [people["juror"]], PER_PAGE * (NUMBERED_PAGES + 2) + 7)
+        ranked = [s.entry.id for group in results.ranking(season) for s in group.standings]
+    auth.login("admin@example.ru")
+    url, pages = f"/contest/admin/{YEAR}/results", []
+    while url:
+        page, last = client.get(url).get_data(as_text=True), url
+        pages.append(list(_award_selects(page)))
+        url = link(page, "next")
+    # Every entry once, in the ranking's order, the last pages reached by key; a group continued says so
+    assert [entry_id for found in pages for entry_id in found] == ranked
+    assert len(pages) == NUMBERED_PAGES + 3 and "after=" in last
+    assert "(продолжение)</h2>" in page
+    # «← Назад» from the last page shows the page before it again
+    assert list(_award_selects(client.get(link(page, "prev")).get_data(as_text=True))) == pages[-2]
 
 
 def test_an_award_saved_on_the_second_page_survives_confirmation(app, client, auth, finished):

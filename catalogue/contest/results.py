@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, select, update
+from sqlalchemy import Float, Integer, Numeric, and_, case, cast, func, literal, select, type_coerce, update
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import utcnow
@@ -96,9 +96,10 @@ def _scored(season: Season):
             Entry.id.label("entry_id"),
             total.label("total"),
             reviews.label("reviews"),
-            func.row_number()
-            .over(partition_by=(Entry.nomination_id, Entry.age_category_id), order_by=order)
-            .label("place"),
+            type_coerce(  # an int, also as a page's key (catalogue/pagination.py)
+                func.row_number().over(partition_by=(Entry.nomination_id, Entry.age_category_id), order_by=order),
+                Integer,
+            ).label("place"),
             Nomination.position.label("nomination_position"),
             Entry.nomination_id.label("nomination_id"),
             AgeCategory.position.label("category_position"),
