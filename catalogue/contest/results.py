@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, Integer, Numeric, and_, case, cast, func, literal, select, type_coerce, update
+from sqlalchemy import Float, Integer, Numeric, and_, case, cast, func, literal, select, tuple_, type_coerce, update
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import utcnow
@@ -12,8 +12,8 @@ from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Score, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
-from catalogue.forms import MAX_ID
-from catalogue.pagination import Page, Pager, paginate
+from catalogue.forms import MAX_ID, bounded_int
+from catalogue.pagination import NUMBERED_PAGES, PER_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, require_role
 from catalogue.urls import external_url
 from catalogue.workflow import services as workflow
@@ -50,26 +50,28 @@ class Group:
     standings: list[Standing] = field(default_factory=list)
 
 
-def _scored(season: Season):
+def _scored(season: Season, groups: list[tuple[int, int]] | None = None):
     """A subquery of the season's admitted entries: each with its total, the jury's reviews, its place and the mean
     of every criterion (``mean_<id>``), and its group's order (``nomination_position``, ``category_position``).
+    ``groups`` (nomination, age category) limits it to those groups; places are the same, being ranked per group.
 
     The database computes it all (:data:`TIE_RULE`), so the ranking can be read a few rows at a time and confirmed
     by one UPDATE. Totals are rounded to 6 decimals before comparing, so that equal sums of floats tie.
     """
     criteria = list(season.criteria)
+    among = [] if groups is None else [tuple_(Entry.nomination_id, Entry.age_category_id).in_(groups)]
     means = (
         select(Review.entry_id, Score.criterion_id, func.avg(Score.value).label("mean"))
         .join(Score, Score.review_id == Review.id)
         .join(Entry, Entry.id == Review.entry_id)
-        .where(Entry.season_id == season.id)
+        .where(Entry.season_id == season.id, *among)
         .group_by(Review.entry_id, Score.criterion_id)
         .subquery()
     )
     counts = (
         select(Review.entry_id, func.count(Review.id).label("reviews"))
         .join(Entry, Entry.id == Review.entry_id)
-        .where(Entry.season_id == season.id)
+        .where(Entry.season_id == season.id, *among)
         .group_by(Review.entry_id)
         .subquery()
     )
@@ -110,7 +112,7 @@ def _scored(season: Season):
         .join(Nomination, Nomination.id == Entry.nomination_id)
         .join(AgeCategory, AgeCategory.id == Entry.age_category_id)
         .outerjoin(counts, counts.c.entry_id == Entry.id)
-        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED, *among)
     )
     for criterion_id, m in per_criterion.items():
         scored = scored.outerjoin(m, and_(m.c.entry_id == Entry.id, m.c.criterion_id == criterion_id))
@@ -187,9 +189,52 @@ class RankedRow:
         return entry.award_override or entry.award or self.standing.proposed
 
 
+def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], Pager]:
+    """The groups a page of the ranking needs (so the database ranks those only), from the groups' counts (one
+    grouped query): the key's group and those after (before) it until they surely fill the page, or for a numbered
+    page the groups from the first. A key of no group of the season gives the first page."""
+    counted = db.session.execute(
+        select(Entry.nomination_id, Entry.age_category_id, func.count())
+        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+        .group_by(Entry.nomination_id, Entry.age_category_id)
+    ).all()
+    counts = {(nomination, category): count for nomination, category, count in counted}
+    order = [(n.id, c.id) for n in season.nominations for c in season.age_categories]
+    token = (pager.after or pager.before).split(",")
+    key = (bounded_int(token[1]), bounded_int(token[3])) if len(token) == 5 else None
+    if key in order:
+        start = order.index(key)
+        following = order[start::-1] if not pager.after and pager.before else order[start:]
+        wanted, rows = [following[0]], 0
+        for group in following[1:]:
+            if rows > _pager_rows(pager):
+                break
+            if counts.get(group):
+                wanted.append(group)
+                rows += counts[group]
+        return wanted, pager
+    if pager.after or pager.before:
+        pager = Pager(prefix=pager.prefix)
+    wanted, rows = [], 0
+    for group in order:
+        if rows > _pager_rows(pager):
+            break
+        if counts.get(group):
+            wanted.append(group)
+            rows += counts[group]
+    return wanted, pager
+
+
+def _pager_rows(pager: Pager) -> int:
+    """How many rows before a page's end decide it: its own and one more (from a key), or all up to it (a number)."""
+    return PER_PAGE if pager.after or pager.before else min(pager.page, NUMBERED_PAGES) * PER_PAGE
+
+
 def ranking_page(season: Season, pager: Pager) -> Page:
-    """One page of the ranking, by nomination and age category then place (three queries, whatever the page)."""
-    scored = _scored(season)
+    """One page of the ranking, by nomination and age category then place (four queries, whatever the page); the
+    database ranks only the groups the page shows and those beside them that decide its neighbours."""
+    groups, pager = _page_groups(season, pager)
+    scored = _scored(season, groups)
     stmt = select(Entry, scored).join(scored, scored.c.entry_id == Entry.id)
 
     def load(rows) -> list[RankedRow]:
