@@ -298,10 +298,11 @@ def test_admin_confirms_and_publishes_results_through_the_pages(app, make_user, 
     token = csrf_token(client, "/contest/admin/2027/results")
     with app.app_context():
         entry_id = db.session.scalar(select(Entry.id))
-    assert (
-        client.post("/contest/admin/2027/results", data={"csrf_token": token, f"award-{entry_id}": "prize"}).status_code
-        == 303
-    )
+    saved = {"csrf_token": token, "action": "save", f"award-{entry_id}": "prize"}
+    assert client.post("/contest/admin/2027/results", data=saved).status_code == 303
+    assert "Призёр" not in app.test_client().get("/contest/2027/results").get_data(as_text=True)
+    confirmed = {"csrf_token": token, "action": "confirm"}
+    assert client.post("/contest/admin/2027/results", data=confirmed).status_code == 303
     assert client.post("/contest/admin/2027/results/publish", data={"csrf_token": token}).status_code == 303
     public = app.test_client().get("/contest/2027/results").get_data(as_text=True)
     assert "Ракета" in public and "Призёр" in public

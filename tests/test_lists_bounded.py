@@ -5,15 +5,18 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from catalogue.contest.entries import GALLERY_PER_PAGE
 from catalogue.contest.models import Entry, Season
 from catalogue.extensions import db
 from catalogue.pagination import NUMBERED_PAGES
 from catalogue.pagination import PER_PAGE as PER_PAGE_OF_LISTS  # 20; the catalogue's cards come 12 a page
+from catalogue.practices.models import Practice
+from catalogue.practices.services import PER_PAGE as PER_PAGE_OF_PRACTICES
 from catalogue.projects.models import Project
 from catalogue.projects.services import PER_PAGE
+from catalogue.taxonomy.models import Organization
 from catalogue.workflow.models import Status
 from tests.helpers import recorded_statements
 
@@ -133,6 +136,59 @@ def test_a_deep_page_of_the_catalogue_reads_its_rows_from_the_index_of_its_order
             assert not any(n["Node Type"] == "Sort" for n in _flatten(plan)), nodes
 
 
+def test_a_deep_page_of_the_practices_most_adopted_first_reads_from_the_index_of_the_stored_count(
+    app, client, make_user, backend
+):
+    author = make_user()
+    with app.app_context():
+        school = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
+        rows = [
+            {
+                "title": f"Практика {i:05d}",
+                "summary": "Кратко.",
+                "description": "Описание.",
+                "organization_id": school.id,
+                "municipality_id": school.municipality_id,
+                "grade_from": 6,
+                "grade_to": 11,
+                "period_from": dt.date(2025, 9, 1),
+                "results": "Итоги.",
+                "contacts": "Телефон.",
+                "status": Status.PUBLISHED,
+                "published_at": BASE + dt.timedelta(minutes=i),
+                "author_id": author.id,
+                "adoption_count": i % 7,
+            }
+            for i in range(3000)
+        ]
+        db.session.execute(insert(Practice), rows)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    tenth = client.get(f"/practices/?sort=adopted&page={NUMBERED_PAGES}").get_data(as_text=True)
+    deep = link(tenth, "next")
+    assert "after=" in deep
+    with app.app_context(), recorded_statements(db.engine) as statements:
+        page = client.get(deep).get_data(as_text=True)
+    # The most adopted first (6 of every 7th), the newest first among equals
+    shown = [int(n) for n in re.findall(r"Практика (\d{5})", page)]
+    expected = sorted(range(3000), key=lambda i: (-(i % 7), -i))
+    assert shown == expected[NUMBERED_PAGES * PER_PAGE_OF_PRACTICES : (NUMBERED_PAGES + 1) * PER_PAGE_OF_PRACTICES]
+    statement, parameters = next((s, p) for s, p in statements if "FROM practice" in s and "LIMIT" in s)
+    with app.app_context():
+        connection = db.session.connection()
+        if backend == "sqlite":
+            plan = " ".join(
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            assert "INDEX ix_practice_status_adopted" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            rows = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
+            nodes = _flatten(rows[0]["Plan"])
+            scan = next(n for n in nodes if n.get("Index Name") == "ix_practice_status_adopted")
+            assert scan["Actual Rows"] <= PER_PAGE_OF_PRACTICES + 1, nodes
+            assert not any(n["Node Type"] == "Sort" for n in nodes), nodes
+
+
 def _flatten(plan: dict) -> list[dict]:
     return [plan, *(n for child in plan.get("Plans", []) for n in _flatten(child))]
 
@@ -185,6 +241,75 @@ def test_the_gallery_pages_through_every_group_in_order_past_the_numbered_pages(
     # By nomination, then category, then title: each group's entries together, in the season's order of groups
     expected = sorted(range(count), key=lambda i: (groups.index(groups[i % len(groups)]), i))
     assert seen == expected and len(pages) == NUMBERED_PAGES + 3
+
+
+def test_the_gallery_walked_back_from_its_last_page_and_filtered_loses_and_repeats_no_entry(app, client, season):
+    season_id, student_id = season
+    count = GALLERY_PER_PAGE * (NUMBERED_PAGES + 3) + 5
+    with app.app_context():
+        made = db.session.get(Season, season_id)
+        # Titles in an order of their own, against the order of the ids
+        add_entries(made, student_id, count, title=lambda i: f"Работа {count - i:05d}")
+        groups = [(n.id, c.id) for n in made.nominations for c in made.age_categories]
+        nomination = made.nominations[1].id
+    forward = walk(client, "/contest/2030/", entry_numbers)
+    expected = sorted(range(1, count + 1), key=lambda n: (groups.index(groups[(count - n) % len(groups)]), n))
+    assert [n for page in forward for n in page] == expected
+    # Back from the last page by «← Назад», keyset pages and then numbered ones, every page as it was
+    url, backward = link(client.get("/contest/2030/").get_data(as_text=True), "next"), []
+    page = client.get(url).get_data(as_text=True)
+    while (after := link(page, "next")) is not None:
+        page = client.get(after).get_data(as_text=True)
+    while True:
+        backward.insert(0, entry_numbers(page))
+        if (url := link(page, "prev")) is None:
+            break
+        page = client.get(url).get_data(as_text=True)
+    assert backward == forward
+    # A filter pages through its own groups only
+    filtered = walk(client, f"/contest/2030/?nomination={nomination}", entry_numbers)
+    assert [n for page in filtered for n in page] == [
+        n for n in expected if groups[(count - n) % len(groups)][0] == nomination
+    ]
+
+
+def test_a_deep_gallery_page_reads_its_rows_group_by_group_from_the_gallery_index(app, client, season, backend):
+    season_id, student_id = season
+    with app.app_context():
+        add_entries(db.session.get(Season, season_id), student_id, 3000)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    tenth = client.get(f"/contest/2030/?page={NUMBERED_PAGES}").get_data(as_text=True)
+    # Deep in the list, and from a key near the end of a group, so that the page spans two groups
+    deep = client.get(link(client.get(link(tenth, "next")).get_data(as_text=True), "next")).get_data(as_text=True)
+    late = link(deep, "next")
+    for _ in range(19):  # page 32: rows 744–767, across the first group's end at 750
+        late = link(client.get(late).get_data(as_text=True), "next")
+    with app.app_context(), recorded_statements(db.engine) as statements:
+        page = client.get(late).get_data(as_text=True)
+    assert len(entry_numbers(page)) == GALLERY_PER_PAGE
+    statement, parameters = next((s, p) for s, p in statements if "group_ordinal" in s)
+    assert "UNION ALL" in statement
+    with app.app_context():
+        connection = db.session.connection()
+        if backend == "sqlite":
+            plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            reads = [step for step in plan if " entry" in step]
+            # Each of the two groups is read from the index, in its order, from the key on; the only sorts are of
+            # what those reads return (a page at most), never of the table
+            assert len(reads) == 2 and all(
+                step.startswith("SEARCH entry USING COVERING INDEX ix_entry_gallery") for step in reads
+            ), plan
+            assert "title>?" in reads[0], plan
+            sorts = [i for i, step in enumerate(plan) if "TEMP B-TREE" in step]
+            assert all(plan[i - 1].startswith("SCAN anon") for i in sorts), plan
+        else:
+            rows = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
+            nodes = _flatten(rows[0]["Plan"])
+            scans = [n for n in nodes if n.get("Relation Name") == "entry"]
+            assert len(scans) == 2 and all(n.get("Index Name") == "ix_entry_gallery" for n in scans), nodes
+            # It starts at the key: of 3,000 rows it reads no more than a page and the one after
+            assert sum(n["Actual Rows"] for n in scans) <= 2 * (GALLERY_PER_PAGE + 1), nodes
 
 
 def test_the_results_show_the_first_places_of_each_group_and_page_through_all_of_one(app, client, season):

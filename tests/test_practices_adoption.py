@@ -43,10 +43,13 @@ def mark(client, practice_id: int, adopted_on: str = "2025-03-01", comment: str 
 
 
 def adoption_count(app, practice_id: int) -> int:
+    """How many marks the practice has; the count stored on the practice (its «чаще внедряют» order) agrees."""
     with app.app_context():
-        return db.session.scalar(
+        marks = db.session.scalar(
             select(func.count(PracticeAdoption.id)).where(PracticeAdoption.practice_id == practice_id)
         )
+        assert db.session.get(Practice, practice_id).adoption_count == marks
+        return marks
 
 
 # -- marking ----------------------------------------------------------------------------------------

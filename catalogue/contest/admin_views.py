@@ -9,8 +9,9 @@ from catalogue.contest import documents, judging, results, seasons
 from catalogue.contest.forms import PART_FORMS, ActionForm, CopySeasonForm, JuryForm, SeasonForm
 from catalogue.contest.models import AgeCategory, Award, Criterion, Nomination, Phase
 from catalogue.contest.views import bp, season_or_404
-from catalogue.forms import choices, field_error
+from catalogue.forms import bounded_int, choices, field_error
 from catalogue.htmx import render
+from catalogue.pagination import PAGE_ARGS, Pager
 from catalogue.permissions import Conflict, InvalidInput, NotFound, role_required
 
 PART_MODELS = {"nominations": Nomination, "categories": AgeCategory, "criteria": Criterion}
@@ -251,34 +252,40 @@ def admin_progress(year: int):
 @bp.route("/admin/<int:year>/results", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_results(year: int):
-    """The ranking with proposed awards; the administrator confirms (and may change) them.
+    """The ranking with proposed awards, a page at a time. «Сохранить награды на странице» keeps the awards chosen
+    on this page (``action=save``); «Утвердить итоги» confirms the whole season (``action=confirm``).
 
     :raise 404: no such season.
     """
     item = season_or_404(year)
     form = ActionForm()
-    groups = results.ranking(item)
+    here = url_for("contest.admin_results", year=item.year, **{k: v for k, v in request.args.items() if k in PAGE_ARGS})
     if form.validate_on_submit():
-        awards = {}
-        for group in groups:
-            for standing in group.standings:
-                value = request.form.get(f"award-{standing.entry.id}", "")
-                if value:
-                    awards[standing.entry.id] = value
+        action = request.form.get("action", "")
         try:
-            results.confirm_results(current_user, item, awards)
+            if action == "save":
+                awards = {}
+                for name, value in request.form.items():
+                    entry_id = bounded_int(name.removeprefix("award-")) if name.startswith("award-") else None
+                    if entry_id and value:
+                        awards[entry_id] = value
+                results.save_awards(current_user, item, awards)
+                flash("Награды на странице сохранены. Они войдут в итоги, когда вы их утвердите.", "success")
+            elif action == "confirm":
+                results.confirm_results(current_user, item)
+                flash("Итоги утверждены. Проверьте их и опубликуйте.", "success")
+            else:
+                abort(400)
         except (Conflict, InvalidInput) as e:
             flash(str(e), "error")
-        else:
-            flash("Итоги утверждены. Проверьте их и опубликуйте.", "success")
-        return redirect(url_for("contest.admin_results", year=item.year), 303)
+        return redirect(here, 303)
     return render(
         "contest/admin/results.html",
         season=item,
-        groups=groups,
+        page=results.ranking_page(item, Pager.from_request()),
         form=form,
+        here=here,
         tie_rule=results.TIE_RULE,
-        Award=Award,
         awards=list(Award),
     )
 

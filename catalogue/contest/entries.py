@@ -35,7 +35,7 @@ from catalogue.media import storage
 from catalogue.media.attachments import attach_files
 from catalogue.media.models import StoredFile
 from catalogue.media.validation import ValidatedUpload, recent_model, validate_upload
-from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
+from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate, paginate_groups
 from catalogue.permissions import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalogue.taxonomy.models import Organization
 from catalogue.unit_of_work import after_commit, rolled_back_on_error
@@ -758,29 +758,38 @@ class GalleryFilters:
 
 
 def gallery(season: Season, filters: GalleryFilters):
-    """One page of the season's admitted entries, by nomination, category and title."""
-    nomination_position = Nomination.position.label("nomination_position")
-    category_position = AgeCategory.position.label("category_position")
-    stmt = (
-        select(Entry, nomination_position, category_position)
-        .join(Nomination, Entry.nomination_id == Nomination.id)
-        .join(AgeCategory, Entry.age_category_id == AgeCategory.id)
-        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
-    )
+    """One page of the season's admitted entries, by nomination, category (their positions) and title.
+
+    The few groups are ordered here from the season's nominations and categories and counted by one grouped query;
+    a page then reads its rows group by group through ``ix_entry_gallery`` (see :func:`paginate_groups`).
+    """
+    conditions = [Entry.season_id == season.id, Entry.status == Status.PUBLISHED]
     if filters.nomination:
-        stmt = stmt.where(Entry.nomination_id == filters.nomination)
+        conditions.append(Entry.nomination_id == filters.nomination)
     if filters.age:
-        stmt = stmt.where(Entry.age_category_id == filters.age)
+        conditions.append(Entry.age_category_id == filters.age)
     if filters.municipality:
-        stmt = stmt.where(Entry.organization.has(Organization.municipality_id == filters.municipality))
-    order = [nomination_position, category_position, Entry.title, Entry.id]
-    return paginate(
-        stmt,
-        order,
+        conditions.append(Entry.organization.has(Organization.municipality_id == filters.municipality))
+    counted = db.session.execute(
+        select(Entry.nomination_id, Entry.age_category_id, func.count())
+        .where(*conditions)
+        .group_by(Entry.nomination_id, Entry.age_category_id)
+    ).all()
+    counts = {(nomination, category): count for nomination, category, count in counted}
+    groups = [((n.id, c.id), counts.get((n.id, c.id), 0)) for n in season.nominations for c in season.age_categories]
+
+    def load(rows) -> list[Entry]:
+        found = {e.id: e for e in db.session.scalars(select(Entry).where(Entry.id.in_([r.id for r in rows])))}
+        return [found[r.id] for r in rows if r.id in found]
+
+    return paginate_groups(
+        select(Entry.id, Entry.title, Entry.nomination_id, Entry.age_category_id).where(*conditions),
+        [Entry.nomination_id, Entry.age_category_id],
+        groups,
+        [Entry.title, Entry.id],
         filters.pager,
         per_page=GALLERY_PER_PAGE,
-        load=lambda rows: [row.Entry for row in rows],
-        count=select(func.count()).select_from(stmt.with_only_columns(Entry.id).subquery()),
+        load=load,
     )
 
 

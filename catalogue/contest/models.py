@@ -221,7 +221,11 @@ class Entry(Moderated, db.Model):
     "published" means admitted to the contest and shown in the season's gallery.
     """
 
-    __table_args__ = (Index("ix_entry_season_status", "season_id", "status"),)
+    __table_args__ = (
+        Index("ix_entry_season_status", "season_id", "status"),
+        # The gallery reads a page group by group from here (contest.entries.gallery)
+        Index("ix_entry_gallery", "season_id", "status", "nomination_id", "age_category_id", "title", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     season_id: Mapped[int] = mapped_column(ForeignKey("season.id"), index=True)
@@ -260,6 +264,8 @@ class Entry(Moderated, db.Model):
     total_score: Mapped[float | None]
     rank: Mapped[int | None]
     award: Mapped[str | None] = mapped_column(String(20))
+    # The administrator's choice of award, saved a page at a time before confirmation; never shown to the public.
+    award_override: Mapped[str | None] = mapped_column(String(20))
 
     consents: Mapped[list["ConsentRecord"]] = relationship(
         order_by="ConsentRecord.recorded_at, ConsentRecord.id", cascade="all, delete-orphan", back_populates="entry"

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, select
+from sqlalchemy import Float, Integer, Numeric, and_, case, cast, func, literal, select, tuple_, type_coerce, update
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import utcnow
@@ -12,8 +12,8 @@ from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Score, Season
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
-from catalogue.forms import MAX_ID
-from catalogue.pagination import Page, Pager, paginate
+from catalogue.forms import MAX_ID, bounded_int
+from catalogue.pagination import NUMBERED_PAGES, PER_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, require_role
 from catalogue.urls import external_url
 from catalogue.workflow import services as workflow
@@ -50,26 +50,28 @@ class Group:
     standings: list[Standing] = field(default_factory=list)
 
 
-def _ranked(season: Season):
-    """One SELECT of the season's admitted entries in the order of the ranking: each with its total, the jury's
-    reviews, its place and the mean of every criterion (``mean_<id>``), by nomination and age category.
+def _scored(season: Season, groups: list[tuple[int, int]] | None = None):
+    """A subquery of the season's admitted entries: each with its total, the jury's reviews, its place and the mean
+    of every criterion (``mean_<id>``), and its group's order (``nomination_position``, ``category_position``).
+    ``groups`` (nomination, age category) limits it to those groups; places are the same, being ranked per group.
 
-    The database computes it all (:data:`TIE_RULE`), so the ranking can be read a few rows at a time.
-    Totals are rounded to 6 decimals before comparing, so that equal sums of floats tie.
+    The database computes it all (:data:`TIE_RULE`), so the ranking can be read a few rows at a time and confirmed
+    by one UPDATE. Totals are rounded to 6 decimals before comparing, so that equal sums of floats tie.
     """
     criteria = list(season.criteria)
+    among = [] if groups is None else [tuple_(Entry.nomination_id, Entry.age_category_id).in_(groups)]
     means = (
         select(Review.entry_id, Score.criterion_id, func.avg(Score.value).label("mean"))
         .join(Score, Score.review_id == Review.id)
         .join(Entry, Entry.id == Review.entry_id)
-        .where(Entry.season_id == season.id)
+        .where(Entry.season_id == season.id, *among)
         .group_by(Review.entry_id, Score.criterion_id)
         .subquery()
     )
     counts = (
         select(Review.entry_id, func.count(Review.id).label("reviews"))
         .join(Entry, Entry.id == Review.entry_id)
-        .where(Entry.season_id == season.id)
+        .where(Entry.season_id == season.id, *among)
         .group_by(Review.entry_id)
         .subquery()
     )
@@ -96,25 +98,52 @@ def _ranked(season: Season):
             Entry.id.label("entry_id"),
             total.label("total"),
             reviews.label("reviews"),
-            func.row_number()
-            .over(partition_by=(Entry.nomination_id, Entry.age_category_id), order_by=order)
-            .label("place"),
+            type_coerce(  # an int, also as a page's key (catalogue/pagination.py)
+                func.row_number().over(partition_by=(Entry.nomination_id, Entry.age_category_id), order_by=order),
+                Integer,
+            ).label("place"),
+            Nomination.position.label("nomination_position"),
+            Entry.nomination_id.label("nomination_id"),
+            AgeCategory.position.label("category_position"),
+            Entry.age_category_id.label("age_category_id"),
             *[cast(m.c.mean, Float).label(m.name) for m in per_criterion.values()],
         )
         .select_from(Entry)
+        .join(Nomination, Nomination.id == Entry.nomination_id)
+        .join(AgeCategory, AgeCategory.id == Entry.age_category_id)
         .outerjoin(counts, counts.c.entry_id == Entry.id)
-        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED, *among)
     )
     for criterion_id, m in per_criterion.items():
         scored = scored.outerjoin(m, and_(m.c.entry_id == Entry.id, m.c.criterion_id == criterion_id))
-    scored = scored.subquery()
-    return (
-        select(Entry, scored)
-        .join(scored, scored.c.entry_id == Entry.id)
-        .join(Nomination, Nomination.id == Entry.nomination_id)
-        .join(AgeCategory, AgeCategory.id == Entry.age_category_id)
-        .order_by(Nomination.position, Nomination.id, AgeCategory.position, AgeCategory.id, scored.c.place)
+    return scored.subquery()
+
+
+def _ranking_order(scored) -> list:
+    """The ranking's order: by nomination and age category (their positions), then by place (unique in a group)."""
+    return [
+        scored.c.nomination_position,
+        scored.c.nomination_id,
+        scored.c.category_position,
+        scored.c.age_category_id,
+        scored.c.place,
+    ]
+
+
+def _proposed(scored):
+    """The award the ranking proposes, in SQL: 1st place wins, 2nd and 3rd are prize-winners, the rest take part."""
+    return case(
+        (scored.c.total.is_(None), literal(Award.PARTICIPANT.value)),
+        (scored.c.place == 1, literal(Award.WINNER.value)),
+        (scored.c.place <= PRIZE_PLACES, literal(Award.PRIZE.value)),
+        else_=literal(Award.PARTICIPANT.value),
     )
+
+
+def _ranked(season: Season):
+    """One SELECT of the season's admitted entries in the order of the ranking (see :func:`_scored`)."""
+    scored = _scored(season)
+    return select(Entry, scored).join(scored, scored.c.entry_id == Entry.id).order_by(*_ranking_order(scored))
 
 
 def _standing(season: Season, row) -> Standing:
@@ -144,27 +173,139 @@ def ranking(season: Season) -> list[Group]:
     return list(groups.values())
 
 
-def confirm_results(actor: User, season: Season, awards: dict[int, str]) -> None:
-    """The administrator fixes totals, places and awards (the proposed award where ``awards`` has none).
+@dataclass
+class RankedRow:
+    """A row of the administrators' ranking page: its standing, and the group's heading where one starts
+    (``continued``: the group began on an earlier page)."""
+
+    standing: Standing
+    group: Group | None = None
+    continued: bool = False
+
+    @property
+    def award(self) -> str:
+        """The award the form shows: the administrator's choice, else the confirmed one, else the proposed one."""
+        entry = self.standing.entry
+        return entry.award_override or entry.award or self.standing.proposed
+
+
+def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], Pager]:
+    """The groups a page of the ranking needs (so the database ranks those only), from the groups' counts (one
+    grouped query): the key's group and those after (before) it until they surely fill the page, or for a numbered
+    page the groups from the first. A key of no group of the season gives the first page."""
+    counted = db.session.execute(
+        select(Entry.nomination_id, Entry.age_category_id, func.count())
+        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+        .group_by(Entry.nomination_id, Entry.age_category_id)
+    ).all()
+    counts = {(nomination, category): count for nomination, category, count in counted}
+    order = [(n.id, c.id) for n in season.nominations for c in season.age_categories]
+    token = (pager.after or pager.before).split(",")
+    key = (bounded_int(token[1]), bounded_int(token[3])) if len(token) == 5 else None
+    if key in order:
+        start = order.index(key)
+        following = order[start::-1] if not pager.after and pager.before else order[start:]
+        wanted, rows = [following[0]], 0
+        for group in following[1:]:
+            if rows > _pager_rows(pager):
+                break
+            if counts.get(group):
+                wanted.append(group)
+                rows += counts[group]
+        return wanted, pager
+    if pager.after or pager.before:
+        pager = Pager(prefix=pager.prefix)
+    wanted, rows = [], 0
+    for group in order:
+        if rows > _pager_rows(pager):
+            break
+        if counts.get(group):
+            wanted.append(group)
+            rows += counts[group]
+    return wanted, pager
+
+
+def _pager_rows(pager: Pager) -> int:
+    """How many rows before a page's end decide it: its own and one more (from a key), or all up to it (a number)."""
+    return PER_PAGE if pager.after or pager.before else min(pager.page, NUMBERED_PAGES) * PER_PAGE
+
+
+def ranking_page(season: Season, pager: Pager) -> Page:
+    """One page of the ranking, by nomination and age category then place (four queries, whatever the page); the
+    database ranks only the groups the page shows and those beside them that decide its neighbours."""
+    groups, pager = _page_groups(season, pager)
+    scored = _scored(season, groups)
+    stmt = select(Entry, scored).join(scored, scored.c.entry_id == Entry.id)
+
+    def load(rows) -> list[RankedRow]:
+        made, previous = [], None
+        for row in rows:
+            standing = _standing(season, row)
+            entry = standing.entry
+            key = (entry.nomination_id, entry.age_category_id)
+            heading = Group(entry.nomination, entry.age_category) if key != previous else None
+            made.append(RankedRow(standing, heading, heading is not None and row.place > 1))
+            previous = key
+        return made
+
+    count = select(func.count()).where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+    return paginate(stmt, _ranking_order(scored), pager, load=load, count=count)
+
+
+def _check_open(season: Season) -> None:
+    if not season.judging_closed():
+        raise Conflict(f"Итоги подводятся после окончания работы жюри ({ru_date(season.judging_closes)}).")
+    if season.results_published:
+        raise Conflict("Итоги уже опубликованы: сначала снимите их с публикации.")
+
+
+def save_awards(actor: User, season: Season, awards: dict[int, str]) -> None:
+    """Keep the administrator's choice of awards for these entries until the results are confirmed; the public
+    sees nothing of it. A choice equal to the proposed award is no override (the proposal stands).
 
     :raise PermissionDenied: not an administrator.
     :raise Conflict: the jury is still at work, or the results are published already.
     :raise InvalidInput: an unknown award.
     """
     require_role(actor, Role.ADMIN)
-    if not season.judging_closed():
-        raise Conflict(f"Итоги подводятся после окончания работы жюри ({ru_date(season.judging_closes)}).")
-    if season.results_published:
-        raise Conflict("Итоги уже опубликованы: сначала снимите их с публикации.")
-    for value in awards.values():
-        if value not in Award.__members__.values():
-            raise InvalidInput("Выберите награду из списка.")
-    for group in ranking(season):
-        for standing in group.standings:
-            entry = standing.entry
-            entry.total_score = standing.total
-            entry.rank = standing.place
-            entry.award = awards.get(entry.id) or standing.proposed
+    _check_open(season)
+    if any(value not in Award.__members__.values() for value in awards.values()):
+        raise InvalidInput("Выберите награду из списка.")
+    scored = _scored(season)
+    for value in set(awards.values()):
+        ids = [entry_id for entry_id, chosen in awards.items() if chosen == value]
+        db.session.execute(
+            update(Entry)
+            .where(Entry.id == scored.c.entry_id, Entry.id.in_(ids))
+            .values(award_override=case((_proposed(scored) == value, None), else_=literal(value)))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+
+
+def confirm_results(actor: User, season: Season, awards: dict[int, str] | None = None) -> None:
+    """The administrator fixes totals, places and awards for the whole season in one UPDATE: each entry's award is
+    the administrator's choice (:func:`save_awards`; ``awards`` are saved first) or the proposed one.
+
+    :raise PermissionDenied: not an administrator.
+    :raise Conflict: the jury is still at work, or the results are published already.
+    :raise InvalidInput: an unknown award.
+    """
+    require_role(actor, Role.ADMIN)
+    _check_open(season)
+    if awards:
+        save_awards(actor, season, awards)
+    scored = _scored(season)
+    db.session.execute(
+        update(Entry)
+        .where(Entry.id == scored.c.entry_id)
+        .values(
+            total_score=scored.c.total,
+            rank=case((scored.c.total.is_(None), None), else_=scored.c.place),
+            award=func.coalesce(Entry.award_override, _proposed(scored)),
+        )
+        .execution_options(synchronize_session=False)
+    )
     season.results_confirmed_at = utcnow()
     db.session.commit()
 
@@ -208,9 +349,7 @@ class AwardedGroup:
 
 
 def _awarded(season: Season):
-    return select(Entry).where(
-        Entry.season_id == season.id, Entry.status == Status.PUBLISHED, Entry.award.is_not(None)
-    )
+    return select(Entry).where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED, Entry.award.is_not(None))
 
 
 def _published_standing(entry: Entry) -> Standing:
@@ -258,8 +397,10 @@ def awarded_groups(season: Season) -> list[AwardedGroup]:
 def awarded_page(season: Season, nomination: Nomination, category: AgeCategory, pager: Pager) -> Page:
     """One page of a nomination and age category's published results, by place (entries without one last)."""
     place = func.coalesce(Entry.rank, MAX_ID).label("place_order")
-    stmt = _awarded(season).add_columns(place).where(
-        Entry.nomination_id == nomination.id, Entry.age_category_id == category.id
+    stmt = (
+        _awarded(season)
+        .add_columns(place)
+        .where(Entry.nomination_id == nomination.id, Entry.age_category_id == category.id)
     )
     return paginate(
         stmt,
