@@ -7,6 +7,7 @@ import itertools
 import pytest
 from sqlalchemy import insert, select
 
+from catalogue import page_cache
 from catalogue.accounts.models import User, UserRole
 from catalogue.contest import seasons
 from catalogue.contest.models import Entry
@@ -318,6 +319,11 @@ def test_a_list_page_makes_as_many_queries_for_40_items_as_for_2(app, client, au
         db.session.commit()
         url = url(people) if callable(url) else url
     client.get(url)  # the first request fills the caches a process keeps
+    # Both counts are of a page made after a change of content (the fragment cache holds nothing for it yet):
+    # like with like, as the second count follows the 38 new items.
+    with app.app_context():
+        page_cache.bump(db.session)
+        db.session.commit()
     with_two = count_queries(app, client, url)
     with app.test_request_context():
         people["season"] = db.session.merge(people["season"])
