@@ -176,7 +176,8 @@ def _violations(browser, base_url: str, role: str, pages: list[str], widths=WIDT
             page.set_viewport_size({"width": width, "height": 800})
             for path in pages:
                 # The DOM is what axe reads; a large 3D model still loading must not hold it up.
-                page.goto(path, wait_until="domcontentloaded")
+                # Some two hundred pages in a row on a busy machine: one slow page is no finding.
+                page.goto(path, wait_until="domcontentloaded", timeout=3 * BROWSER_TIMEOUT_MS)
                 page.add_script_tag(path=str(AXE))
                 for v in page.evaluate(RUN_AXE):
                     found.append(
