@@ -5,8 +5,8 @@ differs by its header, notices and buttons, so it is made per request. What it s
 cards and filter form, the home page's counters, an item's body — is the same for everyone, and is kept here:
 in a dict of this process, under keys that start with the **content generation** (the counter every change of
 public content bumps in its own transaction) and the oblast's date (a season's phase follows it). A new generation
-empties the dict, so a change shows at once; reading the generation costs one primary-key row on a connection of
-its own (:class:`catalogue.page_cache.GenerationReader`).
+empties the dict, so a change shows at once; reading the generation costs one primary-key row on a pooled
+connection given back at once (:class:`catalogue.page_cache.GenerationReader`).
 
 A key is made of the generation, the date, the piece's name and what the caller passes — an id, the query string:
 never anything of the person. Whatever depends on the person (the header, notices, buttons for the author or a

@@ -333,3 +333,17 @@ def test_a_flash_message_waiting_after_logout_is_shown_not_a_stored_page(app, cl
     page = leaving.get("/")  # anonymous again, with the message waiting in the session
     assert outcome(page) is None and "Вы вышли из учётной записи." in page.get_data(as_text=True)
     assert "Вы вышли" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_server_that_starts_a_thread_per_request_keeps_answering(app, live_server, people):
+    # `make run` serves each request on a thread of its own: reading the generation must give its connection
+    # back, or the pool (5 + 10 overflow) runs dry after fifteen threads and every page waits, then fails.
+    import urllib.request
+
+    publish(app, people, "Школьная метеостанция")
+    with app.app_context():
+        pool = db.engine.pool
+    for path in ["/", "/projects/", "/practices/", "/search?q=%D0%BC%D0%B5%D1%82%D0%B5%D0%BE"] * 8:
+        with urllib.request.urlopen(live_server + path, timeout=20) as response:  # noqa: S310 (our own server)
+            assert response.status == 200, path
+    assert pool.checkedout() == 0
