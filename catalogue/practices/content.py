@@ -62,27 +62,6 @@ def _form(formdata) -> PracticeForm:
     return form
 
 
-def _data(form: PracticeForm) -> services.PracticeData:
-    return services.PracticeData(
-        title=form.title.data or "",
-        summary=form.summary.data or "",
-        description=form.description.data or "",
-        organization_id=form.organization_id.data,
-        roadmap_items=form.roadmap_items.data or [],
-        grade_from=form.grade_from.data,
-        grade_to=form.grade_to.data,
-        sphere_ids=form.sphere_ids.data or [],
-        period_from=form.period_from.data,
-        period_to=form.period_to.data,
-        participants=form.participants.data,
-        student_share=form.student_share.data,
-        results=form.results.data or "",
-        resources=form.resources.data or "",
-        contacts=form.contacts.data or "",
-        steps=[services.StepData(row["title"] or "", row["description"] or "") for row in form.steps.data],
-    )
-
-
 def _find(incoming: Incoming) -> Practice | None:
     return db.session.scalar(
         select(Practice)
@@ -140,8 +119,8 @@ PRACTICE_IO = ContentIO(
     title=lambda raw: raw.get("title"),
     identity=lambda incoming: (" ".join(incoming.form.title.data.split()), incoming.author.id),
     find=_find,
-    create=lambda incoming: services.create_practice(incoming.author, _data(incoming.form)),
-    update=lambda practice, incoming: services._apply(practice, services._check(_data(incoming.form))),
+    create=lambda incoming: services.create_practice(incoming.author, incoming.form.practice_data()),
+    update=lambda practice, incoming: services._apply(practice, services._check(incoming.form.practice_data())),
     export=_export,
     exported=lambda all_states: content_io.published_or_all(Practice, all_states),
 )

@@ -26,6 +26,7 @@ from catalogue.forms import (
 )
 from catalogue.media.errors import MiB
 from catalogue.media.forms import UploadField
+from catalogue.practices import services
 from catalogue.practices.roadmap import ROADMAP_ITEMS
 from catalogue.practices.services import MAX_ATTACHMENTS, MAX_COMMENT, MAX_NOTE, MAX_STEPS, SORTS
 
@@ -101,6 +102,27 @@ class PracticeForm(BaseForm):
             self.steps.errors = ["Добавьте хотя бы один шаг: у шага должно быть название."]
             valid = False
         return valid
+
+    def practice_data(self) -> services.PracticeData:
+        """What the form says, as the service takes it (the site's form and the content import alike)."""
+        return services.PracticeData(
+            title=self.title.data or "",
+            summary=self.summary.data or "",
+            description=self.description.data or "",
+            organization_id=self.organization_id.data,
+            roadmap_items=self.roadmap_items.data or [],
+            grade_from=self.grade_from.data,
+            grade_to=self.grade_to.data,
+            sphere_ids=self.sphere_ids.data or [],
+            period_from=self.period_from.data,
+            period_to=self.period_to.data,
+            participants=self.participants.data,
+            student_share=self.student_share.data,
+            results=self.results.data or "",
+            resources=self.resources.data or "",
+            contacts=self.contacts.data or "",
+            steps=[services.StepData(row["title"] or "", row["description"] or "") for row in self.steps.data],
+        )
 
 
 class AdoptionForm(BaseForm):

@@ -195,27 +195,6 @@ def _practice_form(initial: dict | None = None) -> PracticeForm:
     return form
 
 
-def _practice_data(form: PracticeForm) -> services.PracticeData:
-    return services.PracticeData(
-        title=form.title.data or "",
-        summary=form.summary.data or "",
-        description=form.description.data or "",
-        organization_id=form.organization_id.data,
-        roadmap_items=form.roadmap_items.data or [],
-        grade_from=form.grade_from.data,
-        grade_to=form.grade_to.data,
-        sphere_ids=form.sphere_ids.data or [],
-        period_from=form.period_from.data,
-        period_to=form.period_to.data,
-        participants=form.participants.data,
-        student_share=form.student_share.data,
-        results=form.results.data or "",
-        resources=form.resources.data or "",
-        contacts=form.contacts.data or "",
-        steps=[services.StepData(e.form.title.data or "", e.form.description.data or "") for e in form.steps],
-    )
-
-
 def _valid(form: PracticeForm) -> bool:
     """The form's own checks, and an organization from the list (its choices carry an empty first option)."""
     valid = form.validate_on_submit()
@@ -265,7 +244,7 @@ def _save(form: PracticeForm, practice=None, revision=None, revising: bool = Fal
     if step_pressed:
         return _edit_page(form, practice, revision, revising)
     if valid and not form.attachments.errors:
-        data, files = _practice_data(form), _file_changes(form, held)
+        data, files = form.practice_data(), _file_changes(form, held)
         try:
             if practice is None:
                 practice = services.create_practice(current_user, data, files)

@@ -94,21 +94,6 @@ def _project_form(formdata) -> ProjectForm:
     return form
 
 
-def _project_data(form: ProjectForm) -> services.ProjectData:
-    return services.ProjectData(
-        title=form.title.data,
-        summary=form.summary.data,
-        goal=form.goal.data,
-        format=form.format.data,
-        duration_weeks=form.duration_weeks.data,
-        expected_results=form.expected_results.data,
-        resources=form.resources.data or "",
-        age_group_ids=form.age_group_ids.data or [],
-        sphere_ids=form.sphere_ids.data or [],
-        stages=[services.StageData(row["title"] or "", row["description"] or "") for row in form.stages.data],
-    )
-
-
 def _find_project(incoming: Incoming) -> Project | None:
     return db.session.scalar(
         select(Project)
@@ -154,8 +139,8 @@ PROJECT_IO = ContentIO(
     title=lambda raw: raw.get("title"),
     identity=lambda incoming: (incoming.form.title.data, incoming.author.id),
     find=_find_project,
-    create=lambda incoming: services.create_project(incoming.author, _project_data(incoming.form)),
-    update=lambda project, incoming: services._apply(project, _project_data(incoming.form)),
+    create=lambda incoming: services.create_project(incoming.author, incoming.form.project_data()),
+    update=lambda project, incoming: services._apply(project, incoming.form.project_data()),
     export=_export_project,
     exported=lambda all_states: content_io.published_or_all(Project, all_states),
 )
@@ -186,18 +171,6 @@ def _report_project(incoming: Incoming) -> Project | None:
     )
 
 
-def _report_data(form: ReportForm) -> services.ReportData:
-    return services.ReportData(
-        class_name=form.class_name.data,
-        grade=form.grade.data,
-        started_on=form.started_on.data,
-        finished_on=form.finished_on.data,
-        participants=form.participants.data,
-        body=form.body.data,
-        results=form.results.data,
-    )
-
-
 def _find_report(incoming: Incoming) -> ProjectReport | None:
     project = _report_project(incoming)
     if project is None:
@@ -215,7 +188,7 @@ def _find_report(incoming: Incoming) -> ProjectReport | None:
 
 
 def _create_report(incoming: Incoming) -> ProjectReport:
-    return services.create_report(incoming.author, _report_project(incoming), _report_data(incoming.form))
+    return services.create_report(incoming.author, _report_project(incoming), incoming.form.report_data())
 
 
 def _export_report(report: ProjectReport) -> dict:
@@ -258,7 +231,7 @@ REPORT_IO = ContentIO(
     identity=lambda incoming: (incoming.links["project"], incoming.form.class_name.data, incoming.author.id),
     find=_find_report,
     create=_create_report,
-    update=lambda report, incoming: services._apply_report(report, _report_data(incoming.form)),
+    update=lambda report, incoming: services._apply_report(report, incoming.form.report_data()),
     export=_export_report,
     exported=lambda all_states: content_io.published_or_all(ProjectReport, all_states),
 )

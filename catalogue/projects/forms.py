@@ -28,6 +28,7 @@ from catalogue.forms import (
 )
 from catalogue.media.attachments import RULES
 from catalogue.media.forms import UploadField
+from catalogue.projects import services
 from catalogue.projects.models import DURATIONS, ProjectFormat
 from catalogue.projects.services import MAX_STAGES, SORTS
 
@@ -81,6 +82,23 @@ class ProjectForm(BaseForm):
             valid = False
         return valid
 
+    def project_data(self, **files) -> services.ProjectData:
+        """What the form says, as the service takes it (the site's form and the content import alike); ``files``:
+        the attachments to add and remove."""
+        return services.ProjectData(
+            title=self.title.data,
+            summary=self.summary.data,
+            goal=self.goal.data,
+            format=self.format.data,
+            duration_weeks=self.duration_weeks.data,
+            expected_results=self.expected_results.data,
+            resources=self.resources.data or "",
+            age_group_ids=self.age_group_ids.data or [],
+            sphere_ids=self.sphere_ids.data or [],
+            stages=[services.StageData(row["title"] or "", row["description"] or "") for row in self.stages.data],
+            **files,
+        )
+
 
 class ReportForm(BaseForm):
     class_name = StringField(
@@ -110,6 +128,19 @@ class ReportForm(BaseForm):
             raise ValidationError("Дата окончания раньше даты начала.")
         if field.data and field.data > local_today() + dt.timedelta(days=1):
             raise ValidationError("Отчёт пишется о проекте, который уже прошёл.")
+
+    def report_data(self, **files) -> services.ReportData:
+        """What the form says, as the service takes it; ``files``: the photos to add and remove."""
+        return services.ReportData(
+            class_name=self.class_name.data,
+            grade=self.grade.data,
+            started_on=self.started_on.data,
+            finished_on=self.finished_on.data,
+            participants=self.participants.data,
+            body=self.body.data,
+            results=self.results.data,
+            **files,
+        )
 
 
 class CatalogueFilterForm(QueryForm):

@@ -129,21 +129,9 @@ def _project_form(project=None) -> ProjectForm:
     return form
 
 
-def _project_data(form: ProjectForm) -> services.ProjectData:
-    return services.ProjectData(
-        title=form.title.data,
-        summary=form.summary.data,
-        goal=form.goal.data,
-        format=form.format.data,
-        duration_weeks=form.duration_weeks.data,
-        expected_results=form.expected_results.data,
-        resources=form.resources.data or "",
-        age_group_ids=form.age_group_ids.data or [],
-        sphere_ids=form.sphere_ids.data or [],
-        stages=[services.StageData(e.form.title.data or "", e.form.description.data or "") for e in form.stages],
-        attach=[f.key for f in form.attachments.pending],
-        detach=request.form.getlist("detach"),
-    )
+def _file_changes(field) -> dict:
+    """The files a form adds (uploaded with it or kept from a failed send) and removes (ticked «Удалить»)."""
+    return {"attach": [f.key for f in field.pending], "detach": request.form.getlist("detach")}
 
 
 def _edit_page(form, project=None, status=200):
@@ -166,7 +154,7 @@ def _save(form: ProjectForm, project=None):
     if request.method == "POST":
         accept_uploads(form.attachments, current_user)
     if valid and not form.attachments.errors:
-        data = _project_data(form)
+        data = form.project_data(**_file_changes(form.attachments))
         try:
             if project is None:
                 project = services.create_project(current_user, data)
@@ -216,20 +204,6 @@ def mine():
 # -- reports ----------------------------------------------------------------------------------------
 
 
-def _report_data(form: ReportForm) -> services.ReportData:
-    return services.ReportData(
-        class_name=form.class_name.data,
-        grade=form.grade.data,
-        started_on=form.started_on.data,
-        finished_on=form.finished_on.data,
-        participants=form.participants.data,
-        body=form.body.data,
-        results=form.results.data,
-        attach=[f.key for f in form.photos.pending],
-        detach=request.form.getlist("detach"),
-    )
-
-
 @bp.route("/<int:project_id>/reports/new", methods=["GET", "POST"])
 @login_required
 def report_create(project_id: int):
@@ -245,7 +219,7 @@ def report_create(project_id: int):
         accept_uploads(form.photos, current_user)
     if valid and not form.photos.errors:
         try:
-            report = services.create_report(current_user, project, _report_data(form))
+            report = services.create_report(current_user, project, form.report_data(**_file_changes(form.photos)))
         except InvalidInput as e:
             field_error(form, e)
         else:
@@ -284,7 +258,7 @@ def report_edit(report_id: int):
         accept_uploads(form.photos, current_user)
     if valid and not form.photos.errors:
         try:
-            services.update_report(current_user, item, _report_data(form))
+            services.update_report(current_user, item, form.report_data(**_file_changes(form.photos)))
         except InvalidInput as e:
             field_error(form, e)
         else:
