@@ -18,7 +18,7 @@ from catalogue.projects.models import Project
 from catalogue.projects.services import PER_PAGE
 from catalogue.taxonomy.models import Organization
 from catalogue.workflow.models import Status
-from tests.helpers import recorded_statements
+from tests.helpers import published_practice_row, recorded_statements
 
 BASE = dt.datetime(2026, 1, 1, 9, 0)
 
@@ -143,22 +143,7 @@ def test_a_deep_page_of_the_practices_most_adopted_first_reads_from_the_index_of
     with app.app_context():
         school = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
         rows = [
-            {
-                "title": f"Практика {i:05d}",
-                "summary": "Кратко.",
-                "description": "Описание.",
-                "organization_id": school.id,
-                "municipality_id": school.municipality_id,
-                "grade_from": 6,
-                "grade_to": 11,
-                "period_from": dt.date(2025, 9, 1),
-                "results": "Итоги.",
-                "contacts": "Телефон.",
-                "status": Status.PUBLISHED,
-                "published_at": BASE + dt.timedelta(minutes=i),
-                "author_id": author.id,
-                "adoption_count": i % 7,
-            }
+            published_practice_row(i, school, author.id, BASE + dt.timedelta(minutes=i), adoption_count=i % 7)
             for i in range(3000)
         ]
         db.session.execute(insert(Practice), rows)

@@ -17,7 +17,7 @@ from catalogue.projects.models import Project
 from catalogue.taxonomy.models import Municipality, Organization
 from catalogue.workflow.models import Notification, Status
 from tests.contest_support import make_season
-from tests.helpers import recorded_statements
+from tests.helpers import published_practice_row, recorded_statements
 
 BASE = dt.datetime(2026, 1, 1, 9, 0)
 YEAR = 2030
@@ -51,23 +51,7 @@ def _practices(people, count: int) -> None:
     rows = []
     for _ in range(count):
         i = next(numbers)
-        rows.append(
-            {
-                "title": f"Практика {i}",
-                "summary": "Кратко.",
-                "description": "Описание.",
-                "organization_id": school.id,
-                "municipality_id": school.municipality_id,
-                "grade_from": 6,
-                "grade_to": 11,
-                "period_from": dt.date(2025, 9, 1),
-                "results": "Итоги.",
-                "contacts": "Телефон.",
-                "status": Status.PUBLISHED,
-                "published_at": BASE + dt.timedelta(minutes=i),
-                "author_id": people["teacher"].id,
-            }
-        )
+        rows.append(published_practice_row(i, school, people["teacher"].id, BASE + dt.timedelta(minutes=i)))
     db.session.execute(insert(Practice), rows)
 
 
