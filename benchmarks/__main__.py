@@ -1,5 +1,5 @@
-"""``python -m benchmarks search-bench|search-evaluate|server-times|site-bench|slow-requests|models-bench`` (see
-``benchmarks``)."""
+"""``python -m benchmarks search-bench|search-evaluate|search-judged|server-times|site-bench|slow-requests|
+models-bench`` (see ``benchmarks``)."""
 
 import click
 
@@ -15,6 +15,16 @@ def evaluate_command() -> None:
     from benchmarks.search_evaluation import evaluate_all
 
     evaluate_all(echo=click.echo)
+
+
+@main.command("search-judged")
+@click.option("--database-url", default=None, help="Another database for the throwaway site (default: SQLite).")
+@click.option("--misses", is_flag=True, help="List the queries that missed documents.")
+def judged_command(database_url: str | None, misses: bool) -> None:
+    """The search page on 158 judged queries by category (typos, layout, prefixes, related words...)."""
+    from benchmarks.search_judged import run
+
+    run(database_url, echo=click.echo, misses=misses)
 
 
 @main.command("search-bench")
