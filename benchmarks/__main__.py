@@ -1,5 +1,5 @@
-"""``python -m benchmarks search-bench|search-evaluate|search-judged|server-times|site-bench|slow-requests|
-models-bench`` (see ``benchmarks``)."""
+"""``python -m benchmarks search-bench|search-evaluate|search-judged|login-during-rebuild|server-times|site-bench|
+slow-requests|models-bench`` (see ``benchmarks``)."""
 
 import click
 
@@ -25,6 +25,17 @@ def judged_command(database_url: str | None, misses: bool) -> None:
     from benchmarks.search_judged import run
 
     run(database_url, echo=click.echo, misses=misses)
+
+
+@main.command("login-during-rebuild")
+@click.option("--projects", default=5_000, show_default=True)
+@click.option("--entries", default=5_000, show_default=True)
+@click.option("--practices", default=500, show_default=True)
+def login_during_rebuild_command(projects: int, entries: int, practices: int) -> None:
+    """Login latency on SQLite while `search rebuild` runs in another process, against a quiet site."""
+    from benchmarks.login_during_rebuild import run
+
+    run(projects, entries, practices, echo=click.echo)
 
 
 @main.command("search-bench")

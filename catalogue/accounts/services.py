@@ -21,6 +21,7 @@ from catalogue.accounts.models import (
 )
 from catalogue.accounts.sessions import end_all_sessions
 from catalogue.clock import utcnow
+from catalogue.database import reading
 from catalogue.errors import DomainError
 from catalogue.extensions import db
 from catalogue.formatting import MAX_LIKE_CHARS, fold, plural
@@ -273,10 +274,16 @@ def authenticate(email: str, password: str, address: str) -> User:
     :raise AccountError: wrong credentials, or the account is deactivated.
     """
     email = normalize_email(email)
-    user = db.session.scalar(select(User).where(User.email == email))
-    _check_throttle(email, address, user)
-    ok = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
-    ok = ok and user is not None
+    # The password is checked (scrypt, ~0.1 s) before anything is written: on SQLite the write lock is taken only
+    # for the short writes after it, so logins do not queue behind each other's hashing.
+    with reading():
+        try:
+            user = db.session.scalar(select(User).where(User.email == email))
+            _check_throttle(email, address, user)
+            password_hash = user.password_hash if user is not None else _dummy_hash()
+        finally:
+            db.session.rollback()
+    ok = check_password_hash(password_hash, password) and user is not None
     db.session.add(LoginAttempt(email=email, address=address, succeeded=ok))
     if ok and user.active:
         user.last_login_at = utcnow()

@@ -27,6 +27,7 @@ from itertools import islice
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import delete, func, select
 
+from catalogue.database import reading
 from catalogue.extensions import db
 from catalogue.search import registry, stored
 from catalogue.search.backend import IndexEntry, IndexUnavailable, SearchBackend
@@ -99,14 +100,32 @@ def sync(lock_timeout: float = 10.0, batch: int = BATCH, rebuild_missing: bool =
 
 
 def _apply_batch(engine: SearchBackend, batch: int, report: SyncReport) -> int:
+    with reading():  # no write lock while the items are read and their documents built
+        try:
+            rows, upserts, deletes = _read_batch(batch)
+        finally:
+            # End the reading transaction before the (slower) index write.
+            db.session.rollback()
+    if not rows:
+        return 0
+    engine.apply(upserts, deletes)
+    # The index is committed: now, and only now, the rows may go; the stored documents follow the index.
+    stored.write(upserts, deletes)
+    for chunk in _chunks([row.id for row in rows], BATCH):
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
+    db.session.commit()
+    report.applied += len(rows)
+    report.upserted += len(upserts)
+    report.deleted += len(deletes)
+    return len(rows)
+
+
+def _read_batch(batch: int) -> tuple[list, list[IndexEntry], list[str]]:
     rows = db.session.execute(
         select(SearchOutbox.id, SearchOutbox.content_type, SearchOutbox.content_id)
         .order_by(SearchOutbox.id)
         .limit(batch)
     ).all()
-    if not rows:
-        db.session.rollback()
-        return 0
     wanted: dict[str, set[int]] = {}
     for row in rows:
         wanted.setdefault(row.content_type, set()).add(row.content_id)
@@ -120,18 +139,7 @@ def _apply_batch(engine: SearchBackend, batch: int, report: SyncReport) -> int:
                 upserts.append(entry_for(searchable, obj))
             else:
                 deletes.append(f"{type_key}:{item_id}")
-    # End the reading transaction before the (slower) index write.
-    db.session.rollback()
-    engine.apply(upserts, deletes)
-    # The index is committed: now, and only now, the rows may go; the stored documents follow the index.
-    stored.write(upserts, deletes)
-    for chunk in _chunks([row.id for row in rows], BATCH):
-        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
-    db.session.commit()
-    report.applied += len(rows)
-    report.upserted += len(upserts)
-    report.deleted += len(deletes)
-    return len(rows)
+    return rows, upserts, deletes
 
 
 # -- rebuilding and checking --------------------------------------------------------------------------
@@ -141,16 +149,20 @@ def public_entries(batch: int = BATCH, store: bool = False):
     """Every public item of every registered type, as index entries (one short transaction per batch);
     with ``store``, each batch's documents are stored (``search.stored``) in that transaction."""
     for searchable in registry.all_types():
-        ids = list(db.session.scalars(searchable.public_id_query()))
-        db.session.rollback()
+        with reading():
+            ids = list(db.session.scalars(searchable.public_id_query()))
+            db.session.rollback()
         for chunk in _chunks(ids, batch):
-            entries = [entry_for(searchable, obj) for obj in searchable.load_items(chunk) if searchable.is_public(obj)]
-            # Short transactions: on SQLite a long one would keep writers waiting.
+            # Reading holds no write lock; the stored documents are written in a short transaction of their own.
+            with reading():
+                try:
+                    loaded = searchable.load_items(chunk)
+                    entries = [entry_for(searchable, obj) for obj in loaded if searchable.is_public(obj)]
+                finally:
+                    db.session.rollback()
             if store:
                 stored.write(entries)
                 db.session.commit()
-            else:
-                db.session.rollback()
             db.session.expunge_all()
             yield from entries
 
@@ -169,8 +181,9 @@ def _rebuild_locked(engine: SearchBackend, procs: int = 1, limitmb: int = 512) -
     # The rows visible now are covered by the rebuild, which reads the items after this point; rows
     # committed later stay and are applied to the new index. The write lock is held throughout, so the
     # indexer cannot apply (and remove) rows to the old index meanwhile.
-    covered = list(db.session.scalars(select(SearchOutbox.id)))
-    db.session.rollback()
+    with reading():
+        covered = list(db.session.scalars(select(SearchOutbox.id)))
+        db.session.rollback()
     keys: set[str] = set()
 
     def entries():
@@ -201,7 +214,12 @@ class CheckReport:
 
 
 def check() -> CheckReport:
-    """Compare the index with the database, item by item."""
+    """Compare the index with the database, item by item; it only reads, so it never holds the write lock."""
+    with reading():
+        return _check()
+
+
+def _check() -> CheckReport:
     indexed = dict(backend().digests())
     documents = stored.digests()
     db.session.rollback()
