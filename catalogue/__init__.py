@@ -58,7 +58,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from catalogue import page_cache
     from catalogue.warm_up import warm_up
 
-    page_cache.init_app(app)  # the outermost layer, in front of everything above
+    page_cache.init_app(app)  # in front of everything above
+    from catalogue import observability
+
+    observability.init_app(app)  # the outermost layer: request ids and logs for page-cache hits too
     warm_up(app)  # last: it handles a request
     return app
 

@@ -84,6 +84,15 @@ class DefaultConfig:
     # Render the home page once while a process starts (catalogue.warm_up): the first visitor then waits no longer
     # than the tenth.
     WARM_UP = True
+    # What an operator sees (catalogue.observability): LOG_FORMAT=json writes every log record, and one line per
+    # request, as JSON on stderr; METRICS=1 serves /metrics; METRICS_ALLOW (CIDRs) may read /metrics and the checks
+    # of /healthz, which fails when the search outbox waits longer than HEALTH_MAX_OUTBOX_LAG_SECONDS or the disk
+    # under the instance folder has less than HEALTH_MIN_FREE_MB free.
+    LOG_FORMAT = "text"
+    METRICS = False
+    METRICS_ALLOW = "127.0.0.1/32,::1/128"
+    HEALTH_MAX_OUTBOX_LAG_SECONDS = 300
+    HEALTH_MIN_FREE_MB = 200
 
 
 # Environment variables read as configuration (name -> converter).
@@ -111,6 +120,11 @@ ENV_SETTINGS = {
     "PAGE_CACHE_REDIS_URL": str,
     "PAGE_CACHE_SECONDS": int,
     "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
+    "LOG_FORMAT": str,
+    "METRICS": lambda v: v.lower() in {"1", "true", "yes"},
+    "METRICS_ALLOW": str,
+    "HEALTH_MAX_OUTBOX_LAG_SECONDS": int,
+    "HEALTH_MIN_FREE_MB": int,
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

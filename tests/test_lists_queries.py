@@ -196,6 +196,8 @@ NOT_LISTS = {
     "static": "files of the application",
     "media.file": "one file",
     "media.thumbnail": "one file",
+    "observability.healthz": "a fixed set of checks, each one query or a look at a folder",
+    "observability.metrics": "counters and the same checks (tests/test_observability.py)",
     "main.privacy": "text",
     "main.about": "text: the roadmap's thirteen items",
     "main.a11y": "a switch that sets a cookie and redirects",
