@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
     from catalogue.content_io import content_cli
 
     app.cli.add_command(content_cli)
+    from catalogue.backup import backup_cli
+
+    app.cli.add_command(backup_cli)
 
 
 @click.command("init-db")
