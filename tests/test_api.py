@@ -11,6 +11,7 @@ from catalogue.api.openapi import PATHS
 from catalogue.clock import utcnow
 from catalogue.contest.models import Entry, Season
 from catalogue.extensions import db
+from catalogue.page_cache import ContentGeneration
 from catalogue.practices.models import Practice, PracticeRoadmapItem, PracticeStep
 from catalogue.projects import services as projects
 from catalogue.taxonomy.models import Municipality, Organization
@@ -236,6 +237,12 @@ def test_a_client_over_the_rate_limit_waits_and_others_do_not(app, client, site)
     # Another address has its own count; the pages of the site are not counted
     assert client.get("/api/v1/spheres", environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 200
     assert client.get("/projects/").status_code == 200
+    # Counting is no change of content: the page cache's generation stays where it was
+    with app.app_context():
+        before = db.session.get(ContentGeneration, 1).value
+    client.get("/api/v1/spheres", environ_base={"REMOTE_ADDR": "198.51.100.8"})
+    with app.app_context():
+        assert db.session.get(ContentGeneration, 1).value == before
 
 
 def _validator(schema: dict, document: dict) -> Draft202012Validator:
