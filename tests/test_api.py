@@ -32,15 +32,18 @@ TEACHER = {"last_name": "Первушина", "first_name": "Ольга", "middl
 
 
 @pytest.fixture
-def site(app, make_user):
-    """Published content of every type, a draft of each that must stay hidden, and a season with its results."""
-    admin = make_user(roles=("admin",), email="admin@example.ru")
-    moderator = make_user(roles=("moderator",), email="moderator@example.ru")
-    teacher = make_user(roles=("teacher",), email="olga.pervushina@example.ru", **TEACHER)
-    student = make_user(
-        roles=("student",), grade=8, birth_date=years_ago(14), **{k: v for k, v in STUDENT.items() if k != "email"},
-        email=STUDENT["email"],
-    )  # fmt: skip
+def people(app, make_user):
+    return {
+        "admin": make_user(roles=("admin",), email="admin@example.ru"),
+        "moderator": make_user(roles=("moderator",), email="moderator@example.ru"),
+        "teacher": make_user(roles=("teacher",), email="olga.pervushina@example.ru", **TEACHER),
+    }
+
+
+@pytest.fixture
+def catalogue(app, people):
+    """Published projects, a report and practices, and a draft of each that must stay hidden."""
+    moderator, teacher = people["moderator"], people["teacher"]
     ids = {}
     with app.test_request_context():
         made = [
@@ -70,7 +73,20 @@ def site(app, make_user):
         db.session.execute(insert(PracticeRoadmapItem), [{"practice_id": practice_ids[0], "item": 13}])
         ids["practices"], ids["draft_practice"] = practice_ids[:2], practice_ids[2]
         ids["municipality"], ids["other_municipality"] = school.municipality_id, other.id
+        db.session.commit()
+    return ids
 
+
+@pytest.fixture
+def site(app, make_user, people, catalogue):
+    """All of the catalogue, and a season with an admitted entry of a minor and its published result."""
+    admin, moderator, teacher = people["admin"], people["moderator"], people["teacher"]
+    student = make_user(
+        roles=("student",), grade=8, birth_date=years_ago(14), **{k: v for k, v in STUDENT.items() if k != "email"},
+        email=STUDENT["email"],
+    )  # fmt: skip
+    ids = dict(catalogue)
+    with app.test_request_context():
         season = make_season(admin, YEAR, phase="accepting")
         entry = make_entry(student, season, "published", moderator, title="Ракета-носитель", supervisor=teacher)
         ids["draft_entry"] = make_entry(student, season, "draft", nomination=1, title="Черновая модель").id
@@ -94,7 +110,8 @@ def titles(body) -> list[str]:
     return [item["title"] for item in body["data"]]
 
 
-def test_a_developer_lists_published_projects_with_stages_and_the_catalogues_filters(client, site):
+def test_a_developer_lists_published_projects_with_stages_and_the_catalogues_filters(client, catalogue):
+    site = catalogue
     _, body = get_json(client, "/api/v1/projects")
     assert titles(body) == ["Лесное дело", "Юные геологи", "Энергетики Ангары"]  # newest first, no draft
     first = body["data"][2]
@@ -113,7 +130,7 @@ def test_a_developer_lists_published_projects_with_stages_and_the_catalogues_fil
     assert missing["error"]["code"] == "not_found" and "Не найдено" in missing["error"]["message"]
 
 
-def test_a_bad_filter_limit_or_cursor_is_a_400_that_says_what_is_wrong_in_russian(client, site):
+def test_a_bad_filter_limit_or_cursor_is_a_400_that_says_what_is_wrong_in_russian(client):
     _, body = get_json(client, "/api/v1/projects?age=5-6", 400)
     assert body["error"]["code"] == "bad_request" and "age" in body["error"]["message"]
     assert "limit" in get_json(client, "/api/v1/practices?limit=101", 400)[1]["error"]["message"]
@@ -123,7 +140,7 @@ def test_a_bad_filter_limit_or_cursor_is_a_400_that_says_what_is_wrong_in_russia
     assert get_json(client, "/api/v1/no-such-list", 404)[1]["error"]["code"] == "not_found"
 
 
-def test_cursors_walk_a_list_forwards_and_back_with_absolute_links(client, site):
+def test_cursors_walk_a_list_forwards_and_back_with_absolute_links(client, catalogue):
     _, first = get_json(client, "/api/v1/projects?limit=2&age=8-9")
     assert first["data"] and first["links"]["prev"] is None
     _, first = get_json(client, "/api/v1/projects?limit=1")
@@ -141,7 +158,8 @@ def test_cursors_walk_a_list_forwards_and_back_with_absolute_links(client, site)
     assert back == seen[:-1]
 
 
-def test_practices_reports_and_taxonomies(client, site):
+def test_practices_reports_and_taxonomies(client, catalogue):
+    site = catalogue
     _, body = get_json(client, "/api/v1/practices")
     assert titles(body) == ["Практика 00002", "Практика 00001"]
     practice = body["data"][1]
@@ -159,15 +177,13 @@ def test_practices_reports_and_taxonomies(client, site):
     assert "8-9" in [g["slug"] for g in get_json(client, "/api/v1/age-groups")[1]["data"]]
     assert "it" in [s["slug"] for s in get_json(client, "/api/v1/spheres")[1]["data"]]
     assert [f["slug"] for f in get_json(client, "/api/v1/formats")[1]["data"]] == ["individual", "group"]
-    assert [n["name"] for n in get_json(client, "/api/v1/nominations")[1]["data"]] == [
-        "Техника будущего",
-        "Архитектура",
-    ]
 
 
 def test_contest_entries_as_the_gallery_shows_them_with_the_published_results(app, client, site):
     _, seasons = get_json(client, "/api/v1/contest/seasons")
     assert [s["year"] for s in seasons["data"]] == [YEAR] and seasons["data"][0]["results_published"]
+    nominations = get_json(client, "/api/v1/nominations")[1]["data"]
+    assert [(n["name"], n["season"]) for n in nominations] == [("Техника будущего", YEAR), ("Архитектура", YEAR)]
     _, body = get_json(client, f"/api/v1/contest/entries?season={YEAR}")
     assert titles(body) == ["Ракета-носитель"]  # the draft is not admitted
     entry = body["data"][0]
@@ -209,7 +225,7 @@ def test_no_response_holds_personal_data_of_the_student_or_the_teacher(app, clie
         assert secret not in seen, secret
 
 
-def test_etag_304_cache_control_and_cors(client, site):
+def test_etag_304_cache_control_and_cors(client):
     response, _ = get_json(client, "/api/v1/projects?age=8-9")
     etag = response.headers["ETag"]
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -226,7 +242,7 @@ def test_etag_304_cache_control_and_cors(client, site):
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
 
 
-def test_a_client_over_the_rate_limit_waits_and_others_do_not(app, client, site):
+def test_a_client_over_the_rate_limit_waits_and_others_do_not(app, client):
     app.config["API_RATE_LIMIT"] = 3
     for _ in range(3):
         assert client.get("/api/v1/spheres").status_code == 200
