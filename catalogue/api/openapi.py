@@ -29,8 +29,8 @@ def _ref(name: str) -> dict:
 
 TERM = _object({"slug": STRING, "name": STRING})
 STEP = _object({"title": STRING, "description": STRING})
-MUNICIPALITY_REF = _object({"id": INTEGER, "name": STRING})
-ORGANIZATION = _object({"name": STRING, "municipality": MUNICIPALITY_REF})
+ID_NAME = _object({"id": INTEGER, "name": STRING})
+ORGANIZATION = _object({"name": STRING, "municipality": ID_NAME})
 
 SCHEMAS = {
     "Term": TERM,
@@ -62,7 +62,7 @@ SCHEMAS = {
             "summary": STRING,
             "description": STRING,
             "organization": _nullable(_ref("Organization")),
-            "municipality": MUNICIPALITY_REF,
+            "municipality": ID_NAME,
             "roadmap_items": {"type": "array", "items": _object({"number": INTEGER, "title": STRING})},
             "grade_from": INTEGER,
             "grade_to": INTEGER,
@@ -120,8 +120,8 @@ SCHEMAS = {
             "title": STRING,
             "url": URL,
             "season": INTEGER,
-            "nomination": MUNICIPALITY_REF,
-            "age_category": MUNICIPALITY_REF,
+            "nomination": ID_NAME,
+            "age_category": ID_NAME,
             "description": STRING,
             "software": STRING,
             "author": _nullable(
