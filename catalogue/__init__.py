@@ -137,5 +137,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(practices_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(start_bp)
+    from catalogue.api import bp as api_bp
+    from catalogue.api.opendata import bp as opendata_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(opendata_bp)
     init_contest(app)
     init_search(app)

@@ -69,6 +69,8 @@ class DefaultConfig:
     OPERATOR_NAME = "ГАУ ДПО ИО «Региональный институт кадровой политики и непрерывного профессионального образования»"
     OPERATOR_CONTACTS = "Иркутская область, г. Иркутск"  # address, telephone: one line of text
     OPERATOR_EMAIL: str | None = None  # for questions and requests about personal data; not shown when unset
+    OPERATOR_INN: str | None = None  # the operator's ИНН: the first part of the open data sets' identifiers
+    API_RATE_LIMIT = 600  # requests a minute from one client address to /api/v1/ (catalogue.api.ratelimit)
     # Megabytes of files one account may hold that are not published yet (pending uploads, drafts, items
     # under review); published items' files do not count.
     UPLOAD_QUOTA_MB = 500
@@ -115,6 +117,8 @@ ENV_SETTINGS = {
     "OPERATOR_NAME": str,
     "OPERATOR_CONTACTS": str,
     "OPERATOR_EMAIL": str,
+    "OPERATOR_INN": str,
+    "API_RATE_LIMIT": int,
     "PAGE_CACHE": lambda v: v.lower() in {"1", "true", "yes"},
     "PAGE_CACHE_DIR": str,
     "PAGE_CACHE_REDIS_URL": str,

@@ -46,11 +46,15 @@ CHUNK_ROWS = 200  # rows written out at once by the streaming writers
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def to_csv(rows: Iterable[Sequence]) -> Iterator[bytes]:
-    """The CSV of ``rows`` in pieces of ``CHUNK_ROWS`` rows, read from ``rows`` as it goes (bounded memory)."""
+def to_csv(rows: Iterable[Sequence], *, delimiter: str = ";", bom: bool = True) -> Iterator[bytes]:
+    """The CSV of ``rows`` in pieces of ``CHUNK_ROWS`` rows, read from ``rows`` as it goes (bounded memory).
+
+    ``delimiter=",", bom=False``: the form of open data sets (plain UTF-8, commas), not Excel's.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    if bom:
+        buffer.write("\ufeff")
     for n, row in enumerate(rows, start=1):
         writer.writerow([safe_cell(value) for value in row])
         if n % CHUNK_ROWS == 0:

@@ -1,6 +1,7 @@
 """Every model of the application, imported so that metadata and migrations see them all."""
 
 from catalogue.accounts.models import KnownAddress, LoginAttempt, Role, UsedLoginLink, User, UserRole, UserSession
+from catalogue.api.models import ApiRequestCount
 from catalogue.contest.models import (
     AgeCategory,
     ConsentRecord,
@@ -30,6 +31,7 @@ from catalogue.workflow.models import AuditEntry, Notification
 __all__ = [
     "AgeCategory",
     "AgeGroup",
+    "ApiRequestCount",
     "AuditEntry",
     "ConsentRecord",
     "ContentGeneration",

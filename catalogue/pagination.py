@@ -168,6 +168,16 @@ class Page:
             return self.page_args(self.page + 1)
         return {f"{self.prefix}after": self._token(self._rows[-1])} if self._rows and self._keys else {}
 
+    @property
+    def after_key(self) -> str | None:
+        """The key of the page's last row: a cursor to the rows after it (the JSON API's links), None if empty."""
+        return self._token(self._rows[-1]) if self._rows and self._keys else None
+
+    @property
+    def before_key(self) -> str | None:
+        """The key of the page's first row: a cursor to the rows before it, None if empty."""
+        return self._token(self._rows[0]) if self._rows and self._keys else None
+
     def iter_pages(self) -> list[int]:
         return list(range(1, self.numbered + 1))
 

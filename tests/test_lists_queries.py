@@ -13,7 +13,7 @@ from catalogue.contest import seasons
 from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.practices.models import Practice, PracticeAdoption
-from catalogue.projects.models import Project
+from catalogue.projects.models import Project, ProjectReport
 from catalogue.taxonomy.models import Municipality, Organization
 from catalogue.workflow.models import Notification, Status
 from tests.contest_support import make_season
@@ -164,6 +164,34 @@ def _organizations(people, count: int) -> None:
     db.session.execute(insert(Organization), rows)
 
 
+def _reports(people, count: int) -> None:
+    project = db.session.scalar(select(Project).where(Project.status == Status.PUBLISHED).limit(1))
+    if project is None:
+        _projects(people, 1)
+        project = db.session.scalar(select(Project).where(Project.status == Status.PUBLISHED).limit(1))
+    school = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
+    rows = []
+    for _ in range(count):
+        i = next(numbers)
+        rows.append(
+            {
+                "project_id": project.id,
+                "organization_id": school.id,
+                "class_name": f"{i} «А»",
+                "grade": 8,
+                "started_on": dt.date(2026, 2, 1),
+                "finished_on": dt.date(2026, 3, 1),
+                "participants": 20,
+                "body": "Сделали.",
+                "results": "Итоги.",
+                "status": Status.PUBLISHED,
+                "published_at": BASE + dt.timedelta(minutes=i),
+                "author_id": people["teacher"].id,
+            }
+        )
+    db.session.execute(insert(ProjectReport), rows)
+
+
 def _submitted_projects(people, count: int) -> None:
     _projects(people, count, status=Status.SUBMITTED)
 
@@ -189,6 +217,11 @@ LISTS = {
     "accounts.teachers": ("/account/teachers", "admin", _users),
     "accounts.students": ("/account/students", "teacher", _students),
     "taxonomy.organizations": ("/admin/taxonomy/organizations/", "admin", _organizations),
+    "api.projects": ("/api/v1/projects", None, _projects),
+    "api.practices": ("/api/v1/practices", None, _practices),
+    "api.reports": ("/api/v1/reports", None, _reports),
+    "api.contest_entry_list": ("/api/v1/contest/entries", None, _entries),
+    "api.contest_entry_list (a season, as the gallery)": (f"/api/v1/contest/entries?season={YEAR}", None, _entries),
 }
 
 # Pages that are not lists of rows, or whose lists are bounded by something other than the tables' size.
@@ -261,6 +294,22 @@ NOT_LISTS = {
     "practices.edit": "a form",
     "practices.revision": "one revision",
     "practices.report_csv": "a download, streamed",
+    "api.guide": "text",
+    "api.openapi": "the API's document",
+    "api.unknown": "a 404",
+    "api.project": "one project",
+    "api.practice": "one practice",
+    "api.report": "one report",
+    "api.contest_entry": "one entry",
+    "api.seasons": "seasons: one a year, with their few nominations and categories (selectin)",
+    "api.season": "one season",
+    "api.municipality_list": "a fixed taxonomy: the oblast's municipalities",
+    "api.age_group_list": "a fixed taxonomy",
+    "api.sphere_list": "a fixed taxonomy",
+    "api.format_list": "a fixed list in the code",
+    "api.nomination_list": "nominations and categories: a few a season",
+    "opendata.index": "one row per content type",
+    "opendata.file": "a download, streamed 200 items at a time (tests/test_opendata.py counts its queries)",
 }
 
 def test_every_page_of_the_site_is_a_counted_list_or_says_why_not(app):

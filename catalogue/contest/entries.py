@@ -751,6 +751,7 @@ class GalleryFilters:
     age: int | None = None
     municipality: int | None = None
     pager: Pager = FIRST_PAGE
+    per_page: int = GALLERY_PER_PAGE
 
     @property
     def active(self) -> bool:
@@ -788,7 +789,7 @@ def gallery(season: Season, filters: GalleryFilters):
         groups,
         [Entry.title, Entry.id],
         filters.pager,
-        per_page=GALLERY_PER_PAGE,
+        per_page=filters.per_page,
         load=load,
     )
 

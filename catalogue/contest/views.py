@@ -78,21 +78,26 @@ def index():
     )
 
 
-def _gallery_form(season: Season) -> tuple[GalleryFilterForm, entries.GalleryFilters]:
-    form = GalleryFilterForm(request.args)
+def gallery_filters(season: Season, args, pager: Pager) -> tuple[GalleryFilterForm, entries.GalleryFilters, bool]:
+    """The gallery's filters read from ``args`` (the page and the API share them): the form, the filters, and
+    whether every value was known (if not, the filters are empty)."""
+    form = GalleryFilterForm(args)
     form.nomination.choices = choices([("", "Все номинации")] + [(n.id, n.name) for n in season.nominations])
     form.age.choices = choices([("", "Все категории")] + [(c.id, c.name) for c in season.age_categories])
     form.municipality.choices = choices(
         [("", "Все муниципалитеты")] + [(m.id, m.name) for m in entries.gallery_municipalities(season)]
     )
     if not form.validate():
-        return form, entries.GalleryFilters(pager=Pager.from_request())
-    return form, entries.GalleryFilters(
-        nomination=form.nomination.data,
-        age=form.age.data,
-        municipality=form.municipality.data,
-        pager=Pager.from_request(),
+        return form, entries.GalleryFilters(pager=pager), False
+    filters = entries.GalleryFilters(
+        nomination=form.nomination.data, age=form.age.data, municipality=form.municipality.data, pager=pager
     )
+    return form, filters, True
+
+
+def _gallery_form(season: Season) -> tuple[GalleryFilterForm, entries.GalleryFilters]:
+    form, filters, _valid = gallery_filters(season, request.args, Pager.from_request())
+    return form, filters
 
 
 @bp.get("/<int:year>/")

@@ -383,6 +383,7 @@ class PracticeFilters:
     sphere: str = ""
     sort: str = "new"
     pager: Pager = FIRST_PAGE
+    per_page: int = PER_PAGE
 
     @property
     def active(self) -> bool:
@@ -411,7 +412,7 @@ def published_practices(filters: PracticeFilters):
         order = [Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc()]
     else:
         order = [Practice.published_at.desc(), Practice.id.desc()]
-    return paginate(stmt, order, filters.pager, per_page=PER_PAGE)
+    return paginate(stmt, order, filters.pager, per_page=filters.per_page)
 
 
 def latest_published(limit: int = 50) -> list[Practice]:

@@ -51,22 +51,29 @@ def index():
     return render("practices/index.html", block="results", **pieces)
 
 
-def _catalogue_pieces() -> dict:
-    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
+def catalogue_filters(args, pager: Pager) -> tuple[CatalogueFilterForm, services.PracticeFilters, bool]:
+    """The catalogue's filters read from ``args`` (the page and the API share them): the form, the filters, and
+    whether every value was known (if not, the filters are empty)."""
     places = municipalities()
-    form = CatalogueFilterForm(request.args)
+    form = CatalogueFilterForm(args)
     form.municipality.choices = choices([("", "Все муниципалитеты")] + [(str(m.id), m.name) for m in places])
     form.sphere.choices = choices([("", "Все сферы")] + [(s.slug, s.name) for s in spheres()])
-    filters = services.PracticeFilters(pager=Pager.from_request())
-    if form.validate():  # unknown values: show everything rather than an error
-        filters = services.PracticeFilters(
-            item=_int_arg(form.item.data, BY_NUMBER),
-            municipality=_int_arg(form.municipality.data, {m.id for m in places}),
-            grade=_int_arg(form.grade.data, range(6, 12)),
-            sphere=form.sphere.data or "",
-            sort=form.sort.data or "new",
-            pager=filters.pager,
-        )
+    if not form.validate():
+        return form, services.PracticeFilters(pager=pager), False
+    filters = services.PracticeFilters(
+        item=_int_arg(form.item.data, BY_NUMBER),
+        municipality=_int_arg(form.municipality.data, {m.id for m in places}),
+        grade=_int_arg(form.grade.data, range(6, 12)),
+        sphere=form.sphere.data or "",
+        sort=form.sort.data or "new",
+        pager=pager,
+    )
+    return form, filters, True
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
+    form, filters, _valid = catalogue_filters(request.args, Pager.from_request())  # unknown values: show everything
     context = dict(form=form, filters=filters, page=services.published_practices(filters))
     return fragments.render_each(context, filters_form="practices/_filters.html", results="practices/_results.html")
 

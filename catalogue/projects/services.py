@@ -143,6 +143,7 @@ class ProjectFilters:
     duration: str = ""
     sort: str = "new"
     pager: Pager = FIRST_PAGE
+    per_page: int = PER_PAGE
 
     @property
     def active(self) -> bool:
@@ -170,7 +171,7 @@ def published_projects(filters: ProjectFilters):
             stmt = stmt.where(Project.duration_weeks.between(low, high))
     by_title = filters.sort == "title"
     order = [Project.title, Project.id] if by_title else [Project.published_at.desc(), Project.id.desc()]
-    return paginate(stmt, order, filters.pager, per_page=PER_PAGE)
+    return paginate(stmt, order, filters.pager, per_page=filters.per_page)
 
 
 def _published_counts(column) -> dict[int, int]:

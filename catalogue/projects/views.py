@@ -25,11 +25,11 @@ def index():
     return render("projects/index.html", block="results", **pieces)
 
 
-def _catalogue_pieces() -> dict:
-    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
-    groups = age_groups()
-    form = CatalogueFilterForm(request.args)
-    form.age.choices = choices([("", "Все возрасты")] + [(g.slug, g.name) for g in groups])
+def catalogue_filters(args, pager: Pager) -> tuple[CatalogueFilterForm, services.ProjectFilters, bool]:
+    """The catalogue's filters read from ``args`` (the page and the API share them): the form, the filters, and
+    whether every value was known (if not, the filters are empty)."""
+    form = CatalogueFilterForm(args)
+    form.age.choices = choices([("", "Все возрасты")] + [(g.slug, g.name) for g in age_groups()])
     form.sphere.choices = choices([("", "Все сферы")] + [(s.slug, s.name) for s in spheres()])
     filters = services.ProjectFilters(
         age=form.age.data or "",
@@ -37,10 +37,17 @@ def _catalogue_pieces() -> dict:
         format=form.format.data or "",
         duration=form.duration.data or "",
         sort=form.sort.data or "new",
-        pager=Pager.from_request(),
+        pager=pager,
     )
     if not form.validate():
-        filters = services.ProjectFilters(pager=filters.pager)  # unknown values: show everything
+        return form, services.ProjectFilters(pager=pager), False
+    return form, filters, True
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
+    groups = age_groups()
+    form, filters, _valid = catalogue_filters(request.args, Pager.from_request())  # unknown values: show everything
     context = dict(
         form=form,
         filters=filters,
