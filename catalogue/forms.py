@@ -3,13 +3,14 @@ validators, bounded integers, and the one way a service's refusal reaches a form
 """
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, SelectChoice, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, HiddenField, SelectChoice, SelectMultipleField, TextAreaField
 from wtforms import IntegerField as _IntegerField
 from wtforms.fields.core import Field
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.errors import DomainError
+from catalogue.idempotency import new_token
 
 #: The largest id or count any form or address may name: a database integer holds no more.
 MAX_ID = 2**31 - 1
@@ -20,6 +21,12 @@ TOO_LARGE = "Слишком большое число."
 class BaseForm(FlaskForm):
     class Meta:
         locales = ("ru_RU", "ru")
+
+
+class RequestTokenMixin:
+    """A create form's hidden token, new each time the empty form is shown (see ``catalogue.idempotency``)."""
+
+    request_token = HiddenField(default=new_token)
 
 
 class ConsentField(BooleanField):

@@ -25,6 +25,10 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain="catalogue.local")
     message.set_content(body)
+    # Headers on one line (up to RFC 5322's 998): the standard library's folding of a long Cyrillic subject into
+    # several encoded words drops the space where it folds («отчёт о» came out as «отчёто»). The body is encoded
+    # above, with the usual 78-character lines.
+    message.policy = message.policy.clone(max_line_length=998)
 
     if config.get("MAIL_SUPPRESS"):
         return message

@@ -13,6 +13,7 @@ from catalogue.contest.models import (
     Score,
     Season,
 )
+from catalogue.idempotency import IdempotencyRecord
 from catalogue.media.models import StoredFile
 from catalogue.page_cache import ContentGeneration
 from catalogue.practices.models import (
@@ -37,6 +38,7 @@ __all__ = [
     "ContentGeneration",
     "Criterion",
     "Entry",
+    "IdempotencyRecord",
     "JuryAssignment",
     "KnownAddress",
     "LoginAttempt",

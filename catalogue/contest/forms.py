@@ -21,6 +21,7 @@ from catalogue.forms import (
     ConsentField,
     IntegerField,
     QueryForm,
+    RequestTokenMixin,
     choices,
     optional_int,
     strip,
@@ -109,7 +110,7 @@ class JuryForm(BaseForm):
     juror_id = SelectField("Член жюри", coerce=optional_int, validators=[InputRequired("Выберите члена жюри.")])
 
 
-class EntryForm(BaseForm):
+class EntryForm(RequestTokenMixin, BaseForm):
     # Teachers only; the service checks that the student is of the teacher's organization.
     student_id = SelectField("Обучающийся", coerce=optional_int, validators=[Optional()], validate_choice=False)
     nomination_id = RadioField("Номинация", coerce=optional_int, validators=[InputRequired("Выберите номинацию.")])

@@ -18,6 +18,7 @@ from catalogue.contest.forms import (
 from catalogue.contest.models import Award, ConsentKind, Entry, Phase, Season
 from catalogue.forms import choices, field_error
 from catalogue.htmx import render
+from catalogue.idempotency import idempotent
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.media.names import file_label, public_name
@@ -359,6 +360,7 @@ def _save_entry(season: Season, item: Entry | None):
 
 @bp.route("/<int:year>/submit", methods=["GET", "POST"])
 @login_required
+@idempotent
 def create(year: int):
     """A student (or a teacher for their student) makes a new entry, saved as a draft.
 

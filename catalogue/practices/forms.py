@@ -18,6 +18,7 @@ from catalogue.forms import (
     IntegerField,
     MultiCheckboxField,
     QueryForm,
+    RequestTokenMixin,
     choices,
     optional_int,
     strip,
@@ -43,7 +44,7 @@ class StepForm(Form):
     description = TextAreaField("Как и с кем", validators=[Optional(), Length(max=3000)], filters=[strip])
 
 
-class PracticeForm(BaseForm):
+class PracticeForm(RequestTokenMixin, BaseForm):
     title = StringField(
         "Название практики",
         validators=[InputRequired(REQUIRED), Length(min=5, max=200, message="От 5 до 200 символов.")],

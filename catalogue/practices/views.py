@@ -10,6 +10,7 @@ from catalogue.clock import local_today
 from catalogue.exports import csv_download
 from catalogue.forms import apply_row_action, choices, field_error, optional_int
 from catalogue.htmx import is_fragment_request, render, trigger
+from catalogue.idempotency import idempotent
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.pagination import Pager
@@ -278,6 +279,7 @@ def _save(form: PracticeForm, practice=None, revision=None, revising: bool = Fal
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@idempotent
 def create():
     """A teacher describes a practice of their school (saved as a draft)."""
     services.ensure_can_propose(current_user)

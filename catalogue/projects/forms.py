@@ -21,6 +21,7 @@ from catalogue.forms import (
     IntegerField,
     MultiCheckboxField,
     QueryForm,
+    RequestTokenMixin,
     choices,
     strip,
     text_field,
@@ -43,7 +44,7 @@ class StageForm(Form):
     description = TextAreaField("Что делают обучающиеся", validators=[Optional(), Length(max=3000)], filters=[strip])
 
 
-class ProjectForm(BaseForm):
+class ProjectForm(RequestTokenMixin, BaseForm):
     title = StringField(
         "Название проекта",
         validators=[InputRequired(REQUIRED), Length(min=5, max=200, message="От 5 до 200 символов.")],
@@ -100,7 +101,7 @@ class ProjectForm(BaseForm):
         )
 
 
-class ReportForm(BaseForm):
+class ReportForm(RequestTokenMixin, BaseForm):
     class_name = StringField(
         "Класс или группа",
         validators=[InputRequired(REQUIRED), Length(max=40)],

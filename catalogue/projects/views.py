@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from catalogue import fragments
 from catalogue.forms import apply_row_action, choices, field_error
 from catalogue.htmx import is_fragment_request, render
+from catalogue.idempotency import idempotent
 from catalogue.media.forms import accept_uploads
 from catalogue.pagination import Pager
 from catalogue.pdf import pdf_response
@@ -178,6 +179,7 @@ def _save(form: ProjectForm, project=None):
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@idempotent
 def create():
     """A teacher writes a new typical project (saved as a draft)."""
     services.ensure_teacher(current_user)
@@ -213,6 +215,7 @@ def mine():
 
 @bp.route("/<int:project_id>/reports/new", methods=["GET", "POST"])
 @login_required
+@idempotent
 def report_create(project_id: int):
     """A teacher posts how their class carried out this project."""
     services.ensure_teacher(current_user)
