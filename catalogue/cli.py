@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
     from catalogue.content_io import content_cli
 
     app.cli.add_command(content_cli)
+    from catalogue.projects.runs import runs_cli
+
+    app.cli.add_command(runs_cli)
 
 
 @click.command("init-db")
