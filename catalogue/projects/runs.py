@@ -231,22 +231,25 @@ def remind_due(today: dt.date | None = None) -> int:
     """Remind each teacher, once, of every run whose duration has passed with no report linked: a notice in the
     site and a letter. Returns how many were sent.
 
-    Each batch is one transaction: a run is marked by a guarded ``UPDATE`` (a second process marks nothing) in the
-    transaction that adds its notice, and letters go after the commit. Interrupted, it resends nothing; run again,
-    it continues with what is left.
+    Each batch is one transaction: its runs are marked by one guarded ``UPDATE … RETURNING`` (what a second process
+    marked meanwhile is left out) in the transaction that adds their notices, and letters go after the commit.
+    Interrupted, it resends nothing; run again, it continues with what is left.
     """
     today = today or local_today()
     sent = 0
     while runs := list(db.session.scalars(_due(today))):
+        claimed = set(
+            db.session.scalars(
+                update(ProjectRun)
+                .where(ProjectRun.id.in_([run.id for run in runs]), ProjectRun.reminded_at.is_(None))
+                .values(reminded_at=utcnow())
+                .returning(ProjectRun.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         letters = []
         for run in runs:
-            claimed = db.session.execute(
-                update(ProjectRun)
-                .where(ProjectRun.id == run.id, ProjectRun.reminded_at.is_(None))
-                .values(reminded_at=utcnow())
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not claimed:
+            if run.id not in claimed:  # another process reminded of it meanwhile
                 continue
             text = (
                 f"Срок проекта «{run.project.title}» в классе {run.class_label} прошёл ({ru_date(run.due_on)}). "
