@@ -15,7 +15,7 @@ from catalogue.clock import local_today
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
 from catalogue.projects import runs
-from catalogue.projects.models import ProjectReport, ProjectRun
+from catalogue.projects.models import Project, ProjectReport, ProjectRun
 from catalogue.workflow import services as workflow
 from catalogue.workflow.models import Notification
 from tests.conftest import AuthActions
@@ -152,6 +152,18 @@ def test_the_same_class_twice_is_refused_and_another_class_is_welcome(app, peopl
     # One teacher, several classes of one project
     assert take(teacher, project_id, "7В").status_code == 303
     assert [r.class_label for r in runs_in_database(app)] == ["7 «Б»", "7В"]
+
+
+def test_one_teacher_records_at_most_fifteen_classes_of_a_project(app, people, project_id):
+    with app.test_request_context():
+        teacher = db.session.merge(people["teacher"])
+        project = db.session.get(Project, project_id)
+        for n in range(runs.MAX_CLASSES):
+            runs.take_into_class(teacher, project, runs.RunData(f"Группа {n}", 7, START))
+    refused = take(signed_in(app, people["teacher"]), project_id, "7Я")
+    assert refused.status_code == 422
+    assert "Один педагог может записать на проект не больше 15 классов." in text(refused)
+    assert len(runs_in_database(app)) == runs.MAX_CLASSES
 
 
 def test_only_teachers_take_published_projects_into_class(app, people, project_id):

@@ -26,6 +26,7 @@ from catalogue.unit_of_work import rolled_back_on_error
 from catalogue.workflow import services as workflow
 
 GRADES = range(6, 12)
+MAX_CLASSES = 15  # of one teacher on one project: the public count is not a teacher's to inflate
 REMIND_BATCH = 200  # runs reminded per transaction
 
 
@@ -112,11 +113,17 @@ def take_into_class(actor: User, project: Project, data: RunData) -> ProjectRun:
     """A teacher records that a class of their school runs a published project.
 
     :raise PermissionDenied: not a teacher. :raise NotFound: the project is not published.
-    :raise InvalidInput: no school in the profile, no class, a grade out of 6–11, or the class runs it already.
+    :raise InvalidInput: no school in the profile, no class, a grade out of 6–11, the class runs it already,
+        or the teacher has recorded ``MAX_CLASSES`` classes of it.
     """
     _ensure_teacher(actor)
     if not project.is_published:
         raise NotFound
+    classes = select(func.count(ProjectRun.id)).where(
+        ProjectRun.project_id == project.id, ProjectRun.teacher_id == actor.id
+    )
+    if db.session.scalar(classes) >= MAX_CLASSES:
+        raise InvalidInput(f"Один педагог может записать на проект не больше {MAX_CLASSES} классов.")
     organization = actor.organization
     run = ProjectRun(
         project=project,
