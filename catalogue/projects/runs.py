@@ -265,7 +265,7 @@ def remind_due(today: dt.date | None = None) -> int:
             url = report_url(run)
             workflow.notify(run.teacher, text, url)
             letters.append((run.teacher, text, url))
-        workflow.send_letters(letters, "пора отправить отчёт о проведении проекта")
+        workflow.send_letters(letters, "пора отчитаться о проекте")
         db.session.commit()
         db.session.expire_all()
         sent += len(letters)
