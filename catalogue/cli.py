@@ -19,6 +19,9 @@ def register(app: Flask) -> None:
     from catalogue.backup import backup_cli
 
     app.cli.add_command(backup_cli)
+    from catalogue.projects.runs import runs_cli
+
+    app.cli.add_command(runs_cli)
 
 
 @click.command("init-db")

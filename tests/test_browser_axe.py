@@ -73,7 +73,7 @@ def _ids(app) -> dict[str, list]:
     from catalogue.accounts.models import User
     from catalogue.contest.models import Entry, JuryAssignment, Nomination, Season
     from catalogue.practices.models import Practice, PracticeRevision
-    from catalogue.projects.models import Project, ProjectReport
+    from catalogue.projects.models import Project, ProjectReport, ProjectRun
     from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
 
     def first(column):
@@ -88,6 +88,7 @@ def _ids(app) -> dict[str, list]:
             "sphere_id": first(Sphere.id),
             "project_id": first(Project.id),
             "report_id": first(ProjectReport.id),
+            "run_id": first(ProjectRun.id),  # the demo teacher's class (their «Мои классы» and its form)
             "practice_id": first(Practice.id),
             "revision_id": first(PracticeRevision.id),
             "entry_id": first(Entry.id),

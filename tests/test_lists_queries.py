@@ -13,7 +13,7 @@ from catalogue.contest import seasons
 from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.practices.models import Practice, PracticeAdoption
-from catalogue.projects.models import Project, ProjectReport
+from catalogue.projects.models import Project, ProjectReport, ProjectRun
 from catalogue.taxonomy.models import Municipality, Organization
 from catalogue.workflow.models import Notification, Status
 from tests.contest_support import make_season
@@ -190,6 +190,27 @@ def _reports(people, count: int) -> None:
             }
         )
     db.session.execute(insert(ProjectReport), rows)
+def _runs(people, count: int) -> None:
+    """``count`` published projects, each taken into class by the teacher (half of them with a report due)."""
+    _projects(people, count)
+    school = db.session.get(Organization, people["teacher"].organization_id)
+    projects = db.session.scalars(select(Project.id).order_by(Project.id.desc()).limit(count)).all()
+    start = dt.date(2026, 1, 1)
+    rows = [
+        {
+            "project_id": p,
+            "teacher_id": people["teacher"].id,
+            "organization_id": school.id,
+            "municipality_id": school.municipality_id,
+            "class_label": "7Б",
+            "class_key": "7Б",
+            "grade": 7,
+            "started_on": start,
+            "due_on": start + dt.timedelta(weeks=4 if n % 2 else 520),
+        }
+        for n, p in enumerate(projects)
+    ]
+    db.session.execute(insert(ProjectRun), rows)
 
 
 def _submitted_projects(people, count: int) -> None:
@@ -209,6 +230,7 @@ LISTS = {
     "workflow.queue": ("/moderation/", "moderator", _submitted_projects),
     "workflow.notifications": ("/account/notifications", "teacher", _notifications),
     "projects.mine": ("/projects/mine", "teacher", _draft_projects),
+    "projects.runs_mine": ("/projects/classes", "teacher", _runs),
     "practices.mine": ("/practices/mine", "teacher", _practices),
     "practices.report": ("/practices/report", "moderator", _adoptions),
     "contest.mine": ("/contest/mine", "student", _entries),
@@ -288,6 +310,8 @@ NOT_LISTS = {
     "projects.report": "one report",
     "projects.report_create": "a form",
     "projects.report_edit": "a form",
+    "projects.run_create": "a form, and the project's counts of classes: one grouped query",
+    "projects.run_edit": "a form",
     "practices.detail": "one practice",
     "practices.pdf_version": "one PDF",
     "practices.create": "a form",

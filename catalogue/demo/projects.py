@@ -5,11 +5,12 @@ import datetime as dt
 from sqlalchemy import select
 
 from catalogue.accounts.models import Role, User
+from catalogue.clock import local_today
 from catalogue.demo import advance
 from catalogue.demo.projects_data import PROJECTS, REPORTS
 from catalogue.extensions import db
-from catalogue.projects import services
-from catalogue.projects.models import Project, ProjectReport
+from catalogue.projects import runs, services
+from catalogue.projects.models import Project, ProjectReport, ProjectRun
 from catalogue.taxonomy.models import AgeGroup, Sphere
 
 
@@ -69,4 +70,22 @@ def seed_projects() -> int:
         )
         advance(author, moderator, report, "published")
         added += 1
+
+    # Classes running projects («Взять в работу»), started so many days ago: one is due its report.
+    running = {(r.project_id, r.teacher_id, r.class_label) for r in db.session.scalars(select(ProjectRun))}
+    for title, email, class_label, grade, days_ago in RUNS:
+        project, teacher = projects.get(title), users.get(email)
+        if project is None or teacher is None or (project.id, teacher.id, class_label) in running:
+            continue
+        started = local_today() - dt.timedelta(days=days_ago)
+        runs.take_into_class(teacher, project, runs.RunData(class_label, grade, started, 25))
+        added += 1
     return added
+
+
+RUNS = [
+    ("Юный энергетик: как работает ГЭС на Ангаре", "teacher@demo.example", "6Б", 6, 40),
+    ("Лес, который нас кормит: профессии лесной отрасли", "teacher@demo.example", "7А", 7, 10),
+    ("Юный энергетик: как работает ГЭС на Ангаре", "teacher2@demo.example", "7В", 7, 14),
+    ("Байкал под микроскопом", "teacher2@demo.example", "8А", 8, 7),
+]

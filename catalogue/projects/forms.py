@@ -23,13 +23,14 @@ from catalogue.forms import (
     QueryForm,
     RequestTokenMixin,
     choices,
+    optional_int,
     strip,
     text_field,
     whole_number,
 )
 from catalogue.media.attachments import RULES
 from catalogue.media.forms import UploadField
-from catalogue.projects import services
+from catalogue.projects import runs, services
 from catalogue.projects.models import DURATIONS, ProjectFormat
 from catalogue.projects.services import MAX_STAGES, SORTS
 
@@ -142,6 +143,46 @@ class ReportForm(RequestTokenMixin, BaseForm):
             results=self.results.data,
             **files,
         )
+
+
+class RunForm(BaseForm):
+    """«Взять в работу»: which class runs the project, from when."""
+
+    class_label = StringField(
+        "Класс",
+        validators=[InputRequired("Укажите класс, например «7Б»."), Length(max=20, message="Не длиннее 20 символов.")],
+        filters=[strip],
+        description="Например: 7Б или 8 «А».",
+    )
+    grade = SelectField(
+        "Параллель",
+        coerce=whole_number,
+        choices=choices((g, f"{g} класс") for g in range(6, 12)),
+        validators=[InputRequired("Выберите параллель.")],
+    )
+    started_on = DateField("Начало работы", validators=[InputRequired("Укажите дату начала.")])
+    pupils = IntegerField(
+        "Обучающихся",
+        validators=[Optional(), NumberRange(min=1, max=1000, message="От 1 до 1000.")],
+        description="Необязательно.",
+    )
+
+    def validate_started_on(self, field):
+        today = local_today()
+        if field.data and not (today - dt.timedelta(days=366) <= field.data <= today + dt.timedelta(days=366)):
+            raise ValidationError("Укажите дату в пределах года от сегодняшней.")
+
+    def run_data(self) -> runs.RunData:
+        return runs.RunData(self.class_label.data, self.grade.data, self.started_on.data, self.pupils.data)
+
+
+class RunReportForm(ReportForm):
+    """The report form of the site, which may link the report to one of the teacher's classes running the project."""
+
+    # Checked by the service (``runs.link_report``): only the teacher's own classes of this project are linked.
+    run_id = SelectField(
+        "Класс, который проводил проект", coerce=optional_int, validators=[Optional()], validate_choice=False
+    )
 
 
 class CatalogueFilterForm(QueryForm):

@@ -15,6 +15,7 @@ from catalogue.media import services as media
 from catalogue.media.attachments import attach_files
 from catalogue.pagination import FIRST_PAGE, Page, Pager, paginate
 from catalogue.permissions import InvalidInput, NotFound, PermissionDenied, require_role
+from catalogue.projects import runs
 from catalogue.projects.models import (
     DURATIONS,
     Project,
@@ -243,6 +244,7 @@ class ReportData:
     results: str
     attach: list[str] = field(default_factory=list)
     detach: list[str] = field(default_factory=list)
+    run_id: int | None = None  # the teacher's class running the project that this report is about («Взять в работу»)
 
 
 def _apply_report(report: ProjectReport, data: ReportData) -> None:
@@ -273,6 +275,8 @@ def create_report(actor: User, project: Project, data: ReportData) -> ProjectRep
     db.session.add(report)
     db.session.flush()
     with rolled_back_on_error():
+        if data.run_id is not None:
+            runs.link_report(actor, data.run_id, report)
         attach_files(actor, "report", report.id, add=data.attach)
     db.session.commit()
     return report

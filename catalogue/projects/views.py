@@ -4,15 +4,17 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from catalogue import fragments
+from catalogue.clock import local_today
+from catalogue.formatting import ru_date
 from catalogue.forms import apply_row_action, choices, field_error
-from catalogue.htmx import is_fragment_request, render
+from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.idempotency import idempotent
 from catalogue.media.forms import accept_uploads
 from catalogue.pagination import Pager
 from catalogue.pdf import pdf_response
 from catalogue.permissions import InvalidInput
-from catalogue.projects import documents, services
-from catalogue.projects.forms import CatalogueFilterForm, ProjectForm, ReportForm
+from catalogue.projects import documents, runs, services
+from catalogue.projects.forms import CatalogueFilterForm, ProjectForm, ReportForm, RunForm, RunReportForm
 from catalogue.taxonomy.services import age_groups, spheres
 from catalogue.workflow import services as workflow
 
@@ -80,6 +82,7 @@ def detail(project_id: int, slug: str | None = None):
         actions=workflow.actions_for(current_user, project),
         can_edit=workflow.is_author(current_user, project) and project.is_editable,
         comment=workflow.latest_comment(project) if workflow.is_author(current_user, project) else None,
+        may_run=runs.may_run(current_user),
         **fragments.cached("projects.detail", project.id, _audience(project), make=lambda: _detail_pieces(project)),
     )
 
@@ -97,6 +100,8 @@ def _detail_pieces(project) -> dict:
     if project.is_published:
         context |= dict(reports=services.published_reports(project), similar=services.similar_projects(project))
         templates |= dict(reports_list="projects/_reports.html", similar_list="projects/_similar.html")
+        # Public content: a new run bumps the content generation, so the count kept here is never stale.
+        return fragments.render_each(context, **templates) | {"run_counts": runs.run_counts(project.id)}
     return fragments.render_each(context, **templates)
 
 
@@ -217,19 +222,34 @@ def mine():
 @login_required
 @idempotent
 def report_create(project_id: int):
-    """A teacher posts how their class carried out this project."""
+    """A teacher posts how their class carried out this project; ``?run=`` starts it from one of their classes."""
     services.ensure_teacher(current_user)
     project = services.get_project(current_user, project_id, with_stages=False)
     if not project.is_published:
         abort(404)
+    classes = runs.open_runs(current_user, project)
+    chosen = next((r for r in classes if str(r.id) == request.args.get("run")), None)
     # The grade the project is meant for is the likely one: the first grade of its youngest age group.
-    form = ReportForm(grade=min((g.grade_from for g in project.age_groups), default=None))
+    form = RunReportForm(grade=runs.default_grade(project))
+    if chosen is not None and request.method == "GET":
+        form = RunReportForm(
+            run_id=chosen.id,
+            class_name=chosen.class_label,
+            grade=chosen.grade,
+            started_on=chosen.started_on,
+            participants=chosen.pupils,
+        )
+    form.run_id.choices = choices(
+        [("", "— не указывать —")] + [(r.id, f"{r.class_label}, с {ru_date(r.started_on)}") for r in classes]
+    )
     valid = form.validate_on_submit()
     if form.is_submitted():
         accept_uploads(form.photos, current_user)
     if valid and not form.photos.errors:
+        data = form.report_data(**_file_changes(form.photos))
+        data.run_id = form.run_id.data
         try:
-            report = services.create_report(current_user, project, form.report_data(**_file_changes(form.photos)))
+            report = services.create_report(current_user, project, data)
         except InvalidInput as e:
             field_error(form, e)
         else:
@@ -249,6 +269,7 @@ def report(report_id: int):
     return render(
         "projects/report.html",
         report=item,
+        run=runs.run_of_report(item),
         photos=services.attachments("report", item.id),
         actions=workflow.actions_for(current_user, item),
         can_edit=workflow.is_author(current_user, item) and item.is_editable,
@@ -283,3 +304,105 @@ def report_edit(report_id: int):
         report=item,
         attached=services.attachments("report", item.id),
     )
+
+
+# -- «Взять в работу» -------------------------------------------------------------------------------
+
+
+def _published_project(project_id: int):
+    """:raise 404: not visible, or not published (only a published project is taken into class)."""
+    project = services.get_project(current_user, project_id, with_stages=False)
+    if not project.is_published:
+        abort(404)
+    return project
+
+
+def _run_page(form: RunForm, project, run=None, done=None, status: int = 200):
+    """The form (or, after it, the confirmation) in place of the project page's «Взять в работу», or a whole page."""
+    return render(
+        "projects/run_form.html",
+        block="runs",
+        status=status,
+        form=form,
+        project=project,
+        run=run,
+        done=done,
+        run_counts=runs.run_counts(project.id),
+        may_run=True,
+    )
+
+
+@bp.route("/<int:project_id>/runs/new", methods=["GET", "POST"])
+@login_required
+def run_create(project_id: int):
+    """A teacher records that a class of their school runs this project: class, grade, start, pupils.
+
+    :raise 403: not a teacher. :raise 404: not a published project. Answers 422 with the form for bad input.
+    """
+    if not runs.may_run(current_user):
+        abort(403)
+    project = _published_project(project_id)
+    form = RunForm()
+    if request.method == "GET":
+        form.grade.data = runs.default_grade(project)
+        form.started_on.data = local_today()
+    if form.validate_on_submit():
+        try:
+            run = runs.take_into_class(current_user, project, form.run_data())
+        except InvalidInput as e:
+            field_error(form, e)
+        else:
+            message = (
+                f"Записали: класс {run.class_label} проводит проект с {ru_date(run.started_on)}. "
+                f"{ru_date(run.due_on)} напомним об отчёте."
+            )
+            if is_fragment_request():
+                return trigger(_run_page(form, project, done=message), flash_message=message)
+            flash(message, "success")
+            return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug, _anchor="runs"), 303)
+    return _run_page(form, project, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/runs/<int:run_id>/edit", methods=["GET", "POST"])
+@login_required
+def run_edit(run_id: int):
+    """The teacher corrects their class's record.
+
+    :raise 404: no such run, or somebody else's.
+    """
+    run = runs.get_own_run(current_user, run_id)
+    form = RunForm(obj=run if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            runs.update_run(current_user, run, form.run_data())
+        except InvalidInput as e:
+            field_error(form, e)
+        else:
+            flash("Изменения сохранены.", "success")
+            return redirect(url_for("projects.runs_mine"), 303)
+        run = runs.get_own_run(current_user, run_id)
+    status = 422 if request.method == "POST" else 200
+    return render("projects/run_form.html", status=status, form=form, project=run.project, run=run)
+
+
+@bp.post("/runs/<int:run_id>/delete")
+@login_required
+def run_delete(run_id: int):
+    """The teacher removes their class's record (a report linked to it stays).
+
+    :raise 404: no such run, or somebody else's.
+    """
+    run = runs.get_own_run(current_user, run_id)
+    label, title = run.class_label, run.project.title
+    runs.delete_run(current_user, run)
+    flash(f"Запись о классе {label} по проекту «{title}» удалена.", "success")
+    return redirect(url_for("projects.runs_mine"), 303)
+
+
+@bp.get("/classes")
+@login_required
+def runs_mine():
+    """«Мои классы»: the teacher's classes running projects, with their states and the way to the report."""
+    if not runs.may_run(current_user):
+        abort(403)
+    return render("projects/runs.html", page=runs.runs_of(current_user, Pager.from_request()), today=local_today())

@@ -13,7 +13,7 @@ from catalogue.contest import judging, seasons
 from catalogue.contest.models import Entry, Phase, Season
 from catalogue.extensions import db
 from catalogue.practices.models import Practice
-from catalogue.projects.models import Project, ProjectReport
+from catalogue.projects.models import Project, ProjectReport, ProjectRun
 from catalogue.roles import Role
 from catalogue.taxonomy.models import Organization
 from catalogue.workflow import registry
@@ -130,13 +130,16 @@ def _own(model, author: User, *options) -> Rows:
 
 @dataclass
 class TeacherSection:
+    runs: Rows  # classes running projects: those due a report first
     projects: Rows
     reports: Rows
     practices: Rows
 
 
 def teacher_section(teacher: User) -> TeacherSection:
+    runs = select(ProjectRun).where(ProjectRun.teacher_id == teacher.id)
     return TeacherSection(
+        runs=_rows(runs, ProjectRun.report_id.is_(None).desc(), ProjectRun.due_on, ProjectRun.id),
         projects=_own(Project, teacher),
         reports=_own(ProjectReport, teacher),
         practices=_own(Practice, teacher),

@@ -4,6 +4,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from catalogue.accounts import services as accounts
+from catalogue.clock import local_today
 from catalogue.contest.models import Phase
 from catalogue.htmx import render
 from catalogue.roles import Role
@@ -28,5 +29,6 @@ def index():
         admin=services.admin_section() if user.has_role(Role.ADMIN) else None,
         Phase=Phase,
         rows=services.ROWS,
+        today=local_today(),
         verifiers=accounts.VERIFIERS_HINT,
     )
