@@ -167,3 +167,8 @@ def test_on_a_phone_the_results_table_shows_each_row_as_a_card_with_score_award_
         "Модель номер 3 Участник",
     ]
     assert page.evaluate(SIDEWAYS) <= 0
+    # Her menu opens across the header, not past the screen's edge
+    page.locator(".user-menu summary").click()
+    menu = page.locator(".user-menu ul").bounding_box()
+    assert menu["x"] >= 0 and menu["x"] + menu["width"] <= PHONE["width"], menu
+    assert page.evaluate(SIDEWAYS) <= 0
