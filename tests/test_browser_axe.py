@@ -25,7 +25,8 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 ROLES = ("visitor", "student", "teacher", "jury", "moderator", "admin")
 ACCOUNTS = {role: f"{role}@demo.example" for role in ROLES if role != "visitor"}
 PASSWORD = "demo-demo-2026"  # the demo accounts' published password
-WIDTHS = (1280, 375)
+PHONE = 375  # CSS pixels: a common phone
+WIDTHS = (1280, PHONE)
 # Not pages: switches, logout, downloads, one-time links.
 SKIPPED_ENDPOINTS = {"main.a11y", "accounts.logout", "main.robots", "main.favicon", "static"}
 
@@ -36,6 +37,44 @@ RUN_AXE = """async () => {
     .filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => ({id: v.id, impact: v.impact, help: v.help,
                 targets: v.nodes.slice(0, 3).map(n => n.target.join(" ") + " — " + n.failureSummary)}));
+}"""
+
+# In the page, at a phone's width: nothing may be wider than the screen. When the page scrolls sideways, name the
+# widest element that reaches past the right edge (one inside a scrolling box of its own does not count), so a
+# failure says what to fix.
+OVERFLOW = """() => {
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth <= width) return null;
+  // Inside a box that scrolls by itself and ends on the screen; an absolutely positioned element is clipped only by
+  // such a box at or above its containing block (a visually hidden label in a scrolling table is not).
+  const clipped = el => {
+    let position = getComputedStyle(el).position;
+    for (let up = el.parentElement; up && up !== document.body && position !== "fixed"; up = up.parentElement) {
+      const style = getComputedStyle(up);
+      const containing = style.position !== "static";
+      if ((position !== "absolute" || containing) && style.overflowX !== "visible"
+          && up.getBoundingClientRect().right <= width + 1) return true;
+      if (containing || position !== "absolute") position = style.position;
+    }
+    return false;
+  };
+  const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + [...el.classList].map(c => "." + c).join("");
+  let widest = null;
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 && (!widest || box.width > widest.box.width) && el.checkVisibility() && !clipped(el)) {
+      widest = {el, box};
+    }
+  }
+  const path = [];
+  for (let el = widest && widest.el; el && el !== document.body && path.length < 4; el = el.parentElement) {
+    path.unshift(name(el));
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width,
+          element: widest ? path.join(" > ") + " (" + Math.round(widest.box.width) + " px wide, right edge at "
+                            + Math.round(widest.box.right) + " px)" : "none found",
+          text: widest ? widest.el.textContent.trim().replace(/\\s+/g, " ").slice(0, 60) : ""};
 }"""
 
 
@@ -184,6 +223,12 @@ def _violations(browser, base_url: str, role: str, pages: list[str], widths=WIDT
                     found.append(
                         f"{role} {width}px {path}: {v['id']} ({v['impact']}) {v['help']}\n    "
                         + "\n    ".join(v["targets"])
+                    )
+                # A phone's screen: no sideways scrolling (the same walk, so no second round of page loads).
+                if width == PHONE and (wide := page.evaluate(OVERFLOW)):
+                    found.append(
+                        f"{role} {width}px {path}: scrolls sideways ({wide['scrollWidth']} px wide): "
+                        f"{wide['element']} «{wide['text']}»"
                     )
     finally:
         context.close()
