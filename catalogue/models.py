@@ -13,6 +13,7 @@ from catalogue.contest.models import (
     Season,
 )
 from catalogue.media.models import StoredFile
+from catalogue.monitoring.models import CoordinatedMunicipality
 from catalogue.page_cache import ContentGeneration
 from catalogue.practices.models import (
     Practice,
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEntry",
     "ConsentRecord",
     "ContentGeneration",
+    "CoordinatedMunicipality",
     "Criterion",
     "Entry",
     "JuryAssignment",

@@ -109,6 +109,11 @@ def _first_group(people) -> str:
     return f"/contest/{YEAR}/results?nomination={season.nominations[0].id}&age={season.age_categories[0].id}"
 
 
+def _schools_of_first_municipality(people) -> str:
+    school = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
+    return f"/monitoring/?municipality={school.municipality_id}"
+
+
 def _adoptions(people, count: int) -> None:
     """``count`` practices, each adopted by a new school (so the report's two paged tables both grow)."""
     _practices(people, count)
@@ -189,6 +194,8 @@ LISTS = {
     "accounts.teachers": ("/account/teachers", "admin", _users),
     "accounts.students": ("/account/students", "teacher", _students),
     "taxonomy.organizations": ("/admin/taxonomy/organizations/", "admin", _organizations),
+    "monitoring.index": ("/monitoring/", None, _adoptions),
+    "monitoring.index (schools)": (_schools_of_first_municipality, "admin", _adoptions),
 }
 
 # Pages that are not lists of rows, or whose lists are bounded by something other than the tables' size.
@@ -259,6 +266,8 @@ NOT_LISTS = {
     "practices.edit": "a form",
     "practices.revision": "one revision",
     "practices.report_csv": "a download, streamed",
+    "monitoring.indicators_csv": "a download, streamed: the tables of monitoring.index",
+    "monitoring.indicators_xlsx": "a download, streamed: the tables of monitoring.index",
 }
 
 def test_every_page_of_the_site_is_a_counted_list_or_says_why_not(app):
