@@ -338,3 +338,18 @@ def _table_rows(page: str, caption_id: str) -> dict[str, list[str]]:
 def _municipality_row(page: str):
     rows = _table_rows(page, "table-municipalities-caption")
     return lambda name, column: rows[name][column]
+
+
+@pytest.mark.page_cache
+def test_the_public_page_is_served_from_the_page_cache_and_a_coordinators_never(app, client, auth, known, make_user):
+    first = client.get("/monitoring/?year=2025")
+    again = client.get("/monitoring/?year=2025")
+    assert again.headers.get("X-Page-Cache") == "hit" and again.get_data() == first.get_data()
+    coordinator = make_user(roles=("coordinator",), email="coordinator@example.ru")
+    with app.app_context():
+        db.session.add(CoordinatedMunicipality(user_id=coordinator.id, municipality_id=known["place"][IRKUTSK]))
+        db.session.commit()
+    auth.login(coordinator)
+    for _ in range(2):
+        page = client.get("/monitoring/?year=2025")
+        assert page.headers.get("X-Page-Cache") != "hit" and SCHOOLS["a1"] in page.get_data(as_text=True)
