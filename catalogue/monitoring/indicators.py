@@ -249,6 +249,9 @@ INDICATORS: list[Indicator] = [
     ),
 ]
 BY_NAME = {i.name: i for i in INDICATORS}
+# The charts' indicator until the reader picks another: the pupils who took part in project work, the key result
+# of the roadmap's item 3.
+DEFAULT_CHART = "pupils"
 
 
 def cube(indicator: Indicator, filters: Filters, place: Place = Place()) -> dict[tuple[int, int], int]:

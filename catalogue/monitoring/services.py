@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from catalogue import fragments
 from catalogue.clock import local_today
 from catalogue.extensions import db
 from catalogue.monitoring import indicators as ind
@@ -98,7 +99,7 @@ class Dashboard:
     schools: list[tuple[Organization, list[Cell]]]
 
     def chart(self, name: str) -> IndicatorNumbers:
-        return next((n for n in self.numbers if n.indicator.name == name), self.numbers[0])
+        return next((n for n in self.numbers if n.indicator.name == name), None) or self.chart(ind.DEFAULT_CHART)
 
 
 def dashboard(
@@ -106,7 +107,9 @@ def dashboard(
 ) -> Dashboard:
     """Every indicator by year and by municipality, the contest's breakdowns and, when allowed, the schools of
     ``schools_of``: one query per indicator, one per breakdown, two for the schools."""
-    cubes = [(i, ind.cube(i, filters)) for i in ind.INDICATORS]
+    # The counts are the same for everybody (only what is hidden differs): made once per content generation.
+    key = (filters.age_group.slug if filters.age_group else "", filters.sphere.slug if filters.sphere else "")
+    cubes = fragments.cached("monitoring.cubes", *key, make=lambda: [(i, ind.cube(i, filters)) for i in ind.INDICATORS])
     years = sorted({y for _, cube in cubes for y, _ in cube}) or [local_today().year]
     if year not in years:
         this_year = local_today().year
@@ -123,13 +126,22 @@ def dashboard(
             or (filters.sphere and "sphere" not in indicator.filters)
         )
         numbers.append(IndicatorNumbers(indicator, series, columns[year], applies))
+    counted = fragments.cached(
+        "monitoring.breakdowns", *key, year, make=lambda: [ind.breakdown(b, year, filters) for b in ind.BREAKDOWNS]
+    )
     breakdowns = [
-        (b, protect(ind.breakdown(b, year, filters), None if viewer.known is None else ())) for b in ind.BREAKDOWNS
+        (b, protect(values, None if viewer.known is None else ()))
+        for b, values in zip(ind.BREAKDOWNS, counted, strict=True)
     ]
     schools = []
     if schools_of is not None:
         place = ind.Place(ind.ORGANIZATION, schools_of.id)
-        school_cubes = [ind.cube(i, filters, place) for i in ind.INDICATORS]
+        school_cubes = fragments.cached(
+            "monitoring.schools",
+            *key,
+            schools_of.id,
+            make=lambda: [ind.cube(i, filters, place) for i in ind.INDICATORS],
+        )
         organizations = db.session.scalars(
             select(Organization).where(Organization.municipality_id == schools_of.id).order_by(Organization.name)
         )

@@ -22,7 +22,7 @@ class MonitoringFilterForm(QueryForm):
     indicator = SelectField(
         "Показатель на графиках",
         choices=choices((i.name, i.label) for i in ind.INDICATORS),
-        default=ind.INDICATORS[0].name,
+        default=ind.DEFAULT_CHART,
         validators=[Optional()],
     )
     municipality = SelectField("Школы муниципалитета", validators=[Optional()])
@@ -52,7 +52,7 @@ def _read_request():
     form.year.choices = choices([(str(y), str(y)) for y in reversed(data.years)])
     form.year.data = str(data.year)
     if form.indicator.data not in ind.BY_NAME:
-        form.indicator.data = ind.INDICATORS[0].name
+        form.indicator.data = ind.DEFAULT_CHART
     if not viewer.choose:
         del form.municipality
     return viewer, form, filters, data
