@@ -47,7 +47,7 @@ def _read_request():
     if viewer.choose:
         schools_of = next((m for m in places if str(m.id) == args.get("municipality")), None)
     data = services.dashboard(
-        viewer, filters, places, int(year) if year.isdigit() and len(year) == 4 else None, schools_of
+        viewer, filters, places, int(year) if year.isascii() and year.isdigit() and len(year) == 4 else None, schools_of
     )
     form.year.choices = choices([(str(y), str(y)) for y in reversed(data.years)])
     form.year.data = str(data.year)
