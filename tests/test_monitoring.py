@@ -14,6 +14,7 @@ The data set, all in 2025 unless said otherwise — Иркутск (two schools)
 
 import datetime as dt
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -353,3 +354,21 @@ def test_the_public_page_is_served_from_the_page_cache_and_a_coordinators_never(
     for _ in range(2):
         page = client.get("/monitoring/?year=2025")
         assert page.headers.get("X-Page-Cache") != "hit" and SCHOOLS["a1"] in page.get_data(as_text=True)
+
+
+# What the browser does is the same on both databases (the numbers are proven on both above): SQLite only.
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_in_a_browser_the_filters_update_the_tables_push_the_address_and_back_restores_them(page, known):
+    from playwright.sync_api import expect
+
+    reports = page.locator("#table-municipalities-caption").locator("xpath=..").locator("tbody tr", has_text=ANGARSK)
+    page.goto("/monitoring/?year=2025")
+    expect(reports.locator("td").nth(1)).to_have_text("менее 5")
+    page.get_by_label("Возрастная группа").select_option(label="8–9 классы")
+    expect(page).to_have_url(re.compile(r"age=8-9"))
+    expect(reports.locator("td").nth(1)).to_have_text("0")  # Ангарск's one report is of the 10th grade
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"age="))
+    expect(page.get_by_label("Возрастная группа")).to_have_value("")
+    expect(reports.locator("td").nth(1)).to_have_text("менее 5")
