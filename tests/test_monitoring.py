@@ -26,7 +26,7 @@ from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.monitoring import indicators as ind
 from catalogue.monitoring.models import CoordinatedMunicipality
-from catalogue.monitoring.privacy import protect
+from catalogue.monitoring.privacy import protect, protect_series
 from catalogue.practices.models import Practice, PracticeAdoption, practice_sphere
 from catalogue.projects.models import Project, ProjectReport, project_age_group, project_sphere
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
@@ -194,17 +194,18 @@ def test_a_small_count_and_the_cell_that_would_give_it_away_are_hidden_from_the_
     assert "По муниципалитетам;Типовые проекты опубликованы;2025;город Братск;менее 5;проектов;" in csv
     assert "По муниципалитетам;Типовые проекты опубликованы;2025;Ангарский городской округ;скрыто;проектов;" in csv
     assert "По муниципалитетам;Типовые проекты опубликованы;2025;итого;15;проектов;" in csv
-    # by year: 2024's one project is «менее 5», so 2025 is hidden beside it, and the sum stays
+    # by year: 2024's one project is «менее 5»; 2025's 15 is the municipalities' total above, so the sum over the
+    # years is what is hidden (16 − 15 would tell 2024)
     assert "По годам;Типовые проекты опубликованы;2024;Иркутская область;менее 5;проектов;" in csv
-    assert "По годам;Типовые проекты опубликованы;2025;Иркутская область;скрыто;проектов;" in csv
-    assert "По годам;Типовые проекты опубликованы;всего;Иркутская область;16;проектов;" in csv
+    assert "По годам;Типовые проекты опубликованы;2025;Иркутская область;15;проектов;" in csv
+    assert "По годам;Типовые проекты опубликованы;всего;Иркутская область;скрыто;проектов;" in csv
     assert "Участники конкурса по возрастным категориям;Участники конкурса;2025;9–11 классы;менее 5;" in csv
     for line in csv.splitlines()[1:]:
         value = line.split(";")[4]
         assert value in ("менее 5", "скрыто", "0") or int(value) >= 5, line
 
 
-def test_the_rule_hides_the_total_when_no_second_cell_can_be_hidden():
+def test_the_rule_hides_the_total_when_no_second_cell_can_be_hidden_and_a_series_hides_its_sum():
     table = protect({"a": 3, "b": 0, "c": 6}, known={"c"})  # a coordinator of «c» knows 6: 9 − 6 would tell «a»
     assert (table.cells["a"].text, table.cells["c"].text, table.total.text) == ("менее 5", "6", "скрыто")
     table = protect({"a": 3, "b": 4, "c": 6})
@@ -212,6 +213,10 @@ def test_the_rule_hides_the_total_when_no_second_cell_can_be_hidden():
         "менее 5", "менее 5", "6", "13",
     )  # fmt: skip
     assert protect({"a": 3}, known=None).total.text == "3"  # administrators see everything
+    # the years: each is the total of a table shown elsewhere, so it is never hidden as a second cell; the sum is
+    years = protect_series({2024: 1, 2025: 15, 2026: 9}, forced={2026})
+    assert [c.text for c in years.cells.values()] + [years.total.text] == ["менее 5", "15", "скрыто", "скрыто"]
+    assert protect_series({2024: 7, 2025: 15}).total.text == "22"
 
 
 def test_a_coordinator_sees_their_municipality_in_detail_and_no_other(app, client, auth, known, make_user):

@@ -3,7 +3,8 @@
 A count of people or items from 1 to ``SMALL - 1`` is shown as «менее 5» (primary suppression). A table's total is
 public, so one hidden cell alone could be worked out as the total minus the cells shown: when exactly one cell of a
 table is hidden, the smallest other non-zero cell is hidden too, as «скрыто» (secondary suppression); when there is
-no such cell, the total is hidden instead. Cells the viewer may know (a coordinator's own municipality, everything
+no such cell, the total is hidden instead. A series of such totals (the years) hides the sum whenever it hides a
+year (:func:`protect_series`). Cells the viewer may know (a coordinator's own municipality, everything
 for administrators and moderators) are never hidden and never chosen as the second cell.
 """
 
@@ -78,4 +79,25 @@ def protect(
     if is_small(total) and any(v > 0 and k not in known for k, v in values.items()):
         total_cell = SMALL_CELL
     cells = {k: hidden.get(k) or Cell(v) for k, v in values.items()}
+    return Table(cells, total_cell)
+
+
+def protect_series(values: Mapping[Hashable, int], forced: Iterable[Hashable] = (), everything: bool = False) -> Table:
+    """A series whose cells are the totals of other tables (a year: the total of its municipalities), and its sum.
+
+    A cell is hidden when it is small or ``forced`` (its table's total is hidden), never as a second cell: the
+    same number stands as that table's total, and hiding it here alone would not hide it there. So the sum is
+    hidden instead whenever any cell is.
+    """
+    if everything:
+        return protect(values, None)
+    forced = set(forced)
+    cells = {k: SMALL_CELL if is_small(v) else SECONDARY_CELL if k in forced else Cell(v) for k, v in values.items()}
+    total = sum(values.values())
+    if is_small(total):
+        total_cell = SMALL_CELL
+    elif any(cell.hidden for cell in cells.values()):
+        total_cell = SECONDARY_CELL
+    else:
+        total_cell = Cell(total)
     return Table(cells, total_cell)

@@ -15,7 +15,7 @@ from catalogue.clock import local_today
 from catalogue.extensions import db
 from catalogue.monitoring import indicators as ind
 from catalogue.monitoring.models import CoordinatedMunicipality
-from catalogue.monitoring.privacy import Cell, Table, protect
+from catalogue.monitoring.privacy import Cell, Table, protect, protect_series
 from catalogue.permissions import InvalidInput, require_role
 from catalogue.roles import Role
 from catalogue.taxonomy.models import Municipality, Organization
@@ -120,7 +120,7 @@ def dashboard(
         columns = {y: protect({m: cube.get((y, m), 0) for m in ids}, viewer.known) for y in years}
         totals = {y: sum(v for (yy, _), v in cube.items() if yy == y) for y in years}
         forced = [y for y, table in columns.items() if table.total.hidden]
-        series = protect(totals, None if viewer.known is None else (), forced=forced)
+        series = protect_series(totals, forced, everything=viewer.known is None)
         applies = not (
             (filters.age_group and "age_group" not in indicator.filters)
             or (filters.sphere and "sphere" not in indicator.filters)
