@@ -23,8 +23,8 @@ from catalogue.taxonomy.models import Municipality, Organization
 
 @dataclass(frozen=True)
 class Viewer:
-    """What a person may see: ``known`` municipalities as they are (None: all), ``schools_of`` whose schools
-    (None: none; ``choose``: any one chosen on the page)."""
+    """What a person may see: ``known`` municipalities' numbers as they are (None: all of them); the organizations
+    of ``own_municipality`` (a coordinator's), or of any municipality chosen on the page (``choose``)."""
 
     known: frozenset[int] | None
     own_municipality: Municipality | None = None
@@ -106,7 +106,8 @@ def dashboard(
     viewer: Viewer, filters: ind.Filters, municipalities: list[Municipality], year: int | None, schools_of=None
 ) -> Dashboard:
     """Every indicator by year and by municipality, the contest's breakdowns and, when allowed, the schools of
-    ``schools_of``: one query per indicator, one per breakdown, two for the schools."""
+    ``schools_of``: one query per indicator, one per breakdown, and for the schools one per indicator and one for
+    the organizations; the counts are kept per content generation."""
     # The counts are the same for everybody (only what is hidden differs): made once per content generation.
     key = (filters.age_group.slug if filters.age_group else "", filters.sphere.slug if filters.sphere else "")
     cubes = fragments.cached("monitoring.cubes", *key, make=lambda: [(i, ind.cube(i, filters)) for i in ind.INDICATORS])
