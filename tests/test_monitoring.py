@@ -26,7 +26,7 @@ from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.monitoring import indicators as ind
 from catalogue.monitoring.models import CoordinatedMunicipality
-from catalogue.monitoring.privacy import protect, protect_series
+from catalogue.monitoring.privacy import protect, protect_grid
 from catalogue.practices.models import Practice, PracticeAdoption, practice_sphere
 from catalogue.projects.models import Project, ProjectReport, project_age_group, project_sphere
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
@@ -190,22 +190,42 @@ def test_a_small_count_and_the_cell_that_would_give_it_away_are_hidden_from_the_
     assert row("Итого", 0) == "15"
     assert row(ANGARSK, 4) == "менее 5" and row(IRKUTSK, 4) == "скрыто"  # participants: 2 and 5
     assert SCHOOLS["a1"] not in page  # the public sees no school
+    # Иркутск's 5 participants are all in 6–7 классы: shown there, they would tell its hidden all-ages number
+    by_age = _municipality_row(client.get("/monitoring/?year=2025&age=6-7").get_data(as_text=True))
+    assert by_age(IRKUTSK, 4) == "скрыто" and by_age("Итого", 4) == "скрыто"
     csv = client.get("/monitoring/indicators.csv?year=2025").get_data().decode("utf-8-sig")
     assert "По муниципалитетам;Типовые проекты опубликованы;2025;город Братск;менее 5;проектов;" in csv
     assert "По муниципалитетам;Типовые проекты опубликованы;2025;Ангарский городской округ;скрыто;проектов;" in csv
     assert "По муниципалитетам;Типовые проекты опубликованы;2025;итого;15;проектов;" in csv
-    # by year: 2024's one project is «менее 5»; 2025's 15 is the municipalities' total above, so the sum over the
-    # years is what is hidden (16 − 15 would tell 2024)
+    # by year: 2024's one project is «менее 5»; 2025's 15 is the municipalities' total above, and the public gets
+    # no sum over the years (16 − 15 would tell 2024)
     assert "По годам;Типовые проекты опубликованы;2024;Иркутская область;менее 5;проектов;" in csv
     assert "По годам;Типовые проекты опубликованы;2025;Иркутская область;15;проектов;" in csv
-    assert "По годам;Типовые проекты опубликованы;всего;Иркутская область;скрыто;проектов;" in csv
+    assert ";всего;" not in csv
     assert "Участники конкурса по возрастным категориям;Участники конкурса;2025;9–11 классы;менее 5;" in csv
     for line in csv.splitlines()[1:]:
         value = line.split(";")[4]
         assert value in ("менее 5", "скрыто", "0") or int(value) >= 5, line
 
 
-def test_the_rule_hides_the_total_when_no_second_cell_can_be_hidden_and_a_series_hides_its_sum():
+def test_the_rule_hides_a_second_cell_in_every_row_and_column_of_a_table_with_its_margins():
+    # municipalities (and the region) by all ages and two age groups; «a» has 3 pupils, all of the younger group
+    grid = {("a", "all"): 3, ("a", "young"): 3, ("a", "old"): 0,
+            ("b", "all"): 9, ("b", "young"): 5, ("b", "old"): 4,
+            ("c", "all"): 8, ("c", "young"): 0, ("c", "old"): 8,
+            ("region", "all"): 20, ("region", "young"): 8, ("region", "old"): 12}  # fmt: skip
+    cells = protect_grid(grid, known_rows=())
+    for line in [[(r, c) for c in ("all", "young", "old")] for r in ("a", "b", "c", "region")] + [
+        [(r, c) for r in ("a", "b", "c", "region")] for c in ("all", "young", "old")
+    ]:
+        assert sum(cells[k].hidden for k in line) != 1, line
+    assert cells[("a", "young")].text == "менее 5" and cells[("b", "old")].text == "менее 5"
+    assert protect_grid(grid, known_rows=None)[("a", "young")].text == "3"
+    known = protect_grid(grid, known_rows={"a"})  # a coordinator of «a»
+    assert known[("a", "young")].text == "3" and known[("b", "old")].hidden
+
+
+def test_the_rule_hides_the_total_when_no_second_cell_can_be_hidden():
     table = protect({"a": 3, "b": 0, "c": 6}, known={"c"})  # a coordinator of «c» knows 6: 9 − 6 would tell «a»
     assert (table.cells["a"].text, table.cells["c"].text, table.total.text) == ("менее 5", "6", "скрыто")
     table = protect({"a": 3, "b": 4, "c": 6})
@@ -213,10 +233,9 @@ def test_the_rule_hides_the_total_when_no_second_cell_can_be_hidden_and_a_series
         "менее 5", "менее 5", "6", "13",
     )  # fmt: skip
     assert protect({"a": 3}, known=None).total.text == "3"  # administrators see everything
-    # the years: each is the total of a table shown elsewhere, so it is never hidden as a second cell; the sum is
-    years = protect_series({2024: 1, 2025: 15, 2026: 9}, forced={2026})
-    assert [c.text for c in years.cells.values()] + [years.total.text] == ["менее 5", "15", "скрыто", "скрыто"]
-    assert protect_series({2024: 7, 2025: 15}).total.text == "22"
+    # a total hidden in another table (the participants'): hidden here too, with two cells, so nothing adds up to it
+    table = protect({"a": 6, "b": 7, "c": 9}, hide_total=True)
+    assert [c.text for c in table.cells.values()] + [table.total.text] == ["скрыто", "скрыто", "9", "скрыто"]
 
 
 def test_a_coordinator_sees_their_municipality_in_detail_and_no_other(app, client, auth, known, make_user):
@@ -244,6 +263,8 @@ def test_an_administrator_sees_every_number_and_any_municipalitys_schools(client
     row = _municipality_row(page)
     assert (row(BRATSK, 0), row(ANGARSK, 0), row(ANGARSK, 4)) == ("2", "6", "2")
     assert _table_rows(page, "schools-caption")[SCHOOLS["b1"]][0] == "2"
+    csv = client.get("/monitoring/indicators.csv?year=2025").get_data().decode("utf-8-sig")
+    assert "По годам;Типовые проекты опубликованы;всего;Иркутская область;16;проектов;" in csv
 
 
 def test_an_administrator_makes_someone_a_coordinator_of_a_municipality(app, client, auth, known, make_user):

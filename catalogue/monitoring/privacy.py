@@ -3,8 +3,9 @@
 A count of people or items from 1 to ``SMALL - 1`` is shown as «менее 5» (primary suppression). A table's total is
 public, so one hidden cell alone could be worked out as the total minus the cells shown: when exactly one cell of a
 table is hidden, the smallest other non-zero cell is hidden too, as «скрыто» (secondary suppression); when there is
-no such cell, the total is hidden instead. A series of such totals (the years) hides the sum whenever it hides a
-year (:func:`protect_series`). Cells the viewer may know (a coordinator's own municipality, everything
+no such cell, the total is hidden instead. A year's table of municipalities by age (:func:`protect_grid`) gets
+the same rule in every row and every column, so that neither a total nor all ages minus the age groups tells a
+hidden number. Cells the viewer may know (a coordinator's own municipality, everything
 for administrators and moderators) are never hidden and never chosen as the second cell.
 """
 
@@ -56,11 +57,13 @@ def protect(
     values: Mapping[Hashable, int],
     known: Iterable[Hashable] | None = (),
     forced: Iterable[Hashable] = (),
+    hide_total: bool = False,
 ) -> Table:
     """The cells of ``values`` and their total as the viewer may see them.
 
     ``known``: keys the viewer may see as they are (None: all of them). ``forced``: keys hidden already for a reason
-    of another table (a year whose municipalities' total is hidden), counted like small ones.
+    of another table, counted like small ones. ``hide_total``: the total is hidden elsewhere (the same number in
+    another table), so it is hidden here too, and two cells with it, so that the cells do not add up to it.
     """
     total = sum(values.values())
     if known is None:
@@ -78,26 +81,43 @@ def protect(
             total_cell = SECONDARY_CELL
     if is_small(total) and any(v > 0 and k not in known for k, v in values.items()):
         total_cell = SMALL_CELL
+    if hide_total and total:
+        total_cell = SMALL_CELL if is_small(total) else SECONDARY_CELL
+        for _, _, k in sorted(
+            (v, str(k), k) for k, v in values.items() if v > 0 and k not in known and k not in hidden
+        ):
+            if len(hidden) >= 2:
+                break
+            hidden[k] = SECONDARY_CELL
     cells = {k: hidden.get(k) or Cell(v) for k, v in values.items()}
     return Table(cells, total_cell)
 
 
-def protect_series(values: Mapping[Hashable, int], forced: Iterable[Hashable] = (), everything: bool = False) -> Table:
-    """A series whose cells are the totals of other tables (a year: the total of its municipalities), and its sum.
+def protect_grid(values: Mapping[tuple[Hashable, Hashable], int], known_rows: Iterable[Hashable] | None) -> dict:
+    """The cells of a table with its margins inside — rows the municipalities and the region (their total), columns
+    all ages and each age group — as the viewer may see them.
 
-    A cell is hidden when it is small or ``forced`` (its table's total is hidden), never as a second cell: the
-    same number stands as that table's total, and hiding it here alone would not hide it there. So the sum is
-    hidden instead whenever any cell is.
+    A small cell is hidden; then, until nothing changes, every row and every column with exactly one hidden cell gets
+    a second one (its smallest other non-zero cell): a total minus the cells shown, or all ages minus the age groups
+    shown, never tells a hidden number. Cells of ``known_rows`` are shown as they are (None: everything is).
     """
-    if everything:
-        return protect(values, None)
-    forced = set(forced)
-    cells = {k: SMALL_CELL if is_small(v) else SECONDARY_CELL if k in forced else Cell(v) for k, v in values.items()}
-    total = sum(values.values())
-    if is_small(total):
-        total_cell = SMALL_CELL
-    elif any(cell.hidden for cell in cells.values()):
-        total_cell = SECONDARY_CELL
-    else:
-        total_cell = Cell(total)
-    return Table(cells, total_cell)
+    if known_rows is None:
+        return {k: Cell(v) for k, v in values.items()}
+    known_rows = set(known_rows)
+    hidden = {k: SMALL_CELL for k, v in values.items() if k[0] not in known_rows and is_small(v)}
+    rows = list(dict.fromkeys(r for r, _ in values))
+    columns = list(dict.fromkeys(c for _, c in values))
+    lines = [[(r, c) for c in columns] for r in rows] + [[(r, c) for r in rows] for c in columns]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(k in hidden for k in line) != 1:
+                continue
+            partners = sorted(
+                (values[k], str(k), k) for k in line if k not in hidden and values[k] > 0 and k[0] not in known_rows
+            )
+            if partners:
+                hidden[partners[0][2]] = SECONDARY_CELL
+                changed = True
+    return {k: hidden.get(k) or Cell(v) for k, v in values.items()}

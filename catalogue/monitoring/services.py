@@ -15,10 +15,10 @@ from catalogue.clock import local_today
 from catalogue.extensions import db
 from catalogue.monitoring import indicators as ind
 from catalogue.monitoring.models import CoordinatedMunicipality
-from catalogue.monitoring.privacy import Cell, Table, protect, protect_series
+from catalogue.monitoring.privacy import Cell, Table, protect, protect_grid
 from catalogue.permissions import InvalidInput, require_role
 from catalogue.roles import Role
-from catalogue.taxonomy.models import Municipality, Organization
+from catalogue.taxonomy.models import AgeGroup, Municipality, Organization
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def set_coordinated_municipality(actor, user, municipality_id: int | None) -> No
 @dataclass
 class IndicatorNumbers:
     indicator: ind.Indicator
-    by_year: Table  # {year: Cell}
+    by_year: Table  # {year: Cell}; the total over the years is None for those who do not see everything
     by_municipality: Table  # {municipality id: Cell} for the chosen year
     applies: bool  # False: a filter of the page does not apply to it (it is counted without that filter)
 
@@ -102,36 +102,72 @@ class Dashboard:
         return next((n for n in self.numbers if n.indicator.name == name), None) or self.chart(ind.DEFAULT_CHART)
 
 
+REGION = "region"  # the row of the region's totals in a year's table
+
+
 def dashboard(
-    viewer: Viewer, filters: ind.Filters, municipalities: list[Municipality], year: int | None, schools_of=None
+    viewer: Viewer,
+    filters: ind.Filters,
+    municipalities: list[Municipality],
+    groups: list[AgeGroup],
+    year: int | None,
+    schools_of=None,
 ) -> Dashboard:
     """Every indicator by year and by municipality, the contest's breakdowns and, when allowed, the schools of
-    ``schools_of``: one query per indicator, one per breakdown, and for the schools one per indicator and one for
-    the organizations; the counts are kept per content generation."""
-    # The counts are the same for everybody (only what is hidden differs): made once per content generation.
-    key = (filters.age_group.slug if filters.age_group else "", filters.sphere.slug if filters.sphere else "")
-    cubes = fragments.cached("monitoring.cubes", *key, make=lambda: [(i, ind.cube(i, filters)) for i in ind.INDICATORS])
-    years = sorted({y for _, cube in cubes for y, _ in cube}) or [local_today().year]
+    ``schools_of``, with what the viewer may not see hidden.
+
+    A year's numbers are protected as one table of municipalities (and the region) by all ages and by each age
+    group (:func:`privacy.protect_grid`), so that no filter's numbers, taken from another's, tell a hidden one: one
+    query per indicator and age choice, one per breakdown, and for the schools one per indicator and one for the
+    organizations. The counts are the same for everybody and are kept per content generation.
+    """
+    sphere = filters.sphere.slug if filters.sphere else ""
+
+    def count():
+        narrowed = [("", ind.Filters(sphere=filters.sphere))]
+        narrowed += [(g.slug, ind.Filters(age_group=g, sphere=filters.sphere)) for g in groups]
+        return {i.name: {slug: ind.cube(i, f) for slug, f in narrowed} for i in ind.INDICATORS}
+
+    cubes = fragments.cached("monitoring.cubes", sphere, make=count)
+    years = sorted({y for by_age in cubes.values() for y, _ in by_age[""]}) or [local_today().year]
     if year not in years:
         this_year = local_today().year
         year = this_year if this_year in years else max([y for y in years if y <= this_year] or years)
+    column = filters.age_group.slug if filters.age_group else ""
     ids = [m.id for m in municipalities]
-    numbers = []
-    for indicator, cube in cubes:
-        columns = {y: protect({m: cube.get((y, m), 0) for m in ids}, viewer.known) for y in years}
-        totals = {y: sum(v for (yy, _), v in cube.items() if yy == y) for y in years}
-        forced = [y for y, table in columns.items() if table.total.hidden]
-        series = protect_series(totals, forced, everything=viewer.known is None)
+    numbers, participants_total = [], None
+    for indicator in ind.INDICATORS:
+        by_age = cubes[indicator.name]
+        by_year = {}
+        for y in years:
+            grid = {}
+            for slug, cube in by_age.items():
+                grid.update({(m, slug): cube.get((y, m), 0) for m in ids})
+                grid[(REGION, slug)] = sum(v for (yy, _), v in cube.items() if yy == y)
+            by_year[y] = (grid, protect_grid(grid, viewer.known))
+        grid, cells = by_year[year]
+        by_municipality = Table({m: cells[(m, column)] for m in ids}, cells[(REGION, column)])
+        year_cells = {y: cells_y[(REGION, column)] for y, (_, cells_y) in by_year.items()}
+        # The sum over the years only for those who see everything: the public could take one filter's sum from
+        # another's and learn a hidden year.
+        total = Cell(sum(grid_y[(REGION, column)] for grid_y, _ in by_year.values())) if viewer.known is None else None
         applies = not (
             (filters.age_group and "age_group" not in indicator.filters)
             or (filters.sphere and "sphere" not in indicator.filters)
         )
-        numbers.append(IndicatorNumbers(indicator, series, columns[year], applies))
+        numbers.append(IndicatorNumbers(indicator, Table(year_cells, total), by_municipality, applies))
+        if indicator.name == "participants":
+            participants_total = by_municipality.total
     counted = fragments.cached(
-        "monitoring.breakdowns", *key, year, make=lambda: [ind.breakdown(b, year, filters) for b in ind.BREAKDOWNS]
+        "monitoring.breakdowns",
+        column,
+        year,
+        make=lambda: [ind.breakdown(b, year, ind.Filters(age_group=filters.age_group)) for b in ind.BREAKDOWNS],
     )
+    # A breakdown adds up to about the participants' total: hidden there, it is hidden here too.
+    hide_total = participants_total is not None and participants_total.hidden
     breakdowns = [
-        (b, protect(values, None if viewer.known is None else ()))
+        (b, protect(values, None if viewer.known is None else (), hide_total=hide_total))
         for b, values in zip(ind.BREAKDOWNS, counted, strict=True)
     ]
     schools = []
@@ -139,7 +175,8 @@ def dashboard(
         place = ind.Place(ind.ORGANIZATION, schools_of.id)
         school_cubes = fragments.cached(
             "monitoring.schools",
-            *key,
+            column,
+            sphere,
             schools_of.id,
             make=lambda: [ind.cube(i, filters, place) for i in ind.INDICATORS],
         )

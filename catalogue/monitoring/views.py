@@ -47,7 +47,12 @@ def _read_request():
     if viewer.choose:
         schools_of = next((m for m in places if str(m.id) == args.get("municipality")), None)
     data = services.dashboard(
-        viewer, filters, places, int(year) if year.isascii() and year.isdigit() and len(year) == 4 else None, schools_of
+        viewer,
+        filters,
+        places,
+        groups,
+        int(year) if year.isascii() and year.isdigit() and len(year) == 4 else None,
+        schools_of,
     )
     form.year.choices = choices([(str(y), str(y)) for y in reversed(data.years)])
     form.year.data = str(data.year)
@@ -96,15 +101,16 @@ def _rows(data: services.Dashboard, filters: ind.Filters):
         for year in data.years:
             cell = n.by_year.cells[year]
             yield ["По годам", n.indicator.label, year, "Иркутская область", cell.cell, n.indicator.unit, narrowed]
-        yield [
-            "По годам",
-            n.indicator.label,
-            "всего",
-            "Иркутская область",
-            n.by_year.total.cell,
-            n.indicator.unit,
-            narrowed,
-        ]
+        if n.by_year.total is not None:
+            yield [
+                "По годам",
+                n.indicator.label,
+                "всего",
+                "Иркутская область",
+                n.by_year.total.cell,
+                n.indicator.unit,
+                narrowed,
+            ]
     for n in data.numbers:
         for m in data.municipalities:
             cell = n.by_municipality.cells[m.id]
