@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalogue.feeds import bp as feeds_bp
     from catalogue.main.views import bp as main_bp
     from catalogue.media.views import bp as media_bp
+    from catalogue.monitoring.views import bp as monitoring_bp
     from catalogue.practices.views import bp as practices_bp
     from catalogue.projects.views import bp as projects_bp
     from catalogue.search import init_app as init_search
@@ -142,5 +143,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(opendata_bp)
+    app.register_blueprint(monitoring_bp)
     init_contest(app)
     init_search(app)

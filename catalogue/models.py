@@ -15,6 +15,7 @@ from catalogue.contest.models import (
 )
 from catalogue.idempotency import IdempotencyRecord
 from catalogue.media.models import StoredFile
+from catalogue.monitoring.models import CoordinatedMunicipality
 from catalogue.page_cache import ContentGeneration
 from catalogue.practices.models import (
     Practice,
@@ -36,6 +37,7 @@ __all__ = [
     "AuditEntry",
     "ConsentRecord",
     "ContentGeneration",
+    "CoordinatedMunicipality",
     "Criterion",
     "Entry",
     "IdempotencyRecord",

@@ -9,6 +9,7 @@ class Role(enum.StrEnum):
     MODERATOR = "moderator"
     JURY = "jury"
     ADMIN = "admin"
+    COORDINATOR = "coordinator"  # a municipality's coordinator: sees its schools on /monitoring/
 
     @property
     def label(self) -> str:
@@ -21,6 +22,7 @@ ROLE_LABELS = {
     Role.MODERATOR: "Модератор",
     Role.JURY: "Член жюри",
     Role.ADMIN: "Администратор",
+    Role.COORDINATOR: "Муниципальный координатор",
 }
 # Roles a person picks at registration; the others are granted by an administrator.
 SELF_SERVICE_ROLES = (Role.STUDENT, Role.TEACHER)

@@ -109,6 +109,11 @@ def _first_group(people) -> str:
     return f"/contest/{YEAR}/results?nomination={season.nominations[0].id}&age={season.age_categories[0].id}"
 
 
+def _schools_of_first_municipality(people) -> str:
+    school = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
+    return f"/monitoring/?municipality={school.municipality_id}"
+
+
 def _adoptions(people, count: int) -> None:
     """``count`` practices, each adopted by a new school (so the report's two paged tables both grow)."""
     _practices(people, count)
@@ -244,6 +249,8 @@ LISTS = {
     "api.reports": ("/api/v1/reports", None, _reports),
     "api.contest_entry_list": ("/api/v1/contest/entries", None, _entries),
     "api.contest_entry_list (a season, as the gallery)": (f"/api/v1/contest/entries?season={YEAR}", None, _entries),
+    "monitoring.index": ("/monitoring/", None, _adoptions),
+    "monitoring.index (schools)": (_schools_of_first_municipality, "admin", _adoptions),
 }
 
 # Pages that are not lists of rows, or whose lists are bounded by something other than the tables' size.
@@ -334,6 +341,8 @@ NOT_LISTS = {
     "api.nomination_list": "nominations and categories: a few a season",
     "opendata.index": "one row per content type",
     "opendata.file": "a download, streamed 200 items at a time (tests/test_opendata.py counts its queries)",
+    "monitoring.indicators_csv": "a download, streamed: the tables of monitoring.index",
+    "monitoring.indicators_xlsx": "a download, streamed: the tables of monitoring.index",
 }
 
 def test_every_page_of_the_site_is_a_counted_list_or_says_why_not(app):

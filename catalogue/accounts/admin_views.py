@@ -6,12 +6,15 @@ from flask_login import current_user
 from catalogue.accounts import services
 from catalogue.accounts.forms import AdminUserForm
 from catalogue.accounts.models import Role, User
+from catalogue.errors import DomainError
 from catalogue.extensions import db
 from catalogue.forms import choices, field_error
 from catalogue.htmx import render
+from catalogue.monitoring.services import coordinated_municipality, set_coordinated_municipality
 from catalogue.pagination import Pager
 from catalogue.permissions import role_required
-from catalogue.taxonomy.services import search_organizations
+from catalogue.taxonomy.services import municipalities, search_organizations
+from catalogue.unit_of_work import one_transaction
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,30 +42,35 @@ def edit_user(user_id: int):
         form.roles.data = sorted(str(r) for r in user.roles)
         form.organization_id.data = user.organization_id or 0
         form.grade.data = str(user.grade) if user.grade else ""
+        coordinated = coordinated_municipality(user)
+        form.coordinated_municipality_id.data = coordinated.id if coordinated else 0
     organizations = (
         search_organizations(municipality_id=user.municipality_id, limit=500) if user.municipality_id else []
     )
     if user.organization is not None and user.organization not in organizations:
         organizations.insert(0, user.organization)
     form.organization_id.choices = choices([(0, "— не указана —")] + [(o.id, o.name) for o in organizations])
+    form.coordinated_municipality_id.choices = choices([(0, "— нет —")] + [(m.id, m.name) for m in municipalities()])
     status = 200
     if form.validate_on_submit():
         try:
-            services.update_user(
-                current_user,
-                user,
-                services.UserChanges(
-                    last_name=form.last_name.data,
-                    first_name=form.first_name.data,
-                    middle_name=form.middle_name.data or "",
-                    email=form.email.data,
-                    roles={Role(r) for r in form.roles.data or []},
-                    active=form.active.data,
-                    organization_id=form.organization_id.data or None,
-                    grade=int(form.grade.data) if form.grade.data else None,
-                ),
-            )
-        except services.AccountError as e:
+            with one_transaction():  # the details and the coordinated municipality together, or neither
+                services.update_user(
+                    current_user,
+                    user,
+                    services.UserChanges(
+                        last_name=form.last_name.data,
+                        first_name=form.first_name.data,
+                        middle_name=form.middle_name.data or "",
+                        email=form.email.data,
+                        roles={Role(r) for r in form.roles.data or []},
+                        active=form.active.data,
+                        organization_id=form.organization_id.data or None,
+                        grade=int(form.grade.data) if form.grade.data else None,
+                    ),
+                )
+                set_coordinated_municipality(current_user, user, form.coordinated_municipality_id.data or None)
+        except DomainError as e:
             db.session.rollback()
             field_error(form, e)
             status = 422

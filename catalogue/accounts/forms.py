@@ -196,4 +196,7 @@ class AdminUserForm(BaseForm):
     )
     organization_id = SelectField("Организация", coerce=whole_number, validators=[Optional()])
     grade = SelectField("Класс (для обучающихся)", choices=choices([("", "—"), *GRADES]), validators=[Optional()])
+    coordinated_municipality_id = SelectField(
+        "Муниципалитет (для муниципального координатора)", coerce=whole_number, validators=[Optional()]
+    )
     active = BooleanField("Учётная запись активна")

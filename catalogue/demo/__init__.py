@@ -42,6 +42,7 @@ def seed_demo() -> list[str]:
     from catalogue.demo.contest import seed_contest
     from catalogue.demo.practices import seed_practices
     from catalogue.demo.projects import seed_projects
+    from catalogue.monitoring.demo import seed_coordinator
 
     suppress = current_app.config.get("MAIL_SUPPRESS", False)
     current_app.config["MAIL_SUPPRESS"] = True
@@ -53,6 +54,7 @@ def seed_demo() -> list[str]:
             seed_practices()
             _backdate_fresh_items()
             seed_contest(DEMO_PASSWORD)
+            created += seed_coordinator(DEMO_PASSWORD)
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
     return created
