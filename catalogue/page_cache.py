@@ -61,6 +61,7 @@ PRIVATE_TABLES = frozenset(
         "known_address",
         "used_login_link",
         "notification",
+        "subscription",  # a person's subscriptions to lists: shown on «Мои подписки» only
     }
 )
 #: Columns of otherwise public tables that no public page shows (a login stamps ``last_login_at``).

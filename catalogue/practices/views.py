@@ -12,7 +12,7 @@ from catalogue.forms import apply_row_action, choices, field_error, optional_int
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
-from catalogue.pagination import Pager
+from catalogue.pagination import FIRST_PAGE, Pager
 from catalogue.pdf import pdf_response
 from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
 from catalogue.practices import csv_export, documents, services
@@ -51,13 +51,13 @@ def index():
     return render("practices/index.html", block="results", **pieces)
 
 
-def _catalogue_pieces() -> dict:
-    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
+def catalogue_filters(args, pager: Pager = FIRST_PAGE) -> tuple[CatalogueFilterForm, services.PracticeFilters]:
+    """The catalogue's filter form and filters read from ``args`` (the page, its feed and subscriptions)."""
     places = municipalities()
-    form = CatalogueFilterForm(request.args)
+    form = CatalogueFilterForm(args)
     form.municipality.choices = choices([("", "Все муниципалитеты")] + [(str(m.id), m.name) for m in places])
     form.sphere.choices = choices([("", "Все сферы")] + [(s.slug, s.name) for s in spheres()])
-    filters = services.PracticeFilters(pager=Pager.from_request())
+    filters = services.PracticeFilters(pager=pager)
     if form.validate():  # unknown values: show everything rather than an error
         filters = services.PracticeFilters(
             item=_int_arg(form.item.data, BY_NUMBER),
@@ -65,8 +65,14 @@ def _catalogue_pieces() -> dict:
             grade=_int_arg(form.grade.data, range(6, 12)),
             sphere=form.sphere.data or "",
             sort=form.sort.data or "new",
-            pager=filters.pager,
+            pager=pager,
         )
+    return form, filters
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
+    form, filters = catalogue_filters(request.args, Pager.from_request())
     context = dict(form=form, filters=filters, page=services.published_practices(filters))
     return fragments.render_each(context, filters_form="practices/_filters.html", results="practices/_results.html")
 

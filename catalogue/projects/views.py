@@ -7,7 +7,7 @@ from catalogue import fragments
 from catalogue.forms import apply_row_action, choices, field_error
 from catalogue.htmx import is_fragment_request, render
 from catalogue.media.forms import accept_uploads
-from catalogue.pagination import Pager
+from catalogue.pagination import FIRST_PAGE, Pager
 from catalogue.pdf import pdf_response
 from catalogue.permissions import InvalidInput
 from catalogue.projects import documents, services
@@ -25,11 +25,10 @@ def index():
     return render("projects/index.html", block="results", **pieces)
 
 
-def _catalogue_pieces() -> dict:
-    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
-    groups = age_groups()
-    form = CatalogueFilterForm(request.args)
-    form.age.choices = choices([("", "Все возрасты")] + [(g.slug, g.name) for g in groups])
+def catalogue_filters(args, pager: Pager = FIRST_PAGE) -> tuple[CatalogueFilterForm, services.ProjectFilters]:
+    """The catalogue's filter form and filters read from ``args`` (the page, its feed and subscriptions)."""
+    form = CatalogueFilterForm(args)
+    form.age.choices = choices([("", "Все возрасты")] + [(g.slug, g.name) for g in age_groups()])
     form.sphere.choices = choices([("", "Все сферы")] + [(s.slug, s.name) for s in spheres()])
     filters = services.ProjectFilters(
         age=form.age.data or "",
@@ -37,10 +36,17 @@ def _catalogue_pieces() -> dict:
         format=form.format.data or "",
         duration=form.duration.data or "",
         sort=form.sort.data or "new",
-        pager=Pager.from_request(),
+        pager=pager,
     )
     if not form.validate():
-        filters = services.ProjectFilters(pager=filters.pager)  # unknown values: show everything
+        filters = services.ProjectFilters(pager=pager)  # unknown values: show everything
+    return form, filters
+
+
+def _catalogue_pieces() -> dict:
+    """The catalogue's parts that are the same for everybody, rendered for the request's query string."""
+    groups = age_groups()
+    form, filters = catalogue_filters(request.args, Pager.from_request())
     context = dict(
         form=form,
         filters=filters,
