@@ -86,7 +86,9 @@ def subscription_box(kind: str, args: MultiDict | None = None, form=None, messag
     """The feed link and «Подписаться» by a list's results (for this person: not kept in any cache)."""
     source = SOURCES[kind]
     query = _this_list(source)[0] if args is None else source.normalise(args)
-    existing = services.find(current_user, kind, query) if current_user.is_authenticated else None
+    # Whether the person already follows this list is looked up only after they press the button: a page of
+    # the list costs a logged-in person no query more for the box.
+    existing = services.find(current_user, kind, query) if args is not None and current_user.is_authenticated else None
     if form is None:
         form = SubscribeForm(formdata=None, kind=kind, query=query)
         if existing is not None:
