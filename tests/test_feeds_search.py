@@ -128,3 +128,24 @@ def test_a_feed_is_escaped_and_unknown_filters_are_ignored(client, publish):
     response = client.get("/projects.atom?age=<script>&format=nonsense")
     assert feed_titles(response) == ["Проект <b>жирный</b> & «кавычки»"]
     assert b"<b>" not in response.data and b"<script>" not in response.data
+
+
+@pytest.mark.page_cache
+def test_visitors_get_the_lists_and_their_feeds_from_the_page_cache_and_a_subscription_empties_nothing(
+    app, client, auth, make_user, publish
+):
+    publish("Энергетики Ангары", ages=["8-9"])
+    reader = make_user(email="reader@example.ru")
+    for url in ("/projects/?age=8-9", "/projects.atom?age=8-9", "/search.atom?q=энергетика"):
+        assert client.get(url).headers.get("X-Page-Cache") == "miss", url
+        assert client.get(url).headers.get("X-Page-Cache") == "hit", url
+    # Someone subscribes (a private table): the visitors' pages stay where they are.
+    visitor = app.test_client()
+    auth.login(reader)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/projects/?age=8-9").get_data(as_text=True))
+    response = client.post(
+        "/subscriptions/",
+        data={"csrf_token": token.group(1), "kind": "projects", "query": "age=8-9", "frequency": "weekly"},
+    )
+    assert response.status_code == 303
+    assert visitor.get("/projects.atom?age=8-9").headers.get("X-Page-Cache") == "hit"

@@ -89,7 +89,7 @@ def subscription_box(kind: str, args: MultiDict | None = None, form=None, messag
     # Whether the person already follows this list is looked up only after they press the button: a page of
     # the list costs a logged-in person no query more for the box.
     existing = services.find(current_user, kind, query) if args is not None and current_user.is_authenticated else None
-    if form is None:
+    if form is None and current_user.is_authenticated:  # a form makes a CSRF token: a visitor's page stays shared
         form = SubscribeForm(formdata=None, kind=kind, query=query)
         if existing is not None:
             form.frequency.data = existing.frequency
