@@ -292,3 +292,35 @@ def test_a_changed_or_foreign_link_is_refused_with_a_clear_message(app, client, 
         assert db.session.scalar(select(func.count()).select_from(Subscription)) == 0
     gone = client.post(link)
     assert gone.status_code == 404 and "Такой подписки больше нет" in gone.get_data(as_text=True)
+
+
+# -- in a browser: the box by the results, «Мои подписки» and the unsubscribe page, for axe and htmx --------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # markup and htmx: the same on both databases
+def test_in_a_browser_subscribing_swaps_the_box_and_axe_finds_nothing_serious(app, browser, live_server, make_user):
+    from tests.test_browser_axe import ACCOUNTS, PASSWORD, _login, _violations
+
+    reader = make_user(email=ACCOUNTS["teacher"], password=PASSWORD)
+    link = unsubscribe_link_of(app, reader)
+    context = browser.new_context(base_url=live_server, locale="ru-RU")
+    page = context.new_page()
+    try:
+        _login(page, "teacher")
+        page.goto("/projects/?age=10-11")
+        page.get_by_label("раз в день").check()
+        page.get_by_role("button", name="Подписаться").click()
+        status = page.locator("#subscribe-box [role=status]")
+        status.wait_for()
+        assert "Типовые проекты: 10–11 классы" in status.inner_text() and page.url.endswith("/projects/?age=10-11")
+    finally:
+        context.close()
+    pages = ["/projects/?age=10-11", "/subscriptions/", link]
+    assert _violations(browser, live_server, "teacher", pages, widths=(375,)) == []
+
+
+def unsubscribe_link_of(app, person) -> str:
+    subscription_id = subscribed(app, person)
+    with app.app_context():
+        return f"/subscriptions/unsubscribe/{services.unsubscribe_token(db.session.get(Subscription, subscription_id))}"
