@@ -149,3 +149,36 @@ def test_visitors_get_the_lists_and_their_feeds_from_the_page_cache_and_a_subscr
     )
     assert response.status_code == 303
     assert visitor.get("/projects.atom?age=8-9").headers.get("X-Page-Cache") == "hit"
+
+
+def test_the_feed_of_a_season_gallery_is_its_newest_admitted_entries_without_their_authors(app, client, make_user):
+    from catalogue.contest.models import Entry
+    from catalogue.workflow.models import Status
+    from tests.contest_support import make_season
+
+    admin = make_user(roles=("admin",), email="admin@example.ru")
+    student = make_user(roles=("student",), email="student@example.ru", last_name="Секретова")
+    with app.test_request_context():
+        season = make_season(admin, 2030, phase="results")
+        first, second = (n.id for n in season.nominations[:2])
+        category = season.age_categories[0].id
+        rows = [
+            {
+                "season_id": season.id, "nomination_id": first if i % 2 == 0 else second, "age_category_id": category,
+                "title": f"Работа {i}", "description": "Модель.", "author_id": student.id, "grade": 8,
+                "organization_id": student.organization_id, "status": Status.PUBLISHED,
+                "published_at": BASE + dt.timedelta(minutes=i),
+            }
+            for i in range(5)
+        ]
+        rows.append(rows[0] | {"title": "Работа на проверке", "status": Status.SUBMITTED, "published_at": None})
+        db.session.execute(insert(Entry), rows)
+        db.session.commit()
+
+    page = client.get(f"/contest/2030/?nomination={first}")
+    response = client.get(f"/contest/2030/gallery.atom?nomination={first}&page=2")
+    assert feed_titles(response) == ["Работа 4", "Работа 2", "Работа 0"]  # newest first
+    assert sorted(page_titles(page)) == ["Работа 0", "Работа 2", "Работа 4"]  # the gallery: by title
+    assert "Секретова" not in response.get_data(as_text=True)
+    assert f'href="http://localhost/contest/2030/gallery.atom?nomination={first}"' in page.get_data(as_text=True)
+    assert client.get("/contest/1999/gallery.atom").status_code == 404

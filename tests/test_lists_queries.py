@@ -74,6 +74,7 @@ def _entries(people, count: int) -> None:
                 "organization_id": people["student"].organization_id,
                 "grade": 8,
                 "status": Status.PUBLISHED,
+                "published_at": BASE + dt.timedelta(minutes=i),
             }
         )
     db.session.execute(insert(Entry), rows)
@@ -201,6 +202,7 @@ LISTS = {
     "subscriptions.projects_feed": ("/projects.atom?format=group", None, _projects),
     "subscriptions.practices_feed": ("/practices.atom?grade=8", None, _practices),
     "subscriptions.mine": ("/subscriptions/", "teacher", _subscriptions),
+    "subscriptions.gallery_feed": (f"/contest/{YEAR}/gallery.atom", None, _entries),
     "workflow.queue": ("/moderation/", "moderator", _submitted_projects),
     "workflow.notifications": ("/account/notifications", "teacher", _notifications),
     "projects.mine": ("/projects/mine", "teacher", _draft_projects),

@@ -324,3 +324,30 @@ def unsubscribe_link_of(app, person) -> str:
     subscription_id = subscribed(app, person)
     with app.app_context():
         return f"/subscriptions/unsubscribe/{services.unsubscribe_token(db.session.get(Subscription, subscription_id))}"
+
+
+def test_a_gallery_digest_names_the_entries_never_their_young_authors(app, teacher, make_user):
+    from catalogue.clock import utcnow
+    from catalogue.contest.models import Entry
+    from catalogue.workflow.models import Status
+    from tests.contest_support import make_season
+
+    admin = make_user(roles=("admin",), email="admin@example.ru")
+    student = make_user(roles=("student",), email="student@example.ru", last_name="Секретова")
+    with app.test_request_context():
+        season = make_season(admin, 2030, phase="results")
+        nomination, category = season.nominations[0].id, season.age_categories[0].id
+    subscribed(app, teacher, kind="gallery", query=f"year=2030&nomination={nomination}")
+    with app.app_context():
+        row = {
+            "season_id": season.id, "nomination_id": nomination, "age_category_id": category, "title": "Модель ГЭС",
+            "description": "Модель.", "author_id": student.id, "grade": 8, "status": Status.PUBLISHED,
+            "organization_id": student.organization_id, "published_at": utcnow() + dt.timedelta(seconds=1),
+        }
+        db.session.execute(insert(Entry), [row, row | {"title": "Не допущена", "status": Status.REJECTED}])
+        db.session.commit()
+    assert send(app, "daily", MONDAY) == 1
+    text = body(letters(app)[-1])
+    assert "1. Модель ГЭС\n   http://localhost/contest/" in text
+    assert "Не допущена" not in text and "Секретова" not in text and "student@example.ru" not in text
+    assert f"Весь список: http://localhost/contest/2030/?nomination={nomination}" in text

@@ -78,8 +78,9 @@ def index():
     )
 
 
-def _gallery_form(season: Season) -> tuple[GalleryFilterForm, entries.GalleryFilters]:
-    form = GalleryFilterForm(request.args)
+def gallery_form(season: Season, args=None) -> tuple[GalleryFilterForm, entries.GalleryFilters]:
+    """The gallery's filter form and filters, read from ``args`` (the request's; the feed's and subscriptions')."""
+    form = GalleryFilterForm(request.args if args is None else args)
     form.nomination.choices = choices([("", "Все номинации")] + [(n.id, n.name) for n in season.nominations])
     form.age.choices = choices([("", "Все категории")] + [(c.id, c.name) for c in season.age_categories])
     form.municipality.choices = choices(
@@ -102,7 +103,7 @@ def season(year: int):
     :raise 404: no season of that year.
     """
     item = season_or_404(year)
-    form, filters = _gallery_form(item)
+    form, filters = gallery_form(item)
     return render(
         "contest/season.html",
         block="gallery",

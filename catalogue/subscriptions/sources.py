@@ -107,6 +107,44 @@ def _practice_entries(args: MultiDict, limit: int, after: dt.datetime | None) ->
     return services.feed_entries(limit, filters, after)
 
 
+# -- the contest gallery of a season ---------------------------------------------------------------------
+
+
+def _gallery(args: MultiDict):
+    """The season the address names (``year``) with the gallery's form and filters read from ``args``; None
+    without such a season."""
+    from catalogue.contest import seasons
+    from catalogue.contest.views import gallery_form
+    from catalogue.forms import bounded_int
+    from catalogue.permissions import NotFound
+
+    year = bounded_int(args.get("year", ""))
+    try:
+        season = seasons.season_by_year(year) if year else None
+    except NotFound:
+        season = None
+    return (season, *gallery_form(season, args)) if season is not None else None
+
+
+def _read_gallery(args: MultiDict):
+    found = _gallery(args)
+    if found is None:
+        return [], []
+    season, form, _ = found
+    pairs, words = _chosen(form, ("nomination", "age", "municipality"))
+    return [("year", str(season.year)), *pairs], [f"галерея {season.year} года", *words]
+
+
+def _gallery_entries(args: MultiDict, limit: int, after: dt.datetime | None) -> list[FeedEntry]:
+    from catalogue.contest import entries
+
+    found = _gallery(args)
+    if found is None:
+        return []
+    season, _, filters = found
+    return entries.gallery_feed_entries(season, filters, limit, after)
+
+
 # -- the search -------------------------------------------------------------------------------------------
 
 
@@ -161,6 +199,10 @@ SOURCES = {
         Source(
             "practices", "Лучшие практики", "practices.index", "subscriptions.practices_feed", _read_practices,
             _practice_entries,
+        ),
+        Source(
+            "gallery", "Конкурс «СоЗДатель»", "contest.season", "subscriptions.gallery_feed", _read_gallery,
+            _gallery_entries,
         ),
     )
 }

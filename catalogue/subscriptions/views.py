@@ -60,14 +60,34 @@ def practices_feed():
     return _feed("practices")
 
 
+@bp.get("/contest/<int:year>/gallery.atom")
+def gallery_feed(year: int):
+    """The newest 50 admitted entries of a season's gallery with its filters.
+
+    :raise 404: no season of that year.
+    """
+    if not _this_list(SOURCES["gallery"])[0]:
+        abort(404)
+    return _feed("gallery")
+
+
 # -- by a list's results: its feed and «Подписаться» -------------------------------------------------------
+
+
+def _request_args() -> MultiDict:
+    """The query string with the address's own parts (a season's ``year``), as the lists read them."""
+    args = MultiDict(request.args)
+    for name, value in (request.view_args or {}).items():
+        args[name] = str(value)
+    return args
 
 
 def _this_list(source: Source) -> tuple[str, str]:
     """The request's list: its normalised query and its title, the same for everybody (kept per generation)."""
+    path = tuple(sorted((request.view_args or {}).items()))
     return fragments.cached(
-        "subscriptions.list", source.kind, fragments.query_key(),
-        make=lambda: (source.normalise(request.args), source.describe(request.args)),
+        "subscriptions.list", source.kind, path, fragments.query_key(),
+        make=lambda: (source.normalise(_request_args()), source.describe(_request_args())),
     )
 
 
