@@ -90,7 +90,9 @@ def change_frequency(user, subscription_id: int, frequency: str) -> Subscription
     with rolled_back_on_error():
         subscription = get_own(user, subscription_id)
         subscription.frequency = frequency
-        subscription.unsubscribed_at = None
+        if subscription.unsubscribed_at is not None:  # resumed: what was published meanwhile is not news
+            subscription.unsubscribed_at = None
+            subscription.watermark = utcnow()
         db.session.commit()
     return subscription
 
