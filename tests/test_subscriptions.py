@@ -351,3 +351,21 @@ def test_a_gallery_digest_names_the_entries_never_their_young_authors(app, teach
     assert "1. Модель ГЭС\n   http://localhost/contest/" in text
     assert "Не допущена" not in text and "Секретова" not in text and "student@example.ru" not in text
     assert f"Весь список: http://localhost/contest/2030/?nomination={nomination}" in text
+
+
+def test_resuming_on_my_subscriptions_brings_only_what_is_published_after(app, client, auth, teacher, publish):
+    link = unsubscribe_link(app, teacher, publish)
+    client.post(link)
+    publish("Пока была отписка", ages=["8-9"])
+    auth.login(teacher)
+    [subscription] = subscriptions_of(app, teacher)
+    assert "Вы отписались" in client.get("/subscriptions/").get_data(as_text=True)
+    resumed = client.post(
+        f"/subscriptions/{subscription.id}/frequency",
+        data={"csrf_token": csrf_token(client, "/subscriptions/"), "frequency": "daily"},
+    )
+    assert resumed.status_code == 303
+    publish("После возобновления", ages=["8-9"])
+    assert send(app, "daily", MONDAY + dt.timedelta(days=1)) == 1
+    text = body(letters(app)[-1])
+    assert "1. После возобновления" in text and "Пока была отписка" not in text
