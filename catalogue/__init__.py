@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalogue.projects.views import bp as projects_bp
     from catalogue.search import init_app as init_search
     from catalogue.start.views import bp as start_bp
+    from catalogue.subscriptions import init_app as init_subscriptions
     from catalogue.taxonomy.views import bp as taxonomy_bp
     from catalogue.workflow.views import bp as workflow_bp
 
@@ -146,3 +147,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(monitoring_bp)
     init_contest(app)
     init_search(app)
+    init_subscriptions(app)

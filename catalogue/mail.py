@@ -15,8 +15,11 @@ from pathlib import Path
 from flask import current_app
 
 
-def send_mail(to: str, subject: str, body: str) -> EmailMessage:
-    """Send a plain-text message; returns it (handy for the file fallback and tests)."""
+def send_mail(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> EmailMessage:
+    """Send a plain-text message; returns it (handy for the file fallback and tests).
+
+    ``headers`` are more header fields, e.g. ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` of a digest.
+    """
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
@@ -24,6 +27,8 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain="catalogue.local")
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     # Headers on one line (up to RFC 5322's 998): the standard library's folding of a long Cyrillic subject into
     # several encoded words drops the space where it folds («отчёт о» came out as «отчёто»). The body is encoded

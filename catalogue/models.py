@@ -27,6 +27,7 @@ from catalogue.practices.models import (
 from catalogue.projects.models import Project, ProjectReport, ProjectStage
 from catalogue.search.outbox import SearchOutbox
 from catalogue.search.stored import SearchDocumentRow
+from catalogue.subscriptions.models import Subscription
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
 from catalogue.workflow.models import AuditEntry, Notification
 
@@ -64,6 +65,7 @@ __all__ = [
     "Season",
     "Sphere",
     "StoredFile",
+    "Subscription",
     "UsedLoginLink",
     "User",
     "UserRole",

@@ -62,6 +62,7 @@ PRIVATE_TABLES = frozenset(
         "used_login_link",
         "notification",
         "api_request_count",
+        "subscription",  # a person's subscriptions to lists: shown on «Мои подписки» only
     }
 )
 #: Columns of otherwise public tables that no public page shows (a login stamps ``last_login_at``).

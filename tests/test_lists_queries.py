@@ -14,6 +14,7 @@ from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.practices.models import Practice, PracticeAdoption
 from catalogue.projects.models import Project, ProjectReport, ProjectRun
+from catalogue.subscriptions.models import Subscription
 from catalogue.taxonomy.models import Municipality, Organization
 from catalogue.workflow.models import Notification, Status
 from tests.contest_support import make_season
@@ -73,6 +74,7 @@ def _entries(people, count: int) -> None:
                 "organization_id": people["student"].organization_id,
                 "grade": 8,
                 "status": Status.PUBLISHED,
+                "published_at": BASE + dt.timedelta(minutes=i),
             }
         )
     db.session.execute(insert(Entry), rows)
@@ -134,6 +136,25 @@ def _draft_projects(people, count: int) -> None:
 def _notifications(people, count: int) -> None:
     rows = [{"user_id": people["teacher"].id, "text": f"Уведомление {next(numbers)}", "url": "/"} for _ in range(count)]
     db.session.execute(insert(Notification), rows)
+
+
+def _subscriptions(people, count: int) -> None:
+    rows = []
+    for _ in range(count):
+        i = next(numbers)
+        moment = BASE + dt.timedelta(minutes=i)
+        rows.append(
+            {
+                "user_id": people["teacher"].id,
+                "kind": "projects",
+                "query": f"duration={i}",
+                "title": f"Типовые проекты {i}",
+                "frequency": "weekly",
+                "created_at": moment,
+                "watermark": moment,
+            }
+        )
+    db.session.execute(insert(Subscription), rows)
 
 
 def _users(people, count: int, role: str = "teacher", **columns) -> None:
@@ -232,6 +253,10 @@ LISTS = {
     "contest.season_results (a group)": (_first_group, None, _awarded_entries),
     "contest.admin_results": (f"/contest/admin/{YEAR}/results", "admin", _entries),
     "feeds.feed": ("/feeds/projects.atom", None, _projects),
+    "subscriptions.projects_feed": ("/projects.atom?format=group", None, _projects),
+    "subscriptions.practices_feed": ("/practices.atom?grade=8", None, _practices),
+    "subscriptions.mine": ("/subscriptions/", "teacher", _subscriptions),
+    "subscriptions.gallery_feed": (f"/contest/{YEAR}/gallery.atom", None, _entries),
     "workflow.queue": ("/moderation/", "moderator", _submitted_projects),
     "workflow.notifications": ("/account/notifications", "teacher", _notifications),
     "projects.mine": ("/projects/mine", "teacher", _draft_projects),
@@ -268,6 +293,8 @@ NOT_LISTS = {
     "workflow.open_notification": "marks one notification read and redirects",
     "start.index": "sections of at most ten rows each, counted with the same queries (tests/test_start_pages.py)",
     "search.index": "the search engine's pages (SEARCH_PER_PAGE hits from the index)",
+    "subscriptions.search_feed": "the search engine's newest FEED_LENGTH hits (one search call)",
+    "subscriptions.unsubscribe": "one subscription, by its signed link",
     "feeds.sitemap": "an index of files (tests/test_feeds.py counts it)",
     "feeds.sitemap_file": "at most SITEMAP_URLS_PER_FILE addresses",
     "contest.index": "seasons: one a year",

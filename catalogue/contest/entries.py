@@ -14,7 +14,7 @@ from catalogue.accounts.models import Role, Supervision, SupervisionStatus, User
 from catalogue.accounts.services import normalize_email
 from catalogue.accounts.supervision import students_of as students_of
 from catalogue.clock import local_today, utcnow
-from catalogue.content import Sitemap
+from catalogue.content import FeedEntry, Sitemap
 from catalogue.contest import parental, units
 from catalogue.contest.models import (
     AgeCategory,
@@ -764,13 +764,7 @@ def gallery(season: Season, filters: GalleryFilters):
     The few groups are ordered here from the season's nominations and categories and counted by one grouped query;
     a page then reads its rows group by group through ``ix_entry_gallery`` (see :func:`paginate_groups`).
     """
-    conditions = [Entry.season_id == season.id, Entry.status == Status.PUBLISHED]
-    if filters.nomination:
-        conditions.append(Entry.nomination_id == filters.nomination)
-    if filters.age:
-        conditions.append(Entry.age_category_id == filters.age)
-    if filters.municipality:
-        conditions.append(Entry.organization.has(Organization.municipality_id == filters.municipality))
+    conditions = gallery_conditions(season, filters)
     counted = db.session.execute(
         select(Entry.nomination_id, Entry.age_category_id, func.count())
         .where(*conditions)
@@ -792,6 +786,39 @@ def gallery(season: Season, filters: GalleryFilters):
         per_page=filters.per_page,
         load=load,
     )
+
+
+def gallery_conditions(season: Season, filters: GalleryFilters) -> list:
+    """The season's admitted entries that ``filters`` choose (the gallery, its feed and its digests)."""
+    conditions = [Entry.season_id == season.id, Entry.status == Status.PUBLISHED]
+    if filters.nomination:
+        conditions.append(Entry.nomination_id == filters.nomination)
+    if filters.age:
+        conditions.append(Entry.age_category_id == filters.age)
+    if filters.municipality:
+        conditions.append(Entry.organization.has(Organization.municipality_id == filters.municipality))
+    return conditions
+
+
+def gallery_feed_entries(
+    season: Season, filters: GalleryFilters, limit: int, after: dt.datetime | None = None
+) -> list[FeedEntry]:
+    """The newest admitted entries the gallery's ``filters`` choose, newest first: one query. Titles, nominations
+    and categories only: nothing of the young authors, whatever the season's blind judging."""
+    stmt = select(Entry).where(*gallery_conditions(season, filters), Entry.published_at.is_not(None))
+    if after is not None:
+        stmt = stmt.where(Entry.published_at > after)
+    items = db.session.scalars(stmt.order_by(Entry.published_at.desc(), Entry.id.desc()).limit(limit)).unique()
+    return [
+        FeedEntry(
+            title=e.title,
+            url=external_url("contest.entry", entry_id=e.id),
+            updated=e.published_at,
+            published=e.published_at,
+            categories=[e.nomination.name, e.age_category.name],
+        )
+        for e in items
+    ]
 
 
 def gallery_municipalities(season: Season):

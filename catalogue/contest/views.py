@@ -23,7 +23,7 @@ from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
 from catalogue.media.names import file_label, public_name
 from catalogue.media.views import file_url
-from catalogue.pagination import Pager
+from catalogue.pagination import FIRST_PAGE, Pager
 from catalogue.permissions import Conflict, InvalidInput, NotFound
 from catalogue.web import CONTENT_SECURITY_POLICY, int_arg
 from catalogue.workflow import services as workflow
@@ -79,7 +79,9 @@ def index():
     )
 
 
-def gallery_filters(season: Season, args, pager: Pager) -> tuple[GalleryFilterForm, entries.GalleryFilters, bool]:
+def gallery_filters(
+    season: Season, args, pager: Pager = FIRST_PAGE
+) -> tuple[GalleryFilterForm, entries.GalleryFilters, bool]:
     """The gallery's filters read from ``args`` (the page and the API share them): the form, the filters, and
     whether every value was known (if not, the filters are empty)."""
     form = GalleryFilterForm(args)
@@ -96,8 +98,13 @@ def gallery_filters(season: Season, args, pager: Pager) -> tuple[GalleryFilterFo
     return form, filters, True
 
 
-def _gallery_form(season: Season) -> tuple[GalleryFilterForm, entries.GalleryFilters]:
-    form, filters, _valid = gallery_filters(season, request.args, Pager.from_request())
+def gallery_form(season: Season, args=None) -> tuple[GalleryFilterForm, entries.GalleryFilters]:
+    """The gallery's filter form and filters, read from ``args`` (the feed's and subscriptions'), or from the
+    request with its page; unknown values show everything."""
+    if args is None:
+        form, filters, _valid = gallery_filters(season, request.args, Pager.from_request())
+    else:
+        form, filters, _valid = gallery_filters(season, args)
     return form, filters
 
 
@@ -108,7 +115,7 @@ def season(year: int):
     :raise 404: no season of that year.
     """
     item = season_or_404(year)
-    form, filters = _gallery_form(item)
+    form, filters = gallery_form(item)
     return render(
         "contest/season.html",
         block="gallery",

@@ -399,6 +399,16 @@ CARD_LOADING = (lazyload(Practice.author),)
 
 def published_practices(filters: PracticeFilters):
     """One page of published practices matching ``filters``: a fixed number of queries."""
+    stmt = published_select(filters)
+    if filters.sort == "adopted":
+        order = [Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc()]
+    else:
+        order = [Practice.published_at.desc(), Practice.id.desc()]
+    return paginate(stmt, order, filters.pager, per_page=filters.per_page)
+
+
+def published_select(filters: PracticeFilters):
+    """The published practices matching ``filters`` (the catalogue's page, its feed and its digests), unordered."""
     stmt = select(Practice).where(Practice.status == Status.PUBLISHED).options(*CARD_LOADING)
     if filters.item:
         stmt = stmt.where(Practice.roadmap_rows.any(PracticeRoadmapItem.item == filters.item))
@@ -408,11 +418,7 @@ def published_practices(filters: PracticeFilters):
         stmt = stmt.where(Practice.grade_from <= filters.grade, Practice.grade_to >= filters.grade)
     if filters.sphere:
         stmt = stmt.where(Practice.spheres.any(Sphere.slug == filters.sphere))
-    if filters.sort == "adopted":
-        order = [Practice.adoption_count.desc(), Practice.published_at.desc(), Practice.id.desc()]
-    else:
-        order = [Practice.published_at.desc(), Practice.id.desc()]
-    return paginate(stmt, order, filters.pager, per_page=filters.per_page)
+    return stmt
 
 
 def latest_published(limit: int = 50) -> list[Practice]:
@@ -645,14 +651,15 @@ def adoption_report(
 # -- feeds and the sitemap ----------------------------------------------------------------------------
 
 
-def feed_entries(limit: int) -> list[FeedEntry]:
-    """The newest published practices, newest first, for the Atom feed."""
-    items = db.session.scalars(
-        select(Practice)
-        .where(Practice.status == Status.PUBLISHED)
-        .order_by(Practice.published_at.desc(), Practice.id.desc())
-        .limit(limit)
-    ).all()
+def feed_entries(
+    limit: int, filters: PracticeFilters | None = None, after: dt.datetime | None = None
+) -> list[FeedEntry]:
+    """The newest published practices (matching ``filters``, published after ``after``), newest first, for the
+    Atom feeds and the subscriptions' digests: one query."""
+    stmt = published_select(filters or PracticeFilters())
+    if after is not None:
+        stmt = stmt.where(Practice.published_at > after)
+    items = db.session.scalars(stmt.order_by(Practice.published_at.desc(), Practice.id.desc()).limit(limit)).all()
     return [
         FeedEntry(
             title=p.title,

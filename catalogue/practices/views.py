@@ -13,7 +13,7 @@ from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.idempotency import idempotent
 from catalogue.media import services as media
 from catalogue.media.forms import accept_uploads
-from catalogue.pagination import Pager
+from catalogue.pagination import FIRST_PAGE, Pager
 from catalogue.pdf import pdf_response
 from catalogue.permissions import Conflict, InvalidInput, PermissionDenied
 from catalogue.practices import csv_export, documents, services
@@ -52,7 +52,9 @@ def index():
     return render("practices/index.html", block="results", **pieces)
 
 
-def catalogue_filters(args, pager: Pager) -> tuple[CatalogueFilterForm, services.PracticeFilters, bool]:
+def catalogue_filters(
+    args, pager: Pager = FIRST_PAGE
+) -> tuple[CatalogueFilterForm, services.PracticeFilters, bool]:
     """The catalogue's filters read from ``args`` (the page and the API share them): the form, the filters, and
     whether every value was known (if not, the filters are empty)."""
     places = municipalities()

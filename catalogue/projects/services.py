@@ -160,7 +160,15 @@ CARD_LOADING = (lazyload(Project.author),)
 
 def published_projects(filters: ProjectFilters):
     """One page of published projects matching ``filters``: a fixed number of queries."""
-    stmt = select(Project).where(Project.status == Status.PUBLISHED).options(*CARD_LOADING)
+    stmt = published_select(filters)
+    by_title = filters.sort == "title"
+    order = [Project.title, Project.id] if by_title else [Project.published_at.desc(), Project.id.desc()]
+    return paginate(stmt, order, filters.pager, per_page=filters.per_page)
+
+
+def published_select(filters: ProjectFilters, loading=CARD_LOADING):
+    """The published projects matching ``filters`` (the catalogue's page, its feeds and digests), unordered."""
+    stmt = select(Project).where(Project.status == Status.PUBLISHED).options(*loading)
     if filters.age:
         stmt = stmt.where(Project.age_groups.any(AgeGroup.slug == filters.age))
     if filters.sphere:
@@ -170,9 +178,7 @@ def published_projects(filters: ProjectFilters):
     for key, _label, low, high in DURATIONS:
         if filters.duration == key:
             stmt = stmt.where(Project.duration_weeks.between(low, high))
-    by_title = filters.sort == "title"
-    order = [Project.title, Project.id] if by_title else [Project.published_at.desc(), Project.id.desc()]
-    return paginate(stmt, order, filters.pager, per_page=filters.per_page)
+    return stmt
 
 
 def _published_counts(column) -> dict[int, int]:
@@ -327,14 +333,15 @@ def ensure_teacher(actor) -> None:
 # -- feeds and the sitemap ----------------------------------------------------------------------------
 
 
-def feed_entries(limit: int) -> list[FeedEntry]:
-    """The newest published projects, newest first, for the Atom feed."""
-    items = db.session.scalars(
-        select(Project)
-        .where(Project.status == Status.PUBLISHED)
-        .order_by(Project.published_at.desc(), Project.id.desc())
-        .limit(limit)
-    ).all()
+def feed_entries(
+    limit: int, filters: ProjectFilters | None = None, after: dt.datetime | None = None
+) -> list[FeedEntry]:
+    """The newest published projects (matching ``filters``, published after ``after``), newest first, for the
+    Atom feeds and the subscriptions' digests: one query."""
+    stmt = published_select(filters or ProjectFilters(), loading=())  # a feed names the author
+    if after is not None:
+        stmt = stmt.where(Project.published_at > after)
+    items = db.session.scalars(stmt.order_by(Project.published_at.desc(), Project.id.desc()).limit(limit)).all()
     return [
         FeedEntry(
             title=p.title,

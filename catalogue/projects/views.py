@@ -10,7 +10,7 @@ from catalogue.forms import apply_row_action, choices, field_error
 from catalogue.htmx import is_fragment_request, render, trigger
 from catalogue.idempotency import idempotent
 from catalogue.media.forms import accept_uploads
-from catalogue.pagination import Pager
+from catalogue.pagination import FIRST_PAGE, Pager
 from catalogue.pdf import pdf_response
 from catalogue.permissions import InvalidInput
 from catalogue.projects import documents, runs, services
@@ -28,7 +28,9 @@ def index():
     return render("projects/index.html", block="results", **pieces)
 
 
-def catalogue_filters(args, pager: Pager) -> tuple[CatalogueFilterForm, services.ProjectFilters, bool]:
+def catalogue_filters(
+    args, pager: Pager = FIRST_PAGE
+) -> tuple[CatalogueFilterForm, services.ProjectFilters, bool]:
     """The catalogue's filters read from ``args`` (the page and the API share them): the form, the filters, and
     whether every value was known (if not, the filters are empty)."""
     form = CatalogueFilterForm(args)
