@@ -90,6 +90,9 @@ class DefaultConfig:
     # request, as JSON on stderr; METRICS=1 serves /metrics; METRICS_ALLOW (CIDRs) may read /metrics and the checks
     # of /healthz, which fails when the search outbox waits longer than HEALTH_MAX_OUTBOX_LAG_SECONDS or the disk
     # under the instance folder has less than HEALTH_MIN_FREE_MB free.
+    # Behind nginx: the prefix of an ``internal`` location aliased to the uploads folder, e.g. "/_uploads/". Files
+    # are then checked here and sent by nginx (X-Accel-Redirect); unset, the application sends them itself.
+    MEDIA_ACCEL_REDIRECT: str | None = None
     LOG_FORMAT = "text"
     METRICS = False
     METRICS_ALLOW = "127.0.0.1/32,::1/128"
@@ -125,6 +128,7 @@ ENV_SETTINGS = {
     "PAGE_CACHE_SECONDS": int,
     "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
     "LOG_FORMAT": str,
+    "MEDIA_ACCEL_REDIRECT": str,
     "METRICS": lambda v: v.lower() in {"1", "true", "yes"},
     "METRICS_ALLOW": str,
     "HEALTH_MAX_OUTBOX_LAG_SECONDS": int,

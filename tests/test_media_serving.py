@@ -124,6 +124,22 @@ def test_model_is_served_as_a_download_under_a_neutral_name(app, client, auth, m
     assert "sandbox" in headers["Content-Security-Policy"]
 
 
+def test_behind_nginx_the_site_checks_access_and_nginx_sends_the_bytes(app, client, auth, make_user, upload):
+    student, teacher = make_user("student"), make_user("teacher")
+    key = upload(student)
+    url = file_url_of(app, key)
+    app.config["MEDIA_ACCEL_REDIRECT"] = "/_uploads/"
+    auth.login(teacher)
+    assert get(client, url)[0] == 404  # someone else's pending file: no redirect, nothing given away
+    auth.logout()
+    auth.login(student)
+    status, headers, body = get(client, url)
+    assert status == 200 and body == b""
+    assert headers["X-Accel-Redirect"] == f"/_uploads/{key[:2]}/{key}"
+    assert headers["Content-Type"] == "model/stl" and headers["Cache-Control"] == "no-store"
+    assert headers["Content-Disposition"].startswith("attachment;") and "sandbox" in headers["Content-Security-Policy"]
+
+
 def test_images_are_shown_inline_and_documents_downloaded_in_a_sandbox(app, client, auth, make_user, upload):
     teacher = make_user("teacher")
     picture = upload(teacher, "Фото стенда.png", png_bytes(), kind="image")

@@ -220,6 +220,10 @@ def test_an_approved_revision_of_a_published_practice_shows_at_once(app, client,
     assert "Профильный лагерь, 2-я смена" in client.get("/feeds/practices.atom").get_data(as_text=True)
     page = client.get(f"/practices/{practice_id}", follow_redirects=True)
     assert "Профильный лагерь, 2-я смена" in page.get_data(as_text=True)
+    # A visitor's practice page has no «Внедрили у себя» form, so no CSRF token: it is shared like any page.
+    again = client.get(f"/practices/{practice_id}", follow_redirects=True)
+    assert outcome(again) == "hit" and "Set-Cookie" not in again.headers
+    assert "входа на сайт" in again.get_data(as_text=True)
 
 
 def test_published_results_show_at_once_in_the_feed_the_sitemap_and_the_season(app, client, people):

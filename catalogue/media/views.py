@@ -5,7 +5,7 @@ import unicodedata
 from urllib.parse import quote
 
 import click
-from flask import Blueprint, Response, abort, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, send_file, url_for
 from flask_login import current_user
 
 from catalogue.media import storage
@@ -64,8 +64,15 @@ def _send(stored: StoredFile, key: str, media_type: str, name: str, inline: bool
     path = storage.path_for(key)
     if not path.is_file():
         abort(404)
-    # Caching is decided below, per file; Flask's default max age would only get in the way.
-    response = send_file(path, mimetype=media_type, conditional=True, etag=True, max_age=lambda _path: None)
+    accel = current_app.config.get("MEDIA_ACCEL_REDIRECT")
+    if accel:
+        # The access check is done: nginx sends the bytes itself (sendfile, ranges, conditional requests) from an
+        # ``internal`` location that maps this prefix onto the uploads folder.
+        response = Response(mimetype=media_type)
+        response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{key[:2]}/{key}"
+    else:
+        # Caching is decided below, per file; Flask's default max age would only get in the way.
+        response = send_file(path, mimetype=media_type, conditional=True, etag=True, max_age=lambda _path: None)
     response.headers["Content-Disposition"] = content_disposition(name, inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = FILE_CSP

@@ -94,14 +94,18 @@ def detail(practice_id: int, slug: str | None = None):
     return _detail_page(practice, _adoption_form())
 
 
-def _adoption_form() -> AdoptionForm:
+def _adoption_form() -> AdoptionForm | None:
+    """The «Внедрили у себя» form, for someone logged in: a visitor gets none, so their page makes no CSRF token
+    and is shared by the page cache."""
+    if not current_user.is_authenticated:
+        return None
     form = AdoptionForm()
     if request.method == "GET":
         form.adopted_on.data = local_today()
     return form
 
 
-def _detail_page(practice, adoption_form: AdoptionForm, status: int = 200, block: str | None = None):
+def _detail_page(practice, adoption_form: AdoptionForm | None, status: int = 200, block: str | None = None):
     is_author = workflow.is_author(current_user, practice)
     revisions = services.revisions_of(practice)
     pending = next((r for r in reversed(revisions) if r.status in services.OPEN_REVISION), None)
