@@ -14,6 +14,7 @@ from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.practices.models import Practice, PracticeAdoption
 from catalogue.projects.models import Project
+from catalogue.search import thesaurus
 from catalogue.taxonomy.models import Municipality, Organization
 from catalogue.workflow.models import Notification, Status
 from tests.contest_support import make_season
@@ -164,6 +165,14 @@ def _organizations(people, count: int) -> None:
     db.session.execute(insert(Organization), rows)
 
 
+def _synonym_groups(people, count: int) -> None:
+    rows = []
+    for _ in range(count):
+        i = next(numbers)
+        rows.append(thesaurus.group_row([f"слово {i}", f"синоним {i}"]))
+    db.session.execute(insert(thesaurus.SynonymGroup), rows)
+
+
 def _submitted_projects(people, count: int) -> None:
     _projects(people, count, status=Status.SUBMITTED)
 
@@ -189,6 +198,7 @@ LISTS = {
     "accounts.teachers": ("/account/teachers", "admin", _users),
     "accounts.students": ("/account/students", "teacher", _students),
     "taxonomy.organizations": ("/admin/taxonomy/organizations/", "admin", _organizations),
+    "taxonomy.thesaurus_groups": ("/admin/taxonomy/thesaurus/", "admin", _synonym_groups),
 }
 
 # Pages that are not lists of rows, or whose lists are bounded by something other than the tables' size.
@@ -232,6 +242,7 @@ NOT_LISTS = {
     "taxonomy.edit_municipality": "a form",
     "taxonomy.edit_organization": "a form",
     "taxonomy.edit_sphere": "a form",
+    "taxonomy.edit_thesaurus_group": "a form",
     "admin.edit_user": "a form",
     "accounts.profile": "one person",
     "accounts.edit_profile": "a form",

@@ -31,6 +31,7 @@ class Item:
     """One word or phrase as typed: its words (folded, unstemmed). Several words must stand together."""
 
     words: list[str]
+    weight: float = 1.0  # below 1: added by the thesaurus, not typed
 
     @property
     def text(self) -> str:

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry, stored
+from catalogue.search import indexer, registry, stored, thesaurus
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
@@ -112,6 +112,7 @@ class SearchPage:
     any_word: bool = False  # all the words together found nothing; these results have some of them
     suggestion: str | None = None  # the query corrected: only suggested, or (``corrected``) already shown
     corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
+    related: list[str] = field(default_factory=list)  # words the thesaurus added: «Также искали: …»
 
     @property
     def pages(self) -> int:
@@ -157,15 +158,17 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     per_page = per_page or app.config["SEARCH_PER_PAGE"]
     indexer.sync_pending(app)
     engine = indexer.backend(app)
-    query = EngineQuery(parse(params.q), params.filters, params.sort, (params.page - 1) * per_page, per_page)
+    expansion = thesaurus.parse_expanded(params.q, engine)
+    query = EngineQuery(expansion.parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page)
     result = engine.search(query)
     suggestion = None
     if result.searched and not result.total and not params.exact:
         # Typed in the wrong keyboard layout? Show what the other layout finds, and say so.
         for text in other_layouts(params.q):
-            attempt = engine.search(replace(query, parsed=parse(text)))
+            other = thesaurus.parse_expanded(text, engine)
+            attempt = engine.search(replace(query, parsed=other.parsed))
             if attempt.searched and attempt.total:  # stop words alone would list the newest items
-                query, result, suggestion = replace(query, parsed=parse(text)), attempt, text
+                query, result, suggestion, expansion = replace(query, parsed=other.parsed), attempt, text, other
                 break
     parsed = query.parsed
     if result.total and query.offset >= result.total:
@@ -179,7 +182,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         if relaxed.total:
             result, any_word = relaxed, True
     if result.searched and not result.total:
-        suggestion = _suggestion(params.q, engine.suggest(parsed.words()))
+        suggestion = _suggestion(params.q, engine.suggest(parse(params.q).words()))
     return SearchPage(
         params=params,
         hits=_hits(result),
@@ -190,6 +193,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         any_word=any_word,
         suggestion=suggestion,
         corrected=bool(suggestion) and bool(result.total),
+        related=expansion.used[: thesaurus.MAX_SHOWN] if result.total else [],
     )
 
 

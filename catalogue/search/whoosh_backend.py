@@ -283,14 +283,20 @@ class WhooshBackend:
     def plan(self, parsed: ParsedQuery, any_word: bool = False) -> columnar.Plan | None:
         """``parsed`` in index terms; None when it has no searchable word (e.g. only stop words)."""
         clauses = []
+        weights: dict[str, float] = {}
         for clause in parsed.clauses:
-            items = [terms for terms in (self.analyze(item.text) for item in clause) if terms]
+            items = []
+            for item in clause:
+                terms = self.analyze(item.text)
+                if terms:
+                    items.append(terms)
+                    weights.update({t: max(weights.get(t, 0.0), item.weight) for t in terms})
             if items:
                 clauses.append(items)
         excluded = [terms for terms in (self.analyze(item.text) for item in parsed.excluded) if terms]
         if not clauses and not excluded:
             return None
-        return columnar.Plan(clauses, excluded, any_word)
+        return columnar.Plan(clauses, excluded, any_word, weights)
 
     def _segments(self, name: str, searcher) -> list[columnar.Segment]:
         root = str(self.root / name)
