@@ -110,6 +110,7 @@ class SearchPage:
     facets: list[FacetGroup]
     searched: bool  # False: no words, the page shows the newest items
     any_word: bool = False  # all the words together found nothing; these results have some of them
+    complete: int | None = None  # results with every word, when others (with some of them) follow
     suggestion: str | None = None  # the query corrected: only suggested, or (``corrected``) already shown
     corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
     related: list[str] = field(default_factory=list)  # words the thesaurus added: «Также искали: …»
@@ -159,7 +160,10 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     indexer.sync_pending(app)
     engine = indexer.backend(app)
     expansion = thesaurus.parse_expanded(params.q, engine)
-    query = EngineQuery(expansion.parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page)
+    # Any of the words will do; documents with more of them come first (catalogue.search.ranking).
+    query = EngineQuery(
+        expansion.parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page, any_word=True
+    )
     result = engine.search(query)
     suggestion = None
     if result.searched and not result.total and not params.exact:
@@ -170,17 +174,12 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
             if attempt.searched and attempt.total:  # stop words alone would list the newest items
                 query, result, suggestion, expansion = replace(query, parsed=other.parsed), attempt, text, other
                 break
-    parsed = query.parsed
     if result.total and query.offset >= result.total:
         # A page past the end (an old link): show the last one.
         query = replace(query, offset=(-(-result.total // per_page) - 1) * per_page)
         params = replace(params, page=query.offset // per_page + 1)
         result = engine.search(query)
-    any_word = False
-    if result.searched and not result.total and len(parsed.clauses) > 1:
-        relaxed = engine.search(replace(query, any_word=True))
-        if relaxed.total:
-            result, any_word = relaxed, True
+    partial = result.complete is not None and result.complete < result.total
     if result.searched and not result.total:
         suggestion = _suggestion(params.q, engine.suggest(parse(params.q).words()))
     return SearchPage(
@@ -190,7 +189,8 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         per_page=per_page,
         facets=_facet_groups(result, params),
         searched=result.searched,
-        any_word=any_word,
+        any_word=partial and not result.complete,
+        complete=result.complete if partial and result.complete else None,
         suggestion=suggestion,
         corrected=bool(suggestion) and bool(result.total),
         related=expansion.used[: thesaurus.MAX_SHOWN] if result.total else [],

@@ -28,6 +28,7 @@ from catalogue.permissions import require_role
 from catalogue.roles import Role
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.query import Item, ParsedQuery, parse
+from catalogue.search.ranking import without_fillers
 
 SYNONYM_WEIGHT = 0.5  # a related word counts half as much as the word typed
 MAX_PHRASE_WORDS = 4  # the longest run of query words looked up as one term
@@ -160,6 +161,7 @@ def delete_group(actor, group: SynonymGroup) -> None:
 
 # -- reading at query time -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Term:
     text: str  # as written in the group
@@ -260,8 +262,8 @@ def _items(terms: list[Term], used: list[str]) -> list[Item]:
 
 
 def parse_expanded(text: str, engine) -> Expansion:
-    """``text`` parsed (:func:`catalogue.search.query.parse`) and expanded with the current thesaurus."""
-    parsed = parse(text)
+    """``text`` parsed (:func:`catalogue.search.query.parse`), without filler words, expanded with the thesaurus."""
+    parsed = without_fillers(parse(text))
     if not parsed.clauses:
         return Expansion(parsed, [])
     return expand(parsed, current(engine.analyze), engine.analyze)

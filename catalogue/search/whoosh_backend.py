@@ -328,7 +328,9 @@ class WhooshBackend:
                 limit=query.limit,
             )
             keys = [searcher.stored_fields(docnum)["key"] for docnum in outcome.docnums]
-        return EngineResult(keys, outcome.total, outcome.counts, terms, searched=plan is not None)
+        return EngineResult(
+            keys, outcome.total, outcome.counts, terms, searched=plan is not None, complete=outcome.complete
+        )
 
     def suggest(self, words: list[str]) -> dict[str, str]:
         """Corrections for words whose stem the index does not have.

@@ -1,0 +1,89 @@
+"""Ranking of multiword queries: more of the query's words first, filler words never count against a document."""
+
+import re
+
+import pytest
+
+from catalogue.extensions import db
+from catalogue.projects import services as projects
+from catalogue.search import thesaurus
+from catalogue.search.thesaurus import SynonymGroup
+from tests.factories import make_project
+
+
+@pytest.fixture
+def teacher(make_user):
+    return make_user(roles=("teacher",), email="teacher@example.ru")
+
+
+@pytest.fixture
+def moderator(make_user):
+    return make_user(roles=("moderator",), email="moderator@example.ru")
+
+
+@pytest.fixture
+def publish(app, teacher, moderator):
+    """Publish a project whose searchable text is ``text`` and little else."""
+
+    def make(title: str, text: str = "Без подробностей.", spheres=("creative",)) -> int:
+        with app.test_request_context():
+            return make_project(
+                teacher,
+                "published",
+                moderator=moderator,
+                title=title,
+                summary=text,
+                goal="Цель.",
+                expected_results="Итог.",
+                resources="",
+                spheres=list(spheres),
+                stages=[projects.StageData("Этап", "Описание.")],
+            ).id
+
+    return make
+
+
+def search(client, q: str) -> tuple[list[str], str]:
+    response = client.get("/search", query_string={"q": q})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    return [re.sub(r"<[^>]+>", "", t) for t in re.findall(r'<h3><a href="[^"]*">(.*?)</a></h3>', html)], html
+
+
+def test_three_of_four_words_outrank_one_in_the_title(client, publish):
+    publish("Турбина", "Турбина, турбина, турбина.")  # BM25 alone would put this first
+    publish("Поездка на реку", "Плотина и водохранилище на Ангаре.")
+    titles, html = search(client, "турбина плотина водохранилище ангара")
+    assert titles == ["Поездка на реку", "Турбина"]
+    assert "хотя бы одно из них" in html  # no document has all four
+
+
+def test_documents_with_every_word_come_first_and_the_page_counts_them(client, publish):
+    publish("Плотина", "Плотина, плотина, плотина.")
+    publish("Экскурсия", "Плотина и турбина гидроэлектростанции.")
+    titles, html = search(client, "плотина турбина")
+    assert titles == ["Экскурсия", "Плотина"]
+    assert "Все слова запроса — в 1 материале" in html
+
+
+def test_filler_and_question_words_do_not_count_against_a_document(app, client, publish):
+    with app.app_context():
+        db.session.add(SynonymGroup(**thesaurus.group_row(["профпроба", "профессиональная проба"])))
+        db.session.add(SynonymGroup(**thesaurus.group_row(["восьмиклассники", "8 класс", "8–9 классы"])))
+        db.session.commit()
+    publish("Профессиональная проба «Электромонтёр»", "Для учащихся 8 класса: собрать щиток.")
+    publish("Профпроба на ферме", "Школьники 8–9 классов пробуют работу зоотехника.")
+    publish("Театральная студия", "Сцена и свет.")
+    titles, _html = search(client, "как провести профпробу для восьмиклассников")
+    assert set(titles) == {"Профессиональная проба «Электромонтёр»", "Профпроба на ферме"}
+    titles, html = search(client, "какие можно найти профпробы")
+    assert set(titles) == {"Профессиональная проба «Электромонтёр»", "Профпроба на ферме"}
+    assert "хотя бы одно из них" not in html  # «какие», «можно», «найти» are not words to look for
+
+
+def test_words_near_each_other_in_the_title_rank_higher(client, publish):
+    # The same words, as often, in titles as long: only their distance differs (the newer would win a tie).
+    publish("Ремонт самолётов, покраска стен школы", "Коротко.")
+    publish("Ремонт школы, покраска стен и самолётов", "Коротко.")
+    titles, _html = search(client, "ремонт самолётов")
+    assert titles == ["Ремонт самолётов, покраска стен школы", "Ремонт школы, покраска стен и самолётов"]
