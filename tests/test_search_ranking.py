@@ -87,3 +87,37 @@ def test_words_near_each_other_in_the_title_rank_higher(client, publish):
     publish("Ремонт школы, покраска стен и самолётов", "Коротко.")
     titles, _html = search(client, "ремонт самолётов")
     assert titles == ["Ремонт самолётов, покраска стен школы", "Ремонт школы, покраска стен и самолётов"]
+
+
+# -- snippets are sentences -----------------------------------------------------------------------------------
+
+
+def snippet_of(html: str) -> str:
+    return re.search(r'<p class="search-snippet">(.*?)</p>', html, re.S).group(1)
+
+
+def test_the_snippet_is_the_sentence_with_most_of_the_words(client, publish):
+    publish("Экскурсия", "Сначала знакомство со школой. Турбина и плотина станции вблизи. Потом турбина ещё раз.")
+    _titles, html = search(client, "плотина турбина")
+    assert snippet_of(html) == "<mark>Турбина</mark> и <mark>плотина</mark> станции вблизи."
+
+
+def test_of_sentences_as_good_the_earliest_is_shown(client, publish):
+    publish("Экскурсия", "Вводное занятие. Первая встреча с турбиной. Вторая встреча с турбиной.")
+    _titles, html = search(client, "турбина")
+    assert snippet_of(html) == "Первая встреча с <mark>турбиной</mark>."
+
+
+def test_a_match_in_a_tag_shows_the_tag_not_a_run_of_tags(client, publish):
+    publish("Кружок", "Собираем модели из конструктора.", spheres=("robotics", "creative"))
+    _titles, html = search(client, "беспилотные")
+    assert snippet_of(html) == "Собираем модели из конструктора."
+    hit = re.search(r'<li class="search-hit">(.*?)</li>', html, re.S).group(1)
+    assert '<span class="badge">Робототехника и беспилотные системы</span>' in hit
+    assert "Креативные индустрии" not in hit  # the other sphere, not matched: no run of labels
+
+
+def test_snippets_are_escaped(client, publish):
+    publish("Экскурсия", "Турбина <script>alert(1)</script> на станции.")
+    _titles, html = search(client, "турбина")
+    assert "<mark>Турбина</mark> &lt;script&gt;alert(1)&lt;/script&gt; на станции." in snippet_of(html)

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry, stored, thesaurus
+from catalogue.search import indexer, registry, snippets, stored, thesaurus
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
@@ -78,6 +78,7 @@ class Hit:
     facts: list[str]
     date: dt.datetime | None
     obj: Any
+    tags: list[str] = field(default_factory=list)  # the matched names of its spheres, municipality...: as tags
 
 
 @dataclass
@@ -184,7 +185,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         suggestion = _suggestion(params.q, engine.suggest(parse(params.q).words()))
     return SearchPage(
         params=params,
-        hits=_hits(result),
+        hits=_hits(result, engine),
         total=result.total,
         per_page=per_page,
         facets=_facet_groups(result, params),
@@ -204,7 +205,7 @@ def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
     return suggested if fold(suggested) != fold(text) else None
 
 
-def _hits(result: EngineResult) -> list[Hit]:
+def _hits(result: EngineResult, engine) -> list[Hit]:
     """The page's items loaded by id, one query per content type, in the index's order."""
     wanted: dict[str, list[int]] = defaultdict(list)
     for key in result.keys:
@@ -218,6 +219,7 @@ def _hits(result: EngineResult) -> list[Hit]:
             loaded.update(((type_key, obj.id), obj) for obj in searchable.load_items(ids))
     # Titles and plain texts as indexed: no Markdown rendered at read time.
     documents = stored.load(result.keys)
+    names = snippets.current_tag_names() if result.keys else []
     hits = []
     for key in result.keys:
         type_key, _, item_id = key.partition(":")
@@ -226,16 +228,18 @@ def _hits(result: EngineResult) -> list[Hit]:
         if searchable is None or obj is None or not searchable.is_public(obj):
             continue  # changed since it was indexed; the outbox brings the index up to date
         document = documents.get(key) or searchable.to_document(obj)  # not stored yet: built once here
+        snippet = snippets.best(document.text, result.terms, engine.analyze, names)
         hits.append(
             Hit(
                 type_key=type_key,
                 type_label=searchable.type_label(),
                 url=searchable.item_url(obj),
                 title=highlighted(document.title, result.terms, whole=True),
-                snippet=highlighted(document.text, result.terms),
+                snippet=snippet.text,
                 facts=[fact for fact in searchable.facts(obj) if fact],
                 date=document.date,
                 obj=obj,
+                tags=snippet.tags,
             )
         )
     return hits
