@@ -25,7 +25,7 @@ def moderator(make_user):
 def publish(app, teacher, moderator):
     """Publish a project whose searchable text is ``text`` and little else."""
 
-    def make(title: str, text: str = "Без подробностей.", spheres=("creative",)) -> int:
+    def make(title: str, text: str = "Без подробностей.", spheres=("creative",), ages=("8-9",)) -> int:
         with app.test_request_context():
             return make_project(
                 teacher,
@@ -37,6 +37,7 @@ def publish(app, teacher, moderator):
                 expected_results="Итог.",
                 resources="",
                 spheres=list(spheres),
+                ages=list(ages),
                 stages=[projects.StageData("Этап", "Описание.")],
             ).id
 
@@ -121,3 +122,26 @@ def test_snippets_are_escaped(client, publish):
     publish("Экскурсия", "Турбина <script>alert(1)</script> на станции.")
     _titles, html = search(client, "турбина")
     assert "<mark>Турбина</mark> &lt;script&gt;alert(1)&lt;/script&gt; на станции." in snippet_of(html)
+
+
+# -- taxonomy words ---------------------------------------------------------------------------------------------
+
+
+def test_a_word_of_a_spheres_description_finds_the_items_tagged_with_it(app, client, publish):
+    from catalogue.taxonomy.models import Sphere
+
+    publish("Кружок «Умные машины»", "Собираем модели из конструктора.", spheres=("robotics",))
+    publish("Школа дизайна", "Рисуем плакаты.", spheres=("creative",))
+    assert search(client, "роботы")[0] == ["Кружок «Умные машины»"]  # «Роботы, БПЛА…» describes the sphere
+    assert search(client, "дроны")[0] == []
+    with app.app_context():
+        sphere = db.session.scalar(db.select(Sphere).where(Sphere.slug == "robotics"))
+        sphere.description = "Роботы, дроны, автоматизация производства"
+        db.session.commit()
+    assert search(client, "дроны")[0] == ["Кружок «Умные машины»"]  # the next search, with no reindex
+
+
+def test_a_word_every_age_group_has_finds_nothing_by_itself(client, publish):
+    publish("Школа дизайна", "Рисуем плакаты.", ages=("6-7",))
+    assert search(client, "классы")[0] == []  # «классы» is in every age group's name: it says nothing
+    assert search(client, "6")[0] == ["Школа дизайна"]  # «6–7 классы»

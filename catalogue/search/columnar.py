@@ -231,6 +231,8 @@ class Plan:
     excluded: list[list[str]]
     any_word: bool
     weights: dict[str, float] = dataclass_field(default_factory=dict)  # term -> weight below 1 (thesaurus); 1 if absent
+    # clause number -> facet values whose documents also match it (taxonomy words)
+    facets: dict[int, list[tuple[str, str]]] = dataclass_field(default_factory=dict)
 
     @property
     def terms(self) -> list[str]:
@@ -277,7 +279,13 @@ class Segment:
         if plan is None or not plan.clauses:
             matched = np.ones(self.table.size, dtype=bool)
         else:
-            clauses = [np.logical_or.reduce([self.item_mask(item) for item in clause]) for clause in plan.clauses]
+            clauses = [
+                np.logical_or.reduce(
+                    [self.item_mask(item) for item in clause]
+                    + [self.value_mask(known_value_id(f, v)) for f, v in plan.facets.get(number, ())]
+                )
+                for number, clause in enumerate(plan.clauses)
+            ]
             if plan.any_word and len(clauses) > 1:
                 hits = np.sum(clauses, axis=0, dtype=np.int8)
                 matched = hits > 0

@@ -26,6 +26,7 @@ from catalogue.extensions import db
 from catalogue.pagination import FIRST_PAGE, Pager, paginate
 from catalogue.permissions import require_role
 from catalogue.roles import Role
+from catalogue.search import taxonomy_words
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.query import Item, ParsedQuery, parse
 from catalogue.search.ranking import without_fillers
@@ -266,4 +267,6 @@ def parse_expanded(text: str, engine) -> Expansion:
     parsed = without_fillers(parse(text))
     if not parsed.clauses:
         return Expansion(parsed, [])
-    return expand(parsed, current(engine.analyze), engine.analyze)
+    expansion = expand(parsed, current(engine.analyze), engine.analyze)
+    words = taxonomy_words.current(engine.analyze)
+    return replace(expansion, parsed=taxonomy_words.expand(expansion.parsed, words, engine.analyze))

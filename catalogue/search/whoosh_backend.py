@@ -284,6 +284,7 @@ class WhooshBackend:
         """``parsed`` in index terms; None when it has no searchable word (e.g. only stop words)."""
         clauses = []
         weights: dict[str, float] = {}
+        facets: dict[int, list[tuple[str, str]]] = {}
         for clause in parsed.clauses:
             items = []
             for item in clause:
@@ -292,11 +293,14 @@ class WhooshBackend:
                     items.append(terms)
                     weights.update({t: max(weights.get(t, 0.0), item.weight) for t in terms})
             if items:
+                tagged = [item.facet for item in clause if item.facet is not None]
+                if tagged:
+                    facets[len(clauses)] = tagged
                 clauses.append(items)
         excluded = [terms for terms in (self.analyze(item.text) for item in parsed.excluded) if terms]
         if not clauses and not excluded:
             return None
-        return columnar.Plan(clauses, excluded, any_word, weights)
+        return columnar.Plan(clauses, excluded, any_word, weights, facets)
 
     def _segments(self, name: str, searcher) -> list[columnar.Segment]:
         root = str(self.root / name)
