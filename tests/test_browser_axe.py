@@ -53,8 +53,8 @@ def demo_site(backend, database_url, tmp_path_factory, request):
                 _reset_postgres_tables(request.getfixturevalue("postgres_reset"))
             else:
                 db.create_all()
-            seed_demo()
             thesaurus.load_data_file()  # as the migrations load it for ``make run``
+            seed_demo()
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_LiveRequestHandler)
         app.config["SITE_URL"] = f"http://127.0.0.1:{server.port}"
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
