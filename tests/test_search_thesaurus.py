@@ -201,3 +201,13 @@ def test_the_list_is_paged_by_first_word(app, client, admin):
     assert "25 групп" in first
     second = client.get("/admin/taxonomy/thesaurus/", query_string={"page": 2}).get_data(as_text=True)
     assert "слово20" in second and "слово24" in second and "слово00" not in second
+
+
+def test_the_packaged_thesaurus_carries_the_derived_words(app, client, publish):
+    with app.app_context():
+        assert thesaurus.load_data_file() >= 150  # as the migration loads it
+    publish(title="Агроном", summary="Как вырастить урожай в Сибири.")
+    publish(title="Ветеринарная клиника", summary="День в клинике для животных.")
+    assert search_page(client, "агрономов")[0] == ["Агроном"]  # Snowball: «агрон» and «агроном»
+    assert search_page(client, "ветврач")[0] == ["Ветеринарная клиника"]
+    assert search_page(client, "айти")[0] == []
