@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from catalogue.demo import seed_demo
 from catalogue.extensions import db
+from catalogue.search import thesaurus
 from tests.conftest import BROWSER_TIMEOUT_MS, _LiveRequestHandler, _reset_postgres_tables, app_config, make_test_app
 from tests.helpers import csrf_token
 
@@ -91,6 +92,7 @@ def demo_site(backend, database_url, tmp_path_factory, request):
                 _reset_postgres_tables(request.getfixturevalue("postgres_reset"))
             else:
                 db.create_all()
+            thesaurus.load_data_file()  # as the migrations load it for ``make run``
             seed_demo()
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_LiveRequestHandler)
         app.config["SITE_URL"] = f"http://127.0.0.1:{server.port}"
@@ -136,6 +138,7 @@ def _ids(app) -> dict[str, list]:
             "part_id": first(Nomination.id),
             "type_key": "project",
             "item_id": first(Project.id),
+            "group_id": first(thesaurus.SynonymGroup.id),
         }
 
 

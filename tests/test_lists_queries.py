@@ -14,6 +14,7 @@ from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.practices.models import Practice, PracticeAdoption
 from catalogue.projects.models import Project, ProjectReport, ProjectRun
+from catalogue.search import thesaurus
 from catalogue.subscriptions.models import Subscription
 from catalogue.taxonomy.models import Municipality, Organization
 from catalogue.workflow.models import Notification, Status
@@ -216,6 +217,8 @@ def _reports(people, count: int) -> None:
             }
         )
     db.session.execute(insert(ProjectReport), rows)
+
+
 def _runs(people, count: int) -> None:
     """``count`` published projects, each taken into class by the teacher (half of them with a report due)."""
     _projects(people, count)
@@ -237,6 +240,14 @@ def _runs(people, count: int) -> None:
         for n, p in enumerate(projects)
     ]
     db.session.execute(insert(ProjectRun), rows)
+
+
+def _synonym_groups(people, count: int) -> None:
+    rows = []
+    for _ in range(count):
+        i = next(numbers)
+        rows.append(thesaurus.group_row([f"слово {i}", f"синоним {i}"]))
+    db.session.execute(insert(thesaurus.SynonymGroup), rows)
 
 
 def _submitted_projects(people, count: int) -> None:
@@ -276,6 +287,7 @@ LISTS = {
     "api.contest_entry_list (a season, as the gallery)": (f"/api/v1/contest/entries?season={YEAR}", None, _entries),
     "monitoring.index": ("/monitoring/", None, _adoptions),
     "monitoring.index (schools)": (_schools_of_first_municipality, "admin", _adoptions),
+    "taxonomy.thesaurus_groups": ("/admin/taxonomy/thesaurus/", "admin", _synonym_groups),
 }
 
 # Pages that are not lists of rows, or whose lists are bounded by something other than the tables' size.
@@ -323,6 +335,7 @@ NOT_LISTS = {
     "taxonomy.edit_municipality": "a form",
     "taxonomy.edit_organization": "a form",
     "taxonomy.edit_sphere": "a form",
+    "taxonomy.edit_thesaurus_group": "a form",
     "admin.edit_user": "a form",
     "accounts.profile": "one person",
     "accounts.edit_profile": "a form",

@@ -40,7 +40,7 @@ class EngineQuery:
     sort: str = "relevance"  # or "date"; an empty query is always by date
     offset: int = 0
     limit: int = 10
-    any_word: bool = False  # clauses joined by OR instead of AND (the fallback when AND finds nothing)
+    any_word: bool = False  # any clause will do, more clauses rank higher (``catalogue.search.ranking``)
 
 
 @dataclass
@@ -51,6 +51,7 @@ class EngineResult:
     counts: dict[str, dict[str, int]]
     terms: list[str]  # the analysed query terms, for highlighting
     searched: bool = True  # False when the query had no searchable word (all results, newest first)
+    complete: int | None = None  # of ``total``, the items with every word (with ``any_word``); None: all of them
 
 
 class SearchBackend(Protocol):

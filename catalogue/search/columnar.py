@@ -19,12 +19,14 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import numpy as np
 from whoosh import query as q
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
+from catalogue.search import ranking
 from catalogue.search.backend import FACET_KEYS
 
 TITLE_BOOST = 3.0
@@ -228,6 +230,9 @@ class Plan:
     clauses: list[list[list[str]]]
     excluded: list[list[str]]
     any_word: bool
+    weights: dict[str, float] = dataclass_field(default_factory=dict)  # term -> weight below 1 (thesaurus); 1 if absent
+    # clause number -> facet values whose documents also match it (taxonomy words)
+    facets: dict[int, list[tuple[str, str]]] = dataclass_field(default_factory=dict)
 
     @property
     def terms(self) -> list[str]:
@@ -268,22 +273,45 @@ class Segment:
         in_title = self.mask(np.fromiter(self.searcher.docs_for_query(q.Phrase("title", item)), dtype=np.int64))
         return in_text | in_title
 
-    def matching(self, plan: Plan | None) -> np.ndarray:
+    def matching(self, plan: Plan | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The documents that match, and (with ``any_word`` and several clauses) how many clauses each matches."""
+        hits = None
         if plan is None or not plan.clauses:
             matched = np.ones(self.table.size, dtype=bool)
         else:
-            clauses = [np.logical_or.reduce([self.item_mask(item) for item in clause]) for clause in plan.clauses]
-            matched = (np.logical_or if plan.any_word else np.logical_and).reduce(clauses)
+            clauses = [
+                np.logical_or.reduce(
+                    [self.item_mask(item) for item in clause]
+                    + [self.value_mask(known_value_id(f, v)) for f, v in plan.facets.get(number, ())]
+                )
+                for number, clause in enumerate(plan.clauses)
+            ]
+            if plan.any_word and len(clauses) > 1:
+                hits = np.sum(clauses, axis=0, dtype=np.int8)
+                matched = hits > 0
+            else:
+                matched = (np.logical_or if plan.any_word else np.logical_and).reduce(clauses)
         if plan is not None:
             for item in plan.excluded:
                 matched &= ~self.item_mask(item)
         if self.live is not None:
             matched &= self.live
-        return matched
+        return matched, hits
 
-    def scores(self, terms: list[str], stats: "Statistics") -> np.ndarray:
+    def near(self, pairs: list[tuple[str, str]]) -> np.ndarray | None:
+        """How many of ``pairs`` stand near each other in each document's title (see :mod:`ranking`)."""
+        if not pairs:
+            return None
+        near = np.zeros(self.table.size, dtype=np.float32)
+        for a, b in pairs:
+            phrase = q.Phrase("title", [a, b], slop=ranking.NEAR_SLOP)
+            near[np.fromiter(self.searcher.docs_for_query(phrase), dtype=np.int64)] += 1
+        return near
+
+    def scores(self, terms: list[str], stats: "Statistics", weights: dict[str, float] | None = None) -> np.ndarray:
         scores = np.zeros(self.table.size, dtype=np.float32)
         for term in terms:
+            weight = (weights or {}).get(term, 1.0)
             for field, boost in FIELDS:
                 ids, tf = self.term_ids(field, term)
                 if not len(ids):
@@ -291,7 +319,7 @@ class Segment:
                 idf = stats.idf(field, term)
                 lengths = self.table.lengths[field][ids]
                 norm = K1 * ((1 - B) + B * lengths / stats.average_length(field))
-                scores[ids] += boost * idf * (tf * (K1 + 1)) / (tf + norm)
+                scores[ids] += weight * boost * idf * (tf * (K1 + 1)) / (tf + norm)
         return scores
 
     def count(self, mask: np.ndarray, minlength: int) -> np.ndarray:
@@ -325,6 +353,7 @@ class Outcome:
     docnums: list[int]  # one page, best first (global document numbers)
     total: int
     counts: dict[str, dict[str, int]]
+    complete: int  # of ``total``, the documents that match every clause
 
 
 def run(
@@ -344,8 +373,10 @@ def run(
     facet_vids = {facet: facet_value_ids(facet) for facet in chosen}
     end = offset + limit
     terms = plan.terms if plan is not None else []
+    complete = 0
+    pairs = ranking.near_pairs(plan.clauses) if plan is not None and len(plan.clauses) > 1 and not by_date else []
     for segment in segments:
-        matched = segment.matching(plan)
+        matched, hits = segment.matching(plan)
         choice_masks = {facet: segment.value_mask(vid) for facet, vid in chosen.items()}
         passing = matched.copy()
         for mask in choice_masks.values():
@@ -360,10 +391,19 @@ def run(
             counts[vids] += segment.count(near, minlength)[vids]
         local = np.flatnonzero(passing)
         total += len(local)
+        complete += len(local) if hits is None else int(np.count_nonzero(hits[local] == len(plan.clauses)))
         if not len(local) or not end:
             continue
         segment_dates = segment.table.dates[local]
-        key = segment_dates if by_date or not terms else segment.scores(terms, stats)[local]
+        if by_date or not terms:
+            key = segment_dates
+        else:
+            near = segment.near(pairs)
+            key = ranking.rank_key(
+                None if hits is None else hits[local],
+                segment.scores(terms, stats, plan.weights)[local],
+                None if near is None else near[local],
+            )
         if len(local) > end:
             best = np.argpartition(-key, end - 1)[:end]
             local, key, segment_dates = local[best], key[best], segment_dates[best]
@@ -379,4 +419,4 @@ def run(
     for vid in np.flatnonzero(counts):
         facet, value = _values[vid]
         by_facet.setdefault(facet, {})[value] = int(counts[vid])
-    return Outcome(page, total, by_facet)
+    return Outcome(page, total, by_facet, complete)

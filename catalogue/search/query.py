@@ -31,6 +31,8 @@ class Item:
     """One word or phrase as typed: its words (folded, unstemmed). Several words must stand together."""
 
     words: list[str]
+    weight: float = 1.0  # below 1: added by the thesaurus, not typed
+    facet: tuple[str, str] | None = None  # (facet key, value): the documents tagged with it (taxonomy words)
 
     @property
     def text(self) -> str:

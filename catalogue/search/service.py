@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry, stored
+from catalogue.search import indexer, registry, snippets, stored, thesaurus
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
@@ -78,6 +78,7 @@ class Hit:
     facts: list[str]
     date: dt.datetime | None
     obj: Any
+    tags: list[str] = field(default_factory=list)  # the matched names of its spheres, municipality...: as tags
 
 
 @dataclass
@@ -110,8 +111,10 @@ class SearchPage:
     facets: list[FacetGroup]
     searched: bool  # False: no words, the page shows the newest items
     any_word: bool = False  # all the words together found nothing; these results have some of them
+    complete: int | None = None  # results with every word, when others (with some of them) follow
     suggestion: str | None = None  # the query corrected: only suggested, or (``corrected``) already shown
     corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
+    related: list[str] = field(default_factory=list)  # words the thesaurus added: «Также искали: …»
 
     @property
     def pages(self) -> int:
@@ -157,39 +160,41 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     per_page = per_page or app.config["SEARCH_PER_PAGE"]
     indexer.sync_pending(app)
     engine = indexer.backend(app)
-    query = EngineQuery(parse(params.q), params.filters, params.sort, (params.page - 1) * per_page, per_page)
+    expansion = thesaurus.parse_expanded(params.q, engine)
+    # Any of the words will do; documents with more of them come first (catalogue.search.ranking).
+    query = EngineQuery(
+        expansion.parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page, any_word=True
+    )
     result = engine.search(query)
     suggestion = None
     if result.searched and not result.total and not params.exact:
         # Typed in the wrong keyboard layout? Show what the other layout finds, and say so.
         for text in other_layouts(params.q):
-            attempt = engine.search(replace(query, parsed=parse(text)))
+            other = thesaurus.parse_expanded(text, engine)
+            attempt = engine.search(replace(query, parsed=other.parsed))
             if attempt.searched and attempt.total:  # stop words alone would list the newest items
-                query, result, suggestion = replace(query, parsed=parse(text)), attempt, text
+                query, result, suggestion, expansion = replace(query, parsed=other.parsed), attempt, text, other
                 break
-    parsed = query.parsed
     if result.total and query.offset >= result.total:
         # A page past the end (an old link): show the last one.
         query = replace(query, offset=(-(-result.total // per_page) - 1) * per_page)
         params = replace(params, page=query.offset // per_page + 1)
         result = engine.search(query)
-    any_word = False
-    if result.searched and not result.total and len(parsed.clauses) > 1:
-        relaxed = engine.search(replace(query, any_word=True))
-        if relaxed.total:
-            result, any_word = relaxed, True
+    partial = result.complete is not None and result.complete < result.total
     if result.searched and not result.total:
-        suggestion = _suggestion(params.q, engine.suggest(parsed.words()))
+        suggestion = _suggestion(params.q, engine.suggest(parse(params.q).words()))
     return SearchPage(
         params=params,
-        hits=_hits(result),
+        hits=_hits(result, engine),
         total=result.total,
         per_page=per_page,
         facets=_facet_groups(result, params),
         searched=result.searched,
-        any_word=any_word,
+        any_word=partial and not result.complete,
+        complete=result.complete if partial and result.complete else None,
         suggestion=suggestion,
         corrected=bool(suggestion) and bool(result.total),
+        related=expansion.used[: thesaurus.MAX_SHOWN] if result.total else [],
     )
 
 
@@ -200,7 +205,7 @@ def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
     return suggested if fold(suggested) != fold(text) else None
 
 
-def _hits(result: EngineResult) -> list[Hit]:
+def _hits(result: EngineResult, engine) -> list[Hit]:
     """The page's items loaded by id, one query per content type, in the index's order."""
     wanted: dict[str, list[int]] = defaultdict(list)
     for key in result.keys:
@@ -214,6 +219,7 @@ def _hits(result: EngineResult) -> list[Hit]:
             loaded.update(((type_key, obj.id), obj) for obj in searchable.load_items(ids))
     # Titles and plain texts as indexed: no Markdown rendered at read time.
     documents = stored.load(result.keys)
+    names = snippets.current_tag_names() if result.keys else []
     hits = []
     for key in result.keys:
         type_key, _, item_id = key.partition(":")
@@ -222,16 +228,18 @@ def _hits(result: EngineResult) -> list[Hit]:
         if searchable is None or obj is None or not searchable.is_public(obj):
             continue  # changed since it was indexed; the outbox brings the index up to date
         document = documents.get(key) or searchable.to_document(obj)  # not stored yet: built once here
+        snippet = snippets.best(document.text, result.terms, engine.analyze, names)
         hits.append(
             Hit(
                 type_key=type_key,
                 type_label=searchable.type_label(),
                 url=searchable.item_url(obj),
                 title=highlighted(document.title, result.terms, whole=True),
-                snippet=highlighted(document.text, result.terms),
+                snippet=snippet.text,
                 facts=[fact for fact in searchable.facts(obj) if fact],
                 date=document.date,
                 obj=obj,
+                tags=snippet.tags,
             )
         )
     return hits

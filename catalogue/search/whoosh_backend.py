@@ -283,14 +283,24 @@ class WhooshBackend:
     def plan(self, parsed: ParsedQuery, any_word: bool = False) -> columnar.Plan | None:
         """``parsed`` in index terms; None when it has no searchable word (e.g. only stop words)."""
         clauses = []
+        weights: dict[str, float] = {}
+        facets: dict[int, list[tuple[str, str]]] = {}
         for clause in parsed.clauses:
-            items = [terms for terms in (self.analyze(item.text) for item in clause) if terms]
+            items = []
+            for item in clause:
+                terms = self.analyze(item.text)
+                if terms:
+                    items.append(terms)
+                    weights.update({t: max(weights.get(t, 0.0), item.weight) for t in terms})
             if items:
+                tagged = [item.facet for item in clause if item.facet is not None]
+                if tagged:
+                    facets[len(clauses)] = tagged
                 clauses.append(items)
         excluded = [terms for terms in (self.analyze(item.text) for item in parsed.excluded) if terms]
         if not clauses and not excluded:
             return None
-        return columnar.Plan(clauses, excluded, any_word)
+        return columnar.Plan(clauses, excluded, any_word, weights, facets)
 
     def _segments(self, name: str, searcher) -> list[columnar.Segment]:
         root = str(self.root / name)
@@ -322,7 +332,9 @@ class WhooshBackend:
                 limit=query.limit,
             )
             keys = [searcher.stored_fields(docnum)["key"] for docnum in outcome.docnums]
-        return EngineResult(keys, outcome.total, outcome.counts, terms, searched=plan is not None)
+        return EngineResult(
+            keys, outcome.total, outcome.counts, terms, searched=plan is not None, complete=outcome.complete
+        )
 
     def suggest(self, words: list[str]) -> dict[str, str]:
         """Corrections for words whose stem the index does not have.

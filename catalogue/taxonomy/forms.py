@@ -144,3 +144,17 @@ class OrganizationFilterForm(QueryForm):
         choices=choices([("", "Все"), ("pending", "Добавлены при регистрации, ждут проверки")]),
         validate_choice=False,
     )
+
+
+class SynonymGroupForm(BaseForm):
+    """A group of the search thesaurus: related words and expressions, one a line."""
+
+    terms = TextAreaField(
+        "Слова и выражения",
+        validators=[InputRequired(REQUIRED), Length(max=2000, message="Не длиннее 2000 символов.")],
+        description=(
+            "Каждое на своей строке, например «ИТ», «айти», «информационные технологии». Поиск по любому из них "
+            "найдёт и остальные; форма слова не важна."
+        ),
+        render_kw={"rows": 8, "autocomplete": "off"},
+    )
