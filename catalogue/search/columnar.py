@@ -228,6 +228,7 @@ class Plan:
     clauses: list[list[list[str]]]
     excluded: list[list[str]]
     any_word: bool
+    weights: dict[str, float]  # a term's share of its BM25 (1 when not given)
 
     @property
     def terms(self) -> list[str]:
@@ -281,9 +282,10 @@ class Segment:
             matched &= self.live
         return matched
 
-    def scores(self, terms: list[str], stats: "Statistics") -> np.ndarray:
+    def scores(self, terms: list[str], stats: "Statistics", weights: dict[str, float] | None = None) -> np.ndarray:
         scores = np.zeros(self.table.size, dtype=np.float32)
         for term in terms:
+            weight = (weights or {}).get(term, 1.0)
             for field, boost in FIELDS:
                 ids, tf = self.term_ids(field, term)
                 if not len(ids):
@@ -291,7 +293,7 @@ class Segment:
                 idf = stats.idf(field, term)
                 lengths = self.table.lengths[field][ids]
                 norm = K1 * ((1 - B) + B * lengths / stats.average_length(field))
-                scores[ids] += boost * idf * (tf * (K1 + 1)) / (tf + norm)
+                scores[ids] += weight * boost * idf * (tf * (K1 + 1)) / (tf + norm)
         return scores
 
     def count(self, mask: np.ndarray, minlength: int) -> np.ndarray:
@@ -363,7 +365,7 @@ def run(
         if not len(local) or not end:
             continue
         segment_dates = segment.table.dates[local]
-        key = segment_dates if by_date or not terms else segment.scores(terms, stats)[local]
+        key = segment_dates if by_date or not terms else segment.scores(terms, stats, plan.weights)[local]
         if len(local) > end:
             best = np.argpartition(-key, end - 1)[:end]
             local, key, segment_dates = local[best], key[best], segment_dates[best]

@@ -1,7 +1,6 @@
 """The search page's one service: what a visitor asked, what the index answers, and the items behind it."""
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -12,17 +11,16 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry, stored
-from catalogue.search.analysis import WORD_PATTERN, fold
+from catalogue.search import indexer, registry, spelling, stored
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
 from catalogue.search.highlight import highlighted
-from catalogue.search.query import clean, other_layouts, parse
+from catalogue.search.query import clean, parse
 
 MAX_PAGE = 1000
+FEW = 2  # a query that finds this many or fewer is tried in the other keyboard layout and corrected
 MAX_VALUE_CHARS = 80
 FACET_VALUES_SHOWN = 8
-_WORD = re.compile(WORD_PATTERN)
 
 
 @dataclass
@@ -32,6 +30,7 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     exact: bool = False  # search the words as typed, with no correction
+    typing: bool = False  # no space after the last word: it may be a word being typed (see ``parse``)
 
     @classmethod
     def from_args(cls, args: MultiDict) -> "SearchParams":
@@ -49,6 +48,7 @@ class SearchParams:
             sort=sort if sort in SORTS else "relevance",
             page=min(bounded_int(page) or 1, MAX_PAGE),
             exact=args.get("exact") == "1",
+            typing=not args.get("q", " ")[-1:].isspace(),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -110,7 +110,7 @@ class SearchPage:
     facets: list[FacetGroup]
     searched: bool  # False: no words, the page shows the newest items
     any_word: bool = False  # all the words together found nothing; these results have some of them
-    suggestion: str | None = None  # the query corrected: only suggested, or (``corrected``) already shown
+    suggestion: str | None = None  # the query as meant (other keyboard layout, typos corrected)
     corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
 
     @property
@@ -143,10 +143,6 @@ class SearchPage:
         return [(group, group.selected) for group in self.facets if group.selected]
 
     @property
-    def suggestion_args(self) -> dict[str, Any]:
-        return self.params.args(q=self.suggestion)
-
-    @property
     def as_typed_args(self) -> dict[str, Any]:
         return self.params.args(exact="1")
 
@@ -157,15 +153,17 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     per_page = per_page or app.config["SEARCH_PER_PAGE"]
     indexer.sync_pending(app)
     engine = indexer.backend(app)
-    query = EngineQuery(parse(params.q), params.filters, params.sort, (params.page - 1) * per_page, per_page)
+    parsed = parse(params.q, params.typing)
+    query = EngineQuery(parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page)
     result = engine.search(query)
     suggestion = None
-    if result.searched and not result.total and not params.exact:
-        # Typed in the wrong keyboard layout? Show what the other layout finds, and say so.
-        for text in other_layouts(params.q):
-            attempt = engine.search(replace(query, parsed=parse(text)))
-            if attempt.searched and attempt.total:  # stop words alone would list the newest items
-                query, result, suggestion = replace(query, parsed=parse(text)), attempt, text
+    if result.searched and result.total <= FEW and not params.exact:
+        # Typed in the wrong keyboard layout, or misspelt? Show what the query as meant finds, and say so.
+        for text in spelling.alternatives(engine, params.q):
+            attempt_query = replace(query, parsed=parse(text, params.typing))
+            attempt = engine.search(attempt_query)
+            if attempt.searched and attempt.total > result.total:  # stop words alone would list the newest
+                query, result, suggestion = attempt_query, attempt, text
                 break
     parsed = query.parsed
     if result.total and query.offset >= result.total:
@@ -178,8 +176,6 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         relaxed = engine.search(replace(query, any_word=True))
         if relaxed.total:
             result, any_word = relaxed, True
-    if result.searched and not result.total:
-        suggestion = _suggestion(params.q, engine.suggest(parsed.words()))
     return SearchPage(
         params=params,
         hits=_hits(result),
@@ -191,13 +187,6 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         suggestion=suggestion,
         corrected=bool(suggestion) and bool(result.total),
     )
-
-
-def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
-    if not corrections:
-        return None
-    suggested = _WORD.sub(lambda m: corrections.get(fold(m.group()), m.group()), text)
-    return suggested if fold(suggested) != fold(text) else None
 
 
 def _hits(result: EngineResult) -> list[Hit]:
