@@ -204,6 +204,7 @@ NOT_LISTS = {
     "workflow.open_notification": "marks one notification read and redirects",
     "start.index": "sections of at most ten rows each, counted with the same queries (tests/test_start_pages.py)",
     "search.index": "the search engine's pages (SEARCH_PER_PAGE hits from the index)",
+    "search.suggest": "a few titles and words from the index (suggestions.TITLES, suggestions.WORDS)",
     "feeds.sitemap": "an index of files (tests/test_feeds.py counts it)",
     "feeds.sitemap_file": "at most SITEMAP_URLS_PER_FILE addresses",
     "contest.index": "seasons: one a year",

@@ -1,0 +1,72 @@
+"""In a real browser: the header's search box suggests titles and words, and is used from the keyboard alone."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import make_project
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def projects(app, make_user):
+    teacher = make_user(roles=("teacher",), email="teacher@example.ru")
+    moderator = make_user(roles=("moderator",), email="moderator@example.ru")
+    for title, summary in [
+        ("Программирование роботов", "Программисты Иркутска учат программировать."),
+        ("Ветеринар в сельском хозяйстве", "Профпроба в ветклинике."),
+    ]:
+        with app.test_request_context():
+            make_project(teacher, "published", moderator=moderator, title=title, summary=summary)
+
+
+def test_the_combobox_by_keyboard(page, projects):
+    box = page.locator("#site-search-q")
+    listbox = page.locator("#site-search-listbox")
+    options = listbox.get_by_role("option")
+    # A visitor on the home page types the beginning of a word: suggestions open under the box
+    page.goto("/")
+    expect(box).to_have_attribute("role", "combobox")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press_sequentially("прогр", delay=30)
+    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(box).to_have_attribute("aria-controls", "site-search-listbox")
+    expect(options.first).to_contain_text("Программирование роботов")
+    expect(listbox.locator(".suggest-word").first).to_have_text(re.compile("^програм"))
+
+    # ↓ moves through the options, the box names the active one; Escape closes and keeps what was typed
+    box.press("ArrowDown")
+    first_id = options.first.get_attribute("id")
+    expect(box).to_have_attribute("aria-activedescendant", first_id)
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    box.press("ArrowDown")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    box.press("ArrowUp")
+    expect(box).to_have_attribute("aria-activedescendant", first_id)
+    box.press("Escape")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_value("прогр")
+
+    # ↓ opens them again; a word completes the query and Enter searches it
+    box.press("ArrowDown")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    words = listbox.locator(".suggest-word")
+    word = words.first.get_attribute("data-value")
+    while box.get_attribute("aria-activedescendant") != words.first.get_attribute("id"):
+        box.press("ArrowDown")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    expect(page.locator("#search-results")).to_contain_text("Программирование роботов")
+    expect(page.locator("#site-search-q")).to_have_value(re.compile(rf"^{word}\s*$"))  # a whole word now
+
+    # On the search page, a title leads straight to the item
+    box.fill("")
+    box.press_sequentially("ветер", delay=30)
+    expect(options.first).to_contain_text("Ветеринар в сельском хозяйстве")
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/projects/\d+"))
+    expect(page.locator("h1")).to_have_text("Ветеринар в сельском хозяйстве")
