@@ -83,23 +83,39 @@ def add(directory: Path, counts: Counter) -> None:
 
 
 def damerau_levenshtein(a: str, b: str, limit: int) -> int:
-    """The optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` when it exceeds ``limit``."""
+    """The optimal-string-alignment distance of ``a`` and ``b`` (adjacent transpositions count as one edit), or
+    ``limit + 1`` when it exceeds ``limit``. Only the diagonal band of width ``limit`` is computed."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    if a == b:
+        return 0
+    big = limit + 1
+    n = len(b)
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
+    previous = [j if j <= limit else big for j in range(n + 1)]
     for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                value = min(value, previous2[j - 2] + 1)
+        current = [big] * (n + 1)
+        if i <= limit:
+            current[0] = i
+        low, high = max(1, i - limit), min(n, i + limit)
+        best = current[0]
+        ai = a[i - 1]
+        for j in range(low, high + 1):
+            bj = b[j - 1]
+            value = previous[j - 1] + (ai != bj)
+            if previous[j] + 1 < value:
+                value = previous[j] + 1
+            if current[j - 1] + 1 < value:
+                value = current[j - 1] + 1
+            if i > 1 and j > 1 and ai == b[j - 2] and a[i - 2] == bj and previous2[j - 2] + 1 < value:
+                value = previous2[j - 2] + 1
             current[j] = value
-        if min(current) > limit:
-            return limit + 1
+            if value < best:
+                best = value
+        if best > limit:
+            return big
         previous2, previous = previous, current
-    return previous[-1] if previous[-1] <= limit else limit + 1
+    return previous[n] if previous[n] <= limit else big
 
 
 def _deletes(word: str, distance: int) -> set[str]:
@@ -109,6 +125,12 @@ def _deletes(word: str, distance: int) -> set[str]:
         edge = {w[:i] + w[i + 1 :] for w in edge if len(w) > 1 for i in range(len(w))}
         found |= edge
     return found
+
+
+def _index_words(index: dict[str, list[str]], words: Iterable[str]) -> None:
+    for word in words:
+        for deleted in _deletes(word[:PREFIX], 2):
+            index.setdefault(deleted, []).append(word)
 
 
 def max_distance(word: str) -> int:
@@ -121,6 +143,7 @@ class Dictionary:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _index: dict[str, list[str]] | None = field(default=None, repr=False)
     _known_stems: set[str] | None = field(default=None, repr=False)
+    _stem: object = field(default=None, repr=False)
 
     @cached_property
     def sorted_words(self) -> list[str]:
@@ -129,18 +152,30 @@ class Dictionary:
     def _delete_index(self) -> dict[str, list[str]]:
         with self._lock:
             if self._index is None:
-                words = sorted(self.counts, key=lambda w: -self.counts[w])[:MAX_WORDS]
-                index: dict[str, list[str]] = {}
-                for word in words:
-                    for deleted in _deletes(word[:PREFIX], 2):
-                        index.setdefault(deleted, []).append(word)
-                self._index = index
+                self._index = {}
+                _index_words(self._index, sorted(self.counts, key=lambda w: -self.counts[w])[:MAX_WORDS])
             return self._index
+
+    def grown(self, counts: dict[str, int]) -> "Dictionary":
+        """The dictionary of ``counts``, the same words and more (an incremental sync only adds): what was made
+        for this one (the delete index, the known stems) is extended with the new words, not made again."""
+        new = [word for word in counts if word not in self.counts]
+        grown = Dictionary(counts)
+        with self._lock:
+            if self._index is not None:
+                room = max(0, MAX_WORDS - len(self.counts))
+                _index_words(self._index, sorted(new, key=lambda w: -counts[w])[:room])
+                grown._index = self._index
+            if self._known_stems is not None and self._stem is not None:
+                self._known_stems.update(self._stem(word) for word in new)
+                grown._known_stems, grown._stem = self._known_stems, self._stem
+        return grown
 
     def _stems(self, stem) -> set[str]:
         with self._lock:
             if self._known_stems is None:
                 self._known_stems = {stem(word) for word in self.counts}
+                self._stem = stem
             return self._known_stems
 
     def candidates(self, word: str) -> list[tuple[int, int, str]]:
@@ -200,7 +235,11 @@ def load(directory: Path) -> Dictionary:
     found = _loaded.get(key)
     if found is not None and found[0] == version:
         return found[1]
-    dictionary = Dictionary(dict(read(directory)))
+    counts = dict(read(directory))
+    if found is not None and counts.keys() >= found[1].counts.keys():
+        dictionary = found[1].grown(counts)  # the outbox added words: extend what was made, not remake it
+    else:
+        dictionary = Dictionary(counts)
     with _loaded_lock:
         # One dictionary per generation directory; other generations' (replaced by a rebuild) are forgotten.
         for other in [k for k in _loaded if k != key and Path(k).parent.parent == path.parent.parent]:
