@@ -5,7 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import BROWSER_TIMEOUT_MS
 from tests.factories import make_project
+from tests.test_browser_axe import AXE, RUN_AXE
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +24,15 @@ def projects(app, make_user):
             make_project(teacher, "published", moderator=moderator, title=title, summary=summary)
 
 
+@pytest.fixture
+def page(browser, live_server):
+    """A page that lets axe (a test tool, not the site's) in past the site's Content-Security-Policy."""
+    context = browser.new_context(base_url=live_server, locale="ru-RU", bypass_csp=True)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
 def test_the_combobox_by_keyboard(page, projects):
     box = page.locator("#site-search-q")
     listbox = page.locator("#site-search-listbox")
@@ -35,6 +46,8 @@ def test_the_combobox_by_keyboard(page, projects):
     expect(box).to_have_attribute("aria-controls", "site-search-listbox")
     expect(options.first).to_contain_text("Программирование роботов")
     expect(listbox.locator(".suggest-word").first).to_have_text(re.compile("^програм"))
+    page.add_script_tag(path=str(AXE))
+    assert page.evaluate(RUN_AXE) == []  # nothing serious, with the suggestions open
 
     # ↓ moves through the options, the box names the active one; Escape closes and keeps what was typed
     box.press("ArrowDown")

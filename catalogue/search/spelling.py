@@ -36,28 +36,35 @@ PREFIX_EXPANSIONS = 30  # words a prefix being typed stands for, the most freque
 _WORD = re.compile(WORD_PATTERN)
 
 
+def _kept(word: str) -> bool:
+    return 2 <= len(word) <= MAX_WORD_CHARS and word.isalpha() and word not in STOP_WORDS
+
+
 def surface_forms(texts: Iterable[str]) -> Counter:
     """The dictionary's words of ``texts`` with their counts: letters only, two or more, no stop words."""
     counts: Counter = Counter()
     for text in texts:
         counts.update(_WORD.findall(fold(text)))
-    return Counter(
-        {w: n for w, n in counts.items() if 2 <= len(w) <= MAX_WORD_CHARS and w.isalpha() and w not in STOP_WORDS}
-    )
+    return Counter({w: n for w, n in counts.items() if _kept(w)})
 
 
 def counting(entries: Iterable, counts: Counter) -> Iterator:
-    """``entries`` (index entries) passed on, their words added to ``counts`` on the way."""
+    """``entries`` (index entries) passed on, all their words added to ``counts`` on the way (``write`` keeps
+    the dictionary's)."""
+    findall, update = _WORD.findall, counts.update
     for entry in entries:
-        counts.update(surface_forms((entry.title, entry.text)))
+        update(findall(f"{entry.title} {entry.text}".lower()))
         yield entry
 
 
 def write(directory: Path, counts: Counter) -> None:
     """Replace the dictionary of the generation in ``directory`` (atomically: readers see the old or the new)."""
+    folded: Counter = Counter()
+    for word, count in counts.items():
+        folded[word.replace("ё", "е")] += count  # ``counting`` lower-cases only: ё is folded here, once per word
     temporary = directory / f"{FILE}.{secrets.token_hex(4)}"
     with open(temporary, "w", encoding="utf-8") as f:
-        f.writelines(f"{word}\t{count}\n" for word, count in sorted(counts.items()))
+        f.writelines(f"{word}\t{count}\n" for word, count in sorted(folded.items()) if _kept(word))
     os.replace(temporary, directory / FILE)
 
 
