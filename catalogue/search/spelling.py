@@ -28,7 +28,7 @@ from catalogue.search.analysis import STOP_WORDS, WORD_PATTERN, fold
 from catalogue.search.query import MAX_ITEMS, other_layouts
 
 FILE = "words.tsv"
-MAX_WORDS = 100_000  # the most frequent words the corrections consider
+MAX_WORDS = 50_000  # the most frequent words the corrections consider
 MAX_WORD_CHARS = 40
 PREFIX = 7  # letters of a word whose deletions are indexed
 PREFIX_EXPANSIONS = 30  # words a prefix being typed stands for, the most frequent first
@@ -135,9 +135,17 @@ def _deletes(word: str, distance: int) -> set[str]:
 
 
 def _index_words(index: dict[str, list[str]], words: Iterable[str]) -> None:
+    """Index ``words`` by their first ``PREFIX`` letters: a word's forms mostly share them, so the deletions are
+    made once per beginning (``index[beginning]`` lists its words; ``index[" " + deletion]`` the beginnings)."""
     for word in words:
-        for deleted in _deletes(word[:PREFIX], 2):
-            index.setdefault(deleted, []).append(word)
+        beginning = word[:PREFIX]
+        known = index.get(beginning)
+        if known is None:
+            index[beginning] = [word]
+            for deleted in _deletes(beginning, 2):
+                index.setdefault(" " + deleted, []).append(beginning)
+        else:
+            known.append(word)
 
 
 def max_distance(word: str) -> int:
@@ -192,13 +200,14 @@ class Dictionary:
         seen: set[str] = set()
         found = []
         for deleted in _deletes(word[:PREFIX], limit):
-            for candidate in index.get(deleted, ()):
-                if candidate in seen:
+            for beginning in index.get(" " + deleted, ()):
+                if beginning in seen:
                     continue
-                seen.add(candidate)
-                distance = damerau_levenshtein(word, candidate, limit)
-                if distance <= limit:
-                    found.append((distance, -self.counts[candidate], candidate))
+                seen.add(beginning)
+                for candidate in index[beginning]:
+                    distance = damerau_levenshtein(word, candidate, limit)
+                    if distance <= limit:
+                        found.append((distance, -self.counts[candidate], candidate))
         return sorted(found)
 
     def correct(self, word: str, stem) -> str | None:
