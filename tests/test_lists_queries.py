@@ -307,6 +307,7 @@ NOT_LISTS = {
     "search.index": "the search engine's pages (SEARCH_PER_PAGE hits from the index)",
     "subscriptions.search_feed": "the search engine's newest FEED_LENGTH hits (one search call)",
     "subscriptions.unsubscribe": "one subscription, by its signed link",
+    "search.suggest": "a few titles and words from the index (suggestions.TITLES, suggestions.WORDS)",
     "feeds.sitemap": "an index of files (tests/test_feeds.py counts it)",
     "feeds.sitemap_file": "at most SITEMAP_URLS_PER_FILE addresses",
     "contest.index": "seasons: one a year",

@@ -11,7 +11,7 @@ from whoosh.matching.wrappers import FilterMatcher
 
 from benchmarks.search_bench import Corpus
 from benchmarks.search_evaluation import QUERIES, evaluate
-from catalogue.search import columnar
+from catalogue.search import columnar, spelling
 from catalogue.search.analysis import STOP_WORDS, analyze, russian_analyzer
 from catalogue.search.backend import EngineQuery, IndexEntry
 from catalogue.search.query import parse
@@ -131,7 +131,8 @@ def test_random_query_strings_never_raise(backend, text):
     for any_word in (False, True):
         result = backend.search(EngineQuery(parsed, {"age": "8-9"}, any_word=any_word))
         assert result.total >= len(result.keys)
-    backend.suggest(parsed.words())
+    assert backend.search(EngineQuery(parse(text, prefix=True))).total >= 0
+    assert all(isinstance(alternative, str) for alternative in spelling.alternatives(backend, text))
 
 
 # -- facets and ranking --------------------------------------------------------------------------------
@@ -157,9 +158,9 @@ def test_no_words_means_newest_first(backend):
     assert result.keys == ["project:4", "project:3"]
 
 
-def test_suggestion_replaces_the_unknown_stem_and_keeps_the_ending(backend):
-    assert backend.suggest(["энергетеке", "проект"]) == {"энергетеке": "энергетике"}
-    assert backend.suggest(["йцукенг"]) == {}
+def test_a_misspelt_word_is_corrected_to_a_word_of_the_documents(backend):
+    assert list(spelling.alternatives(backend, "энергетеке проект"))[-1] == "энергетик проект"
+    assert list(spelling.alternatives(backend, "йцукенг")) == ["qwertyu"]  # only the other layout: no word is near
 
 
 def test_counts_and_totals_match_a_plain_count_over_segments_with_deletions(tmp_path):

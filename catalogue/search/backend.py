@@ -57,8 +57,8 @@ class EngineResult:
 class SearchBackend(Protocol):
     def search(self, query: EngineQuery) -> EngineResult: ...
 
-    def suggest(self, words: list[str]) -> dict[str, str]:
-        """Corrections (word -> better word) for words the index does not know."""
+    def dictionary(self):
+        """The words of the index as published, with their counts (:class:`catalogue.search.spelling.Dictionary`)."""
         ...
 
     def write_lock(self, timeout: float) -> AbstractContextManager[None]:

@@ -46,6 +46,7 @@ class ParsedQuery:
     text: str = ""
     clauses: list[list[Item]] = field(default_factory=list)
     excluded: list[Item] = field(default_factory=list)
+    prefix: bool = False  # the last word is being typed: it also stands for the words it begins
 
     @property
     def is_empty(self) -> bool:
@@ -94,13 +95,15 @@ def _words(chunk: str) -> list[str]:
     return [fold(w) for w in _WORD.findall(chunk)]
 
 
-def parse(text: str | None) -> ParsedQuery:
-    """Read ``text`` leniently (see the module docstring)."""
+def parse(text: str | None, prefix: bool = False) -> ParsedQuery:
+    """Read ``text`` leniently (see the module docstring); with ``prefix``, a last plain word of three letters or
+    more (not a phrase, not excluded) also stands for the words it begins (see ``ParsedQuery.prefix``)."""
     cleaned = clean(text or "").translate(_QUOTES)
     query = ParsedQuery(text=cleaned)
     join_next = False  # the previous token was OR: the next item joins the last clause
     negate_next = False
     items = 0
+    last_plain = None  # the item of the last chunk, when that chunk was one plain word
     for match in _CHUNK.finditer(_SEPARATORS.sub(" ", cleaned)):
         minus, phrase, plain = match.groups()
         if plain is not None and plain in OR_WORDS | AND_WORDS | NOT_WORDS:
@@ -111,6 +114,7 @@ def parse(text: str | None) -> ParsedQuery:
         if plain is not None and plain.startswith("-") and len(plain) > 1:
             negated, plain = True, plain[1:]
         words = _words(phrase if phrase is not None else plain)
+        last_plain = None
         if not words or items >= MAX_ITEMS:
             join_next = negate_next = False
             continue
@@ -122,5 +126,10 @@ def parse(text: str | None) -> ParsedQuery:
             query.clauses[-1].append(item)
         else:
             query.clauses.append([item])
+        if plain is not None and not negated and len(words) == 1:
+            last_plain = item
         join_next = negate_next = False
+    query.prefix = (
+        prefix and last_plain is not None and last_plain is query.clauses[-1][-1] and len(last_plain.words[0]) >= 3
+    )
     return query

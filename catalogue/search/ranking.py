@@ -46,7 +46,9 @@ def without_fillers(parsed: ParsedQuery) -> ParsedQuery:
     ]
     if not kept or len(kept) == len(parsed.clauses):
         return parsed
-    return ParsedQuery(text=parsed.text, clauses=kept, excluded=parsed.excluded)
+    # A word being typed stays one only if its clause is still the last.
+    prefix = parsed.prefix and kept[-1] is parsed.clauses[-1]
+    return ParsedQuery(text=parsed.text, clauses=kept, excluded=parsed.excluded, prefix=prefix)
 
 
 def near_pairs(clauses: list[list[list[str]]]) -> list[tuple[str, str]]:

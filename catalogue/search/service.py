@@ -1,7 +1,6 @@
 """The search page's one service: what a visitor asked, what the index answers, and the items behind it."""
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -12,17 +11,16 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry, snippets, stored, thesaurus
-from catalogue.search.analysis import WORD_PATTERN, fold
+from catalogue.search import indexer, registry, snippets, spelling, stored, thesaurus
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
 from catalogue.search.highlight import highlighted
-from catalogue.search.query import clean, other_layouts, parse
+from catalogue.search.query import clean
 
 MAX_PAGE = 1000
+FEW = 2  # a query that finds this many or fewer is tried in the other keyboard layout and corrected
 MAX_VALUE_CHARS = 80
 FACET_VALUES_SHOWN = 8
-_WORD = re.compile(WORD_PATTERN)
 
 
 @dataclass
@@ -32,6 +30,7 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     exact: bool = False  # search the words as typed, with no correction
+    typing: bool = False  # no space after the last word: it may be a word being typed (see ``parse``)
 
     @classmethod
     def from_args(cls, args: MultiDict) -> "SearchParams":
@@ -49,6 +48,7 @@ class SearchParams:
             sort=sort if sort in SORTS else "relevance",
             page=min(bounded_int(page) or 1, MAX_PAGE),
             exact=args.get("exact") == "1",
+            typing=not args.get("q", " ")[-1:].isspace(),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -112,7 +112,7 @@ class SearchPage:
     searched: bool  # False: no words, the page shows the newest items
     any_word: bool = False  # all the words together found nothing; these results have some of them
     complete: int | None = None  # results with every word, when others (with some of them) follow
-    suggestion: str | None = None  # the query corrected: only suggested, or (``corrected``) already shown
+    suggestion: str | None = None  # the query as meant (other keyboard layout, typos corrected): already shown
     corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
     related: list[str] = field(default_factory=list)  # words the thesaurus added: «Также искали: …»
 
@@ -146,10 +146,6 @@ class SearchPage:
         return [(group, group.selected) for group in self.facets if group.selected]
 
     @property
-    def suggestion_args(self) -> dict[str, Any]:
-        return self.params.args(q=self.suggestion)
-
-    @property
     def as_typed_args(self) -> dict[str, Any]:
         return self.params.args(exact="1")
 
@@ -160,20 +156,22 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     per_page = per_page or app.config["SEARCH_PER_PAGE"]
     indexer.sync_pending(app)
     engine = indexer.backend(app)
-    expansion = thesaurus.parse_expanded(params.q, engine)
+    expansion = thesaurus.parse_expanded(params.q, engine, params.typing)
     # Any of the words will do; documents with more of them come first (catalogue.search.ranking).
     query = EngineQuery(
         expansion.parsed, params.filters, params.sort, (params.page - 1) * per_page, per_page, any_word=True
     )
     result = engine.search(query)
     suggestion = None
-    if result.searched and not result.total and not params.exact:
-        # Typed in the wrong keyboard layout? Show what the other layout finds, and say so.
-        for text in other_layouts(params.q):
-            other = thesaurus.parse_expanded(text, engine)
-            attempt = engine.search(replace(query, parsed=other.parsed))
-            if attempt.searched and attempt.total:  # stop words alone would list the newest items
-                query, result, suggestion, expansion = replace(query, parsed=other.parsed), attempt, text, other
+    if result.searched and _with_every_word(result) <= FEW and not params.exact:
+        # Typed in the wrong keyboard layout, or misspelt? Show what the query as meant finds, and say so: when
+        # it finds more items with every word (any word of a long query finds something: «заводе»).
+        for text in spelling.alternatives(engine, params.q):
+            other = thesaurus.parse_expanded(text, engine, params.typing)
+            attempt_query = replace(query, parsed=other.parsed)
+            attempt = engine.search(attempt_query)
+            if attempt.searched and _with_every_word(attempt) > _with_every_word(result):
+                query, result, suggestion, expansion = attempt_query, attempt, text, other
                 break
     if result.total and query.offset >= result.total:
         # A page past the end (an old link): show the last one.
@@ -181,8 +179,6 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         params = replace(params, page=query.offset // per_page + 1)
         result = engine.search(query)
     partial = result.complete is not None and result.complete < result.total
-    if result.searched and not result.total:
-        suggestion = _suggestion(params.q, engine.suggest(parse(params.q).words()))
     return SearchPage(
         params=params,
         hits=_hits(result, engine),
@@ -198,11 +194,8 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     )
 
 
-def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
-    if not corrections:
-        return None
-    suggested = _WORD.sub(lambda m: corrections.get(fold(m.group()), m.group()), text)
-    return suggested if fold(suggested) != fold(text) else None
+def _with_every_word(result: EngineResult) -> int:
+    return result.total if result.complete is None else result.complete
 
 
 def _hits(result: EngineResult, engine) -> list[Hit]:

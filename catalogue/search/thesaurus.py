@@ -262,9 +262,10 @@ def _items(terms: list[Term], used: list[str]) -> list[Item]:
     return items
 
 
-def parse_expanded(text: str, engine) -> Expansion:
-    """``text`` parsed (:func:`catalogue.search.query.parse`), without filler words, expanded with the thesaurus."""
-    parsed = without_fillers(parse(text))
+def parse_expanded(text: str, engine, prefix: bool = False) -> Expansion:
+    """``text`` parsed (:func:`catalogue.search.query.parse`, with ``prefix`` for a word being typed), without filler
+    words, expanded with the thesaurus and the taxonomy words."""
+    parsed = without_fillers(parse(text, prefix))
     if not parsed.clauses:
         return Expansion(parsed, [])
     expansion = expand(parsed, current(engine.analyze), engine.analyze)

@@ -1,10 +1,10 @@
 """``/search``: one page for everything published, whole or (for htmx) just its results block."""
 
-from flask import Blueprint, request
+from flask import Blueprint, render_template, request
 
 from catalogue import fragments
 from catalogue.htmx import is_fragment_request, render
-from catalogue.search import service
+from catalogue.search import service, suggestions
 
 bp = Blueprint("search", __name__)
 
@@ -26,3 +26,14 @@ def _pieces(fragment: bool) -> dict:
     if not fragment:
         pieces |= fragments.render_each(context, header_box="search/_header_box_of_page.html")
     return {"title": title, **pieces}
+
+
+@bp.get("/search/suggest")
+def suggest():
+    """Suggestions under the header box as one types (an HTML fragment of listbox options): titles of published
+    items that match, and known words that complete the last one. The same for everybody (cached)."""
+    return fragments.cached(
+        "search-suggest",
+        fragments.query_key(),
+        make=lambda: render_template("search/_suggest.html", found=suggestions.suggest(request.args)),
+    )

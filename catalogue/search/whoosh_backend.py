@@ -34,7 +34,7 @@ from whoosh.index import LockError
 from whoosh.system import pack_uint
 from whoosh.util.filelock import FileLock
 
-from catalogue.search import columnar
+from catalogue.search import columnar, spelling
 from catalogue.search.analysis import DEFAULT_STEMMER, russian_analyzer
 from catalogue.search.backend import FACET_KEYS, EngineQuery, EngineResult, IndexEntry, IndexUnavailable
 from catalogue.search.query import ParsedQuery
@@ -42,7 +42,6 @@ from catalogue.search.query import ParsedQuery
 POINTER = "CURRENT"
 LOCK = "write.lock"
 _GENERATION = re.compile(r"g-[0-9]{8}T[0-9]{6}-[0-9a-f]{8}")
-SUGGEST_MAX_WORDS = 6
 
 
 class TermFrequencies(Frequency):
@@ -223,6 +222,7 @@ class WhooshBackend:
             writer.cancel()
             raise
         writer.commit()
+        spelling.add(self.root / opened[0], spelling.surface_forms(t for e in upserts for t in (e.title, e.text)))
 
     def rebuild(self, entries: Iterable[IndexEntry], procs: int = 1, limitmb: int = 512) -> int:
         """Write ``entries`` into a new generation, then point ``CURRENT`` at it; returns how many."""
@@ -231,7 +231,9 @@ class WhooshBackend:
         path.mkdir(parents=True)
         try:
             ix = whoosh_index.create_in(str(path), self.schema)
-            count = self._write_all(ix, entries, procs=procs, limitmb=limitmb)
+            words: Counter = Counter()
+            count = self._write_all(ix, spelling.counting(entries, words), procs=procs, limitmb=limitmb)
+            spelling.write(path, words)
             self._swap(name)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
@@ -300,7 +302,14 @@ class WhooshBackend:
         excluded = [terms for terms in (self.analyze(item.text) for item in parsed.excluded) if terms]
         if not clauses and not excluded:
             return None
+        if parsed.prefix and clauses:
+            weights.update(spelling.expand_prefix(self, parsed, clauses))
         return columnar.Plan(clauses, excluded, any_word, weights, facets)
+
+    def dictionary(self) -> spelling.Dictionary:
+        """The live generation's dictionary of surface forms (see :mod:`catalogue.search.spelling`)."""
+        name = self.current_name()
+        return spelling.load(self.root / name) if name else spelling.EMPTY
 
     def _segments(self, name: str, searcher) -> list[columnar.Segment]:
         root = str(self.root / name)
@@ -335,42 +344,3 @@ class WhooshBackend:
         return EngineResult(
             keys, outcome.total, outcome.counts, terms, searched=plan is not None, complete=outcome.complete
         )
-
-    def suggest(self, words: list[str]) -> dict[str, str]:
-        """Corrections for words whose stem the index does not have.
-
-        The vocabulary is the index's own stems: no second, unstemmed copy of every text is kept (it would
-        double the postings and halve the indexing speed). A Russian stem is a prefix of the folded word, so
-        the suggestion is the nearest known stem followed by the rest of the word as typed:
-        «энергетеке» -> stem «энергетек» -> nearest «энергетик» -> «энергетике».
-        """
-        corrections: dict[str, str] = {}
-        with self.searcher() as (_name, searcher):
-            if searcher is None:
-                return corrections
-            reader = searcher.reader()
-            for word in words[:SUGGEST_MAX_WORDS]:
-                stems = self.analyze(word)
-                if len(word) < 3 or word in corrections or len(stems) != 1 or not word.startswith(stems[0]):
-                    continue
-                stem = stems[0]
-                if reader.doc_frequency("title", stem) or reader.doc_frequency("text", stem):
-                    continue
-                best = self._nearest_stem(reader, stem)
-                if best:
-                    corrections[word] = best + word[len(stem) :]
-        return corrections
-
-    @staticmethod
-    def _nearest_stem(reader, stem: str) -> str | None:
-        for distance in (1, 2):
-            if distance > len(stem) // 3:
-                break  # two typos in a four-letter word leave nothing of it
-            found: dict[str, int] = {}
-            for field in ("title", "text"):
-                for candidate in reader.terms_within(field, stem, distance, prefix=1):
-                    if candidate != stem:
-                        found[candidate] = found.get(candidate, 0) + reader.doc_frequency(field, candidate)
-            if found:
-                return max(found, key=lambda c: (found[c], c))
-        return None
