@@ -211,3 +211,25 @@ def test_the_suggestions_complete_the_last_word_of_several(client, publish):
     html = client.get("/search/suggest", query_string={"q": "учимся прогр"}).get_data(as_text=True)
     assert 'data-value="учимся программированию"' in html
     assert fold(CODE[0]) in fold(re.sub(r"<[^>]+>", "", html))
+
+
+def test_a_word_found_through_a_related_word_or_being_typed_is_not_corrected(app, client, publish):
+    from sqlalchemy import insert
+
+    from catalogue.extensions import db
+    from catalogue.search import thesaurus
+
+    with app.app_context():
+        db.session.execute(insert(thesaurus.SynonymGroup), [thesaurus.group_row(["сварка", "сварщик"])])
+        db.session.commit()
+    publish("Сварщик: профпроба в техникуме", "Ребята варят первый шов.")
+    publish("Сборка скворечника", "Сборка домика для птиц.")
+    publish("Сборка модели", "Сборка из конструктора.")
+    publish("Детский врач", "Врач-педиатр рассказывает о работе.")
+    publish("Медиа в школе", "Медиа и журналистика.")
+    # «сварка» is in no text, but the thesaurus finds the welder: no «сборка» in its place
+    html = page(client, q="сварка")
+    assert titles(html) == ["Сварщик: профпроба в техникуме"] and "Показаны результаты по запросу" not in html
+    # «педиа», being typed, begins «педиатр»: it is not a typo of «медиа»
+    html = page(client, q="педиа")
+    assert titles(html) == ["Детский врач"] and "Показаны результаты по запросу" not in html

@@ -163,7 +163,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     )
     result = engine.search(query)
     suggestion = None
-    if result.searched and _with_every_word(result) <= FEW and not params.exact:
+    if result.searched and not params.exact and _worth_correcting(result, expansion, params, engine):
         # Typed in the wrong keyboard layout, or misspelt? Show what the query as meant finds, and say so: when
         # it finds more items with every word (any word of a long query finds something: «заводе»).
         for text in spelling.alternatives(engine, params.q):
@@ -196,6 +196,20 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
 
 def _with_every_word(result: EngineResult) -> int:
     return result.total if result.complete is None else result.complete
+
+
+def _worth_correcting(result: EngineResult, expansion, params: SearchParams, engine) -> bool:
+    """Whether to try the query as meant (other layout, typos corrected): when nothing has every word; or when
+    almost nothing has, unless the thesaurus found it («сварка» finds «сварщик») or the last word is the beginning
+    of known words, being typed («педиа»)."""
+    every = _with_every_word(result)
+    if every == 0:
+        return True
+    if every > FEW or expansion.used:
+        return False
+    words = expansion.parsed.words()
+    dictionary = getattr(engine, "dictionary", None)
+    return not (params.typing and words and dictionary is not None and dictionary().completions(words[-1], limit=1))
 
 
 def _hits(result: EngineResult, engine) -> list[Hit]:
