@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,9 +31,8 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Frequency
 from whoosh.index import LockError
 from whoosh.system import pack_uint
-from whoosh.util.filelock import FileLock
 
-from catalogue.search import columnar
+from catalogue.search import columnar, locks
 from catalogue.search.analysis import DEFAULT_STEMMER, russian_analyzer
 from catalogue.search.backend import FACET_KEYS, EngineQuery, EngineResult, IndexEntry, IndexUnavailable
 from catalogue.search.query import ParsedQuery
@@ -188,20 +186,9 @@ class WhooshBackend:
 
     @contextmanager
     def write_lock(self, timeout: float):
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            lock = FileLock(str(self.root / LOCK))
-            deadline = time.monotonic() + timeout
-            while not lock.acquire(blocking=False):
-                if time.monotonic() >= deadline:
-                    raise IndexUnavailable("the search index is being written by another process")
-                time.sleep(0.05)
-        except OSError as e:
-            raise IndexUnavailable(f"cannot lock {self.root}: {e}") from e
-        try:
+        """The one-writer lock (:mod:`catalogue.search.locks`: a dead holder's lock is broken)."""
+        with locks.write_lock(self.root, timeout):
             yield
-        finally:
-            lock.release()
 
     def apply(self, upserts: Iterable[IndexEntry], deletes: Iterable[str]) -> None:
         upserts, deletes = list(upserts), list(deletes)
