@@ -96,7 +96,11 @@ def test_migrations_build_exactly_the_models_schema(empty_database, tmp_path):
     engine = create_engine(empty_database)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            # SQLite's full-text table over the stored search documents (and its shadow tables) has no model.
+            def modelled(name, type_, _parents) -> bool:
+                return type_ != "table" or not name.startswith("search_document_fts")
+
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": modelled})
             # Upgraded to the newest revision, and nothing differs from the models.
             heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
             assert set(context.get_current_heads()) == heads

@@ -5,6 +5,8 @@ for a moment. Processes are watched by polling, never by sleeping a fixed time.
 """
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.search import locks
+from catalogue.search import fallback, indexer, locks
 from tests.factories import make_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +105,7 @@ def test_a_lock_held_by_the_children_of_a_killed_writer_is_broken_by_the_next_wr
         """
         import os, sys, time
         from pathlib import Path
-        from catalogue.search import locks
+        from catalogue.search import fallback, indexer, locks
         with locks.write_lock(Path(sys.argv[1]), timeout=5):
             child = os.fork()
             if child == 0:
@@ -137,7 +139,7 @@ def test_a_live_writer_keeps_its_lock(tmp_path):
         """
         import sys, time
         from pathlib import Path
-        from catalogue.search import locks
+        from catalogue.search import fallback, indexer, locks
         with locks.write_lock(Path(sys.argv[1]), timeout=5):
             print("held", flush=True)
             time.sleep(60)
@@ -193,3 +195,84 @@ def test_a_killed_rebuild_leaves_no_indexing_processes_behind(app, teacher):
     # The next rebuild takes the lock and finds every practice.
     rebuilt = cli(app, "search", "rebuild")
     assert rebuilt.communicate(timeout=120)[0].startswith("Индекс перестроен: 400 материалов")
+
+
+# -- §3: search never goes dark ------------------------------------------------------------------------------
+
+
+def result_titles(client, **args) -> tuple[list[str], str]:
+    response = client.get("/search", query_string=args)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    return [re.sub(r"<[^>]+>", "", t) for t in re.findall(r'<h3><a href="[^"]*">(.*?)</a></h3>', html)], html
+
+
+def wait_for_the_background_rebuild(app) -> None:
+    rebuild = fallback.rebuilding(app)
+    assert rebuild is not None, "a rebuild was started"
+    rebuild.join(timeout=60)
+    assert not rebuild.is_alive()
+
+
+@pytest.fixture
+def three_projects(publish):
+    publish(title="Роботы на уроке технологии", spheres=["it"])
+    publish(title="Роботы в теплице", spheres=["agro"])
+    publish(title="Энергетика Ангары", spheres=["it"])
+
+
+def test_with_the_index_folder_deleted_search_answers_from_the_database_and_the_index_comes_back(
+    app, client, three_projects
+):
+    assert result_titles(client, q="робот", sphere="it")[0] == ["Роботы на уроке технологии"]
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+
+    titles, html = result_titles(client, q="роботами", sphere="it")  # another word form, and a filter
+    assert titles == ["Роботы на уроке технологии"]
+    assert "Поиск обновляется: результаты могут быть неполными." in html
+    assert result_titles(client, q="робот")[0] == ["Роботы в теплице", "Роботы на уроке технологии"]  # newest first
+    assert fallback.rebuilding(app) is not None and len({fallback.rebuilding(app)}) == 1  # one rebuild, not one each
+
+    wait_for_the_background_rebuild(app)
+    titles, html = result_titles(client, q="робот", sphere="it")
+    assert titles == ["Роботы на уроке технологии"]
+    assert "Поиск обновляется" not in html
+
+
+def test_a_truncated_segment_is_named_by_check_and_search_answers_from_the_previous_generation(
+    app, client, runner, three_projects
+):
+    with app.app_context():
+        indexer.rebuild()  # the live generation, and the previous one kept beside it
+        whoosh = indexer.backend()
+        segment = next((whoosh.root / whoosh.current_name()).glob("*.seg"))
+    segment.write_bytes(segment.read_bytes()[: segment.stat().st_size // 2])
+
+    check = runner.invoke(args=["search", "check"])
+    assert check.exit_code == 1
+    assert f"сегмент не читается, файлы {segment.name}" in check.output
+
+    titles, html = result_titles(client, q="робот", sphere="it")
+    assert titles == ["Роботы на уроке технологии"]
+    assert "Поиск обновляется" not in html  # the previous generation is whole
+
+    wait_for_the_background_rebuild(app)
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_with_no_readable_generation_the_database_answers_with_paging(app, client, publish, runner):
+    app.config["SEARCH_PER_PAGE"] = 2
+    for number in range(3):
+        publish(title=f"Проект про роботов {number}")
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    live = (root / "CURRENT").read_text()
+    for generation in root.glob("g-*"):
+        shutil.rmtree(generation)
+    check = runner.invoke(args=["search", "check"])
+    assert check.exit_code == 1 and f"Индекс не найден: поколения {live}, на которое указывает CURRENT" in check.output
+
+    first, html = result_titles(client, q="робот")
+    second, _ = result_titles(client, q="робот", page=2)
+    assert "Поиск обновляется" in html and "Найдено: <strong>3 материала</strong>" in html
+    assert first + second == [f"Проект про роботов {n}" for n in (2, 1, 0)]
+    wait_for_the_background_rebuild(app)

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry, stored
+from catalogue.search import fallback, registry, stored
 from catalogue.search.analysis import WORD_PATTERN, fold
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
@@ -112,6 +112,7 @@ class SearchPage:
     any_word: bool = False  # all the words together found nothing; these results have some of them
     suggestion: str | None = None  # the query corrected: only suggested, or (``corrected``) already shown
     corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
+    notice: str | None = None  # search is degraded (answered from the database while the index is rebuilt)
 
     @property
     def pages(self) -> int:
@@ -155,8 +156,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     """One page of results for ``params``: a fixed number of database queries, whatever the page holds."""
     app = current_app._get_current_object()
     per_page = per_page or app.config["SEARCH_PER_PAGE"]
-    indexer.sync_pending(app)
-    engine = indexer.backend(app)
+    engine = fallback.engine(app)  # the index, or what answers while it cannot be read (with a notice)
     query = EngineQuery(parse(params.q), params.filters, params.sort, (params.page - 1) * per_page, per_page)
     result = engine.search(query)
     suggestion = None
@@ -190,6 +190,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         any_word=any_word,
         suggestion=suggestion,
         corrected=bool(suggestion) and bool(result.total),
+        notice=getattr(engine, "notice", None),
     )
 
 
