@@ -15,8 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql
 
+from catalogue.extensions import db
 from catalogue.search import fallback, indexer, locks
+from catalogue.search.backend import EngineQuery
+from catalogue.search.query import parse
 from tests.factories import make_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,8 +59,7 @@ def python(script: str, *args: str, **popen) -> subprocess.Popen:
         [sys.executable, "-c", textwrap.dedent(script), *args],
         cwd=ROOT,
         text=True,
-        stdout=subprocess.PIPE,
-        **popen,
+        **({"stdout": subprocess.PIPE} | popen),
     )
 
 
@@ -105,7 +108,12 @@ def test_a_lock_held_by_the_children_of_a_killed_writer_is_broken_by_the_next_wr
         """
         import os, sys, time
         from pathlib import Path
-        from catalogue.search import fallback, indexer, locks
+        from sqlalchemy import text as sql
+
+from catalogue.extensions import db
+from catalogue.search import fallback, indexer, locks
+from catalogue.search.backend import EngineQuery
+from catalogue.search.query import parse
         with locks.write_lock(Path(sys.argv[1]), timeout=5):
             child = os.fork()
             if child == 0:
@@ -139,7 +147,12 @@ def test_a_live_writer_keeps_its_lock(tmp_path):
         """
         import sys, time
         from pathlib import Path
-        from catalogue.search import fallback, indexer, locks
+        from sqlalchemy import text as sql
+
+from catalogue.extensions import db
+from catalogue.search import fallback, indexer, locks
+from catalogue.search.backend import EngineQuery
+from catalogue.search.query import parse
         with locks.write_lock(Path(sys.argv[1]), timeout=5):
             print("held", flush=True)
             time.sleep(60)
@@ -195,6 +208,47 @@ def test_a_killed_rebuild_leaves_no_indexing_processes_behind(app, teacher):
     # The next rebuild takes the lock and finds every practice.
     rebuilt = cli(app, "search", "rebuild")
     assert rebuilt.communicate(timeout=120)[0].startswith("Индекс перестроен: 400 материалов")
+
+
+def indexed(app, text: str) -> list[str]:
+    with app.app_context():
+        return indexer.backend().search(EngineQuery(parse(text), limit=100)).keys
+
+
+def test_the_watcher_survives_a_database_error_and_a_corrupt_segment(app, publish, tmp_path):
+    publish(title="Первый проект")  # the index, built in this process
+    app.config["SEARCH_SYNC_IN_PROCESS"] = False  # from now on the watcher applies the changes
+    log = tmp_path / "watcher.log"
+    with open(log, "w") as errors:
+        watcher = cli(app, "search", "sync", "--watch", "--interval", "0.05", stdout=subprocess.DEVNULL, stderr=errors)
+    try:
+        # The database fails it: the outbox's table is away for a moment.
+        with app.app_context():
+            db.session.execute(sql("ALTER TABLE search_outbox RENAME TO search_outbox_away"))
+            db.session.commit()
+        try:
+            poll(lambda: "следующая попытка через" in log.read_text(), what="the watcher's report of the failure")
+        finally:
+            with app.app_context():
+                db.session.execute(sql("ALTER TABLE search_outbox_away RENAME TO search_outbox"))
+                db.session.commit()
+        second = publish(title="Второй проект")
+        poll(lambda: f"project:{second}" in indexed(app, "второй"), what="the second project in the index")
+
+        # A segment of the live generation is truncated: the next change makes the watcher rebuild the index.
+        with app.app_context():
+            whoosh = indexer.backend()
+            broken = whoosh.current_name()
+        segment = next((whoosh.root / broken).glob("*.seg"))
+        segment.write_bytes(segment.read_bytes()[: segment.stat().st_size // 2])
+        third = publish(title="Третий проект")
+        poll(lambda: whoosh.current_name() != broken, seconds=60, what="a new generation")
+        poll(lambda: f"project:{third}" in indexed(app, "третий"), what="the third project in the index")
+        assert "Индекс не читается: строится заново." in log.read_text()
+        assert watcher.poll() is None, "the watcher is still running"
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
 
 
 # -- §3: search never goes dark ------------------------------------------------------------------------------
