@@ -5,6 +5,7 @@ Layout of the directory::
     CURRENT       the name of the live index generation (replaced atomically by a rebuild)
     g-.../        index generations: the live one, and the previous one until the next rebuild
     write.lock    held by the one writer (the indexer, or a rebuild for its whole duration)
+    write.lock.holder  its holder's pid and start time (a dead holder's lock is broken: ``locks``)
 
 Whoosh analyses, stores and merges; queries are evaluated by :mod:`catalogue.search.columnar` over the same
 segments with numpy (Whoosh's own matchers were several times too slow for facet counts at 100,000 items).
