@@ -24,6 +24,7 @@ def _die_with(parent: int) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     else:
+
         def watch() -> None:
             while os.getppid() == parent:
                 time.sleep(1.0)
