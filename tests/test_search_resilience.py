@@ -285,6 +285,7 @@ def test_with_the_index_folder_deleted_search_answers_from_the_database_and_the_
     assert titles == ["Роботы на уроке технологии"]
     assert "Поиск обновляется: результаты могут быть неполными." in html
     started = fallback.rebuilding(app)
+    assert result_titles(client, q="-теплица -ангара")[0] == ["Роботы на уроке технологии"]  # only words left out
     assert result_titles(client, q="робот")[0] == ["Роботы в теплице", "Роботы на уроке технологии"]  # newest first
     assert fallback.rebuilding(app) is started  # one rebuild, not one per request
 

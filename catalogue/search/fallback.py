@@ -103,19 +103,18 @@ class ResilientSearch:
         except OSError:
             return None
         for name in names:
-            if name == live or name in state.unreadable:
-                continue
+            if name in state.unreadable or (live is not None and name >= live):
+                continue  # the live one, or one a rebuild is writing
             generation = state.pinned.get(name) or _Generation(self.whoosh, name)
             try:
-                if generation.exists():
-                    if not generation._open()[1].doc_count_all():
-                        continue  # being written by a rebuild (its segments come at its commit), or empty
+                # Without segments: being written by a rebuild (they come at its commit), or empty.
+                if generation.exists() and generation._open()[1].doc_count_all():
                     state.pinned = {name: generation}
                     return generation
             except Exception as e:
                 log.error("Search index: generation %s cannot be opened (%s: %s)", name, type(e).__name__, e)
                 doctor.release(e)
-            state.unreadable.add(name)
+                state.unreadable.add(name)
         return None
 
     def _broken(self, error: Exception) -> None:
@@ -207,6 +206,16 @@ def database_search(whoosh: WhooshBackend, query: EngineQuery) -> EngineResult:
         else:
             conditions.append(f"{stored.WORDS} @@ to_tsquery('simple', :words)")
             params["words"] = _tsquery(clauses, excluded, query.any_word)
+    elif excluded:  # only words that must not be there: everything else
+        if sqlite:
+            conditions.append(
+                "search_document.rowid NOT IN "
+                "(SELECT rowid FROM search_document_fts WHERE search_document_fts MATCH :words)"
+            )
+            params["words"] = _fts5([[stems] for stems in excluded], [], any_word=True)
+        else:
+            conditions.append(f"NOT {stored.WORDS} @@ to_tsquery('simple', :words)")
+            params["words"] = _tsquery([[stems] for stems in excluded], [], any_word=True)
     for number, (key, value) in enumerate(sorted(query.filters.items())):
         conditions.append(f"search_document.facets LIKE :facet{number} ESCAPE '\\'")
         params[f"facet{number}"] = f"%|{_like(key)}={_like(value)}|%"
@@ -264,6 +273,8 @@ def _rebuild(app: Flask) -> None:
                     return
                 log.warning("Search index: unreadable or missing, rebuilding it in the background")
                 count = indexer._rebuild_locked(whoosh)
+                # Written just now: whatever a search met while it was being written does not count against it.
+                _state(whoosh).unreadable.discard(whoosh.current_name())
             page_cache.bump(db.session)
             db.session.commit()
             log.warning("Search index: rebuilt in the background (%s items)", count)
