@@ -108,12 +108,7 @@ def test_a_lock_held_by_the_children_of_a_killed_writer_is_broken_by_the_next_wr
         """
         import os, sys, time
         from pathlib import Path
-        from sqlalchemy import text as sql
-
-from catalogue.extensions import db
-from catalogue.search import fallback, indexer, locks
-from catalogue.search.backend import EngineQuery
-from catalogue.search.query import parse
+        from catalogue.search import locks
         with locks.write_lock(Path(sys.argv[1]), timeout=5):
             child = os.fork()
             if child == 0:
@@ -147,12 +142,7 @@ def test_a_live_writer_keeps_its_lock(tmp_path):
         """
         import sys, time
         from pathlib import Path
-        from sqlalchemy import text as sql
-
-from catalogue.extensions import db
-from catalogue.search import fallback, indexer, locks
-from catalogue.search.backend import EngineQuery
-from catalogue.search.query import parse
+        from catalogue.search import locks
         with locks.write_lock(Path(sys.argv[1]), timeout=5):
             print("held", flush=True)
             time.sleep(60)
