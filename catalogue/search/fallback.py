@@ -93,28 +93,25 @@ class ResilientSearch:
             self.notice = NOTICE
 
     def _previous(self) -> WhooshBackend | None:
+        """The newest other generation that can be searched (the one a rebuild is writing has no segments yet)."""
         state = _state(self.whoosh)
         live = self.whoosh.current_name()
         try:
-            names = sorted(
-                (p.name for p in self.whoosh.root.iterdir() if p.is_dir() and _GENERATION.fullmatch(p.name)),
-                reverse=True,
-            )
+            found = [p for p in self.whoosh.root.iterdir() if p.is_dir() and _GENERATION.fullmatch(p.name)]
+            names = [p.name for p in sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)]
         except OSError:
             return None
         for name in names:
-            if name in state.unreadable or (live is not None and name >= live):
-                continue  # the live one, or one a rebuild is writing
+            if name == live or name in state.unreadable:
+                continue
             generation = state.pinned.get(name) or _Generation(self.whoosh, name)
             try:
-                # Without segments: being written by a rebuild (they come at its commit), or empty.
                 if generation.exists() and generation._open()[1].doc_count_all():
                     state.pinned = {name: generation}
                     return generation
-            except Exception as e:
+            except Exception as e:  # tried again next time: it may be a rebuild's, half written
                 log.error("Search index: generation %s cannot be opened (%s: %s)", name, type(e).__name__, e)
                 doctor.release(e)
-                state.unreadable.add(name)
         return None
 
     def _broken(self, error: Exception) -> None:
