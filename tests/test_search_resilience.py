@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import text as sql
 
 from catalogue.extensions import db
-from catalogue.search import fallback, indexer, locks
+from catalogue.search import doctor, fallback, indexer, locks
 from catalogue.search.backend import EngineQuery
 from catalogue.search.query import parse
+from catalogue.search.whoosh_backend import WhooshBackend
 from tests.factories import make_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +128,7 @@ def test_a_lock_held_by_the_children_of_a_killed_writer_is_broken_by_the_next_wr
         writer.wait(timeout=10)
         assert not gone(orphan), "the orphan lives on and keeps the old lock file open"
         assert locks.dead_holder(tmp_path) == recorded
+        assert f"держит процесс {writer.pid}, которого уже нет" in " ".join(doctor.problems(WhooshBackend(tmp_path)))
 
         with locks.write_lock(tmp_path, timeout=5):
             assert locks.read_holder(tmp_path) == locks.me()

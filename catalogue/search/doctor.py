@@ -60,10 +60,8 @@ def unreadable(whoosh: WhooshBackend, path: Path) -> list[str]:
 def problems(whoosh: WhooshBackend) -> list[str]:
     """Everything wrong with the index's files and lock (an empty list: it can be read and written)."""
     gone = missing(whoosh)
-    if gone:
-        return [gone]
-    found = unreadable(whoosh, whoosh.root / whoosh.current_name())
-    holder = locks.dead_holder(whoosh.root)
+    found = [gone] if gone else unreadable(whoosh, whoosh.root / whoosh.current_name())
+    holder = locks.dead_holder(whoosh.root) if whoosh.root.is_dir() else None
     if holder is not None:
         found.append(
             f"Блокировку записи {whoosh.root / locks.LOCK} держит процесс {holder.pid}, которого уже нет: "
