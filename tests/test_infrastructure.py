@@ -96,7 +96,12 @@ def test_migrations_build_exactly_the_models_schema(empty_database, tmp_path):
     engine = create_engine(empty_database)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            # The full text of the stored search documents has no model: SQLite's FTS5 table (and its shadow
+            # tables), PostgreSQL's expression index (both made by DDL events of ``catalogue.search.stored``).
+            def modelled(name, type_, _parents) -> bool:
+                return not (name or "").startswith(("search_document_fts", "ix_search_document_words"))
+
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": modelled})
             # Upgraded to the newest revision, and nothing differs from the models.
             heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
             assert set(context.get_current_heads()) == heads

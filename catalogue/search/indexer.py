@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 
 from catalogue.database import reading
 from catalogue.extensions import db
-from catalogue.search import registry, stored
+from catalogue.search import processes, registry, stored
 from catalogue.search.backend import IndexEntry, IndexUnavailable, SearchBackend
 from catalogue.search.outbox import SearchOutbox
 
@@ -191,8 +191,10 @@ def _rebuild_locked(engine: SearchBackend, procs: int = 1, limitmb: int = 512) -
             keys.add(entry.key)
             yield entry
 
-    count = engine.rebuild(entries(), procs=procs, limitmb=limitmb)
+    with processes.children_die_with_parent():
+        count = engine.rebuild(entries(), procs=procs, limitmb=limitmb)
     stored.keep_only(keys)
+    stored.refresh_full_text()
     for chunk in _chunks(covered, BATCH):
         db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
     db.session.commit()

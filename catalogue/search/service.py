@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.formatting import plural
 from catalogue.forms import bounded_int
-from catalogue.search import indexer, registry, snippets, spelling, stored, thesaurus
+from catalogue.search import fallback, registry, snippets, spelling, stored, thesaurus
 from catalogue.search.backend import FACET_KEYS, SORTS, EngineQuery, EngineResult
 from catalogue.search.facets import FACETS
 from catalogue.search.highlight import highlighted
@@ -115,6 +115,7 @@ class SearchPage:
     suggestion: str | None = None  # the query as meant (other keyboard layout, typos corrected): already shown
     corrected: bool = False  # the results are for ``suggestion``, not for the words as typed
     related: list[str] = field(default_factory=list)  # words the thesaurus added: «Также искали: …»
+    notice: str | None = None  # search is degraded (answered from the database while the index is rebuilt)
 
     @property
     def pages(self) -> int:
@@ -154,8 +155,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
     """One page of results for ``params``: a fixed number of database queries, whatever the page holds."""
     app = current_app._get_current_object()
     per_page = per_page or app.config["SEARCH_PER_PAGE"]
-    indexer.sync_pending(app)
-    engine = indexer.backend(app)
+    engine = fallback.engine(app)  # the index, or what answers while it cannot be read (with a notice)
     expansion = thesaurus.parse_expanded(params.q, engine, params.typing)
     # Any of the words will do; documents with more of them come first (catalogue.search.ranking).
     query = EngineQuery(
@@ -191,6 +191,7 @@ def search(params: SearchParams, per_page: int | None = None) -> SearchPage:
         suggestion=suggestion,
         corrected=bool(suggestion) and bool(result.total),
         related=expansion.used[: thesaurus.MAX_SHOWN] if result.total else [],
+        notice=getattr(engine, "notice", None),
     )
 
 
@@ -202,6 +203,8 @@ def _worth_correcting(result: EngineResult, expansion, params: SearchParams, eng
     """Whether to try the query as meant (other layout, typos corrected): when nothing has every word; or when
     almost nothing has, unless the thesaurus found it («сварка» finds «сварщик») or the last word is the beginning
     of known words, being typed («педиа»)."""
+    if not expansion.parsed.clauses:
+        return False  # only words that must not be there: nothing to correct
     every = _with_every_word(result)
     if every == 0:
         return True

@@ -7,9 +7,10 @@ forms (:mod:`catalogue.search.spelling`), the most frequent first.
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from catalogue.search import indexer, service
+from catalogue.search import fallback, service
 from catalogue.search.analysis import fold
 
 TITLES = 5
@@ -36,6 +37,7 @@ def suggest(args: MultiDict) -> Suggestions:
         head, _, last = params.q.rpartition(" ")
         typed = fold(last)
         if len(typed) >= MIN_CHARS and typed.isalpha():
-            completions = indexer.backend().dictionary().completions(typed, WORDS + 1)
+            # The readable generation's words: none while the database answers for a broken index.
+            completions = fallback.engine(current_app._get_current_object()).dictionary().completions(typed, WORDS + 1)
             found.words = [f"{head} {word}".lstrip() for word in completions if word != typed][:WORDS]
     return found

@@ -5,6 +5,7 @@ Layout of the directory::
     CURRENT       the name of the live index generation (replaced atomically by a rebuild)
     g-.../        index generations: the live one, and the previous one until the next rebuild
     write.lock    held by the one writer (the indexer, or a rebuild for its whole duration)
+    write.lock.holder  its holder's pid and start time (a dead holder's lock is broken: ``locks``)
 
 Whoosh analyses, stores and merges; queries are evaluated by :mod:`catalogue.search.columnar` over the same
 segments with numpy (Whoosh's own matchers were several times too slow for facet counts at 100,000 items).
@@ -19,7 +20,6 @@ import os
 import re
 import secrets
 import shutil
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,9 +32,8 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Frequency
 from whoosh.index import LockError
 from whoosh.system import pack_uint
-from whoosh.util.filelock import FileLock
 
-from catalogue.search import columnar, spelling
+from catalogue.search import columnar, locks, spelling
 from catalogue.search.analysis import DEFAULT_STEMMER, russian_analyzer
 from catalogue.search.backend import FACET_KEYS, EngineQuery, EngineResult, IndexEntry, IndexUnavailable
 from catalogue.search.query import ParsedQuery
@@ -187,20 +186,9 @@ class WhooshBackend:
 
     @contextmanager
     def write_lock(self, timeout: float):
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            lock = FileLock(str(self.root / LOCK))
-            deadline = time.monotonic() + timeout
-            while not lock.acquire(blocking=False):
-                if time.monotonic() >= deadline:
-                    raise IndexUnavailable("the search index is being written by another process")
-                time.sleep(0.05)
-        except OSError as e:
-            raise IndexUnavailable(f"cannot lock {self.root}: {e}") from e
-        try:
+        """The one-writer lock (:mod:`catalogue.search.locks`: a dead holder's lock is broken)."""
+        with locks.write_lock(self.root, timeout):
             yield
-        finally:
-            lock.release()
 
     def apply(self, upserts: Iterable[IndexEntry], deletes: Iterable[str]) -> None:
         upserts, deletes = list(upserts), list(deletes)
