@@ -136,3 +136,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(start_bp)
     init_contest(app)
     init_search(app)
+    from catalogue.jobs import init_app as init_jobs
+
+    init_jobs(app)

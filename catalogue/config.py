@@ -84,6 +84,9 @@ class DefaultConfig:
     # Render the home page once while a process starts (catalogue.warm_up): the first visitor then waits no longer
     # than the tenth.
     WARM_UP = True
+    # Background jobs (catalogue.jobs) in a thread of the server process, after the response; False beside
+    # `flask --app catalogue jobs work` (production, several worker processes).
+    JOBS_IN_PROCESS = True
 
 
 # Environment variables read as configuration (name -> converter).
@@ -111,6 +114,7 @@ ENV_SETTINGS = {
     "PAGE_CACHE_REDIS_URL": str,
     "PAGE_CACHE_SECONDS": int,
     "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
+    "JOBS_IN_PROCESS": lambda v: v.lower() in {"1", "true", "yes"},
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

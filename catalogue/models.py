@@ -12,6 +12,7 @@ from catalogue.contest.models import (
     Score,
     Season,
 )
+from catalogue.jobs.models import Job
 from catalogue.media.models import StoredFile
 from catalogue.page_cache import ContentGeneration
 from catalogue.practices.models import (
@@ -35,6 +36,7 @@ __all__ = [
     "ContentGeneration",
     "Criterion",
     "Entry",
+    "Job",
     "JuryAssignment",
     "KnownAddress",
     "LoginAttempt",
