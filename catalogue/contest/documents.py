@@ -1,74 +1,22 @@
-"""The contest's documents: the season's collection of materials and the diplomas (PDF with WeasyPrint),
-and the rows of the results for the organizers (written as CSV and XLSX by ``catalogue.exports``).
+"""The contest's documents: the diplomas (PDF with WeasyPrint) and the rows of the results for the organizers
+(written as CSV and XLSX by ``catalogue.exports``). The season's collection of materials is built by a background
+job (``catalogue.contest.collection``).
 
 Public documents name students as «Имя Ф.» only; diplomas (for the student, the supervisor and the
 administrators) and the organizers' tables carry full names.
 """
 
-import base64
 import datetime as dt
 from collections.abc import Iterator
 
 from flask import render_template
 
-from catalogue.contest import entries as entry_service
 from catalogue.contest import results
 from catalogue.contest.models import Award, Entry, Season
 from catalogue.formatting import ru_date
-from catalogue.media import storage
-from catalogue.pdf import cached, write_pdf
 from catalogue.pdf import pdf_response as pdf_response  # the contest's views use it from here
-from catalogue.permissions import NotFound
+from catalogue.pdf import write_pdf
 from catalogue.urls import external_url
-
-CACHE_FOLDER = "cache/contest"
-CACHE_KEEP = 20  # collections kept on disk; older versions are removed
-
-
-def _thumbnail_data_uri(entry: Entry) -> str | None:
-    """The model's thumbnail inlined (the PDF renderer fetches nothing from the network or disk)."""
-    model = entry.model_file
-    if model is None or not model.thumbnail_key:
-        return None
-    try:
-        data = storage.read(model.thumbnail_key)
-    except (FileNotFoundError, ValueError):
-        return None
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def collection_html(season: Season) -> str:
-    """The collection as HTML: cover, contents, and every admitted entry by nomination and age category."""
-    items = entry_service.published_entries(season)
-    if not items:
-        raise NotFound
-    sections: list[dict] = []
-    for entry in items:
-        if not sections or sections[-1]["key"] != (entry.nomination_id, entry.age_category_id):
-            sections.append(
-                {
-                    "key": (entry.nomination_id, entry.age_category_id),
-                    "nomination": entry.nomination,
-                    "category": entry.age_category,
-                    "entries": [],
-                    "anchor": f"s{len(sections) + 1}",
-                }
-            )
-        sections[-1]["entries"].append({"entry": entry, "thumbnail": _thumbnail_data_uri(entry)})
-    return render_template(
-        "contest/pdf/collection.html",
-        season=season,
-        sections=sections,
-        count=len(items),
-        show_authors=not season.authors_hidden,
-        show_awards=season.results_published,
-        site_url=external_url("contest.season", year=season.year),
-    )
-
-
-def collection_pdf(season: Season) -> bytes:
-    """:raise NotFound: the season has no admitted entries."""
-    return cached(f"collection-{season.year}", collection_html(season), CACHE_FOLDER, CACHE_KEEP)
 
 
 def diploma_pdf(entry: Entry) -> bytes:

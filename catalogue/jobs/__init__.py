@@ -16,7 +16,8 @@ __all__ = ["JobContext", "enqueue", "job", "latest_done", "run_pending"]
 
 
 def init_app(app) -> None:
-    from catalogue.jobs import cli, worker
+    from catalogue.jobs import cli, views, worker
 
     worker.install(app)
     app.cli.add_command(cli.jobs_cli)
+    app.register_blueprint(views.bp)

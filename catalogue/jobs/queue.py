@@ -61,6 +61,8 @@ class JobContext:
     token: str
     attempt: int
     lease_seconds: int
+    # Set by a job that saw what it read change while it ran: once done, the same job is queued again.
+    again: bool = False
 
     def heartbeat(self) -> bool:
         """Renew the lease (commits); False when the job is no longer this worker's (stop then)."""
@@ -179,15 +181,16 @@ def run_one(now: dt.datetime | None = None) -> Job | None:
         log.exception("Job %s (%s) failed", job_id, kind.name)
         _record_failure(job_id, token, error, max(now or utcnow(), utcnow()))
     else:
-        if not finish(job_id, token, result):
+        if not finish(job_id, token, result, again=context.again):
             log.warning("Job %s (%s) finished after its lease was taken over; its result is dropped", job_id, kind.name)
     db.session.expire_all()
     return db.session.get(Job, job_id)
 
 
-def finish(job_id: int, token: str, result: dict[str, Any] | None) -> bool:
+def finish(job_id: int, token: str, result: dict[str, Any] | None, *, again: bool = False) -> bool:
     """Mark the job done with its result, with whatever the job added to the session, in one transaction — only
-    while ``token`` still holds the lease (False, and nothing recorded, when another worker took it over)."""
+    while ``token`` still holds the lease (False, and nothing recorded, when another worker took it over). With
+    ``again``, the same job is queued anew in that transaction."""
     done = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.lease_token == token, Job.state == JobState.RUNNING)
@@ -201,6 +204,9 @@ def finish(job_id: int, token: str, result: dict[str, Any] | None) -> bool:
         )
     ).rowcount
     if done:
+        if again:
+            item = db.session.get(Job, job_id)
+            enqueue(item.kind, item.arguments, key=item.key)
         db.session.commit()
     else:
         db.session.rollback()
