@@ -182,10 +182,21 @@ def test_a_worker_killed_halfway_leaves_a_job_another_worker_completes_once(app,
     assert not list(tmp_path.glob("sbornik.txt.*.part"))  # the retry wrote the same temporary file and renamed it
 
 
-def test_in_process_a_queued_job_runs_in_a_background_thread_after_the_commit(app, tmp_path):
+def test_in_process_a_queued_job_runs_in_a_background_thread_after_the_response(app, client, tmp_path):
     app.config["JOBS_IN_PROCESS"] = True
     out = tmp_path / "thread.txt"
-    # In a request: nothing runs until the request is over
+    # A command queues a job: a thread of a command would die with it, so it waits for the server
+    with app.app_context():
+        enqueue("test.write_file", {"out": str(tmp_path / "command.txt"), "text": "Команда"}, key="command")
+        db.session.commit()
+    worker.wait_for_thread(app)
+    assert not (tmp_path / "command.txt").exists()
+    # The server's first request takes it up, after its response
+    with client.get("/") as response:
+        assert response.status_code == 200
+    worker.wait_for_thread(app)
+    assert (tmp_path / "command.txt").read_text(encoding="utf-8") == "Команда (попытка 1)"
+    # A request that queues a job: nothing runs until the request is over
     with app.test_request_context("/", method="POST"):
         enqueue("test.write_file", {"out": str(out), "text": "Фон"}, key="thread")
         db.session.commit()
@@ -193,14 +204,8 @@ def test_in_process_a_queued_job_runs_in_a_background_thread_after_the_commit(ap
     worker.wait_for_thread(app)
     assert out.read_text(encoding="utf-8") == "Фон (попытка 1)"
     with app.app_context():
-        assert queue.latest_done("thread") is not None
-    # Outside a request (a command): at once, in the thread
-    with app.app_context():
-        enqueue("test.write_file", {"out": str(tmp_path / "command.txt"), "text": "Команда"}, key="command")
-        db.session.commit()
-    worker.wait_for_thread(app)
-    with app.app_context():
-        assert queue.latest_done("command").result["attempt"] == 1
+        assert queue.latest_done("thread").result["attempt"] == 1
+        assert queue.next_due() is None  # nothing left: the thread has ended
 
 
 def test_the_worker_command_runs_what_is_due_and_purge_keeps_the_file_of_record(app, runner, tmp_path):

@@ -12,6 +12,7 @@ from catalogue.accounts.models import User, UserRole
 from catalogue.contest import seasons
 from catalogue.contest.models import Entry
 from catalogue.extensions import db
+from catalogue.jobs.models import Job
 from catalogue.practices.models import Practice, PracticeAdoption
 from catalogue.projects.models import Project
 from catalogue.taxonomy.models import Municipality, Organization
@@ -168,6 +169,11 @@ def _submitted_projects(people, count: int) -> None:
     _projects(people, count, status=Status.SUBMITTED)
 
 
+def _jobs(people, count: int) -> None:
+    rows = [{"kind": "contest.collection", "key": f"list-{next(numbers)}", "state": "done"} for _ in range(count)]
+    db.session.execute(insert(Job), rows)
+
+
 # endpoint (and which of its pages): (address, who is logged in, how to add items to it)
 LISTS = {
     "main.home": ("/", None, _projects),
@@ -189,6 +195,7 @@ LISTS = {
     "accounts.teachers": ("/account/teachers", "admin", _users),
     "accounts.students": ("/account/students", "teacher", _students),
     "taxonomy.organizations": ("/admin/taxonomy/organizations/", "admin", _organizations),
+    "jobs.admin_list": ("/admin/jobs/", "admin", _jobs),
 }
 
 # Pages that are not lists of rows, or whose lists are bounded by something other than the tables' size.
@@ -214,7 +221,7 @@ NOT_LISTS = {
     "contest.admin_edit": "a form",
     "contest.admin_create": "a form",
     "contest.admin_results_export": "a download, streamed (tests/test_exports_streaming.py)",
-    "contest.collection": "a PDF of the season, cached",
+    "contest.collection": "one file, built by a background job (or «Сборник готовится»)",
     "contest.create": "a form",
     "contest.edit": "a form",
     "contest.entry": "one entry",

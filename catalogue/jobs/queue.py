@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -115,6 +115,16 @@ def latest_done(key: str) -> Job | None:
 
 def active(key: str) -> Job | None:
     return db.session.scalar(_active(key))
+
+
+def next_due() -> dt.datetime | None:
+    """When the next job may be taken: the earliest retry or lease end of the jobs queued or running; None when
+    there are none."""
+    queued = db.session.scalar(select(func.min(Job.run_after)).where(Job.state == JobState.QUEUED))
+    leased = db.session.scalar(select(func.min(Job.locked_until)).where(Job.state == JobState.RUNNING))
+    moments = [m for m in (queued, leased) if m is not None]
+    db.session.commit()
+    return min(moments) if moments else None
 
 
 def backoff(attempts: int) -> dt.timedelta:
