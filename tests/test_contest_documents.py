@@ -19,6 +19,7 @@ from catalogue.demo.contest import seed_contest
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
 from catalogue.jobs import run_pending
+from catalogue.jobs.models import Job
 from catalogue.workflow.models import Status
 from tests.contest_support import SCHOOL_A, SCHOOL_B, loaded, make_entry, make_season, organization, set_phase
 from tests.helpers import csrf_token
@@ -27,6 +28,16 @@ from tests.helpers import csrf_token
 def pdf_text(data: bytes) -> tuple[PdfReader, str]:
     reader = PdfReader(io.BytesIO(data))
     return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def built_diploma(app, client, entry_id: int):
+    """The entry's diploma, once the job a first request queued has run: the response, read and closed."""
+    client.get(f"/contest/entries/{entry_id}/diploma.pdf").close()
+    with app.app_context():
+        run_pending()
+    with client.get(f"/contest/entries/{entry_id}/diploma.pdf") as response:
+        response.get_data()
+    return response
 
 
 def built_collection(app, client, year: int):
@@ -273,16 +284,20 @@ def test_diplomas_for_the_student_and_supervisor_only(app, finished, client, aut
     assert client.get(f"/contest/entries/{winner_id}/diploma.pdf").status_code == 302
     auth.login(finished["other"])
     assert client.get(f"/contest/entries/{winner_id}/diploma.pdf").status_code == 404
-    # The participant gets a certificate
-    _reader, text = pdf_text(client.get(f"/contest/entries/{other_id}/diploma.pdf").data)
+    # The participant gets a certificate: rendered by a job, never in the request
+    waiting = client.get(f"/contest/entries/{other_id}/diploma.pdf")
+    assert waiting.mimetype == "text/html" and "Диплом готовится" in waiting.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Job.state).where(Job.key == f"contest.diploma:{other_id}")) == "queued"
+    _reader, text = pdf_text(built_diploma(app, client, other_id).data)
     flat = " ".join(text.split())
     assert "СЕРТИФИКАТ" in flat and "подтверждает участие в конкурсе Соболева Алёна" in flat
     assert "с работой «Мост через Ангару»" in flat
     auth.logout()
     for person in ("winner", "teacher", "admin"):
         auth.login(finished[person])
-        response = client.get(f"/contest/entries/{winner_id}/diploma.pdf")
-        assert response.status_code == 200, person
+        response = built_diploma(app, client, winner_id)
+        assert response.status_code == 200 and response.mimetype == "application/pdf", person
         _reader, text = pdf_text(response.data)
         flat = " ".join(text.split())
         assert "ДИПЛОМ" in flat and "победителя" in flat and "награждается Волков Артём" in flat

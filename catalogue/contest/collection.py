@@ -24,6 +24,7 @@ from flask import current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from catalogue import page_cache
 from catalogue.clock import utcnow
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Season
 from catalogue.extensions import db
@@ -256,6 +257,8 @@ def build(season_id: int, context: JobContext | None = None) -> dict | None:
             context.again = season.results_published_at != published_at
             db.session.commit()
         _remove_old(target, year, keep=path)
+        # The public pages name the new file and its date: counted a change with the job's completion
+        page_cache.bump(db.session)
         return {
             "file": path.name,
             "entries": total,

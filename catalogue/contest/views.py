@@ -238,7 +238,19 @@ def diploma(entry_id: int):
     item = entries.get_entry(current_user, entry_id)
     if not _may_get_diploma(item):
         abort(404)
-    return documents.pdf_response(documents.diploma_pdf(item), f"sozdatel-{item.season.year}-{item.id}.pdf")
+    path = documents.diploma_file(item)
+    if not path.is_file():  # rendered by a background job, never here
+        documents.queue_diploma(item)
+        db.session.commit()
+        response = make_response(render("contest/diploma_pending.html", entry=item), 200)
+        response.headers["Retry-After"] = "10"
+        return response
+    response = send_file(path, mimetype="application/pdf", conditional=True, etag=True, max_age=0)
+    response.headers["Content-Disposition"] = f'inline; filename="sozdatel-{item.season.year}-{item.id}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; img-src 'self' data:"
+    return response
 
 
 # -- students and supervising teachers ------------------------------------------------------------
