@@ -240,8 +240,11 @@ def diploma(entry_id: int):
         abort(404)
     path = documents.diploma_file(item)
     if not path.is_file():  # rendered by a background job, never here
-        documents.queue_diploma(item)
-        db.session.commit()
+        try:
+            documents.queue_diploma(item)
+            db.session.commit()
+        except OperationalError:  # the database busy with a writer: the next request queues it
+            db.session.rollback()
         response = make_response(render("contest/diploma_pending.html", entry=item), 200)
         response.headers["Retry-After"] = "10"
         return response
