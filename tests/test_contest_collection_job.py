@@ -2,6 +2,7 @@
 publishing the results queues a build, the file changes only when a build completes, and administrators start
 builds («Собрать сборник», with CSRF) and see the jobs' state — on SQLite and PostgreSQL."""
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -191,3 +192,25 @@ def test_administrators_see_the_build_and_every_job_and_nobody_else_does(app, cl
         assert db.session.scalar(select(func.count()).select_from(Job)) == 2
     listed = _get(client, "/admin/jobs/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in listed and "&lt;script&gt;" in listed
+
+
+def test_queueing_claiming_and_leasing_leave_the_page_cache_alone_and_a_completed_build_renews_it(app, contest):
+    from catalogue.jobs import JobContext, queue
+    from catalogue.page_cache import ContentGeneration
+
+    def generation() -> int:
+        value = db.session.scalar(select(ContentGeneration.value).where(ContentGeneration.id == 1)) or 0
+        db.session.commit()
+        return value
+
+    with app.app_context():
+        before = generation()
+        collection.queue_build(seasons.season_by_year(2027))
+        db.session.commit()
+        item, token = queue.claim()
+        assert JobContext(item.id, token, item.attempts, 60).heartbeat()
+        assert generation() == before  # the visitors' cached pages stay
+        # The worker that claimed it is gone; the next one completes the build
+        item = queue.run_one(now=item.locked_until + dt.timedelta(seconds=1))
+        assert item.state == JobState.DONE
+        assert generation() == before + 1  # the pages that name the collection's file and date are made anew
