@@ -148,3 +148,6 @@ def _register_blueprints(app: Flask) -> None:
     init_contest(app)
     init_search(app)
     init_subscriptions(app)
+    from catalogue.jobs import init_app as init_jobs
+
+    init_jobs(app)

@@ -86,18 +86,22 @@ class DefaultConfig:
     # Render the home page once while a process starts (catalogue.warm_up): the first visitor then waits no longer
     # than the tenth.
     WARM_UP = True
+    # Behind nginx: the prefix of an ``internal`` location aliased to the uploads folder, e.g. "/_uploads/". Files
+    # are then checked here and sent by nginx (X-Accel-Redirect); unset, the application sends them itself.
+    MEDIA_ACCEL_REDIRECT: str | None = None
+    COLLECTION_X_ACCEL_PREFIX: str | None = None  # the same for the contest's collections, e.g. "/_collections/"
     # What an operator sees (catalogue.observability): LOG_FORMAT=json writes every log record, and one line per
     # request, as JSON on stderr; METRICS=1 serves /metrics; METRICS_ALLOW (CIDRs) may read /metrics and the checks
     # of /healthz, which fails when the search outbox waits longer than HEALTH_MAX_OUTBOX_LAG_SECONDS or the disk
     # under the instance folder has less than HEALTH_MIN_FREE_MB free.
-    # Behind nginx: the prefix of an ``internal`` location aliased to the uploads folder, e.g. "/_uploads/". Files
-    # are then checked here and sent by nginx (X-Accel-Redirect); unset, the application sends them itself.
-    MEDIA_ACCEL_REDIRECT: str | None = None
     LOG_FORMAT = "text"
     METRICS = False
     METRICS_ALLOW = "127.0.0.1/32,::1/128"
     HEALTH_MAX_OUTBOX_LAG_SECONDS = 300
     HEALTH_MIN_FREE_MB = 200
+    # Background jobs (catalogue.jobs) in a thread of the server process, after the response; False beside
+    # `flask --app catalogue jobs work` (production, several worker processes).
+    JOBS_IN_PROCESS = True
 
 
 # Environment variables read as configuration (name -> converter).
@@ -129,10 +133,12 @@ ENV_SETTINGS = {
     "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
     "LOG_FORMAT": str,
     "MEDIA_ACCEL_REDIRECT": str,
+    "COLLECTION_X_ACCEL_PREFIX": str,
     "METRICS": lambda v: v.lower() in {"1", "true", "yes"},
     "METRICS_ALLOW": str,
     "HEALTH_MAX_OUTBOX_LAG_SECONDS": int,
     "HEALTH_MIN_FREE_MB": int,
+    "JOBS_IN_PROCESS": lambda v: v.lower() in {"1", "true", "yes"},
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

@@ -14,6 +14,7 @@ from catalogue.contest.models import (
     Season,
 )
 from catalogue.idempotency import IdempotencyRecord
+from catalogue.jobs.models import Job
 from catalogue.media.models import StoredFile
 from catalogue.monitoring.models import CoordinatedMunicipality
 from catalogue.page_cache import ContentGeneration
@@ -42,6 +43,7 @@ __all__ = [
     "Criterion",
     "Entry",
     "IdempotencyRecord",
+    "Job",
     "JuryAssignment",
     "KnownAddress",
     "LoginAttempt",

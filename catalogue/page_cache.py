@@ -63,6 +63,9 @@ PRIVATE_TABLES = frozenset(
         "notification",
         "api_request_count",
         "subscription",  # a person's subscriptions to lists: shown on «Мои подписки» only
+        # Claims and leases change it every few seconds; a job that changes a public page bumps the generation in
+        # the transaction that records it done (the contest's collection does).
+        "job",
     }
 )
 #: Columns of otherwise public tables that no public page shows (a login stamps ``last_login_at``).

@@ -1,6 +1,7 @@
 """PDF documents made with WeasyPrint: rendering without fetches, a disk cache keyed by the HTML, the response.
 
-Used by the contest (collection, diplomas) and by typical projects.
+Used by the contest (diplomas; the collection is rendered part by part into files by a background job, see
+``catalogue.contest.collection``) and by typical projects.
 """
 
 import hashlib
@@ -18,6 +19,16 @@ def write_pdf(html: str) -> bytes:
     # Only inlined data: images; no file:, http: or other fetches from user-controlled HTML.
     fetcher = URLFetcher(allowed_protocols={"data"})
     return HTML(string=html, base_url="data:,", url_fetcher=fetcher).write_pdf()
+
+
+def write_pdf_file(html: str, path: Path) -> int:
+    """Render ``html`` into the file ``path``; the number of pages."""
+    from weasyprint import HTML, URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    document = HTML(string=html, base_url="data:,", url_fetcher=fetcher).render()
+    document.write_pdf(target=str(path))
+    return len(document.pages)
 
 
 def cached(name: str, html: str, folder: str, keep: int) -> bytes:

@@ -66,6 +66,8 @@ def app_config(instance_path: Path, database: str) -> dict:
         "PAGE_CACHE": False,
         # Every test makes an app: rendering the home page at each start would only slow the suite.
         "WARM_UP": False,
+        # Jobs run when a test runs them (catalogue.jobs.run_pending), never in a thread behind its back.
+        "JOBS_IN_PROCESS": False,
     }
 
 

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from catalogue.contest import seasons
 from catalogue.extensions import db
+from catalogue.jobs import run_pending
 from tests.contest_support import (
     SCHOOL_A,
     UNIVERSITY,
@@ -189,7 +190,9 @@ def test_an_entry_from_registration_to_the_collection(patient, app, make_user):
     assert back[0] == pytest.approx(before_orbit[0], abs=0.05)
     assert back[2] == pytest.approx(before_orbit[2], rel=0.05)
 
-    # ... and downloads the collection from the season's page
+    # ... and downloads the collection from the season's page, once the build publishing queued has run
+    with app.app_context():
+        assert run_pending() == 1
     page.goto("/contest/2027/")
     link = page.get_by_role("link", name="Сборник материалов конкурса (PDF)")
     response = page.request.get(link.get_attribute("href"))

@@ -12,12 +12,14 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from catalogue.contest import entries, results, seasons
+from catalogue.contest import collection, entries, results, seasons
 from catalogue.contest.models import Entry, Season
 from catalogue.demo import DEMO_PASSWORD, _seed_users
 from catalogue.demo.contest import seed_contest
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
+from catalogue.jobs import run_pending
+from catalogue.jobs.models import Job
 from catalogue.workflow.models import Status
 from tests.contest_support import SCHOOL_A, SCHOOL_B, loaded, make_entry, make_season, organization, set_phase
 from tests.helpers import csrf_token
@@ -26,6 +28,27 @@ from tests.helpers import csrf_token
 def pdf_text(data: bytes) -> tuple[PdfReader, str]:
     reader = PdfReader(io.BytesIO(data))
     return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def built_diploma(app, client, entry_id: int):
+    """The entry's diploma, once the job a first request queued has run: the response, read and closed."""
+    client.get(f"/contest/entries/{entry_id}/diploma.pdf").close()
+    with app.app_context():
+        run_pending()
+    with client.get(f"/contest/entries/{entry_id}/diploma.pdf") as response:
+        response.get_data()
+    return response
+
+
+def built_collection(app, client, year: int):
+    """The season's collection once its build (a background job) has run: the response, read and closed."""
+    with app.app_context():
+        collection.queue_build(seasons.season_by_year(year))
+        db.session.commit()
+        run_pending()
+    with client.get(f"/contest/{year}/collection.pdf") as response:
+        response.get_data()
+    return response
 
 
 @pytest.fixture
@@ -105,12 +128,12 @@ def test_no_full_name_email_or_birth_date_of_a_student_on_public_pages_or_the_co
     entry_page = client.get(f"/contest/entries/{published[0]}").get_data(as_text=True)
     assert re.search(r"[А-ЯЁ][а-яё]+ [А-ЯЁ]\., \d+ класс", entry_page)
     # The collection: every public document too
-    _reader, text = pdf_text(client.get(f"/contest/{demo}/collection.pdf").data)
+    _reader, text = pdf_text(built_collection(app, client, demo).data)
     assert _leaks(text, students) == []
 
 
 def test_the_collection_pdf_opens_and_has_every_admitted_entry_in_cyrillic(app, demo, client):
-    response = client.get(f"/contest/{demo}/collection.pdf")
+    response = built_collection(app, client, demo)
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     reader, text = pdf_text(response.data)
@@ -133,8 +156,11 @@ def test_the_collection_pdf_opens_and_has_every_admitted_entry_in_cyrillic(app, 
     assert "Победитель" in flat
     # Thumbnails are in
     assert sum(len(page.images) for page in reader.pages[2:3]) >= 1
-    # Cached: the same bytes the second time
-    assert client.get(f"/contest/{demo}/collection.pdf").data == response.data
+    # A file: the same bytes the second time, and a 304 for a browser that has them
+    with client.get(f"/contest/{demo}/collection.pdf") as again:
+        assert again.data == response.data
+    with client.get(f"/contest/{demo}/collection.pdf", headers={"If-None-Match": response.headers["ETag"]}) as again:
+        assert again.status_code == 304
 
 
 def test_no_collection_without_admitted_entries(app, client, make_user):
@@ -258,16 +284,20 @@ def test_diplomas_for_the_student_and_supervisor_only(app, finished, client, aut
     assert client.get(f"/contest/entries/{winner_id}/diploma.pdf").status_code == 302
     auth.login(finished["other"])
     assert client.get(f"/contest/entries/{winner_id}/diploma.pdf").status_code == 404
-    # The participant gets a certificate
-    _reader, text = pdf_text(client.get(f"/contest/entries/{other_id}/diploma.pdf").data)
+    # The participant gets a certificate: rendered by a job, never in the request
+    waiting = client.get(f"/contest/entries/{other_id}/diploma.pdf")
+    assert waiting.mimetype == "text/html" and "Диплом готовится" in waiting.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Job.state).where(Job.key == f"contest.diploma:{other_id}")) == "queued"
+    _reader, text = pdf_text(built_diploma(app, client, other_id).data)
     flat = " ".join(text.split())
     assert "СЕРТИФИКАТ" in flat and "подтверждает участие в конкурсе Соболева Алёна" in flat
     assert "с работой «Мост через Ангару»" in flat
     auth.logout()
     for person in ("winner", "teacher", "admin"):
         auth.login(finished[person])
-        response = client.get(f"/contest/entries/{winner_id}/diploma.pdf")
-        assert response.status_code == 200, person
+        response = built_diploma(app, client, winner_id)
+        assert response.status_code == 200 and response.mimetype == "application/pdf", person
         _reader, text = pdf_text(response.data)
         flat = " ".join(text.split())
         assert "ДИПЛОМ" in flat and "победителя" in flat and "награждается Волков Артём" in flat
@@ -350,7 +380,7 @@ def test_every_demo_diploma_and_certificate_is_one_a4_page_even_with_long_names(
 
 
 def test_the_collection_contents_shows_page_numbers_apart_from_the_counts(app, demo, client):
-    reader, _text = pdf_text(client.get(f"/contest/{demo}/collection.pdf").data)
+    reader, _text = pdf_text(built_collection(app, client, demo).data)
     contents = reader.pages[1].extract_text(extraction_mode="layout")
     assert "Содержание" in contents
     lines = [" ".join(line.split()) for line in contents.splitlines() if "·" in line]
@@ -393,6 +423,6 @@ def test_unranked_entries_come_after_the_ranked_ones_on_every_database(app, make
         assert [e.title for e in entries.published_entries(season)] == ["Мост через Ангару", "Ледокол", "Аэростат"]
         results.publish_results(admin, season)
     # The collection lists them so too
-    _reader, text = pdf_text(client.get("/contest/2027/collection.pdf").data)
+    _reader, text = pdf_text(built_collection(app, client, 2027).data)
     flat = " ".join(text.split())
     assert flat.index("Мост через Ангару") < flat.index("Ледокол") < flat.index("Аэростат")

@@ -12,6 +12,7 @@ from catalogue.accounts.models import User, UserRole
 from catalogue.contest import seasons
 from catalogue.contest.models import Entry
 from catalogue.extensions import db
+from catalogue.jobs.models import Job
 from catalogue.practices.models import Practice, PracticeAdoption
 from catalogue.projects.models import Project, ProjectReport, ProjectRun
 from catalogue.search import thesaurus
@@ -254,6 +255,11 @@ def _submitted_projects(people, count: int) -> None:
     _projects(people, count, status=Status.SUBMITTED)
 
 
+def _jobs(people, count: int) -> None:
+    rows = [{"kind": "contest.collection", "key": f"list-{next(numbers)}", "state": "done"} for _ in range(count)]
+    db.session.execute(insert(Job), rows)
+
+
 # endpoint (and which of its pages): (address, who is logged in, how to add items to it)
 LISTS = {
     "main.home": ("/", None, _projects),
@@ -288,6 +294,7 @@ LISTS = {
     "monitoring.index": ("/monitoring/", None, _adoptions),
     "monitoring.index (schools)": (_schools_of_first_municipality, "admin", _adoptions),
     "taxonomy.thesaurus_groups": ("/admin/taxonomy/thesaurus/", "admin", _synonym_groups),
+    "jobs.admin_list": ("/admin/jobs/", "admin", _jobs),
 }
 
 # Pages that are not lists of rows, or whose lists are bounded by something other than the tables' size.
@@ -318,7 +325,7 @@ NOT_LISTS = {
     "contest.admin_edit": "a form",
     "contest.admin_create": "a form",
     "contest.admin_results_export": "a download, streamed (tests/test_exports_streaming.py)",
-    "contest.collection": "a PDF of the season, cached",
+    "contest.collection": "one file, built by a background job (or «Сборник готовится»)",
     "contest.create": "a form",
     "contest.edit": "a form",
     "contest.entry": "one entry",

@@ -5,10 +5,11 @@ from flask_login import current_user
 
 from catalogue import exports
 from catalogue.accounts.models import Role
-from catalogue.contest import documents, judging, results, seasons
+from catalogue.contest import collection, documents, judging, results, seasons
 from catalogue.contest.forms import PART_FORMS, ActionForm, CopySeasonForm, JuryForm, SeasonForm
 from catalogue.contest.models import AgeCategory, Award, Criterion, Nomination, Phase
 from catalogue.contest.views import bp, season_or_404
+from catalogue.extensions import db
 from catalogue.forms import bounded_int, choices, field_error
 from catalogue.htmx import render
 from catalogue.pagination import PAGE_ARGS, Pager
@@ -128,7 +129,30 @@ def _admin_season_page(item, jury_form, status=200):
         jury_form=jury_form,
         action_form=ActionForm(),
         Phase=Phase,
+        collection=collection.latest_states(item),
     )
+
+
+@bp.post("/admin/<int:year>/collection")
+@role_required(Role.ADMIN)
+def admin_collection_build(year: int):
+    """«Собрать сборник»: queue a build of the season's collection (a background job; one at a time)."""
+    item = season_or_404(year)
+    if not ActionForm().validate():
+        abort(400)
+    if not collection.has_admitted(item):
+        flash("В сезоне нет допущенных работ — собирать сборник пока не из чего.", "error")
+    else:
+        already = collection.building(item) is not None
+        collection.queue_build(item)
+        db.session.commit()
+        flash(
+            "Сборник уже собирается; новая сборка не нужна."
+            if already
+            else "Сборка сборника поставлена в очередь. Готовый файл заменит опубликованный, когда сборка завершится.",
+            "success",
+        )
+    return redirect(url_for("contest.admin_season", year=item.year) + "#collection", 303)
 
 
 @bp.post("/admin/<int:year>/jury")

@@ -1,79 +1,36 @@
-"""The contest's documents: the season's collection of materials and the diplomas (PDF with WeasyPrint),
-and the rows of the results for the organizers (written as CSV and XLSX by ``catalogue.exports``).
+"""The contest's documents: the diplomas (PDF with WeasyPrint, rendered by a background job into files) and the
+rows of the results for the organizers (written as CSV and XLSX by ``catalogue.exports``). The season's collection
+of materials is built by a background job too (``catalogue.contest.collection``).
 
 Public documents name students as «Имя Ф.» only; diplomas (for the student, the supervisor and the
 administrators) and the organizers' tables carry full names.
 """
 
-import base64
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template
 
-from catalogue.contest import entries as entry_service
 from catalogue.contest import results
 from catalogue.contest.models import Award, Entry, Season
+from catalogue.extensions import db
 from catalogue.formatting import ru_date
-from catalogue.media import storage
-from catalogue.pdf import cached, write_pdf
+from catalogue.jobs import JobContext, enqueue, job
+from catalogue.jobs.models import Job
 from catalogue.pdf import pdf_response as pdf_response  # the contest's views use it from here
-from catalogue.permissions import NotFound
+from catalogue.pdf import write_pdf, write_pdf_file
 from catalogue.urls import external_url
 
-CACHE_FOLDER = "cache/contest"
-CACHE_KEEP = 20  # collections kept on disk; older versions are removed
+DIPLOMA_KIND = "contest.diploma"
+DIPLOMA_FOLDER = "contest/diplomas"  # under the instance folder: <year>/<entry id>-<digest of its HTML>.pdf
 
 
-def _thumbnail_data_uri(entry: Entry) -> str | None:
-    """The model's thumbnail inlined (the PDF renderer fetches nothing from the network or disk)."""
-    model = entry.model_file
-    if model is None or not model.thumbnail_key:
-        return None
-    try:
-        data = storage.read(model.thumbnail_key)
-    except (FileNotFoundError, ValueError):
-        return None
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def collection_html(season: Season) -> str:
-    """The collection as HTML: cover, contents, and every admitted entry by nomination and age category."""
-    items = entry_service.published_entries(season)
-    if not items:
-        raise NotFound
-    sections: list[dict] = []
-    for entry in items:
-        if not sections or sections[-1]["key"] != (entry.nomination_id, entry.age_category_id):
-            sections.append(
-                {
-                    "key": (entry.nomination_id, entry.age_category_id),
-                    "nomination": entry.nomination,
-                    "category": entry.age_category,
-                    "entries": [],
-                    "anchor": f"s{len(sections) + 1}",
-                }
-            )
-        sections[-1]["entries"].append({"entry": entry, "thumbnail": _thumbnail_data_uri(entry)})
+def diploma_html(entry: Entry) -> str:
+    """The diploma (winner, prize-winner) or certificate (participant) of one entry, as HTML (the same for whoever
+    asks: it names nobody by the viewer's rights)."""
     return render_template(
-        "contest/pdf/collection.html",
-        season=season,
-        sections=sections,
-        count=len(items),
-        show_authors=not season.authors_hidden,
-        show_awards=season.results_published,
-        site_url=external_url("contest.season", year=season.year),
-    )
-
-
-def collection_pdf(season: Season) -> bytes:
-    """:raise NotFound: the season has no admitted entries."""
-    return cached(f"collection-{season.year}", collection_html(season), CACHE_FOLDER, CACHE_KEEP)
-
-
-def diploma_pdf(entry: Entry) -> bytes:
-    """The diploma (winner, prize-winner) or certificate (participant) of one entry."""
-    html = render_template(
         "contest/pdf/diploma.html",
         entry=entry,
         season=entry.season,
@@ -81,7 +38,43 @@ def diploma_pdf(entry: Entry) -> bytes:
         Award=Award,
         issued=ru_date(entry.season.results_published_at or dt.datetime.now(dt.UTC)),
     )
-    return write_pdf(html)
+
+
+def diploma_pdf(entry: Entry) -> bytes:
+    """The diploma rendered now (tests, and the job below)."""
+    return write_pdf(diploma_html(entry))
+
+
+def diploma_file(entry: Entry) -> Path:
+    """Where the diploma of the entry as it is now is kept: a file named by the digest of its HTML, so a changed
+    award, name or school is a new file and an old one is never served."""
+    digest = hashlib.sha256(diploma_html(entry).encode("utf-8")).hexdigest()[:24]
+    return Path(current_app.instance_path) / DIPLOMA_FOLDER / str(entry.season.year) / f"{entry.id}-{digest}.pdf"
+
+
+def queue_diploma(entry: Entry) -> Job:
+    """Queue the rendering of the entry's diploma (nothing new while one is queued or running)."""
+    return enqueue(DIPLOMA_KIND, {"entry_id": entry.id}, key=f"{DIPLOMA_KIND}:{entry.id}")
+
+
+@job(DIPLOMA_KIND, max_attempts=3, lease_seconds=5 * 60)
+def build_diploma(arguments: dict, context: JobContext) -> dict | None:
+    """Render the diploma into its file (a temporary file renamed), and remove the entry's older versions."""
+    entry = db.session.get(Entry, arguments["entry_id"])
+    if entry is None or not entry.award or not entry.season.results_published:
+        db.session.commit()
+        return None
+    html, path = diploma_html(entry), diploma_file(entry)
+    db.session.commit()  # nothing is read while rendering
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{context.job_id}.part")
+        write_pdf_file(html, temporary)
+        temporary.replace(path)
+    for old in path.parent.glob(f"{arguments['entry_id']}-*.pdf"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return {"file": path.name}
 
 
 def consent_form_pdf(entry: Entry, record) -> bytes:

@@ -8,6 +8,7 @@ from sqlalchemy import Float, Integer, Numeric, and_, case, cast, func, literal,
 from catalogue.accounts.models import Role, User
 from catalogue.clock import utcnow
 from catalogue.content import FeedEntry, Sitemap, SitemapRows
+from catalogue.contest import collection
 from catalogue.contest import entries as entry_service
 from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Review, Score, Season
 from catalogue.extensions import db
@@ -327,6 +328,7 @@ def publish_results(actor: User, season: Season) -> int:
         for person in {p.id: p for p in (entry.author, entry.supervisor) if p is not None}.values():
             workflow.notify(person, text, entry_service.entry_url(entry))
             told += 1
+    collection.queue_build(season)  # the collection with the awards, built in the background
     db.session.commit()
     return told
 
@@ -335,6 +337,7 @@ def unpublish_results(actor: User, season: Season) -> None:
     """Take the results back (to correct them); awards stay as confirmed."""
     require_role(actor, Role.ADMIN)
     season.results_published_at = None
+    collection.queue_build(season)  # the collection without the awards
     db.session.commit()
 
 

@@ -45,6 +45,7 @@ def to_document(entry: Entry) -> registry.SearchDocument:
         season=str(entry.season.year),
         nomination=str(entry.nomination_id),
         date=entry.published_at,
+        names=[] if hidden else [entry.author.public_name],
     )
 
 

@@ -1,10 +1,12 @@
 """The contest's public pages (seasons, gallery, results, entries, documents) and the students' pages."""
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
 from catalogue.accounts import supervision
 from catalogue.accounts.models import Role
+from catalogue.contest import collection as collection_job
 from catalogue.contest import documents, entries, parental, results, seasons, units
 from catalogue.contest.forms import (
     ActionForm,
@@ -16,6 +18,7 @@ from catalogue.contest.forms import (
     ParentConsentForm,
 )
 from catalogue.contest.models import Award, ConsentKind, Entry, Phase, Season
+from catalogue.extensions import db
 from catalogue.forms import choices, field_error
 from catalogue.htmx import render
 from catalogue.idempotency import idempotent
@@ -124,6 +127,7 @@ def season(year: int):
         filters=filters,
         page=entries.gallery(item, filters),
         Phase=Phase,
+        collection=collection_job.built(item),
     )
 
 
@@ -150,21 +154,46 @@ def season_results(year: int):
         page=page,
         tie_rule=results.TIE_RULE,
         Award=Award,
+        collection=collection_job.built(item) if item.results_published else None,
     )
 
 
 @bp.get("/<int:year>/collection.pdf")
 def collection(year: int):
-    """The season's collection of materials: every admitted entry, as a PDF.
+    """The season's collection of materials as a PDF: the file of the newest completed build, served as a static
+    file. Never rendered here: before the first build the page says «Сборник готовится» (and queues that build).
 
     :raise 404: no season of that year, or nothing admitted yet.
     """
     item = season_or_404(year)
-    try:
-        pdf = documents.collection_pdf(item)
-    except NotFound:
-        abort(404)
-    return documents.pdf_response(pdf, f"sozdatel-{item.year}-sbornik.pdf", public=True)
+    made = collection_job.built(item)
+    if made is None:
+        if not collection_job.has_admitted(item):
+            abort(404)
+        if collection_job.needs_build(item):
+            try:
+                collection_job.queue_build(item)
+                db.session.commit()
+            except OperationalError:  # the database busy with a writer: the next visit queues it
+                db.session.rollback()
+        response = make_response(render("contest/collection_pending.html", season=item), 200)
+        response.headers["Retry-After"] = "300"
+        return response
+    name = f"sozdatel-{item.year}-sbornik.pdf"
+    accel = current_app.config.get("COLLECTION_X_ACCEL_PREFIX")
+    if accel:  # nginx serves the file itself (an internal location aliasing the collections folder)
+        response = documents.pdf_response(b"", name, public=True)
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + made.path.name
+        response.last_modified = made.built_at
+        return response
+    response = send_file(
+        made.path, mimetype="application/pdf", conditional=True, etag=True, last_modified=made.built_at, max_age=300
+    )
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; img-src 'self' data:"
+    return response
 
 
 @bp.get("/entries/<int:entry_id>")
@@ -222,7 +251,22 @@ def diploma(entry_id: int):
     item = entries.get_entry(current_user, entry_id)
     if not _may_get_diploma(item):
         abort(404)
-    return documents.pdf_response(documents.diploma_pdf(item), f"sozdatel-{item.season.year}-{item.id}.pdf")
+    path = documents.diploma_file(item)
+    if not path.is_file():  # rendered by a background job, never here
+        try:
+            documents.queue_diploma(item)
+            db.session.commit()
+        except OperationalError:  # the database busy with a writer: the next request queues it
+            db.session.rollback()
+        response = make_response(render("contest/diploma_pending.html", entry=item), 200)
+        response.headers["Retry-After"] = "10"
+        return response
+    response = send_file(path, mimetype="application/pdf", conditional=True, etag=True, max_age=0)
+    response.headers["Content-Disposition"] = f'inline; filename="sozdatel-{item.season.year}-{item.id}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; img-src 'self' data:"
+    return response
 
 
 # -- students and supervising teachers ------------------------------------------------------------

@@ -31,6 +31,7 @@ class IndexEntry:
     facets: Mapping[str, list[str]]  # facet key -> values ("type" included)
     date: dt.datetime | None
     digest: str  # changes whenever the document does: ``search check`` compares it
+    names: str = ""  # people's names in the text: kept out of the spelling dictionary (SearchDocument.names)
 
 
 @dataclass

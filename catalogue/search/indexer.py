@@ -59,6 +59,7 @@ def entry_for(searchable: registry.SearchableType, obj) -> IndexEntry:
         facets=facets,
         date=document.date,
         digest=hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest(),
+        names=" ".join(document.names),
     )
 
 

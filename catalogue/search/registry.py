@@ -29,6 +29,9 @@ class SearchDocument:
     season: str | None = None  # the contest season's key (e.g. its year)
     nomination: str | None = None  # the nomination's key
     date: dt.datetime | None = None  # when it was published: the "by date" order and the recent list
+    # People's names the text shows (a student's public name): findable as typed, but never offered by the
+    # spelling dictionary, as a correction or a completion (a surname typed must not turn into a child's name).
+    names: Sequence[str] = ()
 
     def facet_values(self) -> dict[str, list[str]]:
         """Facet key -> values, as indexed (the "type" facet is added by the index)."""

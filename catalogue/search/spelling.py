@@ -51,9 +51,11 @@ def surface_forms(texts: Iterable[str]) -> Counter:
 def counting(entries: Iterable, counts: Counter) -> Iterator:
     """``entries`` (index entries) passed on, all their words added to ``counts`` on the way (``write`` keeps
     the dictionary's)."""
-    findall, update = _WORD.findall, counts.update
+    findall, update, subtract = _WORD.findall, counts.update, counts.subtract
     for entry in entries:
         update(findall(f"{entry.title} {entry.text}".lower()))
+        if entry.names:
+            subtract(findall(entry.names.lower()))  # people's names are never offered
         yield entry
 
 
@@ -64,7 +66,7 @@ def write(directory: Path, counts: Counter) -> None:
         folded[word.replace("ё", "е")] += count  # ``counting`` lower-cases only: ё is folded here, once per word
     temporary = directory / f"{FILE}.{secrets.token_hex(4)}"
     with open(temporary, "w", encoding="utf-8") as f:
-        f.writelines(f"{word}\t{count}\n" for word, count in sorted(folded.items()) if _kept(word))
+        f.writelines(f"{word}\t{count}\n" for word, count in sorted(folded.items()) if count > 0 and _kept(word))
     os.replace(temporary, directory / FILE)
 
 

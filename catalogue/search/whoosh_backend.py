@@ -210,7 +210,9 @@ class WhooshBackend:
             writer.cancel()
             raise
         writer.commit()
-        spelling.add(self.root / opened[0], spelling.surface_forms(t for e in upserts for t in (e.title, e.text)))
+        words = spelling.surface_forms(t for e in upserts for t in (e.title, e.text))
+        words.subtract(spelling.surface_forms(e.names for e in upserts if e.names))  # never offer people's names
+        spelling.add(self.root / opened[0], words)
 
     def rebuild(self, entries: Iterable[IndexEntry], procs: int = 1, limitmb: int = 512) -> int:
         """Write ``entries`` into a new generation, then point ``CURRENT`` at it; returns how many."""
