@@ -26,7 +26,7 @@ class BaseForm(FlaskForm):
 class RequestTokenMixin:
     """A create form's hidden token, new each time the empty form is shown (see ``catalogue.idempotency``)."""
 
-    request_token = HiddenField(default=new_token)
+    request_token = HiddenField(default=new_token, validators=[Length(max=64)])
 
 
 class ConsentField(BooleanField):

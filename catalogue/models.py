@@ -1,6 +1,15 @@
 """Every model of the application, imported so that metadata and migrations see them all."""
 
-from catalogue.accounts.models import KnownAddress, LoginAttempt, Role, UsedLoginLink, User, UserRole, UserSession
+from catalogue.accounts.models import (
+    CoordinatedMunicipality,
+    KnownAddress,
+    LoginAttempt,
+    Role,
+    UsedLoginLink,
+    User,
+    UserRole,
+    UserSession,
+)
 from catalogue.api.models import ApiRequestCount
 from catalogue.contest.models import (
     AgeCategory,
@@ -16,7 +25,6 @@ from catalogue.contest.models import (
 from catalogue.idempotency import IdempotencyRecord
 from catalogue.jobs.models import Job
 from catalogue.media.models import StoredFile
-from catalogue.monitoring.models import CoordinatedMunicipality
 from catalogue.page_cache import ContentGeneration
 from catalogue.practices.models import (
     Practice,

@@ -56,7 +56,7 @@ def test_focus_goes_to_the_error_then_to_the_result_of_marking_a_practice_adopte
 
 def test_typing_in_the_live_search_keeps_focus_in_the_box(page):
     page.goto("/search")
-    box = page.get_by_role("searchbox").first
+    box = page.get_by_role("combobox").first  # the search box, with its suggestions
     box.click()
     box.press_sequentially("энергетика", delay=20)
     page.wait_for_url("**q=**")

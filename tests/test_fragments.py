@@ -101,7 +101,8 @@ def test_the_shared_pieces_are_kept_under_the_generation_and_hold_nothing_of_the
         assert "Сибирякова" in browser.get(url).get_data(as_text=True)  # the header is hers
 
     entries = app.extensions["fragments"].entries
-    assert {key[2] for key in entries} == {"home", "projects.index", "practices.index"}
+    # the pages' pieces, and each list's query and title for its feed and «Подписаться» (the same for everybody)
+    assert {key[2] for key in entries} == {"home", "projects.index", "practices.index", "subscriptions.list"}
     assert {key[0] for key in entries} == {generation(app)}
     kept = repr(entries)
     for personal in ("Евдокия", "Сибирякова", "evdokia@example.ru", "csrf", "Выйти"):

@@ -293,7 +293,7 @@ LISTS = {
     "api.contest_entry_list (a season, as the gallery)": (f"/api/v1/contest/entries?season={YEAR}", None, _entries),
     "monitoring.index": ("/monitoring/", None, _adoptions),
     "monitoring.index (schools)": (_schools_of_first_municipality, "admin", _adoptions),
-    "taxonomy.thesaurus_groups": ("/admin/taxonomy/thesaurus/", "admin", _synonym_groups),
+    "search.thesaurus_groups": ("/admin/taxonomy/thesaurus/", "admin", _synonym_groups),
     "jobs.admin_list": ("/admin/jobs/", "admin", _jobs),
 }
 
@@ -343,7 +343,7 @@ NOT_LISTS = {
     "taxonomy.edit_municipality": "a form",
     "taxonomy.edit_organization": "a form",
     "taxonomy.edit_sphere": "a form",
-    "taxonomy.edit_thesaurus_group": "a form",
+    "search.edit_thesaurus_group": "a form",
     "admin.edit_user": "a form",
     "accounts.profile": "one person",
     "accounts.edit_profile": "a form",

@@ -21,11 +21,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
-from catalogue.accounts.models import User, UserRole
+from catalogue.accounts.models import CoordinatedMunicipality, User, UserRole
 from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.monitoring import indicators as ind
-from catalogue.monitoring.models import CoordinatedMunicipality
 from catalogue.monitoring.privacy import protect, protect_grid
 from catalogue.practices.models import Practice, PracticeAdoption, practice_sphere
 from catalogue.projects.models import Project, ProjectReport, ProjectRun, project_age_group, project_sphere

@@ -4,13 +4,13 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
 from catalogue.accounts import services
+from catalogue.accounts.coordinators import coordinated_municipality, set_coordinated_municipality
 from catalogue.accounts.forms import AdminUserForm
 from catalogue.accounts.models import Role, User
 from catalogue.errors import DomainError
 from catalogue.extensions import db
 from catalogue.forms import choices, field_error
 from catalogue.htmx import render
-from catalogue.monitoring.services import coordinated_municipality, set_coordinated_municipality
 from catalogue.pagination import Pager
 from catalogue.permissions import role_required
 from catalogue.taxonomy.services import municipalities, search_organizations

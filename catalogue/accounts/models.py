@@ -219,3 +219,11 @@ class Supervision(db.Model):
     @property
     def state(self) -> SupervisionStatus:
         return SupervisionStatus(self.status)
+
+
+class CoordinatedMunicipality(db.Model):
+    """Which municipality a municipal coordinator coordinates (one per coordinator, assigned by an administrator)."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
+    municipality: Mapped[Municipality] = relationship(lazy="joined")

@@ -2,10 +2,9 @@
 
 from sqlalchemy import select
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import CoordinatedMunicipality, User
 from catalogue.accounts.services import create_user
 from catalogue.extensions import db
-from catalogue.monitoring.models import CoordinatedMunicipality
 from catalogue.roles import Role
 from catalogue.taxonomy.models import Municipality
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from catalogue import fragments
+from catalogue.accounts.coordinators import coordinated_municipality
 from catalogue.clock import local_today
 from catalogue.extensions import db
 from catalogue.monitoring import indicators as ind
-from catalogue.monitoring.models import CoordinatedMunicipality
 from catalogue.monitoring.privacy import Cell, Table, protect, protect_grid
-from catalogue.permissions import InvalidInput, require_role
 from catalogue.roles import Role
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization
 
@@ -38,14 +37,6 @@ class Viewer:
 PUBLIC = Viewer(frozenset())
 
 
-def coordinated_municipality(user) -> Municipality | None:
-    """The municipality ``user`` coordinates, or None (not a coordinator, or none assigned yet)."""
-    if not user.is_authenticated or not user.has_role(Role.COORDINATOR):
-        return None
-    row = db.session.get(CoordinatedMunicipality, user.id)
-    return row.municipality if row else None
-
-
 def viewer_for(user) -> Viewer:
     if user.is_authenticated and user.is_active and user.has_role(Role.ADMIN, Role.MODERATOR):
         return Viewer(None, choose=True)
@@ -53,31 +44,6 @@ def viewer_for(user) -> Viewer:
     if municipality is not None:
         return Viewer(frozenset({municipality.id}), own_municipality=municipality)
     return PUBLIC
-
-
-def set_coordinated_municipality(actor, user, municipality_id: int | None) -> None:
-    """An administrator records (or clears, with None) the municipality ``user`` coordinates; the caller commits.
-
-    :raise PermissionDenied: ``actor`` is not an administrator.
-    :raise InvalidInput: a coordinator without a municipality, or no such municipality.
-    """
-    require_role(actor, Role.ADMIN)
-    if user.has_role(Role.COORDINATOR) and (
-        municipality_id is None or db.session.get(Municipality, municipality_id) is None
-    ):
-        raise InvalidInput(
-            "Выберите муниципальное образование, которое координирует пользователь.", "coordinated_municipality_id"
-        )
-    if not user.has_role(Role.COORDINATOR):
-        municipality_id = None
-    row = db.session.get(CoordinatedMunicipality, user.id)
-    if municipality_id is None:
-        if row is not None:
-            db.session.delete(row)
-    elif row is None:
-        db.session.add(CoordinatedMunicipality(user_id=user.id, municipality_id=municipality_id))
-    else:
-        row.municipality_id = municipality_id
 
 
 @dataclass

@@ -246,7 +246,11 @@ def database_search(whoosh: WhooshBackend, query: EngineQuery) -> EngineResult:
 
 
 def start_rebuild(app: Flask, whoosh: WhooshBackend) -> threading.Thread | None:
-    """A rebuild in a background thread, unless one runs or began less than :data:`RETRY_SECONDS` ago."""
+    """A rebuild in a background thread, unless one runs or began less than :data:`RETRY_SECONDS` ago. Not in a
+    process beside a separate indexer (``SEARCH_SYNC_IN_PROCESS=0``): the index has one writer, and its watcher
+    rebuilds a missing or unreadable index itself."""
+    if not app.config["SEARCH_SYNC_IN_PROCESS"]:
+        return None
     state = _state(whoosh)
     with _lock:
         if state.rebuild is not None and state.rebuild.is_alive():

@@ -9,7 +9,6 @@ from catalogue.htmx import render
 from catalogue.pagination import Pager
 from catalogue.permissions import role_required
 from catalogue.roles import Role
-from catalogue.search import thesaurus
 from catalogue.taxonomy import services
 from catalogue.taxonomy.forms import (
     AgeGroupForm,
@@ -17,7 +16,6 @@ from catalogue.taxonomy.forms import (
     OrganizationFilterForm,
     OrganizationForm,
     SphereForm,
-    SynonymGroupForm,
 )
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
 from catalogue.web import int_arg
@@ -234,57 +232,3 @@ def edit_sphere(sphere_id: int | None):
         tab="spheres",
         action=url_for("taxonomy.edit_sphere", sphere_id=sphere_id),
     )
-
-
-# -- the search thesaurus --------------------------------------------------------------------------------
-
-
-@bp.get("/admin/taxonomy/thesaurus/")
-@role_required(Role.ADMIN)
-def thesaurus_groups():
-    """The search thesaurus: groups of related words, by their first word, a page at a time."""
-    return render("taxonomy/thesaurus.html", page=thesaurus.group_page(Pager.from_request()))
-
-
-@bp.route("/admin/taxonomy/thesaurus/new", methods=["GET", "POST"], defaults={"group_id": None})
-@bp.route("/admin/taxonomy/thesaurus/<int:group_id>", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def edit_thesaurus_group(group_id: int | None):
-    """Add a group of related words, or edit one; the next search uses it (no reindex).
-
-    :raise 404: no such group.
-    """
-    group = db.get_or_404(thesaurus.SynonymGroup, group_id) if group_id else None
-    form = SynonymGroupForm(obj=None if request.method == "POST" else group)
-    status = 422 if request.method == "POST" else 200
-    if form.validate_on_submit():
-        try:
-            saved = thesaurus.save_group(current_user, group, form.terms.data)
-        except thesaurus.ThesaurusError as e:
-            status = refusal(form, e)
-        else:
-            flash(f"Группа «{saved.term_list[0]}» {'сохранена' if group else 'добавлена'}.", "success")
-            return redirect(url_for("taxonomy.thesaurus_groups"), 303)
-    return render(
-        "taxonomy/thesaurus_edit.html",
-        status=status,
-        form=form,
-        group=group,
-        title=f"Группа «{group.term_list[0]}»" if group else "Новая группа слов",
-        tab="thesaurus_groups",
-        action=url_for("taxonomy.edit_thesaurus_group", group_id=group_id),
-    )
-
-
-@bp.post("/admin/taxonomy/thesaurus/<int:group_id>/delete")
-@role_required(Role.ADMIN)
-def delete_thesaurus_group(group_id: int):
-    """Delete a group of related words (CSRF-checked like every form).
-
-    :raise 404: no such group.
-    """
-    group = db.get_or_404(thesaurus.SynonymGroup, group_id)
-    first = group.term_list[0]
-    thesaurus.delete_group(current_user, group)
-    flash(f"Группа «{first}» удалена.", "success")
-    return redirect(url_for("taxonomy.thesaurus_groups"), 303)
