@@ -324,3 +324,16 @@ def test_with_no_readable_generation_the_database_answers_with_paging(app, clien
     assert "Поиск обновляется" in html and "Найдено: <strong>3 материала</strong>" in html
     assert first + second == [f"Проект про роботов {n}" for n in (2, 1, 0)]
     wait_for_the_background_rebuild(app)
+
+
+def test_a_new_site_with_nothing_published_is_not_a_broken_index(app, client):
+    # No index yet because nothing was ever published: an empty answer, no notice, no rebuild
+    html = client.get("/search?q=робот").get_data(as_text=True)
+    assert "Поиск обновляется" not in html and fallback.rebuilding(app) is None
+    # An index of nothing (a rebuild of an empty site) is searched like any other
+    with app.app_context():
+        assert indexer.rebuild() == 0
+    response = client.get("/search?q=робот")
+    assert response.status_code == 200 and "Поиск обновляется" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert fallback.usable(indexer.backend())  # not marked unreadable

@@ -86,29 +86,27 @@ def _projects(filters: Filters, place: Place) -> Select:
     return stmt.join_from(Project, Organization, Project.organization_id == Organization.id)
 
 
+def _class_work(filters: Filters, grade, project_id) -> list:
+    """What narrows a class's work on a typical project (a run, a report): the class's grade within the age
+    group, and the project's sphere."""
+    where = []
+    if filters.age_group:
+        where.append(_grades_within(grade, filters.age_group))
+    if filters.sphere:
+        where.append(
+            exists().where(project_sphere.c.project_id == project_id, project_sphere.c.sphere_id == filters.sphere.id)
+        )
+    return where
+
+
 def _runs(value):
     """Classes that took a typical project into work («Взять в работу»), by the year they began and the school's
     municipality (copied onto the run when it was recorded)."""
 
     def query(filters: Filters, place: Place) -> Select:
-        where = [Project.status == Status.PUBLISHED]
-        if filters.age_group:
-            where.append(_grades_within(ProjectRun.grade, filters.age_group))
-        if filters.sphere:
-            where.append(
-                exists().where(
-                    project_sphere.c.project_id == ProjectRun.project_id,
-                    project_sphere.c.sphere_id == filters.sphere.id,
-                )
-            )
-        stmt = _grouped(
-            value(),
-            extract("year", ProjectRun.started_on),
-            ProjectRun.municipality_id,
-            ProjectRun.organization_id,
-            place,
-            *where,
-        )
+        where = [Project.status == Status.PUBLISHED, *_class_work(filters, ProjectRun.grade, ProjectRun.project_id)]
+        year = extract("year", ProjectRun.started_on)
+        stmt = _grouped(value(), year, ProjectRun.municipality_id, ProjectRun.organization_id, place, *where)
         return stmt.join_from(ProjectRun, Project, ProjectRun.project_id == Project.id)
 
     return query
@@ -116,24 +114,12 @@ def _runs(value):
 
 def _reports(value):
     def query(filters: Filters, place: Place) -> Select:
-        where = [ProjectReport.status == Status.PUBLISHED]
-        if filters.age_group:
-            where.append(_grades_within(ProjectReport.grade, filters.age_group))
-        if filters.sphere:
-            where.append(
-                exists().where(
-                    project_sphere.c.project_id == ProjectReport.project_id,
-                    project_sphere.c.sphere_id == filters.sphere.id,
-                )
-            )
-        stmt = _grouped(
-            value(),
-            extract("year", ProjectReport.finished_on),
-            Organization.municipality_id,
-            Organization.id,
-            place,
-            *where,
-        )
+        where = [
+            ProjectReport.status == Status.PUBLISHED,
+            *_class_work(filters, ProjectReport.grade, ProjectReport.project_id),
+        ]
+        year = extract("year", ProjectReport.finished_on)
+        stmt = _grouped(value(), year, Organization.municipality_id, Organization.id, place, *where)
         return stmt.join_from(ProjectReport, Organization, ProjectReport.organization_id == Organization.id)
 
     return query

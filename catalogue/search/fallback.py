@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy import text as sql
 
 from catalogue import page_cache
@@ -75,6 +76,16 @@ def usable(whoosh: WhooshBackend) -> bool:
         return False
 
 
+def _nothing_to_index(whoosh: WhooshBackend) -> bool:
+    """No index because nothing was ever indexed (a new site): an empty answer, not a broken index to rebuild."""
+    try:
+        if whoosh.exists():
+            return False
+    except Exception:  # a torn table of contents: broken, not new
+        return False
+    return db.session.scalar(select(stored.SearchDocumentRow.key).limit(1)) is None
+
+
 class ResilientSearch:
     """The engine of one search page: what :mod:`catalogue.search.service` calls ``search``, ``analyze`` and
     ``dictionary`` on."""
@@ -82,7 +93,7 @@ class ResilientSearch:
     def __init__(self, app: Flask, whoosh: WhooshBackend):
         self.app = app
         self.whoosh = whoosh
-        self.current: WhooshBackend | None = whoosh if usable(whoosh) else None
+        self.current: WhooshBackend | None = whoosh if usable(whoosh) or _nothing_to_index(whoosh) else None
         self.notice: str | None = None
         if self.current is None:
             self._degrade()

@@ -306,6 +306,8 @@ class WhooshBackend:
         segments = []
         for leaf, offset in searcher.leaf_searchers():
             reader = leaf.reader()
+            if reader.segment() is None:
+                continue  # an index with nothing in it yet: a reader without a segment
             segment_id = reader.segment().segment_id()
             table = columnar.segment_table(root, segment_id, reader)
             live = columnar.live_mask(root, segment_id, reader, table.size)
