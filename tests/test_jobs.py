@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 from sqlalchemy import func, select
 
 from catalogue.clock import utcnow
@@ -185,12 +186,17 @@ def test_a_worker_killed_halfway_leaves_a_job_another_worker_completes_once(app,
 def test_in_process_a_queued_job_runs_in_a_background_thread_after_the_response(app, client, tmp_path):
     app.config["JOBS_IN_PROCESS"] = True
     out = tmp_path / "thread.txt"
-    # A command queues a job: a thread of a command would die with it, so it waits for the server
-    with app.app_context():
+    # A command queues a job, even in a request context (seed-demo makes its content in them), and renders a page
+    # (the warm-up of `flask run`): a thread of a command would die with it, so the job waits for the server
+    with click.Context(click.Command("seed-demo")), app.test_request_context("/", method="POST"):
         enqueue("test.write_file", {"out": str(tmp_path / "command.txt"), "text": "Команда"}, key="command")
         db.session.commit()
+    with click.Context(click.Command("run")), app.test_request_context("/"):
+        app.full_dispatch_request().close()
     worker.wait_for_thread(app)
     assert not (tmp_path / "command.txt").exists()
+    with app.app_context():
+        assert queue.active("command").state == JobState.QUEUED  # not claimed by a thread that died
     # The server's first request takes it up, after its response
     with client.get("/") as response:
         assert response.status_code == 200

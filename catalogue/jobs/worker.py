@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 
+import click
 from flask import Flask, current_app, g, has_app_context, has_request_context
 
 from catalogue.clock import utcnow
@@ -86,6 +87,8 @@ def _drain(app: Flask) -> None:
 
 def _after_request(response):
     app = current_app._get_current_object()
+    if click.get_current_context(silent=True) is not None:
+        return response  # a command's own request (the warm-up of `flask run`, seed-demo): not a server's yet
     first = app.config.get("JOBS_IN_PROCESS") and not app.extensions.get(_STARTED)
     if g.pop(_AFTER_RESPONSE, False) or first:
         # The first request of the process also picks up what was queued while no server ran (a command's jobs).
@@ -95,8 +98,10 @@ def _after_request(response):
 
 
 def _teardown_request(_error) -> None:
-    # A request context that made no response still committed its jobs.
-    if g.pop(_AFTER_RESPONSE, False):
+    # A request context that made no response still committed its jobs. In a command (``seed-demo`` makes its
+    # content in request contexts) they wait for a server or ``jobs work``: a thread would die with the command,
+    # leaving its job claimed until the lease ends.
+    if g.pop(_AFTER_RESPONSE, False) and click.get_current_context(silent=True) is None:
         start_thread(current_app._get_current_object())
 
 
