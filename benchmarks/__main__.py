@@ -20,11 +20,12 @@ def evaluate_command() -> None:
 @main.command("search-judged")
 @click.option("--database-url", default=None, help="Another database for the throwaway site (default: SQLite).")
 @click.option("--misses", is_flag=True, help="List the queries that missed documents.")
-def judged_command(database_url: str | None, misses: bool) -> None:
+@click.option("--shorter-stems", "shorter", default=0, help="Experiment: also match stems cut to this many letters.")
+def judged_command(database_url: str | None, misses: bool, shorter: int) -> None:
     """The search page on 158 judged queries by category (typos, layout, prefixes, related words...)."""
     from benchmarks.search_judged import run
 
-    run(database_url, echo=click.echo, misses=misses)
+    run(database_url, echo=click.echo, misses=misses, shorter=shorter)
 
 
 @main.command("login-during-rebuild")

@@ -541,7 +541,43 @@ def build_site(directory: Path, database_url: str | None):
     return app
 
 
-def run(database_url: str | None = None, echo: Callable[[str], None] = print, misses: bool = False) -> dict:
+def with_shorter_stems(letters: int):
+    """An experiment (issue #15 §5), not the site: every typed word also matches the words that begin with its stem
+    cut to ``letters`` letters («туристический» → «турис…»), at a third of a word's weight — what an extra index
+    field of shorter stems would match, done at query time through the dictionary of surface forms."""
+    from dataclasses import replace
+
+    from catalogue.search import service, spelling, thesaurus
+    from catalogue.search.query import Item
+
+    original = thesaurus.parse_expanded
+
+    def parse_expanded(text, engine, prefix=False):
+        expansion = original(text, engine, prefix)
+        dictionary = engine.dictionary()
+        clauses = []
+        for clause in expansion.parsed.clauses:
+            extra = []
+            for item in clause:
+                if item.weight == 1.0 and item.facet is None and len(item.words) == 1:
+                    stems = engine.analyze(item.words[0])
+                    if stems and len(stems[0]) > letters:
+                        known = {w for i in clause for w in i.words}
+                        for word in dictionary.completions(stems[0][:letters], spelling.PREFIX_EXPANSIONS):
+                            if word not in known:
+                                extra.append(Item([word], weight=1 / 3))
+            clauses.append(clause + extra)
+        return replace(expansion, parsed=replace(expansion.parsed, clauses=clauses))
+
+    service.thesaurus.parse_expanded = parse_expanded
+
+
+def run(
+    database_url: str | None = None, echo: Callable[[str], None] = print, misses: bool = False, shorter: int = 0
+) -> dict:
+    if shorter:
+        with_shorter_stems(shorter)
+        echo(f"experiment: shorter stems of {shorter} letters")
     with TemporaryDirectory(prefix="search-judged-") as directory:
         start = time.perf_counter()
         app = build_site(Path(directory), database_url)
