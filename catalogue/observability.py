@@ -79,6 +79,9 @@ class RequestLog:
             seen["length"] = next((value for name, value in headers if name.lower() == "content-length"), None)
             return start_response(status, [*headers, ("X-Request-ID", rid)], exc_info)
 
+        if not self.log_requests and self.metrics is None:
+            return self.wsgi_app(environ, start)  # only the id to add: the answer passes untouched
+
         def finish(size: int | None) -> None:
             self._finish(environ, rid, seen, time.perf_counter() - started, size)
 

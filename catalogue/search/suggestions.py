@@ -7,10 +7,9 @@ forms (:mod:`catalogue.search.spelling`), the most frequent first.
 
 from dataclasses import dataclass, field
 
-from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from catalogue.search import fallback, service
+from catalogue.search import fallback, indexer, service
 from catalogue.search.analysis import fold
 
 TITLES = 5
@@ -37,7 +36,9 @@ def suggest(args: MultiDict) -> Suggestions:
         head, _, last = params.q.rpartition(" ")
         typed = fold(last)
         if len(typed) >= MIN_CHARS and typed.isalpha():
-            # The readable generation's words: none while the database answers for a broken index.
-            completions = fallback.engine(current_app._get_current_object()).dictionary().completions(typed, WORDS + 1)
+            # The live generation's words (the search above has already synced and, if need be, repaired the
+            # index); none while it cannot be read.
+            whoosh = indexer.backend()
+            completions = whoosh.dictionary().completions(typed, WORDS + 1) if fallback.usable(whoosh) else []
             found.words = [f"{head} {word}".lstrip() for word in completions if word != typed][:WORDS]
     return found
