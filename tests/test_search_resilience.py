@@ -93,7 +93,9 @@ def moderator(make_user):
 @pytest.fixture
 def publish(app, teacher, moderator):
     def make(**kw) -> int:
-        with app.test_request_context():
+        # A writing request, as the site's forms are: its transaction takes SQLite's write lock at BEGIN and
+        # waits for the watcher's commits instead of failing on a snapshot the watcher has just overtaken.
+        with app.test_request_context(method="POST"):
             return make_project(teacher, "published", moderator=moderator, **kw).id
 
     return make
