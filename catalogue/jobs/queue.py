@@ -8,9 +8,12 @@ done, and only while the worker still holds the lease.
 """
 
 import datetime as dt
+import hashlib
 import json
 import logging
+import os
 import secrets
+import socket
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 RETRY_BASE_SECONDS = 30  # the first retry waits this long, then twice as long each time ...
 RETRY_CAP_SECONDS = 60 * 60  # ... at most an hour
 LEASE_SECONDS = 10 * 60  # a worker that neither finishes nor renews its lease this long is taken for dead
+# A lease token names its machine and process: 8 hex digits of the host name's digest, 8 of the pid, 16 random.
+HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -132,10 +137,52 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
 
 
+def new_token() -> str:
+    return f"{HOST}{os.getpid():08x}{secrets.token_hex(8)}"
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def release_orphans(now: dt.datetime) -> int:
+    """End now the leases of jobs whose worker was a process of this machine that no longer exists (killed, out of
+    memory): the next claim takes them at once instead of after the lease. A reused pid looks alive, and a worker of
+    another machine is never judged: those wait for their lease as before. Does not commit."""
+    rows = db.session.execute(
+        select(Job.id, Job.lease_token).where(
+            Job.state == JobState.RUNNING, Job.locked_until >= now, Job.lease_token.startswith(HOST, autoescape=True)
+        )
+    ).all()
+    released = 0
+    for job_id, token in rows:
+        try:
+            pid = int(token[len(HOST) : len(HOST) + 8], 16)
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _process_exists(pid):
+            log.warning("Job %s: its worker (pid %s) is gone; taken again without waiting for the lease", job_id, pid)
+            db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.lease_token == token, Job.state == JobState.RUNNING)
+                .values(locked_until=now - dt.timedelta(microseconds=1))
+            )
+            released += 1
+    return released
+
+
 def claim(now: dt.datetime | None = None) -> tuple[Job, str] | None:
-    """Take the next due job (or one whose lease ran out) and lease it to this worker; commits."""
+    """Take the next due job (or one whose lease ran out, or whose worker on this machine died) and lease it to this
+    worker; commits."""
     while True:
         now = now or utcnow()
+        release_orphans(now)
         stmt = (
             select(Job)
             .where(
@@ -166,7 +213,7 @@ def claim(now: dt.datetime | None = None) -> tuple[Job, str] | None:
                 item.last_error = f"Неизвестный вид задачи «{item.kind}»."
             db.session.commit()
             continue
-        token = secrets.token_hex(16)
+        token = new_token()
         item.state = JobState.RUNNING
         item.attempts += 1
         item.lease_token = token
