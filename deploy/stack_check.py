@@ -14,6 +14,10 @@ The database named by the URL is dropped and created again: as root through ``ru
 ``.ci/run`` does), otherwise by the URL's own role, which then needs ``CREATEDB``.
 """
 
+# It runs the project's own commands (S603, S607), opens this run's own https:// addresses (S310), and signs in
+# throw-away accounts of a throw-away database with a fixed password (S105).
+# ruff: noqa: S105, S310, S603, S607
+
 import argparse
 import html.parser
 import http.cookiejar
@@ -61,8 +65,8 @@ def readme_stack_section() -> str:
     return text[start : text.index("\n### ", start + 1)]
 
 
-def readme_gunicorn_arguments(workers: int, port: int) -> list[str]:
-    """The web unit's ExecStart, with ``workers`` processes on ``port``."""
+def readme_gunicorn_arguments(workers: int, port: int, app: str) -> list[str]:
+    """The web unit's ExecStart, with ``workers`` processes on ``port`` and ``app`` for the README's factory."""
     section = readme_stack_section()
     match = re.search(r"ExecStart=\S*/gunicorn ((?:[^\n]*\\\n)*[^\n]*)", section)
     check(match, "README: the web unit's gunicorn ExecStart not found")
@@ -80,8 +84,11 @@ def readme_gunicorn_arguments(workers: int, port: int) -> list[str]:
             check(words[i + 1] == "127.0.0.1:8000", "README: gunicorn is expected to bind 127.0.0.1:8000")
             arguments += ["-b", f"127.0.0.1:{port}"]
             skip = True
+        elif word == "'catalogue:create_app()'":
+            arguments.append(app)
         else:
-            arguments.append(word.strip("'"))
+            arguments.append(word)
+    check(app in arguments, "README: gunicorn is expected to serve 'catalogue:create_app()'")
     return arguments
 
 
@@ -184,8 +191,10 @@ def create_database(url: str) -> None:
     parts = urllib.parse.urlsplit(url.replace("+psycopg", ""))
     name, owner = parts.path.lstrip("/"), parts.username
     check(re.fullmatch(r"[a-z_][a-z0-9_]*", name or ""), f"database name «{name}»: lower-case letters, digits, _")
-    statements = [f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
-                  f"CREATE DATABASE {name} OWNER {owner} ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0"]  # fmt: skip
+    statements = [
+        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+        f"CREATE DATABASE {name} OWNER {owner} ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0",
+    ]
     if os.geteuid() == 0:
         for statement in statements:
             subprocess.run(
@@ -228,17 +237,17 @@ def write_nginx(stack: Stack, certificate: Path, key: Path) -> list[str]:
         "proxy_set_header Host $host;": "proxy_set_header Host $host:$server_port;",
     })  # fmt: skip
     mime = Path("/etc/nginx/mime.types")
-    user = "user root;\n" if os.geteuid() == 0 else ""  # the instance is a private temporary folder
     conf = prefix / "nginx.conf"
     conf.write_text(
-        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {stack.logs}/nginx-error.log;\n"
+        f"worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {stack.logs}/nginx-error.log;\n"
         "events { worker_connections 256; }\n"
         "http {\n"
         + (f"    include {mime};\n" if mime.exists() else "")
         + "    default_type application/octet-stream;\n    sendfile on;\n"
-        f"    client_body_temp_path {prefix}/body;\n    proxy_temp_path {prefix}/proxy;\n"
-        f"    fastcgi_temp_path {prefix}/fastcgi;\n    uwsgi_temp_path {prefix}/uwsgi;\n    scgi_temp_path {prefix}/scgi;\n"
-        "    log_format stack '$status $request_method $request_uri accel=$upstream_http_x_accel_redirect bytes=$body_bytes_sent';\n"
+        + "".join(
+            f"    {kind}_temp_path {prefix}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + "    log_format stack '$status $request_method $request_uri accel=$upstream_http_x_accel_redirect';\n"
         f"    access_log {stack.logs}/nginx-access.log stack;\n"
         + "".join(f"    {line}\n" for line in site.splitlines())
         + "}\n",
@@ -246,10 +255,10 @@ def write_nginx(stack: Stack, certificate: Path, key: Path) -> list[str]:
     )
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     check(Path(nginx).exists(), "nginx is not installed (apt-get install nginx)")
-    test = subprocess.run([nginx, "-t", "-p", str(prefix), "-e", str(stack.logs / "nginx-error.log"), "-c", str(conf)],
-                          capture_output=True, text=True)  # fmt: skip
+    command = [nginx, "-p", str(prefix), "-e", str(stack.logs / "nginx-error.log"), "-c", str(conf)]
+    test = subprocess.run([*command, "-t"], capture_output=True, text=True)
     check(test.returncode == 0, f"nginx -t: {test.stderr}")
-    return [nginx, "-p", str(prefix), "-e", str(stack.logs / "nginx-error.log"), "-c", str(conf), "-g", "daemon off;"]
+    return [*command, "-g", "daemon off;"]
 
 
 # -- a visitor with a browser's manners: cookies, forms with their CSRF tokens ----------------------------------------
@@ -268,8 +277,15 @@ class Forms(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                          "enctype": a.get("enctype") or "", "fields": [], "buttons": [], "names": set(), "choices": {}}  # fmt: skip
+            self._form = {
+                "action": a.get("action") or "",
+                "method": (a.get("method") or "get").lower(),
+                "enctype": a.get("enctype") or "",
+                "fields": [],
+                "buttons": [],
+                "names": set(),
+                "choices": {},
+            }
             self.forms.append(self._form)
             return
         form = self._form
@@ -362,7 +378,9 @@ class Browser:
     def act(self, path: str, type_key: str, item_id: int, action: str) -> "Response":
         """A workflow button of the page at ``path`` (its form's CSRF token, the button's address)."""
         page = self.get(path)
-        return self.send(page, {}, form=f"/workflow/{type_key}/{item_id}/", action=f"/workflow/{type_key}/{item_id}/{action}")
+        return self.send(
+            page, {}, form=f"/workflow/{type_key}/{item_id}/", action=f"/workflow/{type_key}/{item_id}/{action}"
+        )
 
     def send(self, page, fields, form=None, button=None, files=None, ok=(200,), action=None):
         chosen = page.form(form=form, field=next(iter(fields), None) if form is None else None)
@@ -381,7 +399,10 @@ class Browser:
         if files or "multipart" in chosen["enctype"]:
             data, content_type = multipart(values, files or {})
         else:
-            data, content_type = urllib.parse.urlencode([tuple(v) for v in values]).encode(), "application/x-www-form-urlencoded"
+            data, content_type = (
+                urllib.parse.urlencode([tuple(v) for v in values]).encode(),
+                "application/x-www-form-urlencoded",
+            )
         # As a browser does: over HTTPS the CSRF check wants the page the form came from.
         return self.request(action, data=data, headers={"Content-Type": content_type, "Referer": page.url}, ok=ok)
 
@@ -428,7 +449,9 @@ def multipart(values: list, files: dict) -> tuple[bytes, str]:
     for name, path in files.items():
         chunks.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{Path(path).name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n".encode() + Path(path).read_bytes() + b"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + Path(path).read_bytes()
+            + b"\r\n"
         )
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
@@ -511,24 +534,40 @@ def run(arguments) -> Report:
 def setup(stack: Stack, report: Report) -> None:
     create_database(stack.env["DATABASE_URL"])
     stack.flask("init-db")
-    for email, roles in (("admin@stack.example", ("admin",)), ("moderator@stack.example", ("moderator",)),
-                         ("jury@stack.example", ("jury",))):  # fmt: skip
-        stack.flask("create-user", "--email", email, "--last-name", "Проверкина", "--first-name", "Анна",
-                    *[f"--role={r}" for r in roles], "--password", PASSWORD)  # fmt: skip
-    report.ok("fresh database: migrations, taxonomies, admin, moderator, juror")
+    report.ok("a fresh database: migrations and taxonomies (flask init-db)")
     stack.certificate, key = write_certificate(stack.folder)
     nginx = write_nginx(stack, stack.certificate, key)
-    gunicorn = [str(VENV_BIN / "gunicorn"), *readme_gunicorn_arguments(2, stack.web_port)]
-    gunicorn[-1] = stack.app
-    stack.start("web", gunicorn)
+    stack.start("web", [str(VENV_BIN / "gunicorn"), *readme_gunicorn_arguments(2, stack.web_port, stack.app)])
     stack.start_flask("indexer", "search", "sync", "--watch")
     stack.start_flask("jobs", "jobs", "work")
     stack.start("nginx", nginx)
+    # The staff's accounts as an administrator makes them, while the services start
+    people = [
+        ("admin@stack.example", "admin"),
+        ("moderator@stack.example", "moderator"),
+        ("jury@stack.example", "jury"),
+    ]
+    errors = []
+
+    def create_user(email, role):
+        try:
+            stack.flask("create-user", "--email", email, "--last-name", "Проверкина", "--first-name", "Анна",
+                        f"--role={role}", "--password", PASSWORD)  # fmt: skip
+        except CheckFailed as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=create_user, args=person) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    check(not errors, "; ".join(map(str, errors)))
     browser = Browser(stack.site_url, stack.certificate)
-    wait_for("the site through nginx", lambda: _answers(browser), timeout=60)
+    wait_for("the site through nginx", lambda: _answers(browser), timeout=90)
     for name in stack.processes:
         stack.alive(name)
-    report.ok(f"gunicorn (2 workers), indexer, job worker, nginx on {stack.site_url}")
+    report.ok(f"admin, moderator, juror (flask create-user); gunicorn (2 workers), indexer, job worker, nginx on "
+              f"{stack.site_url}")  # fmt: skip
 
 
 def _answers(browser: Browser) -> bool:
@@ -632,7 +671,9 @@ def smoke(stack: Stack, report: Report) -> dict:
     b.submit(f"{base}/edit", season_dates("judging"), form=f"{base}/edit")
     b.log_in("jury@stack.example")
     page = b.get(f"/contest/jury/entries/{entry}")
-    scores = {name: "9" for name in page.form(form=f"/contest/jury/entries/{entry}")["names"] if name.startswith("score_")}
+    scores = {
+        name: "9" for name in page.form(form=f"/contest/jury/entries/{entry}")["names"] if name.startswith("score_")
+    }
     check(scores, "the juror's form has no scores")
     b.send(page, scores, form=f"/contest/jury/entries/{entry}")
     b.log_in("admin@stack.example")
@@ -655,13 +696,190 @@ def smoke(stack: Stack, report: Report) -> dict:
     access = (stack.logs / "nginx-access.log").read_text()
     check(re.search(rf"200 GET /contest/{year}/collection.pdf accel=/_collections/\S+", access),
           "nginx did not send the collection by X-Accel-Redirect")  # fmt: skip
-    report.ok(f"the job worker builds the collection; nginx sends it by X-Accel-Redirect ({len(pdf.body):,} bytes of PDF)")
+    report.ok(f"the job worker builds the collection; nginx sends it by X-Accel-Redirect ({len(pdf.body):,} bytes)")
     made["browser"], made["year"] = b, year
     return made
 
 
+def query(stack: Stack, sql: str, *parameters):
+    import psycopg
+
+    with psycopg.connect(stack.env["DATABASE_URL"].replace("+psycopg", "")) as connection:
+        return connection.execute(sql, parameters).fetchall()
+
+
+def publish_project(teacher: Browser, moderator: Browser, title: str) -> int:
+    """The teacher writes and sends a project, the moderator publishes it: the site's own forms."""
+    page = teacher.get("/projects/new")
+    page = teacher.send(page, {
+        "title": title, "summary": f"{title}: знакомство с профессиями края.", "goal": "Знакомство с профессиями.",
+        "age_group_ids": first_choice(page, "/projects/new", "age_group_ids"), "format": "group",
+        "duration_weeks": "2", "stages-0-title": "Экскурсия", "expected_results": "Обучающиеся знают профессии.",
+    }, form="/projects/new")  # fmt: skip
+    project = item_id(page, r"^/projects/(\d+)")
+    teacher.act(page.url, "project", project, "submit")
+    moderator.act(f"/moderation/project/{project}", "project", project, "publish")
+    return project
+
+
+def gunicorn_workers(stack: Stack) -> set[int]:
+    master = stack.processes["web"].pid
+    return {int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()}
+
+
+def kill_a_web_worker(stack: Stack, report: Report) -> None:
+    """``kill -9`` of one gunicorn worker while two clients keep asking: the master starts another."""
+    results: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def client(email):
+        browser = Browser(stack.site_url, stack.certificate)
+        browser.log_in(email)
+        while not stop.is_set():
+            for path in ("/account/", "/projects/mine"):
+                try:
+                    status = browser.get(path, ok=None).status
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    status = 0
+                results.append((time.monotonic(), status))
+
+    threads = [threading.Thread(target=client, args=(e,)) for e in ("teacher@stack.example", "admin@stack.example")]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for("requests before the kill", lambda: len(results) >= 10, timeout=60, every=0.05)
+        before = gunicorn_workers(stack)
+        check(len(before) == 2, f"gunicorn runs {len(before)} workers, not 2")
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic()
+        replaced = wait_for("a new gunicorn worker", lambda: len(gunicorn_workers(stack) - before) == 1, timeout=60)
+        replaced_at = time.monotonic()
+        wait_for("20 requests after the new worker started",
+                 lambda: sum(1 for t, _ in results if t > replaced_at) >= 20, timeout=60, every=0.05)  # fmt: skip
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=130)
+    failed = [s for _, s in results if s != 200]
+    after = [s for t, s in results if t > replaced_at + 0.001]
+    stack.alive("web")
+    check(replaced and victim not in gunicorn_workers(stack), "the killed worker was not replaced")
+    check(all(s == 200 for s in after[-20:]), f"requests after the restart failed: {after[-20:]}")
+    check(len(failed) <= 2, f"{len(failed)} requests failed around the kill (at most one per client may)")
+    report.ok(
+        f"kill -9 of gunicorn worker {victim}: replaced in {replaced_at - killed_at:.1f} s; "
+        f"{len(results)} requests, {len(failed)} failed ({', '.join(map(str, failed)) or 'none'}), all after it did not"
+    )
+
+
+def kill_the_indexer(stack: Stack, report: Report, teacher: Browser, moderator: Browser, made: dict) -> None:
+    """``kill -9`` of the indexer as changes are made; restarted as systemd would, it catches up on them all."""
+    titles = [("Юные геологи Саян", "геологов"), ("Юные лесники Прибайкалья", "лесников"),
+              ("Юные строители Ангарска", "строителей")]  # fmt: skip
+    published = [publish_project(teacher, moderator, titles[0][0])]
+    os.kill(stack.processes["indexer"].pid, signal.SIGKILL)  # likely while it applies that change
+    published += [publish_project(teacher, moderator, title) for title, _ in titles[1:]]
+    stack.restart("indexer", "search", "sync", "--watch")
+    for (title, word), project in zip(titles, published, strict=True):
+        made["projects"].append((project, title))
+        wait_for(f"«{title}» in search after the indexer's restart", lambda t=title, w=word: found(teacher, w, t),
+                 timeout=60, every=0.5)  # fmt: skip
+    report.ok("kill -9 of the indexer while 3 projects are published; restarted, it indexes all 3")
+
+
+def kill_a_rebuild(stack: Stack, report: Report, teacher: Browser, moderator: Browser, made: dict) -> None:
+    """``kill -9`` of ``search rebuild`` while it holds the index's write lock: search keeps answering, the indexer
+    breaks the dead writer's lock and goes on, ``search check`` finds nothing wrong."""
+    rebuild = stack.start_flask("rebuild", "search", "rebuild")
+    holder = Path(stack.instance) / "search" / "write.lock.holder"
+
+    def rebuilding():
+        if rebuild.poll() is not None:
+            return "finished"
+        try:
+            return json.loads(holder.read_text()).get("pid") == rebuild.pid
+        except (OSError, ValueError):
+            return False
+
+    check(wait_for("the rebuild taking the write lock", rebuilding, timeout=60, every=0.005) is True,
+          f"the rebuild ended before it could be killed; see {stack.logs}/rebuild.log")  # fmt: skip
+    os.kill(rebuild.pid, signal.SIGKILL)
+    rebuild.wait()
+    project, title = made["projects"][0]
+    check(found(teacher, "энергетиками", title), "search stopped answering after the rebuild was killed")
+    title = "Юные химики Усолья"
+    project = publish_project(teacher, moderator, title)
+    made["projects"].append((project, title))
+    wait_for("a change after the killed rebuild in search", lambda: found(teacher, "химиков", title), timeout=60,
+             every=0.5)  # fmt: skip
+    check_search(stack, "after the killed rebuild")
+    report.ok("kill -9 of search rebuild holding the write lock: search answers, the indexer goes on, check is clean")
+
+
+def check_search(stack: Stack, when: str) -> None:
+    """``search check`` exits 0 and finds the index matching the database."""
+    output = stack.flask("search", "check").stdout.strip()
+    check(output.endswith("Индекс соответствует базе данных."), f"search check {when}: {output}")
+
+
+def kill_the_job_worker(stack: Stack, report: Report, admin: Browser, year: int) -> None:
+    """``kill -9`` of the job worker during the collection's build; the next worker finishes it, once."""
+    last = query(stack, "SELECT coalesce(max(id), 0) FROM job")[0][0]
+    admin.submit(f"/contest/admin/{year}/", {}, form=f"/contest/admin/{year}/collection")
+
+    def running():
+        rows = query(stack, "SELECT id, state FROM job WHERE id > %s AND kind = 'contest.collection'", last)
+        return rows[0][0] if rows and rows[0][1] == "running" else None
+
+    job_id = wait_for("the worker taking the collection's build", running, timeout=60, every=0.02)
+    os.kill(stack.processes["jobs"].pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    stack.restart("jobs", "jobs", "work")
+
+    def done():
+        state, attempts = query(stack, "SELECT state, attempts FROM job WHERE id = %s", job_id)[0]
+        check(state in ("running", "done"), f"job {job_id} is {state}")
+        return (state, attempts) if state == "done" else None
+
+    _, attempts = wait_for("the next worker finishing the build", done, timeout=120, every=0.5)
+    check(attempts == 2, f"the build ran {attempts} times, not twice (killed once, finished once)")
+    builds = query(stack, "SELECT count(*) FROM job WHERE id > %s AND kind = 'contest.collection'", last)[0][0]
+    check(builds == 1, f"{builds} builds for one request")
+    response = admin.get(f"/contest/{year}/collection.pdf", ok=None)
+    check(response.body.startswith(b"%PDF-"), "the collection is not served after the rebuilt build")
+    report.ok(f"kill -9 of the job worker during the build (job {job_id}): the next worker finished it once, "
+              f"{time.monotonic() - killed_at:.1f} s after the kill")  # fmt: skip
+
+
+def nothing_lost(stack: Stack, report: Report, browser: Browser, made: dict) -> None:
+    projects = query(stack, "SELECT id FROM project WHERE status = 'published' ORDER BY id")
+    entries = query(stack, "SELECT id FROM entry WHERE status = 'published' ORDER BY id")
+    check([r[0] for r in projects] == sorted(p for p, _ in made["projects"]),
+          f"published projects in the database {projects} ≠ made {made['projects']}")  # fmt: skip
+    check([r[0] for r in entries] == sorted(e for e, _ in made["entries"]),
+          f"published entries in the database {entries} ≠ made {made['entries']}")  # fmt: skip
+    users = query(stack, 'SELECT count(*) FROM "user"')[0][0]
+    check(users == 5, f"{users} accounts, not 5")
+    for _, title in made["projects"] + made["entries"]:
+        check(found(browser, f'"{title}"', title), f"«{title}» is published but not found by its title")
+    check_search(stack, "at the end")
+    for name in ("web", "indexer", "jobs", "nginx"):
+        stack.alive(name)
+    report.ok(f"nothing lost: {len(projects)} projects and {len(entries)} entry published, all found; 5 accounts")
+
+
 def smoke_and_faults(stack: Stack, report: Report) -> None:
     made = smoke(stack, report)
+    teacher, moderator, admin = (Browser(stack.site_url, stack.certificate) for _ in range(3))
+    teacher.log_in("teacher@stack.example")
+    moderator.log_in("moderator@stack.example")
+    admin.log_in("admin@stack.example")
+    kill_a_web_worker(stack, report)
+    kill_the_indexer(stack, report, teacher, moderator, made)
+    kill_a_rebuild(stack, report, teacher, moderator, made)
+    kill_the_job_worker(stack, report, admin, made["year"])
+    nothing_lost(stack, report, made["browser"], made)
 
 
 def main() -> int:
