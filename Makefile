@@ -6,6 +6,8 @@
 # make bench   the main pages' requests/s against a bare Flask app under gunicorn (BENCH_ARGS: see
 #              python -m benchmarks site-bench --help); DATABASE_URL and SEARCH_INDEX_DIR choose the data.
 # make lock    refreshes requirements/*.txt from pyproject.toml (LOCK_ARGS=--upgrade: newest releases).
+# make stack-check  starts the production stack (gunicorn, indexer, job worker, nginx) on PostgreSQL and tries it:
+#              deploy/stack_check.py; STACK_CHECK_DATABASE_URL names the database it drops and creates.
 
 PYTHON ?= python3
 VENV := .venv
@@ -28,7 +30,7 @@ LOCK_TOOL := uv==0.13.8
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint lock clean bench
+.PHONY: run test lint lock clean bench stack-check
 
 run: $(RUN_STAMP)
 	$(FLASK) db upgrade
@@ -48,6 +50,9 @@ bench: $(DEV_STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	$(BIN)/python -m benchmarks site-bench $(BENCH_ARGS)
+
+stack-check: $(DEV_STAMP)
+	$(BIN)/python deploy/stack_check.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -237,9 +237,12 @@ def write_nginx(stack: Stack, certificate: Path, key: Path) -> list[str]:
         "proxy_set_header Host $host;": "proxy_set_header Host $host:$server_port;",
     })  # fmt: skip
     mime = Path("/etc/nginx/mime.types")
+    # As root nginx's workers would run as nobody, who may not enter the clone's folder (/root/…); production's
+    # www-data reads /srv/catalogue, which is world-readable.
+    user = "user root;\n" if os.geteuid() == 0 else ""
     conf = prefix / "nginx.conf"
     conf.write_text(
-        f"worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {stack.logs}/nginx-error.log;\n"
+        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {stack.logs}/nginx-error.log;\n"
         "events { worker_connections 256; }\n"
         "http {\n"
         + (f"    include {mime};\n" if mime.exists() else "")
@@ -577,6 +580,13 @@ def _answers(browser: Browser) -> bool:
         return False
 
 
+def nginx_sent(stack: Stack, uri: str, internal: str) -> None:
+    """nginx's access log shows ``uri`` answered with the body of an ``X-Accel-Redirect`` to ``internal``."""
+    line = f"200 GET {uri} accel={internal}"
+    log = stack.logs / "nginx-access.log"
+    wait_for(f"nginx sending {uri} by X-Accel-Redirect to {internal}", lambda: line in log.read_text(), timeout=10)
+
+
 def season_dates(phase: str) -> dict:
     """Season dates that put today (in Irkutsk, a day either way) in ``phase``."""
     import datetime as dt
@@ -684,6 +694,17 @@ def smoke(stack: Stack, report: Report) -> dict:
     report.ok("the moderator admits it, the juror scores it, the administrator confirms and publishes the results")
 
     b.log_out()
+    page = b.get(f"/contest/entries/{entry}")
+    static = re.search(r'(?:href|src)="(/static/[^"?]+)', page.text)
+    check(static, "the entry's page links no static file")
+    response = b.get(static.group(1))
+    check(response.headers.get("Expires"), f"{static.group(1)} was not sent by nginx's /static/ location")
+    model = re.search(r'(?:href|src)="(/files/[^"]+)"', page.text)
+    check(model, "the entry's page links no file of the entry")
+    response = b.get(model.group(1))
+    check(response.body, f"{model.group(1)}: empty")
+    nginx_sent(stack, model.group(1), "/_uploads/")
+    report.ok(f"nginx sends static files itself and the entry's files by X-Accel-Redirect ({model.group(1)})")
     wait_for("the entry in search", lambda: found(b, "калибровочный", entry_title), timeout=30)
 
     def collection():
@@ -693,9 +714,7 @@ def smoke(stack: Stack, report: Report) -> dict:
     pdf = wait_for("the collection PDF (built by the job worker)", collection, timeout=90, every=1)
     check(pdf.body.startswith(b"%PDF-"), "the collection is not a PDF")
     check(pdf.headers.get("Server", "").startswith("nginx"), "the collection was not served by nginx")
-    access = (stack.logs / "nginx-access.log").read_text()
-    check(re.search(rf"200 GET /contest/{year}/collection.pdf accel=/_collections/\S+", access),
-          "nginx did not send the collection by X-Accel-Redirect")  # fmt: skip
+    nginx_sent(stack, f"/contest/{year}/collection.pdf", "/_collections/")
     report.ok(f"the job worker builds the collection; nginx sends it by X-Accel-Redirect ({len(pdf.body):,} bytes)")
     made["browser"], made["year"] = b, year
     return made
