@@ -889,6 +889,11 @@ def nothing_lost(stack: Stack, report: Report, browser: Browser, made: dict) -> 
     for _, title in made["projects"] + made["entries"]:
         check(found(browser, f'"{title}"', title), f"«{title}» is published but not found by its title")
     check_search(stack, "at the end")
+    metrics = browser.get("/metrics").text
+    served = sum(
+        float(n) for n in re.findall(r'^catalogue_requests_total\{[^}]*status="2xx"[^}]*\} (\S+)$', metrics, re.M)
+    )
+    check(served > 100, f"/metrics counts {served:.0f} answered requests of both workers, expected more than 100")
     for name in ("web", "indexer", "jobs", "nginx"):
         stack.alive(name)
     report.ok(f"nothing lost: {len(projects)} projects and {len(entries)} entry published, all found; 5 accounts")

@@ -33,8 +33,20 @@ log = logging.getLogger(__name__)
 RETRY_BASE_SECONDS = 30  # the first retry waits this long, then twice as long each time ...
 RETRY_CAP_SECONDS = 60 * 60  # ... at most an hour
 LEASE_SECONDS = 10 * 60  # a worker that neither finishes nor renews its lease this long is taken for dead
-# A lease token names its machine and process: 8 hex digits of the host name's digest, 8 of the pid, 16 random.
-HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _host() -> str:
+    """Where this process's pids mean something: the host name and the pid namespace (containers sharing a host
+    name, as with host networking, have namespaces of their own)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return hashlib.sha256(f"{socket.gethostname()}\0{namespace}".encode()).hexdigest()[:8]
+
+
+# A lease token names its machine and process: 8 hex digits for the host (and pid namespace), 8 of the pid, 16 random.
+HOST = _host()
 
 
 @dataclass(frozen=True)
