@@ -7,8 +7,8 @@ indexer and the job worker, all as child processes of this script. Then a smoke 
 the site's own forms, and faults: ``kill -9`` of a gunicorn worker, of the indexer, of a rebuild, of the job worker.
 Prints a report; exits 1 on any failure. Run it with the project's virtualenv (``.venv/bin/python``).
 
-    deploy/stack-check [--database-url postgresql+psycopg://catalogue:catalogue@127.0.0.1:5432/catalogue_stack]
-                       [--keep]   # leave the temporary folder (logs, instance) for a look
+    deploy/stack_check.py [--database-url postgresql+psycopg://catalogue:catalogue@127.0.0.1:5432/catalogue_stack]
+                          [--keep]   # leave the temporary folder (logs, instance) for a look
 
 The database named by the URL is dropped and created again: as root through ``runuser -u postgres -- psql`` (as
 ``.ci/run`` does), otherwise by the URL's own role, which then needs ``CREATEDB``.
@@ -62,6 +62,15 @@ def readme_stack_section() -> str:
     text = README.read_text(encoding="utf-8")
     start = text.index("### The stack: systemd and nginx")
     return text[start : text.index("\n### ", start + 1)]
+
+
+def readme_environment() -> dict[str, str]:
+    """The settings with values in the README's list of ``/etc/catalogue.env``."""
+    section = readme_stack_section()
+    start = section.index("`/etc/catalogue.env` holds the environment (")
+    listed = dict(re.findall(r"`([A-Z][A-Z0-9_]*)=([^`]*)`", section[start : section.index(")", start)]))
+    check(listed.get("SEARCH_SYNC_IN_PROCESS") == "0", "README: /etc/catalogue.env without SEARCH_SYNC_IN_PROCESS=0")
+    return listed
 
 
 def readme_gunicorn_arguments(workers: int, port: int, app: str) -> list[str]:
@@ -123,26 +132,19 @@ class Stack:
         self.site_url = f"https://127.0.0.1:{self.https_port}"
         metrics = folder / "metrics"
         metrics.mkdir()
-        # /etc/catalogue.env of the README
-        self.env = {
-            **os.environ,
+        # The README's /etc/catalogue.env, on an environment of nothing else: no setting of the caller's leaks in.
+        kept = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER")
+        self.env = {name: os.environ[name] for name in kept if name in os.environ}
+        self.env.update(readme_environment())
+        self.env.update({
             "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_hex(32),
             "SITE_URL": self.site_url,
-            "SESSION_COOKIE_SECURE": "1",
-            "PROXY_HOPS": "1",
-            "SEARCH_SYNC_IN_PROCESS": "0",
-            "MEDIA_ACCEL_REDIRECT": "/_uploads/",
-            "COLLECTION_X_ACCEL_PREFIX": "/_collections/",
-            "JOBS_IN_PROCESS": "0",
-            "LOG_FORMAT": "json",
-            "METRICS": "1",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics),
             "PYTHONUNBUFFERED": "1",
-        }
+        })  # fmt: skip
         self.app = f'catalogue:create_app({{"INSTANCE_PATH": "{self.instance}"}})'
         self.processes: dict[str, subprocess.Popen] = {}
-        self.restarts: dict[str, int] = {}
 
     def flask(self, *arguments: str, timeout: float = 300) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -166,7 +168,6 @@ class Stack:
     def restart(self, name: str, *arguments: str) -> subprocess.Popen:
         """As systemd's ``Restart=always`` would, once the process is gone."""
         self.processes[name].wait(timeout=30)
-        self.restarts[name] = self.restarts.get(name, 0) + 1
         return self.start_flask(name, *arguments)
 
     def stop_all(self) -> None:
