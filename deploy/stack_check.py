@@ -190,7 +190,8 @@ class Stack:
 def create_database(url: str) -> None:
     parts = urllib.parse.urlsplit(url.replace("+psycopg", ""))
     name, owner = parts.path.lstrip("/"), parts.username
-    check(re.fullmatch(r"[a-z_][a-z0-9_]*", name or ""), f"database name «{name}»: lower-case letters, digits, _")
+    for what, word in (("database", name), ("role", owner)):
+        check(re.fullmatch(r"[a-z_][a-z0-9_]*", word or ""), f"{what} name «{word}»: lower-case letters, digits, _")
     statements = [
         f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
         f"CREATE DATABASE {name} OWNER {owner} ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0",
@@ -747,8 +748,16 @@ def publish_project(teacher: Browser, moderator: Browser, title: str) -> int:
 
 
 def gunicorn_workers(stack: Stack) -> set[int]:
-    master = stack.processes["web"].pid
-    return {int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()}
+    """The pids whose parent is gunicorn's master."""
+    master, workers = stack.processes["web"].pid, set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)": state, ppid, …
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == master and fields[0] != "Z":
+            workers.add(int(stat.parent.name))
+    return workers
 
 
 def kill_a_web_worker(stack: Stack, report: Report) -> None:
@@ -919,6 +928,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     arguments = parser.parse_args()
     started = time.monotonic()
+    if not (VENV_BIN / "flask").exists():
+        print(f"stack-check: no flask beside {sys.executable}; run it with .venv/bin/python", file=sys.stderr)
+        return 2
     # A CI timeout's SIGTERM still stops the stack's processes and removes the folder (the finally clauses).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
