@@ -19,6 +19,7 @@ The database named by the URL is dropped and created again: as root through ``ru
 # ruff: noqa: S105, S310, S603, S607
 
 import argparse
+import datetime as dt
 import html.parser
 import http.cookiejar
 import os
@@ -429,8 +430,6 @@ class Response:
     @property
     def words(self) -> str:
         """The page's text without tags (a search highlights words with <mark>)."""
-        import html
-
         return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", self.text)).split())
 
     def form(self, form: str | None = None, field: str | None = None) -> dict:
@@ -594,9 +593,7 @@ def nginx_sent(stack: Stack, uri: str, internal: str) -> None:
 
 
 def season_dates(phase: str) -> dict:
-    """Season dates that put today (in Irkutsk, a day either way) in ``phase``."""
-    import datetime as dt
-
+    """Season dates that put today in ``phase``, with days to spare (the season follows Irkutsk's date)."""
     today = dt.date.today()
 
     def day(n):
