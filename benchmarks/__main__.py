@@ -10,11 +10,12 @@ def main() -> None:
 
 
 @main.command("search-evaluate")
-def evaluate_command() -> None:
+@click.option("--database-url", default=None, help="PostgreSQL: also evaluate SEARCH_BACKEND=postgresql there.")
+def evaluate_command(database_url: str | None) -> None:
     """Recall and speed of each stemming option on the judged set of Russian queries."""
     from benchmarks.search_evaluation import evaluate_all
 
-    evaluate_all(echo=click.echo)
+    evaluate_all(echo=click.echo, database_url=database_url)
 
 
 @main.command("search-judged")
