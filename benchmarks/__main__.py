@@ -22,11 +22,13 @@ def evaluate_command(database_url: str | None) -> None:
 @click.option("--database-url", default=None, help="Another database for the throwaway site (default: SQLite).")
 @click.option("--misses", is_flag=True, help="List the queries that missed documents.")
 @click.option("--shorter-stems", "shorter", default=0, help="Experiment: also match stems cut to this many letters.")
-def judged_command(database_url: str | None, misses: bool, shorter: int) -> None:
+@click.option("--backend", type=click.Choice(["whoosh", "postgresql"]), default="whoosh", show_default=True,
+              help="SEARCH_BACKEND of the throwaway site (postgresql needs --database-url).")  # fmt: skip
+def judged_command(database_url: str | None, misses: bool, shorter: int, backend: str) -> None:
     """The search page on 158 judged queries by category (typos, layout, prefixes, related words...)."""
     from benchmarks.search_judged import run
 
-    run(database_url, echo=click.echo, misses=misses, shorter=shorter)
+    run(database_url, echo=click.echo, misses=misses, shorter=shorter, backend=backend)
 
 
 @main.command("login-during-rebuild")

@@ -291,7 +291,7 @@ class PostgresBackend:
         return count
 
     def digests(self) -> Iterator[tuple[str, str]]:
-        yield from db.session.execute(sql("SELECT key, digest FROM search_engine_entry")).tuples()
+        yield from db.session.execute(sql("SELECT key, digest FROM search_engine_entry")).all()
 
     # -- reading
 
@@ -310,7 +310,7 @@ class PostgresBackend:
         cached = self._dictionary
         if cached is not None and cached[0] == version:
             return cached[1]
-        counts = dict(db.session.execute(sql("SELECT word, count FROM search_engine_word")).tuples())
+        counts = dict(db.session.execute(sql("SELECT word, count FROM search_engine_word")).all())
         if cached is not None and counts.keys() >= cached[1].counts.keys():
             dictionary = cached[1].grown(counts)  # the outbox added words: extend what was made, not remake it
         else:
@@ -396,7 +396,7 @@ class PostgresBackend:
             sql(f"SELECT value, count(*) FROM search_engine_entry, unnest(facets) AS value "  # noqa: S608
                 f"WHERE {match} AND {condition} GROUP BY value"),
             q.params,
-        ).tuples()  # fmt: skip
+        ).all()  # fmt: skip
         counts: dict[str, dict[str, int]] = {}
         for value, count in rows:
             key, _, item = value.partition("=")
