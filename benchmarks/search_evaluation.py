@@ -267,7 +267,7 @@ def evaluate_all(
                 from catalogue.search.postgres_backend import PostgresBackend
 
                 with postgres_app(database_url, Path(directory)):
-                    database = evaluate(stemmer, directory, words, backend=PostgresBackend(stemmer))
+                    database = evaluate(stemmer, directory, words, backend=PostgresBackend(stemmer=stemmer))
                 results.append(database)
                 _echo(echo, "  postgresql", database)
     return results

@@ -18,6 +18,9 @@ from catalogue.search.service import SearchParams
 from catalogue.search.whoosh_backend import WhooshBackend
 from tests.factories import make_project
 
+# With PostgreSQL, these run with SEARCH_BACKEND=postgresql; tests marked ``whoosh`` are about Whoosh's files.
+pytestmark = pytest.mark.search_engine
+
 VET = ("Ветеринар в сельском хозяйстве", "Профпроба для восьмиклассников в ветклинике: ветеринары лечат коров.")
 CODE = ("Программирование роботов", "Учимся программированию на Python; программисты Иркутска в гостях.")
 METAL = ("Юный металлург", "Экскурсия на алюминиевый завод в Братске: металлургия и её профессии.")

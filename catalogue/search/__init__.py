@@ -89,4 +89,4 @@ def _engine(app: Flask):
         )
     from catalogue.search.postgres_backend import PostgresBackend
 
-    return PostgresBackend()
+    return PostgresBackend(app)

@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from flask import Flask, has_app_context
 from sqlalchemy import DDL, DateTime, Integer, String, Text, event
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
@@ -50,6 +51,8 @@ MAX_POSITIONS = 255  # positions kept per word (PostgreSQL keeps at most 256)
 RANK_SCALE = 10.0  # ts_rank is about a tenth of BM25: nearness and thesaurus weights keep their meaning
 # ts_rank's weights, in PostgreSQL's order {D, C, B, A}: the text (B) weighs a third of the title (A).
 RANK_WEIGHTS = f"{{0, 0, {1 / TITLE_BOOST:.4f}, 1}}"
+# ts_rank divided by 1 + log(length): a long text's many words count for less, as BM25's length norm does.
+RANK_NORMALIZATION = 1
 CHUNK = 500
 POLL_SECONDS = 0.05
 LOCK_NAME = "catalogue.search:"  # + the schema: test runs sharing a database never share the lock
@@ -166,9 +169,8 @@ def _facet(key: str, value: str) -> str:
 class PostgresBackend:
     """Search in the site's PostgreSQL database; see the module docstring."""
 
-    root = None  # no folder (what the health check and the indexer look at for Whoosh)
-
-    def __init__(self, stemmer: str = DEFAULT_STEMMER):
+    def __init__(self, app: Flask | None = None, stemmer: str = DEFAULT_STEMMER):
+        self.app = app  # whose database the write lock is taken in, also outside an app context
         self.stemmer = stemmer
         self.analyzer = russian_analyzer(stemmer)
         self._dictionary: tuple[int, spelling.Dictionary] | None = None
@@ -192,7 +194,12 @@ class PostgresBackend:
     @contextmanager
     def write_lock(self, timeout: float):
         """A session advisory lock on a connection of its own, polled until ``timeout``."""
-        connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if has_app_context() or self.app is None:
+            engine = db.engine
+        else:
+            with self.app.app_context():
+                engine = db.engine
+        connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             take = sql("SELECT pg_try_advisory_lock(hashtext(:name || current_schema()))")
             deadline = time.monotonic() + timeout
@@ -373,7 +380,7 @@ class PostgresBackend:
             by_weight.setdefault(plan.weights.get(term, 1.0), []).append(term)
         rank = " + ".join(
             f"{weight * RANK_SCALE!r} * ts_rank('{RANK_WEIGHTS}', words, "
-            f"CAST({q.bind(' | '.join(map(_lexeme, group)))} AS tsquery))"
+            f"CAST({q.bind(' | '.join(map(_lexeme, group)))} AS tsquery), {RANK_NORMALIZATION})"
             for weight, group in by_weight.items()
         )
         key = f"{ranking.CLAUSE_STEP!r} * {hits} + {rank}" if hits else rank
