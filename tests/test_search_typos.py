@@ -130,10 +130,10 @@ def test_the_dictionary_follows_the_outbox_and_the_rebuild(app, client, publish,
     publish(*METAL)  # the incremental sync adds its words
     assert titles(page(client, q="металург")) == [METAL[0]]
     with app.app_context():
-        before = indexer.backend().dictionary().counts
+        before = dict(indexer.backend().dictionary().counts)
     assert runner.invoke(args=["search", "rebuild"]).exit_code == 0
     with app.app_context():
-        after = indexer.backend().dictionary().counts
+        after = dict(indexer.backend().dictionary().counts)
     assert after == before and after["металлург"] == 1
 
 

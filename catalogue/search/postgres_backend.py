@@ -12,7 +12,8 @@ migration ``postgres_search``; on SQLite they exist, empty and unused):
     the dictionary of surface forms (:mod:`catalogue.search.spelling`) with counts, and a ``pg_trgm`` index for
     the completions of a word being typed.
 ``search_engine_state``
-    one row once the index has been built (``exists``), with a version bumped by every write.
+    one row once the index has been built (``exists``): the time of the last write (``/healthz``), and a version
+    bumped by every write (the dictionary is read again when it changes).
 
 A query becomes a ``tsquery`` of stems: AND, OR, NOT, phrases (adjacent in the title, ``<->``, or all their words
 in the text, as Whoosh has no positions for the text), the thesaurus' alternatives, a prefix's completions. Rows
@@ -30,8 +31,9 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
 
 from flask import Flask, has_app_context
 from sqlalchemy import DDL, DateTime, Integer, String, Text, event
@@ -54,6 +56,10 @@ RANK_WEIGHTS = f"{{0, 0, {1 / TITLE_BOOST:.4f}, 1}}"
 # ts_rank divided by 1 + log(length): a long text's many words count for less, as BM25's length norm does.
 RANK_NORMALIZATION = 1
 CHUNK = 500
+# Corrections: the words whose trigrams are this similar to a typed word's (two edits in a short word still are),
+# at most this many of them, the most similar first, are measured with Damerau–Levenshtein.
+TRIGRAM_SIMILARITY = 0.2
+TRIGRAM_CANDIDATES = 200
 POLL_SECONDS = 0.05
 LOCK_NAME = "catalogue.search:"  # + the schema: test runs sharing a database never share the lock
 
@@ -77,6 +83,7 @@ class SearchEngineWord(db.Model):
     __tablename__ = "search_engine_word"
 
     word: Mapped[str] = mapped_column(String(spelling.MAX_WORD_CHARS), primary_key=True)
+    stem: Mapped[str] = mapped_column(String(spelling.MAX_WORD_CHARS), index=True)  # "another form of a known word"
     count: Mapped[int] = mapped_column(Integer)
 
 
@@ -84,7 +91,7 @@ class SearchEngineState(db.Model):
     __tablename__ = "search_engine_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    built_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime())
     version: Mapped[int] = mapped_column(Integer)
 
 
@@ -159,8 +166,80 @@ class _Sql:
         return f":{name}"
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 def _facet(key: str, value: str) -> str:
     return f"{key}={value}"
+
+
+# -- the dictionary ---------------------------------------------------------------------------------------
+
+
+class _Counts(Mapping):
+    """The counts of the dictionary's words, asked a word at a time."""
+
+    def __getitem__(self, word: str) -> int:
+        count = db.session.execute(sql("SELECT count FROM search_engine_word WHERE word = :w"), {"w": word}).scalar()
+        if count is None:
+            raise KeyError(word)
+        return count
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word) is not None
+
+    def __len__(self) -> int:
+        return db.session.execute(sql("SELECT count(*) FROM search_engine_word")).scalar() or 0
+
+    def __bool__(self) -> bool:
+        return db.session.execute(sql("SELECT 1 FROM search_engine_word LIMIT 1")).first() is not None
+
+    def __iter__(self):
+        yield from db.session.scalars(sql("SELECT word FROM search_engine_word ORDER BY word"))
+
+
+class _KnownStems:
+    def __contains__(self, stem: object) -> bool:
+        found = db.session.execute(sql("SELECT 1 FROM search_engine_word WHERE stem = :s LIMIT 1"), {"s": stem})
+        return found.first() is not None
+
+
+class Words(spelling.Dictionary):
+    """:class:`catalogue.search.spelling.Dictionary` over ``search_engine_word``, nothing loaded whole: a word's
+    corrections are the words of similar trigrams (``pg_trgm``'s ``%``, GIN-indexed), then the same
+    Damerau–Levenshtein limits and order as the symmetric-delete index; completions are an indexed ``LIKE``."""
+
+    def __init__(self, engine: "PostgresBackend"):
+        super().__init__(_Counts())
+        self.engine = engine
+
+    def _stems(self, stem) -> _KnownStems:
+        return _KnownStems()
+
+    def candidates(self, word: str) -> list[tuple[int, int, str]]:
+        limit = spelling.max_distance(word)
+        db.session.execute(sql("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
+                           {"t": str(TRIGRAM_SIMILARITY)})  # fmt: skip
+        rows = db.session.execute(
+            # The schema's name as PostgreSQL quotes it (regnamespace's output): no value of a visitor's.
+            sql(f"SELECT word, count FROM search_engine_word WHERE word {self.engine.similar} :w "  # noqa: S608
+                f"ORDER BY {self.engine.similarity}(word, :w) DESC, count DESC LIMIT :n"),
+            {"w": word, "n": TRIGRAM_CANDIDATES},
+        ).all()  # fmt: skip
+        found = []
+        for candidate, count in rows:
+            distance = spelling.damerau_levenshtein(word, candidate, limit)
+            if distance <= limit:
+                found.append((distance, -count, candidate))
+        return sorted(found)
+
+    def completions(self, prefix: str, limit: int = spelling.PREFIX_EXPANSIONS) -> list[str]:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return list(db.session.scalars(
+            sql("SELECT word FROM search_engine_word WHERE word LIKE :p ORDER BY count DESC, word LIMIT :n"),
+            {"p": pattern, "n": limit},
+        ))  # fmt: skip
 
 
 # -- the engine -------------------------------------------------------------------------------------------
@@ -176,18 +255,38 @@ class PostgresBackend:
         self._dictionary: tuple[int, spelling.Dictionary] | None = None
         self._dictionary_lock = threading.Lock()
 
+    # -- pg_trgm's operator and function, by their schema (a test schema's search path has only itself)
+
+    @cached_property
+    def _trigram_schema(self) -> str:
+        found = db.session.execute(
+            sql("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
+        ).scalar()
+        if found is None:
+            raise IndexUnavailable("pg_trgm is not installed: run `flask --app catalogue db upgrade`")
+        return found
+
+    @property
+    def similar(self) -> str:
+        return f"OPERATOR({self._trigram_schema}.%)"
+
+    @property
+    def similarity(self) -> str:
+        return f"{self._trigram_schema}.similarity"
+
     # -- state
 
     def _state(self) -> tuple[dt.datetime, int] | None:
-        row = db.session.execute(sql("SELECT built_at, version FROM search_engine_state WHERE id = 1")).first()
-        return (row.built_at, row.version) if row else None
+        row = db.session.execute(sql("SELECT updated_at, version FROM search_engine_state WHERE id = 1")).first()
+        return (row.updated_at, row.version) if row else None
 
     def exists(self) -> bool:
         return self._state() is not None
 
-    def built_at(self) -> dt.datetime | None:
+    def committed_at(self) -> float | None:
+        """When the index was last written (seconds since 1970), or None before it is built: for ``/healthz``."""
         state = self._state()
-        return state[0] if state else None
+        return state[0].replace(tzinfo=dt.UTC).timestamp() if state else None
 
     # -- writing
 
@@ -240,12 +339,15 @@ class PostgresBackend:
                 rows[start : start + CHUNK],
             )  # fmt: skip
 
-    @staticmethod
-    def _add_words(connection, counts: Counter) -> None:
-        rows = [{"word": w, "count": n} for w, n in sorted(counts.items()) if n > 0]
+    def _add_words(self, connection, counts: Counter) -> None:
+        rows = [
+            {"word": w, "stem": (self.analyzer.terms(w) or [w])[0][: spelling.MAX_WORD_CHARS], "count": n}
+            for w, n in sorted(counts.items())
+            if n > 0
+        ]
         for start in range(0, len(rows), CHUNK):
             connection.execute(
-                sql("INSERT INTO search_engine_word (word, count) VALUES (:word, :count) "
+                sql("INSERT INTO search_engine_word (word, stem, count) VALUES (:word, :stem, :count) "
                     "ON CONFLICT (word) DO UPDATE SET count = search_engine_word.count + excluded.count"),
                 rows[start : start + CHUNK],
             )  # fmt: skip
@@ -266,7 +368,9 @@ class PostgresBackend:
         words = spelling.surface_forms(t for e in upserts for t in (e.title, e.text))
         words.subtract(spelling.surface_forms(e.names for e in upserts if e.names))  # never offer people's names
         self._add_words(connection, words)
-        connection.execute(sql("UPDATE search_engine_state SET version = version + 1 WHERE id = 1"))
+        connection.execute(
+            sql("UPDATE search_engine_state SET version = version + 1, updated_at = :now WHERE id = 1"), {"now": _now()}
+        )
 
     def rebuild(self, entries: Iterable[IndexEntry], procs: int = 1, limitmb: int = 512) -> int:
         """Replace every row in one transaction of a connection of its own; searches see the old ones until it
@@ -291,9 +395,9 @@ class PostgresBackend:
             connection.execute(sql("DELETE FROM search_engine_word"))
             self._add_words(connection, folded)
             connection.execute(
-                sql("INSERT INTO search_engine_state (id, built_at, version) VALUES (1, :now, 1) "
-                    "ON CONFLICT (id) DO UPDATE SET built_at = :now, version = search_engine_state.version + 1"),
-                {"now": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
+                sql("INSERT INTO search_engine_state (id, updated_at, version) VALUES (1, :now, 1) "
+                    "ON CONFLICT (id) DO UPDATE SET updated_at = :now, version = search_engine_state.version + 1"),
+                {"now": _now()},
             )  # fmt: skip
         return count
 
@@ -309,22 +413,8 @@ class PostgresBackend:
     plan = WhooshBackend.plan
 
     def dictionary(self) -> spelling.Dictionary:
-        """The dictionary's words, read again only when the index has changed since (its version)."""
-        state = self._state()
-        if state is None:
-            return spelling.EMPTY
-        version = state[1]
-        cached = self._dictionary
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        counts = dict(db.session.execute(sql("SELECT word, count FROM search_engine_word")).all())
-        if cached is not None and counts.keys() >= cached[1].counts.keys():
-            dictionary = cached[1].grown(counts)  # the outbox added words: extend what was made, not remake it
-        else:
-            dictionary = spelling.Dictionary(counts)
-        with self._dictionary_lock:
-            self._dictionary = (version, dictionary)
-        return dictionary
+        """The dictionary's words where they are, in the database (:class:`Words`); none before the index is built."""
+        return Words(self) if self.exists() else spelling.EMPTY
 
     def search(self, query: EngineQuery) -> EngineResult:
         plan = self.plan(query.parsed, query.any_word)

@@ -40,13 +40,15 @@ def upgrade():
     op.create_table(
         'search_engine_word',
         sa.Column('word', sa.String(length=40), nullable=False),
+        sa.Column('stem', sa.String(length=40), nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('word'),
     )
+    op.create_index('ix_search_engine_word_stem', 'search_engine_word', ['stem'], unique=False)
     op.create_table(
         'search_engine_state',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('built_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
         sa.Column('version', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
     )
@@ -59,6 +61,7 @@ def upgrade():
 def downgrade():
     op.execute("DROP INDEX IF EXISTS ix_search_engine_word_trigram")
     op.drop_table('search_engine_state')
+    op.drop_index('ix_search_engine_word_stem', table_name='search_engine_word')
     op.drop_table('search_engine_word')
     op.drop_index('ix_search_engine_entry_facets', table_name='search_engine_entry')
     op.drop_index('ix_search_engine_entry_words', table_name='search_engine_entry')
