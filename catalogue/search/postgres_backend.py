@@ -438,7 +438,7 @@ class PostgresBackend:
                 q.params | {"limit": query.limit, "offset": query.offset},
             ))  # fmt: skip
         counts = self._counts(match, filters, q)
-        return EngineResult(keys, total, counts, terms, searched=plan is not None, complete=done if hits else None)
+        return EngineResult(keys, total, counts, terms, searched=plan is not None, complete=done)
 
     def _match(self, plan: Plan, q: _Sql) -> str:
         conditions = [self._clause(number, clause, plan, q) for number, clause in enumerate(plan.clauses)]
