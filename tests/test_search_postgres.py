@@ -16,6 +16,7 @@ from catalogue.search.postgres_backend import PostgresBackend
 from catalogue.search.query import parse
 from catalogue.search.whoosh_backend import WhooshBackend
 from tests.conftest import app_config, make_test_app
+from tests.factories import make_project
 
 pytestmark = pytest.mark.search_engine
 
@@ -178,3 +179,22 @@ def test_a_sqlite_site_refuses_it(tmp_path):
     config = app_config(tmp_path / "instance", f"sqlite:///{tmp_path / 'site.db'}") | {"SEARCH_BACKEND": "postgresql"}
     with pytest.raises(RuntimeError, match="SEARCH_BACKEND=postgresql ищет средствами PostgreSQL"):
         make_test_app(config)
+
+
+def test_health_and_search_check_know_the_database_engine(app, backend, client, runner, make_user):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's own engine")
+    teacher = make_user(roles=("teacher",), email="teacher@example.ru")
+    moderator = make_user(roles=("moderator",), email="moderator@example.ru")
+    with app.app_context():
+        assert isinstance(indexer.backend(), PostgresBackend)
+    result = runner.invoke(args=["search", "check"])  # nothing built yet: says so, and how to fix it
+    assert result.exit_code == 1 and "Индекс в базе данных ещё не построен" in result.output
+    assert "search rebuild" in result.output
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Сварка")  # the first sync builds the index
+    health = client.get("/healthz").get_json()["checks"]["search"]
+    assert health["ok"] and health["index_present"] and 0 <= health["index_age_seconds"] < 60
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 0, result.output
+    assert "Опубликовано: 1, в индексе: 1" in result.output
