@@ -48,11 +48,15 @@ def login_during_rebuild_command(projects: int, entries: int, practices: int) ->
 @click.option("--procs", default=2, show_default=True, help="Whoosh indexing processes.")
 @click.option("--limitmb", default=1024, show_default=True, help="Memory per indexing process, MB.")
 @click.option("--dir", "directory", default=None, help="Where the temporary indexes go (default: system temp).")
-def bench_command(docs: int, queries: int, procs: int, limitmb: int, directory: str | None) -> None:
-    """Whoosh beside SQLite FTS5 on the same synthetic Russian documents and queries."""
+@click.option("--database-url", default=None, help="PostgreSQL: also SEARCH_BACKEND=postgresql, on a new schema.")
+def bench_command(
+    docs: int, queries: int, procs: int, limitmb: int, directory: str | None, database_url: str | None
+) -> None:
+    """Whoosh beside SQLite FTS5 (and PostgreSQL's engine) on the same synthetic Russian documents and queries."""
     from benchmarks.search_bench import run
 
-    run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo)
+    run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo,
+        database_url=database_url)  # fmt: skip
 
 
 @main.command("site-bench")

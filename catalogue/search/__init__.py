@@ -41,7 +41,8 @@ Commands: ``flask --app catalogue search sync [--watch]``, ``rebuild``, ``check`
 engine are in the top-level ``benchmarks`` folder (``python -m benchmarks``).
 Configuration: ``SEARCH_SYNC_IN_PROCESS`` (True: apply changes right after each commit in the same
 process; False for several worker processes, with ``search sync --watch`` running beside them),
-``SEARCH_INDEX_DIR`` (default ``<instance>/search``), ``SEARCH_LOCK_TIMEOUT``, ``SEARCH_PER_PAGE``.
+``SEARCH_INDEX_DIR`` (default ``<instance>/search``), ``SEARCH_LOCK_TIMEOUT``, ``SEARCH_PER_PAGE``,
+``SEARCH_BACKEND`` (``whoosh``, or ``postgresql``: :mod:`catalogue.search.postgres_backend`).
 """
 
 import os
