@@ -351,6 +351,12 @@ class PostgresBackend:
                     "ON CONFLICT (word) DO UPDATE SET count = search_engine_word.count + excluded.count"),
                 rows[start : start + CHUNK],
             )  # fmt: skip
+        # People's names in a document take their count away from a word they share (as Whoosh's words.tsv does)
+        fewer = [{"word": w, "count": n} for w, n in counts.items() if n < 0]
+        if fewer:
+            connection.execute(sql("UPDATE search_engine_word SET count = count + :count WHERE word = :word"), fewer)
+            connection.execute(sql("DELETE FROM search_engine_word WHERE word = ANY(:words) AND count <= 0"),
+                               {"words": [row["word"] for row in fewer]})  # fmt: skip
 
     def apply(self, upserts: Iterable[IndexEntry], deletes: Iterable[str]) -> None:
         """In the caller's transaction (the indexer commits it with the stored documents and the outbox)."""
