@@ -97,6 +97,19 @@ def test_the_same_documents_counts_and_facets_as_whoosh(engine, tmp_path, text, 
 
 
 @pytest.mark.stale_index
+def test_what_no_engine_would_read_still_gives_whooshs_answer(engine, tmp_path):
+    whoosh = WhooshBackend(tmp_path / "search")
+    with whoosh.write_lock(timeout=1):
+        whoosh.rebuild(entries())
+    for text in ['"', "AND OR NOT", "проект*", "title:проект", "(((", "-", "\x00\x07", "\ud800проект\udfff", "'",
+                 "\\", "%", "проект' OR 1=1 --", "a:* & !b", "слово " * 100, '-"ёлка"', "OR OR проект AND"]:
+        for any_word in (False, True):
+            query = EngineQuery(parse(text, prefix=True), {"age": "8-9"}, any_word=any_word)
+            ours, theirs = engine.search(query), whoosh.search(query)
+            assert (keys(ours), ours.total, ours.counts) == (keys(theirs), theirs.total, theirs.counts), text
+
+
+@pytest.mark.stale_index
 def test_ranking_and_date_order_follow_whoosh(engine):
     # A title match first; more of the words first; no words: newest first; by date: newest first
     assert engine.search(EngineQuery(parse("проекты"))).keys[0] == "project:3"
