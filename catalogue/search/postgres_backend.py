@@ -9,11 +9,11 @@ migration ``postgres_search``; on SQLite they exist, empty and unused):
     (title weight A, text weight B), GIN-indexed; ``facets``, a ``text[]`` of ``key=value``, GIN-indexed;
     ``date`` for the date sort; the digest for ``search check``.
 ``search_engine_word``
-    the dictionary of surface forms (:mod:`catalogue.search.spelling`) with counts, and a ``pg_trgm`` index for
-    the completions of a word being typed.
+    the dictionary of surface forms (:mod:`catalogue.search.spelling`) with their counts and stems, and a
+    ``pg_trgm`` index: typo candidates (similar trigrams) and the completions of a word being typed (:class:`Words`).
 ``search_engine_state``
     one row once the index has been built (``exists``): the time of the last write (``/healthz``), and a version
-    bumped by every write (the dictionary is read again when it changes).
+    bumped by every write.
 
 A query becomes a ``tsquery`` of stems: AND, OR, NOT, phrases (adjacent in the title, ``<->``, or all their words
 in the text, as Whoosh has no positions for the text), the thesaurus' alternatives, a prefix's completions. Rows
@@ -28,7 +28,6 @@ is a PostgreSQL advisory lock of the schema, held by a connection of its own.
 """
 
 import datetime as dt
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -252,8 +251,6 @@ class PostgresBackend:
         self.app = app  # whose database the write lock is taken in, also outside an app context
         self.stemmer = stemmer
         self.analyzer = russian_analyzer(stemmer)
-        self._dictionary: tuple[int, spelling.Dictionary] | None = None
-        self._dictionary_lock = threading.Lock()
 
     # -- pg_trgm's operator and function, by their schema (a test schema's search path has only itself)
 
