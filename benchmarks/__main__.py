@@ -10,22 +10,25 @@ def main() -> None:
 
 
 @main.command("search-evaluate")
-def evaluate_command() -> None:
+@click.option("--database-url", default=None, help="PostgreSQL: also evaluate SEARCH_BACKEND=postgresql there.")
+def evaluate_command(database_url: str | None) -> None:
     """Recall and speed of each stemming option on the judged set of Russian queries."""
     from benchmarks.search_evaluation import evaluate_all
 
-    evaluate_all(echo=click.echo)
+    evaluate_all(echo=click.echo, database_url=database_url)
 
 
 @main.command("search-judged")
 @click.option("--database-url", default=None, help="Another database for the throwaway site (default: SQLite).")
 @click.option("--misses", is_flag=True, help="List the queries that missed documents.")
 @click.option("--shorter-stems", "shorter", default=0, help="Experiment: also match stems cut to this many letters.")
-def judged_command(database_url: str | None, misses: bool, shorter: int) -> None:
+@click.option("--backend", type=click.Choice(["whoosh", "postgresql"]), default="whoosh", show_default=True,
+              help="SEARCH_BACKEND of the throwaway site (postgresql needs --database-url).")  # fmt: skip
+def judged_command(database_url: str | None, misses: bool, shorter: int, backend: str) -> None:
     """The search page on 158 judged queries by category (typos, layout, prefixes, related words...)."""
     from benchmarks.search_judged import run
 
-    run(database_url, echo=click.echo, misses=misses, shorter=shorter)
+    run(database_url, echo=click.echo, misses=misses, shorter=shorter, backend=backend)
 
 
 @main.command("login-during-rebuild")
@@ -45,11 +48,15 @@ def login_during_rebuild_command(projects: int, entries: int, practices: int) ->
 @click.option("--procs", default=2, show_default=True, help="Whoosh indexing processes.")
 @click.option("--limitmb", default=1024, show_default=True, help="Memory per indexing process, MB.")
 @click.option("--dir", "directory", default=None, help="Where the temporary indexes go (default: system temp).")
-def bench_command(docs: int, queries: int, procs: int, limitmb: int, directory: str | None) -> None:
-    """Whoosh beside SQLite FTS5 on the same synthetic Russian documents and queries."""
+@click.option("--database-url", default=None, help="PostgreSQL: also SEARCH_BACKEND=postgresql, on a new schema.")
+def bench_command(
+    docs: int, queries: int, procs: int, limitmb: int, directory: str | None, database_url: str | None
+) -> None:
+    """Whoosh beside SQLite FTS5 (and PostgreSQL's engine) on the same synthetic Russian documents and queries."""
     from benchmarks.search_bench import run
 
-    run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo)
+    run(docs, queries=queries, procs=procs, limitmb=limitmb, directory=directory, echo=click.echo,
+        database_url=database_url)  # fmt: skip
 
 
 @main.command("site-bench")

@@ -358,7 +358,8 @@ def run(
     limitmb: int = 1024,
     directory: str | None = None,
     echo: Callable[[str], None] = print,
-) -> tuple[EngineFigures, EngineFigures]:
+    database_url: str | None = None,
+) -> tuple[EngineFigures, ...]:
     """Index ``documents`` synthetic documents in both engines and time ``queries`` queries on each.
 
     Before the timed queries each engine has answered one query (Whoosh has read its per-segment facet
@@ -400,4 +401,32 @@ def run(
             fts.close()
         sqlite_figures = EngineFigures("FTS5", documents, seconds, cpu, latencies, query_cpu)
         echo(sqlite_figures.line())
-    return whoosh, sqlite_figures
+        if not database_url:
+            return whoosh, sqlite_figures
+        database = _postgresql(database_url, workdir, entries, corpus_queries, documents)
+        echo(database.line() + " (CPU: this process only, not the database server's)")
+    return whoosh, sqlite_figures, database
+
+
+def _postgresql(database_url: str, workdir: Path, entries, corpus_queries, documents: int) -> EngineFigures:
+    """``SEARCH_BACKEND=postgresql`` on a throwaway schema of ``database_url``, the same entries and queries."""
+    from sqlalchemy import text as sql
+
+    from benchmarks.search_evaluation import postgres_app
+    from catalogue.extensions import db
+    from catalogue.search.postgres_backend import PostgresBackend
+
+    with postgres_app(database_url, workdir):
+        backend = PostgresBackend()
+        with backend.write_lock(timeout=1):
+            seconds, cpu = _measure(lambda: backend.rebuild(entries))
+        db.session.execute(sql("ANALYZE"))
+        db.session.commit()
+        backend.search(EngineQuery(parse("проект")))
+
+        def search(text, filters):
+            backend.search(EngineQuery(parse(text, prefix=True), filters))
+            db.session.rollback()  # a request's transaction each
+
+        latencies, query_cpu = _time_queries(search, corpus_queries)
+    return EngineFigures("PgSQL", documents, seconds, cpu, latencies, query_cpu)

@@ -6,8 +6,10 @@ recall (share of the expected documents found in the first ten results) and the 
 people type: a word in some case or number, a few words, ё or е, names of places.
 """
 
+import secrets
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -181,8 +183,9 @@ class Evaluation:
     query_ms: float  # mean time of one judged query
 
 
-def evaluate(stemmer: str, directory: str | Path, corpus_words: list[str] | None = None) -> Evaluation:
-    backend = WhooshBackend(Path(directory) / stemmer, stemmer=stemmer)
+def evaluate(stemmer: str, directory: str | Path, corpus_words: list[str] | None = None, backend=None) -> Evaluation:
+    """``backend``: another engine to evaluate (in an app context of its database); Whoosh in ``directory`` else."""
+    backend = backend or WhooshBackend(Path(directory) / stemmer, stemmer=stemmer)
     with backend.write_lock(timeout=1):
         backend.rebuild(entries())
     recalls, misses = [], {}
@@ -211,8 +214,42 @@ def evaluate(stemmer: str, directory: str | Path, corpus_words: list[str] | None
     )
 
 
-def evaluate_all(echo: Callable[[str], None] = print, corpus_documents: int = 2000) -> list[Evaluation]:
-    """Every stemming option on the judged set, with its analysis speed on fresh synthetic text."""
+@contextmanager
+def postgres_app(database_url: str, directory: Path):
+    """An app on a new, empty schema of the PostgreSQL database of ``database_url`` (dropped afterwards), with the
+    tables, searching with ``SEARCH_BACKEND=postgresql``; yielded inside its app context."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from catalogue import create_app
+    from catalogue.extensions import db
+
+    schema = f"search_evaluate_{secrets.token_hex(4)}"
+    admin = create_engine(database_url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    app = create_app({
+        "INSTANCE_PATH": str(directory / "instance"), "SECRET_KEY": "evaluate", "WARM_UP": False, "PAGE_CACHE": False,
+        "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False), "SEARCH_BACKEND": "postgresql",
+    })  # fmt: skip
+    try:
+        with app.app_context():
+            db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+def evaluate_all(
+    echo: Callable[[str], None] = print, corpus_documents: int = 2000, database_url: str | None = None
+) -> list[Evaluation]:
+    """Every stemming option on the judged set, with its analysis speed on fresh synthetic text; with
+    ``database_url`` (PostgreSQL), each option also with ``SEARCH_BACKEND=postgresql`` on that database."""
     from benchmarks.search_bench import Corpus
 
     words = " ".join(e.text for e in Corpus(seed=11).entries(corpus_documents)).split()
@@ -225,10 +262,21 @@ def evaluate_all(echo: Callable[[str], None] = print, corpus_documents: int = 20
                 echo(f"{stemmer:<16} not available: {e}")
                 continue
             results.append(evaluation)
-            echo(
-                f"{stemmer:<16} recall@{TOP} {evaluation.recall:.3f}  complete {evaluation.complete}/{len(QUERIES)}  "
-                f"analysis {evaluation.words_per_second:>9,.0f} words/s  query {evaluation.query_ms:.1f} ms"
-            )
-            for text, missed in evaluation.misses.items():
-                echo(f"{'':<16} missed: «{text}» -> {sorted(missed)}")
+            _echo(echo, stemmer, evaluation)
+            if database_url:
+                from catalogue.search.postgres_backend import PostgresBackend
+
+                with postgres_app(database_url, Path(directory)):
+                    database = evaluate(stemmer, directory, words, backend=PostgresBackend(stemmer=stemmer))
+                results.append(database)
+                _echo(echo, "  postgresql", database)
     return results
+
+
+def _echo(echo: Callable[[str], None], label: str, evaluation: Evaluation) -> None:
+    echo(
+        f"{label:<16} recall@{TOP} {evaluation.recall:.3f}  complete {evaluation.complete}/{len(QUERIES)}  "
+        f"analysis {evaluation.words_per_second:>9,.0f} words/s  query {evaluation.query_ms:.1f} ms"
+    )
+    for text, missed in evaluation.misses.items():
+        echo(f"{'':<16} missed: «{text}» -> {sorted(missed)}")

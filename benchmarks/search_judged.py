@@ -518,7 +518,7 @@ def ask_all(app) -> list[Outcome]:
     return outcomes
 
 
-def build_site(directory: Path, database_url: str | None):
+def build_site(directory: Path, database_url: str | None, backend: str = "whoosh"):
     """A throwaway site in ``directory``: migrated, the demo content, and ``DOCUMENTS`` imported and indexed."""
     from catalogue import create_app
 
@@ -529,6 +529,7 @@ def build_site(directory: Path, database_url: str | None):
         "SEARCH_INDEX_DIR": str(directory / "search"),
         "PAGE_CACHE": False,
         "WARM_UP": False,
+        "SEARCH_BACKEND": backend,
     }
     app = create_app(config)
     runner = app.test_cli_runner()
@@ -573,14 +574,18 @@ def with_shorter_stems(letters: int):
 
 
 def run(
-    database_url: str | None = None, echo: Callable[[str], None] = print, misses: bool = False, shorter: int = 0
+    database_url: str | None = None,
+    echo: Callable[[str], None] = print,
+    misses: bool = False,
+    shorter: int = 0,
+    backend: str = "whoosh",
 ) -> dict:
     if shorter:
         with_shorter_stems(shorter)
         echo(f"experiment: shorter stems of {shorter} letters")
     with TemporaryDirectory(prefix="search-judged-") as directory:
         start = time.perf_counter()
-        app = build_site(Path(directory), database_url)
+        app = build_site(Path(directory), database_url, backend)
         echo(f"site built in {time.perf_counter() - start:.1f} s; {len(QUERIES)} queries, {len(DOCUMENTS)} documents")
         start = time.perf_counter()
         outcomes = ask_all(app)

@@ -102,6 +102,9 @@ class DefaultConfig:
     # Background jobs (catalogue.jobs) in a thread of the server process, after the response; False beside
     # `flask --app catalogue jobs work` (production, several worker processes).
     JOBS_IN_PROCESS = True
+    # The search engine: "whoosh" (embedded, files under the instance folder) or "postgresql" (the database's
+    # full-text search; a PostgreSQL database only). README, «Поиск на PostgreSQL».
+    SEARCH_BACKEND = "whoosh"
 
 
 # Environment variables read as configuration (name -> converter).
@@ -139,6 +142,7 @@ ENV_SETTINGS = {
     "HEALTH_MAX_OUTBOX_LAG_SECONDS": int,
     "HEALTH_MIN_FREE_MB": int,
     "JOBS_IN_PROCESS": lambda v: v.lower() in {"1", "true", "yes"},
+    "SEARCH_BACKEND": str,
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 

@@ -35,6 +35,7 @@ from catalogue.practices.models import (
 )
 from catalogue.projects.models import Project, ProjectReport, ProjectStage
 from catalogue.search.outbox import SearchOutbox
+from catalogue.search.postgres_backend import SearchEngineEntry, SearchEngineState, SearchEngineWord
 from catalogue.search.stored import SearchDocumentRow
 from catalogue.subscriptions.models import Subscription
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
@@ -71,6 +72,9 @@ __all__ = [
     "Role",
     "Score",
     "SearchDocumentRow",
+    "SearchEngineEntry",
+    "SearchEngineState",
+    "SearchEngineWord",
     "SearchOutbox",
     "Season",
     "Sphere",

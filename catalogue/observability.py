@@ -210,7 +210,10 @@ def _search() -> Check:
     from catalogue.search.stored import SearchDocumentRow
 
     backend = indexer.backend()
-    committed = _newest_mtime(getattr(backend, "root", None), getattr(backend, "current_name", lambda: None)())
+    if hasattr(backend, "committed_at"):  # a database engine (SEARCH_BACKEND=postgresql) says itself
+        committed = backend.committed_at()
+    else:
+        committed = _newest_mtime(getattr(backend, "root", None), getattr(backend, "current_name", lambda: None)())
     waiting, oldest = db.session.execute(select(func.count(), func.min(SearchOutbox.created_at))).one()
     # A site that never published anything has no index yet, and needs none.
     needed = committed is not None or db.session.scalar(select(SearchDocumentRow.key).limit(1)) is not None

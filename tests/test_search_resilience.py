@@ -24,6 +24,9 @@ from catalogue.search.query import parse
 from catalogue.search.whoosh_backend import WhooshBackend
 from tests.factories import make_project
 
+# Whoosh's own files, locks and fallback: Whoosh on either database (SEARCH_BACKEND=postgresql has none of them).
+pytestmark = pytest.mark.whoosh
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -16,6 +16,9 @@ from catalogue.search.query import parse
 from catalogue.workflow import services as workflow
 from tests.factories import make_project
 
+# With PostgreSQL, these run with SEARCH_BACKEND=postgresql; tests marked ``whoosh`` are about Whoosh's files.
+pytestmark = pytest.mark.search_engine
+
 
 @pytest.fixture
 def teacher(make_user):
@@ -276,6 +279,7 @@ def test_a_locked_index_loses_nothing(app, publish):
     assert outbox_size(app) == 0
 
 
+@pytest.mark.whoosh
 def test_an_unusable_index_directory_loses_nothing(app, publish):
     with app.app_context():
         root = indexer.backend().root
@@ -293,6 +297,7 @@ def test_an_unusable_index_directory_loses_nothing(app, publish):
     assert outbox_size(app) == 0
 
 
+@pytest.mark.whoosh
 def test_a_deleted_index_is_built_again_at_the_next_change(app, publish):
     first = publish(title="Агрономы")
     with app.app_context():
@@ -301,6 +306,7 @@ def test_a_deleted_index_is_built_again_at_the_next_change(app, publish):
     assert sorted(indexed_keys(app, "агрономия")) == sorted([f"project:{first}", f"project:{second}"])
 
 
+@pytest.mark.whoosh
 def test_rebuild_swaps_in_a_new_index_while_searches_go_on(app, publish):
     ids = [publish(title=f"Экология {n}") for n in range(3)]
     errors, answers = [], []
@@ -355,6 +361,7 @@ def test_check_reports_missing_stale_and_extra_items(app, publish, runner):
             extra = indexer.entry_for(indexer.registry.get("project"), _project(second))
             extra.key = "project:999999"
             engine.apply([extra], [])
+        db.session.commit()  # a database engine writes in the caller's transaction
         report = indexer.check()
     assert report.missing == [f"project:{first}"]
     assert report.stale == [f"project:{second}"]

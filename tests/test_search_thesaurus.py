@@ -11,6 +11,9 @@ from catalogue.search.thesaurus import SynonymGroup
 from tests.factories import make_project
 from tests.helpers import csrf_token
 
+# With PostgreSQL, these run with SEARCH_BACKEND=postgresql; tests marked ``whoosh`` are about Whoosh's files.
+pytestmark = pytest.mark.search_engine
+
 
 @pytest.fixture
 def teacher(make_user):

@@ -41,7 +41,8 @@ Commands: ``flask --app catalogue search sync [--watch]``, ``rebuild``, ``check`
 engine are in the top-level ``benchmarks`` folder (``python -m benchmarks``).
 Configuration: ``SEARCH_SYNC_IN_PROCESS`` (True: apply changes right after each commit in the same
 process; False for several worker processes, with ``search sync --watch`` running beside them),
-``SEARCH_INDEX_DIR`` (default ``<instance>/search``), ``SEARCH_LOCK_TIMEOUT``, ``SEARCH_PER_PAGE``.
+``SEARCH_INDEX_DIR`` (default ``<instance>/search``), ``SEARCH_LOCK_TIMEOUT``, ``SEARCH_PER_PAGE``,
+``SEARCH_BACKEND`` (``whoosh``, or ``postgresql``: :mod:`catalogue.search.postgres_backend`).
 """
 
 import os
@@ -58,7 +59,6 @@ def init_app(app: Flask) -> None:
     """Configuration defaults, the index backend, the sync hooks, the page and the commands."""
     from catalogue.search import cli, indexer
     from catalogue.search.views import bp
-    from catalogue.search.whoosh_backend import WhooshBackend
 
     if "SEARCH_SYNC_IN_PROCESS" in os.environ:
         app.config.setdefault("SEARCH_SYNC_IN_PROCESS", os.environ["SEARCH_SYNC_IN_PROCESS"].lower() in {"1", "true"})
@@ -68,7 +68,26 @@ def init_app(app: Flask) -> None:
     )
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 2.0)
     app.config.setdefault("SEARCH_PER_PAGE", 10)
-    app.extensions[indexer.EXTENSION] = WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+    app.extensions[indexer.EXTENSION] = _engine(app)
     indexer.install(app)
     app.register_blueprint(bp)
     app.cli.add_command(cli.search)
+
+
+def _engine(app: Flask):
+    """The engine ``SEARCH_BACKEND`` names: Whoosh (the default), or PostgreSQL's full-text search."""
+    from catalogue.search.whoosh_backend import WhooshBackend
+
+    choice = app.config.get("SEARCH_BACKEND") or "whoosh"
+    if choice == "whoosh":
+        return WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+    if choice != "postgresql":
+        raise RuntimeError(f"SEARCH_BACKEND: неизвестный поиск «{choice}»; возможны whoosh и postgresql.")
+    if not str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        raise RuntimeError(
+            "SEARCH_BACKEND=postgresql ищет средствами PostgreSQL, а база данных сайта не PostgreSQL: "
+            "укажите DATABASE_URL базы PostgreSQL или SEARCH_BACKEND=whoosh."
+        )
+    from catalogue.search.postgres_backend import PostgresBackend
+
+    return PostgresBackend(app)

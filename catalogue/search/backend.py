@@ -1,7 +1,8 @@
 """The small interface a search engine offers the rest of the site, and the data that crosses it.
 
-The embedded default is :class:`catalogue.search.whoosh_backend.WhooshBackend`. A database-native engine
-(PostgreSQL full-text search with the ``russian`` configuration) would implement the same few methods.
+The embedded default is :class:`catalogue.search.whoosh_backend.WhooshBackend`; ``SEARCH_BACKEND = "postgresql"``
+chooses :class:`catalogue.search.postgres_backend.PostgresBackend`, PostgreSQL's full-text search over the same
+analysis. A database engine writes in the caller's transaction (the indexer commits it).
 """
 
 import datetime as dt

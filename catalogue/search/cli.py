@@ -107,11 +107,15 @@ def rebuild_command(procs: int, limitmb: int) -> None:
 def check_command() -> None:
     """Name what is wrong: a missing or unreadable index (with its files), a dead writer's lock, stale items."""
     engine = indexer.backend()
-    problems = doctor.problems(engine) if isinstance(engine, WhooshBackend) else []
+    whoosh = isinstance(engine, WhooshBackend)
+    problems = doctor.problems(engine) if whoosh else doctor.database_problems(engine)
     for problem in problems:
         click.echo(problem)
-    if isinstance(engine, WhooshBackend) and doctor.broken(engine):
+    if whoosh and doctor.broken(engine):
         click.echo("Исправление: flask --app catalogue search rebuild (сайт тем временем ищет по базе данных).")
+        sys.exit(1)
+    if not whoosh and not engine.exists():
+        click.echo("Исправление: flask --app catalogue search rebuild (или search sync: он построит индекс).")
         sys.exit(1)
     try:
         report = indexer.check()

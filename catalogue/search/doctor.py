@@ -1,4 +1,7 @@
-"""What is wrong with a Whoosh index, in words: for ``search check`` and for the indexer deciding to rebuild."""
+"""What is wrong with the index, in words: for ``search check`` and for the indexer deciding to rebuild.
+
+Mostly Whoosh's files; a database engine (``SEARCH_BACKEND=postgresql``) has only :func:`database_problems`.
+"""
 
 import gc
 import warnings
@@ -84,6 +87,21 @@ def release(error: BaseException) -> None:
             error.__traceback__ = None
             error = error.__cause__ or error.__context__
         gc.collect()
+
+
+def database_problems(engine) -> list[str]:
+    """What is wrong with a database engine's index: not built yet, or the trigram extension missing."""
+    from sqlalchemy import text
+
+    from catalogue.extensions import db
+
+    found = []
+    if not engine.exists():
+        found.append("Индекс в базе данных ещё не построен (SEARCH_BACKEND=postgresql).")
+    if db.session.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first() is None:
+        found.append("В базе данных нет расширения pg_trgm: выполните flask --app catalogue db upgrade.")
+    db.session.rollback()
+    return found
 
 
 def _files(path: Path, pattern: str) -> str:

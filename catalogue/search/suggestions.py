@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalogue.search import fallback, indexer, service
 from catalogue.search.analysis import fold
+from catalogue.search.whoosh_backend import WhooshBackend
 
 TITLES = 5
 WORDS = 5
@@ -37,8 +38,9 @@ def suggest(args: MultiDict) -> Suggestions:
         typed = fold(last)
         if len(typed) >= MIN_CHARS and typed.isalpha():
             # The live generation's words (the search above has already synced and, if need be, repaired the
-            # index); none while it cannot be read.
-            whoosh = indexer.backend()
-            completions = whoosh.dictionary().completions(typed, WORDS + 1) if fallback.usable(whoosh) else []
+            # index); none while it cannot be read. A database engine is as readable as the database.
+            engine = indexer.backend()
+            readable = not isinstance(engine, WhooshBackend) or fallback.usable(engine)
+            completions = engine.dictionary().completions(typed, WORDS + 1) if readable else []
             found.words = [f"{head} {word}".lstrip() for word in completions if word != typed][:WORDS]
     return found
