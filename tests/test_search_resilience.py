@@ -99,7 +99,9 @@ def publish(app, teacher, moderator):
         # A writing request, as the site's forms are: its transaction takes SQLite's write lock at BEGIN and
         # waits for the watcher's commits instead of failing on a snapshot the watcher has just overtaken.
         with app.test_request_context(method="POST"):
-            return make_project(teacher, "published", moderator=moderator, **kw).id
+            project_id = make_project(teacher, "published", moderator=moderator, **kw).id
+            db.session.rollback()  # reading the id began a (writing) transaction: end it before the sync after it
+        return project_id
 
     return make
 
