@@ -40,33 +40,33 @@ def _read(path: Path) -> tuple[int, str]:
 def check(year: int | None, echo: Callable[[str], None] = print) -> bool:
     from catalogue.contest import collection
     from catalogue.contest.models import Entry, Season
+    from catalogue.database import reading
     from catalogue.extensions import db
     from catalogue.markdown import plain_text
     from catalogue.workflow.models import Status
 
-    stmt = select(Season).order_by(Season.year)
-    season = db.session.scalar(stmt.where(Season.year == year) if year else stmt.limit(1))
-    if season is None:
-        echo("Нет такого сезона.")
-        return False
-    done = collection.built(season)
+    with reading():  # a read of its own (on SQLite no write lock), ended before the long look at the PDF
+        stmt = select(Season).order_by(Season.year)
+        season = db.session.scalar(stmt.where(Season.year == year) if year else stmt.limit(1))
+        done = collection.built(season) if season is not None else None
+        published = season is not None and season.results_published
+        rows = [] if done is None else db.session.execute(
+            select(Entry.id, Entry.title, Entry.award, Entry.description)
+            .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
+        ).all()  # fmt: skip
+        db.session.rollback()
     if done is None:
-        echo(f"Сборник {season.year} ещё не собран.")
+        echo("Сборник этого сезона ещё не собран (или нет такого сезона).")
         return False
     pages, flat = _read(done.path)
     echo(f"{done.path.name}: {done.path.stat().st_size / 1e6:.1f} MB, {pages} pages (job: {done.pages}), "
          f"{done.entries} entries (job)")  # fmt: skip
     missing, not_in_full, admitted, in_full = [], [], 0, 0
-    rows = db.session.execute(
-        select(Entry.id, Entry.title, Entry.award, Entry.description)
-        .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
-        .execution_options(yield_per=2000)
-    )  # fmt: skip
     for entry_id, title, award, description in rows:
         admitted += 1
         if _flat(title) + " " not in flat:  # whole: «№ 12» is not found in «№ 123»
             missing.append(f"{entry_id} «{title}»")
-        if season.results_published and award in collection.IN_FULL:
+        if published and award in collection.IN_FULL:
             in_full += 1
             words = " ".join(_flat(plain_text(description)).split()[:4])
             if words not in flat:
