@@ -1,5 +1,7 @@
-"""``python -m benchmarks search-bench|search-evaluate|search-judged|login-during-rebuild|server-times|site-bench|
-slow-requests|models-bench`` (see ``benchmarks``)."""
+"""``python -m benchmarks search-bench|search-evaluate|search-judged|login-during-rebuild|collection-check|
+server-times|site-bench|slow-requests|models-bench`` (see ``benchmarks``)."""
+
+from pathlib import Path
 
 import click
 
@@ -35,11 +37,22 @@ def judged_command(database_url: str | None, misses: bool, shorter: int, backend
 @click.option("--projects", default=5_000, show_default=True)
 @click.option("--entries", default=5_000, show_default=True)
 @click.option("--practices", default=500, show_default=True)
-def login_during_rebuild_command(projects: int, entries: int, practices: int) -> None:
+@click.option("--instance", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="An instance folder with a site made before (SQLite): measure it instead of a new one.")  # fmt: skip
+def login_during_rebuild_command(projects: int, entries: int, practices: int, instance: Path | None) -> None:
     """Login latency on SQLite while `search rebuild` runs in another process, against a quiet site."""
     from benchmarks.login_during_rebuild import run
 
-    run(projects, entries, practices, echo=click.echo)
+    run(projects, entries, practices, echo=click.echo, instance=instance)
+
+
+@main.command("collection-check")
+@click.option("--season", "year", type=int, default=None, help="The season's year (default: the earliest).")
+def collection_check_command(year: int | None) -> None:
+    """Check the season's built collection PDF against the database: pages, every admitted entry, winners in full."""
+    from benchmarks.collection_check import main as check
+
+    check(year, echo=click.echo)
 
 
 @main.command("search-bench")
@@ -71,7 +84,6 @@ def site_bench_command(
 ) -> None:
     """The pages people open most against a bare Flask app under the same gunicorn (DATABASE_URL, SEARCH_INDEX_DIR
     as for the site)."""
-    from pathlib import Path
 
     from benchmarks.site_bench import ROOT, run
 

@@ -1,5 +1,6 @@
 """Профориентация Приангарья: typical projects, the «СоЗДатель» contest and best practices."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -35,7 +36,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     Settings come, in order of precedence, from ``test_config``, environment variables,
     ``instance/config.py`` and :class:`catalogue.config.DefaultConfig`.
     """
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    instance_path = (
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("CATALOGUE_INSTANCE_PATH")
+        or str(PROJECT_ROOT / "instance")
+    )
     app = Flask(
         __name__,
         instance_path=instance_path,
