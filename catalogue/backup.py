@@ -291,8 +291,11 @@ def restore(directory: Path, echo: Callable[[str], None] = lambda _m: None) -> i
             if name == "secret_key":
                 os.chmod(instance / name, 0o600)
     echo("Файлы и настройки восстановлены; поисковый индекс строится заново.")
-    from catalogue.search import indexer
+    from catalogue.search import indexer, stored
 
+    # VACUUM INTO may have renumbered the stored documents' rows, which SQLite's full-text table refers to.
+    stored.refresh_full_text()
+    db.session.commit()
     return indexer.rebuild()
 
 

@@ -195,7 +195,6 @@ def _rebuild_locked(engine: SearchBackend, procs: int = 1, limitmb: int = 512) -
     with processes.children_die_with_parent():
         count = engine.rebuild(entries(), procs=procs, limitmb=limitmb)
     stored.keep_only(keys)
-    stored.refresh_full_text()
     for chunk in _chunks(covered, BATCH):
         db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
     db.session.commit()

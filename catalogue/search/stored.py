@@ -36,8 +36,9 @@ class SearchDocumentRow(db.Model):
     facets: Mapped[str] = mapped_column(Text, default="", server_default="")  # "|key=value|key=value|"
 
 
-# SQLite: an external-content FTS5 table over the rows, kept by triggers (and rebuilt whole after a rebuild of the
-# index: a VACUUM may renumber the rows it refers to).
+# SQLite: an external-content FTS5 table over the rows, kept by triggers. It is rebuilt whole only after a restore
+# (``catalogue.backup``): the copy was made by VACUUM INTO, which may renumber the rows it refers to. A rebuild of
+# the index leaves it to the triggers, so that it never holds the write lock for a pass over every row.
 SQLITE_FULL_TEXT = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_document_fts USING fts5(title, text, content='search_document', "
     "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
@@ -106,7 +107,7 @@ def keep_only(keys: Collection[str]) -> None:
 
 
 def refresh_full_text() -> None:
-    """SQLite: rebuild the FTS5 table from the rows (after a rebuild of the index; the caller commits)."""
+    """SQLite: rebuild the FTS5 table from the rows (after a restore; the caller commits)."""
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(sql("INSERT INTO search_document_fts(search_document_fts) VALUES ('rebuild')"))
 
