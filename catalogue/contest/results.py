@@ -14,7 +14,7 @@ from catalogue.contest.models import AgeCategory, Award, Entry, Nomination, Revi
 from catalogue.extensions import db
 from catalogue.formatting import ru_date
 from catalogue.forms import MAX_ID, bounded_int
-from catalogue.pagination import NUMBERED_PAGES, PER_PAGE, Page, Pager, paginate
+from catalogue.pagination import PER_PAGE, Page, Pager, paginate
 from catalogue.permissions import Conflict, InvalidInput, require_role
 from catalogue.urls import external_url
 from catalogue.workflow import services as workflow
@@ -228,7 +228,7 @@ def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], P
 
 def _pager_rows(pager: Pager) -> int:
     """How many rows before a page's end decide it: its own and one more (from a key), or all up to it (a number)."""
-    return PER_PAGE if pager.after or pager.before else min(pager.page, NUMBERED_PAGES) * PER_PAGE
+    return PER_PAGE if pager.after or pager.before else pager.page * PER_PAGE
 
 
 def ranking_page(season: Season, pager: Pager) -> Page:
