@@ -79,8 +79,13 @@ def bench_command(
 @click.option("--max-seconds", default=30.0, show_default=True, help="Stop a page's rounds after this long.")
 @click.option("--query", default="проект", show_default=True, help="The words of the search page measured.")
 @click.option("--source", default=None, help="Another checkout of the site to measure (e.g. `git archive` of main).")
+@click.option(
+    "--visitor", "visitors", multiple=True, default=("anonymous", "teacher@demo.example"), show_default=True,
+    help="Who is measured: `anonymous`, or a demo account's e-mail to log in as (repeat for several).",
+)
 def site_bench_command(
-    workers: int, rounds: int, burst_size: int, max_seconds: float, query: str, source: str | None
+    workers: int, rounds: int, burst_size: int, max_seconds: float, query: str, source: str | None,
+    visitors: tuple[str, ...],
 ) -> None:
     """The pages people open most against a bare Flask app under the same gunicorn (DATABASE_URL, SEARCH_INDEX_DIR
     as for the site)."""
@@ -89,7 +94,7 @@ def site_bench_command(
 
     run(database_url=None, index_dir=None, workers=workers, rounds=rounds, burst_size=burst_size,
         max_seconds=max_seconds, query=query, echo=click.echo,
-        source=Path(source).resolve() if source else ROOT)  # fmt: skip
+        source=Path(source).resolve() if source else ROOT, visitors=visitors)  # fmt: skip
 
 
 @main.command("server-times")

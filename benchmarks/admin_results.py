@@ -24,7 +24,7 @@ from catalogue.accounts.models import Role, User, UserRole
 from catalogue.contest import entries, results, seasons
 from catalogue.contest.models import AgeCategory, Entry, Nomination, Review, Score, Season
 from catalogue.extensions import db
-from catalogue.pagination import FIRST_PAGE, NUMBERED_PAGES, Pager, _after, _Key
+from catalogue.pagination import FIRST_PAGE, PER_PAGE, Pager, _after, _Key
 from catalogue.taxonomy.seed import seed_taxonomies
 from tests.helpers import recorded_statements
 
@@ -154,27 +154,23 @@ def main() -> None:
         admin, season = _season(args.entries)
         admin_id, season_id = admin.id, season.id
         print(f"{args.entries:,} admitted entries in 4 groups, SQLite")
-        page = results.ranking_page(season, FIRST_PAGE)
-        for _ in range(args.entries // 2 // page.per_page):  # half way, by key
-            page = results.ranking_page(
-                season,
-                Pager(after=page.next_args["after"])
-                if page.page is None or page.page >= NUMBERED_PAGES
-                else Pager(page=page.page + 1),
-            )
-        deep = Pager(after=page.next_args["after"])
+        half = args.entries // 2 // PER_PAGE
+        numbered = Pager(page=half)  # half way by number: its start sought in the ranking's order
+        deep = Pager(after=results.ranking_page(season, Pager(page=half - 1)).after_key)  # the same page by key
         whole = median_ms(lambda: results.ranking(season), 3)
         first = median_ms(lambda: results.ranking_page(season, FIRST_PAGE))
         middle = median_ms(lambda: results.ranking_page(season, deep))
+        by_number = median_ms(lambda: results.ranking_page(season, numbered))
         print(
             f"results page rows: the whole ranking {whole:.0f} ms, a first page {first:.0f} ms, "
-            f"a page half way {middle:.0f} ms"
+            f"page {half:,} (half way) by key {middle:.0f} ms, by number {by_number:.0f} ms"
         )
         db.session.expunge_all()
         season = db.session.get(Season, season_id)
         print(
             f"results page peak Python memory: whole ranking {peak_mb(lambda: results.ranking(season)):.1f} MB, "
-            f"one page {peak_mb(lambda: results.ranking_page(season, deep)):.1f} MB"
+            f"one page {peak_mb(lambda: results.ranking_page(season, deep)):.1f} MB, "
+            f"by number {peak_mb(lambda: results.ranking_page(season, numbered)):.1f} MB"
         )
         db.session.expunge_all()
         season = db.session.get(Season, season_id)
@@ -187,17 +183,14 @@ def main() -> None:
         new = median_ms(lambda: results.confirm_results(admin, season), 1)
         same = before == dict(db.session.execute(select(Entry.id, Entry.award)).all())
         print(f"confirmation: in Python {old:.0f} ms, one UPDATE {new:.0f} ms (same awards: {same})")
-        gallery = entries.gallery(season, entries.GalleryFilters())
-        for _ in range(args.entries // 2 // entries.GALLERY_PER_PAGE):
-            pager = (
-                Pager(page=gallery.page + 1)
-                if gallery.page and gallery.page < NUMBERED_PAGES
-                else Pager(after=gallery.next_args["after"])
-            )
-            gallery = entries.gallery(season, entries.GalleryFilters(pager=pager))
+        gallery_half = Pager(page=args.entries // 2 // entries.GALLERY_PER_PAGE)
+        gallery = entries.gallery(season, entries.GalleryFilters(pager=gallery_half))
+        gallery_first = median_ms(lambda: entries.gallery(season, entries.GalleryFilters()), 15)
+        gallery_number = median_ms(lambda: entries.gallery(season, entries.GalleryFilters(pager=gallery_half)), 15)
+        print(f"gallery: the first page {gallery_first:.2f} ms, page {gallery_half.page:,} {gallery_number:.2f} ms")
         last = gallery.items[-1]
         positions = (last.nomination.position, last.age_category.position, last.title, last.id)
-        key = Pager(after=gallery.next_args["after"])
+        key = Pager(after=gallery.after_key)
         with recorded_statements(db.engine) as statements:
             _old_gallery_rows(season, list(positions))
         (old_sql,) = statements

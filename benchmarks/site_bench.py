@@ -248,6 +248,7 @@ def discover_pages(client: Client, query: str) -> list[tuple[str, str]]:
 def run(
     *, database_url: str | None, index_dir: str | None, workers: int, rounds: int, burst_size: int,
     max_seconds: float, query: str, echo: Callable[[str], None], source: Path = ROOT,
+    visitors: tuple[str, ...] = ("anonymous", DEMO_USER),
 ) -> list[Row]:
     env = dict(os.environ)
     env.update(SECRET_KEY="bench-" + "x" * 40, SEARCH_SYNC_IN_PROCESS="0", PYTHONPATH=f"{source}:{ROOT}")
@@ -267,8 +268,14 @@ def run(
         wait_for(hello_port)
         anonymous, hello = Client(site_port), Client(hello_port)
         pages = discover_pages(anonymous, query)
-        member = Client(site_port)
-        log_in(member, DEMO_USER, DEMO_PASSWORD)
+        clients = []
+        for visitor in visitors:
+            if visitor == "anonymous":
+                clients.append(("anonymous", anonymous))
+            else:
+                member = Client(site_port)
+                log_in(member, visitor, DEMO_PASSWORD)
+                clients.append((f"logged in ({visitor.split('@')[0]})", member))
         echo(f"gunicorn, {workers} sync workers each; bursts of {burst_size} requests from {workers} threads, "
              f"{rounds} rounds per page, alternating with hello world")  # fmt: skip
         echo("")
@@ -276,7 +283,7 @@ def run(
              "| CPU ms per request (hello world) | ratio by CPU |")  # fmt: skip
         echo("|---|---|---|---|---|---|---|---|")
         site_pids, hello_pids = worker_pids(servers[0].pid), worker_pids(servers[1].pid)
-        for who, client in (("anonymous", anonymous), ("logged in", member)):
+        for who, client in clients:
             for label, path in pages:
                 row = measure(client, hello, label, path, who, rounds=rounds, burst_size=burst_size,
                               threads=workers, max_seconds=max_seconds, site_pids=site_pids,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, render_template, request
+from flask import current_app, g, has_request_context, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -38,7 +38,7 @@ class FragmentCache:
     def get(self, name: str, parts: tuple[Hashable, ...], make: Callable[[], Any]) -> Any:
         if None in parts:  # made for this request alone
             return make()
-        generation = self.read_generation()[0]
+        generation = self._generation()
         if generation != self.generation:
             self.entries, self.generation = {}, generation
         key = (generation, local_today().isoformat(), name, *parts)
@@ -52,6 +52,21 @@ class FragmentCache:
                 self.entries = {}
             self.entries[key] = value
         return value
+
+
+    def _generation(self) -> int:
+        """The generation, read once per GET (its pieces then agree, and a page of several pieces reads one row);
+        a request that may change content reads it at each piece."""
+        if not has_request_context() or request.method not in ("GET", "HEAD"):
+            return self.read_generation()[0]
+        found = g.get(_GENERATION)
+        if found is None:
+            found = self.read_generation()[0]
+            setattr(g, _GENERATION, found)
+        return found
+
+
+_GENERATION = "fragments_generation"
 
 
 def _cache() -> FragmentCache:

@@ -11,17 +11,18 @@ A table nobody has classified counts as public: a new feature is cached safely w
 The counter is bumped once per transaction, as its last statement (the row's lock is then taken last and held
 briefly); its ``changed_at`` is the pages' ``Last-Modified``.
 
-**The cache** is a WSGI middleware in front of the whole application. A request may be answered from it only if it
-is a GET or HEAD without ``Authorization`` and without any cookie but the display ones (:data:`DISPLAY_COOKIES`,
-e.g. ``a11y``, which are part of the key): the session cookie and the remember cookie — a login, a flash message
-waiting, a CSRF token — always go past it. The key is the Host, the path, the query string normalised (parameters
-sorted by name, encoded one way), the htmx headers when ``HX-Request`` is present, the display cookies and the
-oblast's date (a season's phase follows it); entries also expire after ``PAGE_CACHE_SECONDS``. A hit reads the
+**The cache** is a WSGI middleware in front of the whole application. A request may be answered from it only if it is
+a GET or HEAD without ``Authorization`` and without any cookie but the display ones (:data:`DISPLAY_COOKIES`, e.g.
+``a11y``, which are part of the key) and an anonymous visitor's session cookie that holds nothing of theirs
+(:data:`NEUTRAL_SESSION`: a form's CSRF token, which no cached page embeds; it is no part of the key): a login, the
+remember cookie, a flash message waiting always go past it. The key is the Host, the path, the query string normalised
+(parameters sorted by name, encoded one way), the htmx headers when ``HX-Request`` is present, the display cookies and
+the oblast's date (a season's phase follows it); entries also expire after ``PAGE_CACHE_SECONDS``. A hit reads the
 generation (one primary-key row, on a raw connection: no transaction, no write lock on SQLite) and one file; a
 conditional request (``If-None-Match``, ``If-Modified-Since``) gets a 304.
 
 A response is stored only when the application marks it storable (:func:`_mark_storable`: nobody logged in, the
-session left empty, no CSRF token made) and it is a 200 of HTML, XML, Atom or text, of known length within
+session neutral and unchanged, no CSRF token made) and it is a 200 of HTML, XML, Atom or text, of known length within
 ``PAGE_CACHE_MAX_BYTES``, that sets no cookie and does not forbid storing (``no-store``, ``private``). Entries live in
 ``instance/page_cache/<generation>/<sha256 of the key>``, written atomically, so that every worker process shares
 them; a new generation's first entry removes the older generations' directories. With ``PAGE_CACHE_REDIS_URL`` they
@@ -72,6 +73,10 @@ PRIVATE_TABLES = frozenset(
 PRIVATE_COLUMNS = {"user": frozenset({"last_login_at", "password_hash", "auth_version"})}
 #: Cookies that only change how a page is shown to anyone who has them: part of the key, not a bypass.
 DISPLAY_COOKIES = ("a11y",)
+#: What an anonymous visitor's session may hold while every page stays the same for them as for anyone: a form's
+#: CSRF token (pages embed none for anonymous visitors, see :func:`csrf_token_for_templates`) and Flask-Login's
+#: mark that such a session is not a fresh login. Anything else — a login, a flash message waiting — is theirs.
+NEUTRAL_SESSION = {"csrf_token": None, "_fresh": False}  # key: the one value allowed (None: any)
 CACHED_TYPES = ("text/html", "application/xml", "text/xml", "application/atom+xml", "text/plain")
 MAX_QUERY_LENGTH = 1024
 _STORABLE = "X-Page-Cache-Storable"  # set by the application for the middleware, never sent
@@ -265,8 +270,35 @@ def _normalised_query(query_string: str) -> str | None:
     return urlencode(sorted(pairs, key=lambda pair: pair[0]))
 
 
-def request_key(environ: dict) -> str | None:
-    """The cache key of a request, or None when it must not be served from or stored in the cache."""
+def neutral_session(session: dict) -> bool:
+    """Whether an anonymous visitor's session leaves every page the same for them as for anyone."""
+    return all(key in NEUTRAL_SESSION and NEUTRAL_SESSION[key] in (None, value) for key, value in session.items())
+
+
+class SessionCookie:
+    """Reads the session cookie as Flask will (signature, age), to tell a neutral anonymous session from one that
+    makes the page its holder's. A cookie Flask would refuse counts as neutral: Flask starts an empty session."""
+
+    def __init__(self, app: Flask) -> None:
+        self.name = app.config["SESSION_COOKIE_NAME"]
+        self.serializer = app.session_interface.get_signing_serializer(app)
+        self.max_age = int(app.permanent_session_lifetime.total_seconds())
+
+    def neutral(self, value: str) -> bool:
+        if self.serializer is None:  # no secret key: Flask has no session either
+            return True
+        try:
+            data = self.serializer.loads(value, max_age=self.max_age)
+        except Exception:  # a bad signature, an expired or malformed cookie: an empty session
+            return True
+        return isinstance(data, dict) and neutral_session(data)
+
+
+def request_key(environ: dict, session_cookie: SessionCookie | None = None) -> str | None:
+    """The cache key of a request, or None when it must not be served from or stored in the cache.
+
+    Cookies other than the display ones take the request past the cache, except a session cookie that
+    ``session_cookie`` reads as neutral (it is then no part of the key: the page is everybody's)."""
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in environ:
         return None
     query = environ.get("QUERY_STRING", "")
@@ -275,9 +307,15 @@ def request_key(environ: dict) -> str | None:
     display = ""
     if cookie_header := environ.get("HTTP_COOKIE"):
         cookies = parse_cookie(cookie_header)
-        if any(name not in DISPLAY_COOKIES for name in cookies):
-            return None
-        display = urlencode(sorted(cookies.items(multi=True)))
+        for name in cookies:
+            if name in DISPLAY_COOKIES:
+                continue
+            if session_cookie is None or name != session_cookie.name:
+                return None
+            values = cookies.getlist(name)
+            if len(values) != 1 or not session_cookie.neutral(values[0]):
+                return None
+        display = urlencode(sorted((k, v) for k, v in cookies.items(multi=True) if k in DISPLAY_COOKIES))
     path, normalised = environ.get("PATH_INFO", ""), _normalised_query(query)
     if normalised is None or "\x00" in path:
         return None
@@ -312,11 +350,13 @@ class PageCacheMiddleware:
         else:
             root = app.config.get("PAGE_CACHE_DIR") or os.path.join(app.instance_path, "page_cache")
             self.store = FileStore(str(root), int(app.config["PAGE_CACHE_MAX_ENTRIES"]))
+        self.session_cookie = SessionCookie(app)
         with app.app_context():
             self.read_generation = GenerationReader(db.engine)
 
     def __call__(self, environ, start_response):
-        key = None if environ.get("PATH_INFO", "").startswith(self.static_prefix) else request_key(environ)
+        static = environ.get("PATH_INFO", "").startswith(self.static_prefix)
+        key = None if static else request_key(environ, self.session_cookie)
         if key is None:
             return self._uncached(environ, start_response)
         try:
@@ -425,7 +465,7 @@ def _mark_storable(response):
     """Tell the middleware that nothing of this response is anybody's own."""
     if (
         not current_user.is_authenticated
-        and not session
+        and neutral_session(session)
         and not session.modified
         and CSRF_FIELD not in g
         and response.status_code == 200
@@ -437,14 +477,15 @@ def _mark_storable(response):
 
 
 def csrf_token_for_templates() -> str:
-    """``csrf_token()`` in templates: empty on an anonymous visitor's page until their session holds a token.
+    """``csrf_token()`` in templates: empty on an anonymous visitor's page unless the page made a token anyway.
 
     Every page carries a token for htmx (``base.html``); made for a visitor without a session, it would start one
-    (a cookie) and make the page theirs. Nobody anonymous posts with it: the forms anonymous visitors send (login,
-    registration, consent) put their token in with WTForms' ``hidden_tag()``, which starts the session — such
-    pages are never stored.
+    (a cookie), and written into the page, it would make the page theirs. Nobody anonymous posts with it: the forms
+    anonymous visitors send (login, registration, consent) put their token in with WTForms' ``hidden_tag()``, which
+    starts the session — such pages are never stored, and they show it in the header too. So whether a visitor's
+    session holds a token from an earlier form changes nothing on any other page: they are served the cached ones.
     """
-    if request.method in ("GET", "HEAD") and not current_user.is_authenticated and CSRF_FIELD not in session:
+    if request.method in ("GET", "HEAD") and not current_user.is_authenticated and CSRF_FIELD not in g:
         return ""
     return generate_csrf()
 

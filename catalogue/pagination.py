@@ -1,10 +1,15 @@
-"""One pagination for every list: numbered pages near the start, keyset links deeper.
+"""One pagination for every list: every page by number, keyset links for cursors.
 
-The first ``NUMBERED_PAGES`` pages are reached by number (``?page=3``, an OFFSET of at most a few hundred rows).
-Past them, and from any page on, «Вперёд →» and «← Назад» carry the sort key of the page's last (first) row:
-``?after=<key>,<id>`` or ``?before=<key>,<id>``. The database then starts reading at that key in the index the
-list is sorted by, so page 1,792 costs what page 1 costs. A ``?page=`` beyond ``NUMBERED_PAGES`` shows the last
-numbered page.
+A page is asked for by number (``?page=1427``; beyond the last, the last). The first ``NUMBERED_PAGES`` are read with
+an OFFSET of at most a few hundred rows. A deeper one first **seeks its start**: the sort key of the row just before
+it (or, nearer the end, just after it, read in the reverse order) is read alone — only the order's columns, from the
+index the list is sorted by, an index-only scan — and then the page's rows are read from that key on, as a keyset
+page is. The seek walks at most half the list's index entries, no more than the page's count does already, so page
+1,427 costs about what page 1 costs, and the last page is one reversed read. The pager shows the pages around the
+current one, the first and the last.
+
+``?after=<key>,<id>`` and ``?before=<key>,<id>`` (the sort key of a row and its id) read the rows after (before)
+that row: cursors for the JSON API and links people keep; such a page has no number.
 
 A page also carries ``total`` (one count), and the template macro ``pagination(page)`` of
 ``macros/forms.html`` draws the links for any endpoint, keeping its other arguments (filters, the season's year).
@@ -25,7 +30,8 @@ from catalogue.extensions import db
 from catalogue.forms import MAX_ID, bounded_int
 
 PER_PAGE = 20
-NUMBERED_PAGES = 10
+NUMBERED_PAGES = 10  # pages read with an OFFSET; deeper ones seek their start in the index
+AROUND = 2  # the pager shows this many pages on each side of the current one
 MAX_KEY_CHARS = 400  # a longer ``after``/``before`` is not one of ours: the first page is shown
 # The query-string arguments of the pager; the macro drops them from the links it builds.
 PAGE_ARGS = ("page", "after", "before")
@@ -140,10 +146,6 @@ class Page:
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
 
-    @property
-    def numbered(self) -> int:
-        """How many pages get a number in the pager."""
-        return min(self.pages, NUMBERED_PAGES)
 
     def _token(self, row) -> str:
         return ",".join(key.dump(key.value_of(row)) for key in self._keys)
@@ -164,7 +166,7 @@ class Page:
 
     @property
     def next_args(self) -> dict[str, Any]:
-        if self.page is not None and self.page < NUMBERED_PAGES:
+        if self.page is not None:
             return self.page_args(self.page + 1)
         return {f"{self.prefix}after": self._token(self._rows[-1])} if self._rows and self._keys else {}
 
@@ -178,13 +180,28 @@ class Page:
         """The key of the page's first row: a cursor to the rows before it, None if empty."""
         return self._token(self._rows[0]) if self._rows and self._keys else None
 
-    def iter_pages(self) -> list[int]:
-        return list(range(1, self.numbered + 1))
+    def iter_pages(self) -> list[int | None]:
+        """The page numbers the pager shows — the first, those around the current one, the last — with None
+        where numbers are left out."""
+        if self.page is None:
+            return []
+        shown = sorted(
+            n for n in {1, self.pages, *range(self.page - AROUND, self.page + AROUND + 1)} if 1 <= n <= self.pages
+        )
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n - numbers[-1] == 2:
+                numbers.append(n - 1)  # one page left out is shown rather than an ellipsis
+            elif numbers and n - numbers[-1] > 2:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
 
 
 @dataclass(frozen=True)
 class Pager:
-    """Which page is asked for: a number (1..NUMBERED_PAGES), or the key of the row it starts after (ends before)."""
+    """Which page is asked for: a number (beyond the last: the last), or the key of the row it starts after (ends
+    before)."""
 
     page: int = 1
     after: str = ""
@@ -195,7 +212,7 @@ class Pager:
     def from_request(cls, prefix: str = "") -> "Pager":
         args = request.args
         return cls(
-            page=min(bounded_int(args.get(f"{prefix}page")) or 1, NUMBERED_PAGES),
+            page=bounded_int(args.get(f"{prefix}page")) or 1,
             after=args.get(f"{prefix}after", "")[: MAX_KEY_CHARS + 1],
             before=args.get(f"{prefix}before", "")[: MAX_KEY_CHARS + 1],
             prefix=prefix,
@@ -252,13 +269,42 @@ def paginate(
             has_prev, has_next = True, more
         current = None
     else:
-        current = max(1, min(pager.page, NUMBERED_PAGES))
-        rows = fetch(stmt.order_by(*order).limit(per_page + 1).offset((current - 1) * per_page))
-        has_next = len(rows) > per_page
-        rows = rows[:per_page]
+        pages = max(1, math.ceil(total / per_page))
+        current = max(1, min(pager.page, pages))
+        skip = (current - 1) * per_page
+        if skip <= NUMBERED_PAGES * per_page:
+            rows = fetch(stmt.order_by(*order).limit(per_page + 1).offset(skip))
+            has_next = len(rows) > per_page
+            rows = rows[:per_page]
+        else:
+            rows, has_next = _seek_page(stmt, order, keys, skip, total, per_page, fetch)
         has_prev = current > 1
     items = load(rows) if load is not None else rows
     return Page(items, rows, keys, per_page, total, current, has_prev, has_next, pager.prefix)
+
+
+def _key_at(stmt: Select, keys: list[_Key], position: int, total: int) -> list[Any] | None:
+    """The sort key of the row at ``position`` (from 0) of the ``total`` rows of ``stmt`` in the order of ``keys``,
+    read alone — only the order's columns, an index-only scan — from whichever end of the list is nearer."""
+    key_columns = stmt.with_only_columns(*(k.column for k in keys), maintain_column_froms=True)
+    if position <= total - 1 - position:
+        query = key_columns.order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
+    else:
+        query = key_columns.order_by(*(k.column.asc() if k.descending else k.column.desc() for k in keys))
+        position = total - 1 - position
+    values = db.session.execute(query.offset(position).limit(1)).first()
+    return None if values is None else list(values)
+
+
+def _seek_page(stmt: Select, order: Sequence, keys: list[_Key], skip: int, total: int, per_page: int, fetch):
+    """The rows of a deep page starting ``skip`` rows into the list, and whether more follow: the key of the row
+    just before the page is sought (:func:`_key_at`), then the page is read from that key on, as a keyset page is."""
+    values = _key_at(stmt, keys, skip - 1, total)
+    if values is None:  # the list shrank since it was counted: its first page
+        rows = fetch(stmt.order_by(*order).limit(per_page + 1))
+    else:
+        rows = fetch(stmt.where(_after(keys, values, False)).order_by(*order).limit(per_page + 1))
+    return rows[:per_page], len(rows) > per_page
 
 
 def paginate_groups(
@@ -330,17 +376,23 @@ def paginate_groups(
         has_prev, has_next = (more, True) if backwards else (True, more)
         current = None
     else:
-        # A numbered page: the groups' counts say where it starts (an OFFSET of at most a few hundred rows)
-        current = max(1, min(pager.page, NUMBERED_PAGES))
+        # A numbered page: the groups' counts say where it starts; within its first group an OFFSET of at most a
+        # few hundred rows, or deeper the key of the row before it, sought in the group's index
+        current = max(1, min(pager.page, max(1, math.ceil(total / per_page))))
         skip, need, branches = (current - 1) * per_page, per_page, []
-        for i, (_values, count) in enumerate(groups):
+        for i, (group_values, count) in enumerate(groups):
             if need <= 0:
                 break
             if skip >= count:
                 skip -= count
                 continue
             take = min(count - skip, need)
-            branches.append(branch(i, take, offset=skip))
+            group = stmt.where(*[k.column == v for k, v in zip(group_keys, group_values, strict=True)])
+            start_key = _key_at(group, keys, skip - 1, count) if skip > NUMBERED_PAGES * per_page else None
+            if start_key is not None:
+                branches.append(branch(i, take, where=_after(keys, start_key, False)))
+            else:
+                branches.append(branch(i, take, offset=skip))
             need, skip = need - take, 0
         rows = fetch(branches, per_page)
         has_prev, has_next = current > 1, current * per_page < total

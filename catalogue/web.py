@@ -3,7 +3,7 @@
 from typing import NoReturn
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -137,6 +137,7 @@ def register(app: Flask) -> None:
     app.before_request_funcs[None].insert(0, refuse_untrusted_host)
     app.register_error_handler(SecurityError, lambda e: untrusted_host_page())
     app.jinja_env.globals["external_url"] = external_url
+    app.jinja_env.globals["url_for"] = url_for_in_templates
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, lambda e: error_page(400, *CSRF_TEXT))
     app.register_error_handler(PermissionDenied, lambda e: error_page(403))
@@ -224,6 +225,23 @@ def error_page(
     return response
 
 
+_PLAIN_URLS: dict[tuple, str] = {}
+
+
+def url_for_in_templates(endpoint: str, **values) -> str:
+    """``url_for`` in templates: an address without arguments, or of a static file — the header's, the menu's, the
+    footer's, some forty a page — is built once per process (and script root), the others as always."""
+    if endpoint.startswith(".") or not values.keys() <= {"filename"}:
+        return url_for(endpoint, **values)
+    key = (endpoint, values.get("filename"), request.script_root)
+    found = _PLAIN_URLS.get(key)
+    if found is None:
+        found = url_for(endpoint, **values)
+        if len(_PLAIN_URLS) < 2048:
+            _PLAIN_URLS[key] = found
+    return found
+
+
 def template_context() -> dict:
     from catalogue.accounts.models import Role, name_for
     from catalogue.markdown import plain_text, render_markdown
@@ -232,7 +250,8 @@ def template_context() -> dict:
 
     return {
         "Role": Role,
-        "current_user": current_user,
+        # The person itself, not the proxy: the templates read it some forty times a page
+        "current_user": current_user._get_current_object(),
         "markdown": render_markdown,
         "plain_text": plain_text,
         "is_moderator": is_moderator,

@@ -98,7 +98,7 @@ def _award_selects(page: str) -> dict[int, str]:
     return {int(entry_id): award for entry_id, award in found}
 
 
-def test_the_ranking_pages_past_the_numbered_ones_by_key_and_back_without_losing_an_entry(app, client, auth, finished):
+def test_the_ranking_pages_past_the_offset_ones_by_number_and_back_without_losing_an_entry(app, client, auth, finished):
     season_id, people = finished
     with app.test_request_context():
         season = db.session.get(Season, season_id)
@@ -110,9 +110,14 @@ def test_the_ranking_pages_past_the_numbered_ones_by_key_and_back_without_losing
         page, last = client.get(url).get_data(as_text=True), url
         pages.append(list(_award_selects(page)))
         url = link(page, "next")
-    # Every entry once, in the ranking's order, the last pages reached by key; a group continued says so
+    # Every entry once, in the ranking's order, the last pages by number too (their start sought by key); a group
+    # continued says so
     assert [entry_id for found in pages for entry_id in found] == ranked
-    assert len(pages) == NUMBERED_PAGES + 3 and "after=" in last
+    assert len(pages) == NUMBERED_PAGES + 3 and last.endswith(f"?page={NUMBERED_PAGES + 3}")
+    # Any of them by its number at once (a deep one read from the key its group's count gives), or past the last
+    for number in (NUMBERED_PAGES + 2, NUMBERED_PAGES + 1, NUMBERED_PAGES + 3, 1427):
+        page_again = client.get(f"/contest/admin/{YEAR}/results?page={number}").get_data(as_text=True)
+        assert list(_award_selects(page_again)) == pages[min(number, len(pages)) - 1], number
     assert "(продолжение)</h2>" in page
     # «← Назад» from the last page shows the page before it again
     assert list(_award_selects(client.get(link(page, "prev")).get_data(as_text=True))) == pages[-2]

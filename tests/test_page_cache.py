@@ -33,6 +33,10 @@ def outcome(response) -> str | None:
     return response.headers.get("X-Page-Cache")
 
 
+def csrf_meta(response) -> str:
+    return response.get_data(as_text=True).split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
 def generation(app) -> int:
     with app.app_context():
         return db.session.scalar(select(ContentGeneration.value)) or 0
@@ -351,3 +355,60 @@ def test_a_server_that_starts_a_thread_per_request_keeps_answering(app, live_ser
         with urllib.request.urlopen(live_server + path, timeout=20) as response:  # noqa: S310 (our own server)
             assert response.status == 200, path
     assert pool.checkedout() == 0
+
+
+def test_a_visitor_whose_session_holds_only_a_forms_token_is_served_from_the_cache(app, client, people):
+    publish(app, people, "Юный энергетик")
+    assert outcome(client.get("/projects/")) == "miss"
+    # A visitor opens the login form (a CSRF token goes into a session cookie), then leaves it for the catalogue
+    visitor = app.test_client()
+    login_page = visitor.get("/auth/login")
+    assert "Set-Cookie" in login_page.headers and outcome(login_page) is None
+    assert visitor.get_cookie("session") is not None
+    for _ in range(2):
+        page = visitor.get("/projects/")
+        assert outcome(page) == "hit" and "Set-Cookie" not in page.headers
+        assert page.get_data() == client.get("/projects/").get_data()
+    # The first page the site makes for them notes in their session that it is no fresh login (a cookie set: not
+    # stored); after that, a page first made for such a visitor is stored for everyone: it holds nothing of theirs
+    first = visitor.get("/contest/")
+    assert outcome(first) is None and "Set-Cookie" in first.headers
+    made = visitor.get("/practices/")
+    visitor_token = visitor.get_cookie("session").value
+    assert outcome(made) == "miss" and 'name="csrf-token" content=""' in made.get_data(as_text=True)
+    assert outcome(visitor.get("/practices/")) == "hit"
+    assert outcome(app.test_client().get("/practices/")) == "hit"
+    assert visitor_token not in made.get_data(as_text=True)
+    # The form itself carries the visitor's token: it is never stored, nor given to anybody else
+    again = visitor.get("/auth/login")
+    assert outcome(again) is None and 'name="csrf-token" content=""' not in again.get_data(as_text=True)
+    stranger = app.test_client().get("/auth/login")
+    assert outcome(stranger) is None and csrf_meta(stranger) != csrf_meta(again)
+
+
+def test_a_session_with_anything_of_its_own_still_goes_past_the_cache(app, client, people):
+    assert outcome(client.get("/")) == "miss"
+    assert outcome(client.get("/")) == "hit"
+    # Logged in, or only remembered: never the cache
+    teacher = logged_in(app, people["teacher"])
+    assert outcome(teacher.get("/")) is None
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", "1:1:whatever")
+    assert outcome(remembered.get("/")) is None
+    # A flash message waiting (a failed login leaves none; the idle logout does): shown, not a stored page
+    with app.test_request_context():
+        from flask import session as flask_session
+
+        flask_session["_flashes"] = [("info", "Сообщение для одного посетителя")]
+        flask_session["csrf_token"] = "x"
+        cookie = app.session_interface.get_signing_serializer(app).dumps(dict(flask_session))
+    flashed = app.test_client()
+    flashed.set_cookie("session", cookie)
+    page = flashed.get("/")
+    assert outcome(page) is None and "Сообщение для одного посетителя" in page.get_data(as_text=True)
+    assert "Сообщение для одного посетителя" not in client.get("/").get_data(as_text=True)
+    # A forged cookie is no session at all to the site, and the page is everybody's
+    forged = app.test_client()
+    forged.set_cookie("session", cookie[:-3] + "abc")
+    page = forged.get("/")
+    assert outcome(page) == "hit" and "Сообщение" not in page.get_data(as_text=True)

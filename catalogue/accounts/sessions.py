@@ -9,10 +9,12 @@ change or a deactivation bumps the version and deletes all the person's rows.
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, flash, request, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from catalogue.accounts.models import User, UserSession
@@ -38,27 +40,56 @@ def _parse(session_id: str) -> tuple[int, int, str] | None:
     return int(parts[0]), int(parts[1]), parts[2]
 
 
+#: Figures about the person that every page's header shows, loaded with the person in the session's one query:
+#: name -> a function giving a scalar subquery correlated to ``User``. The feature that owns a figure registers it
+#: (the workflow: ``unread_notifications``), reads it with :func:`header_count` and calls :func:`forget_header_count`
+#: when it changes it during the request.
+HEADER_COUNTS: dict[str, Callable[[], Any]] = {}
+_loader: list = []  # (names, statement): built once per process, again only if a count is registered later
+
+
+def _session_user_statement():
+    names = tuple(HEADER_COUNTS)
+    if not _loader or _loader[0][0] != names:
+        statement = (
+            select(User, *(HEADER_COUNTS[name]().label(name) for name in names))
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == bindparam("user_id"), UserSession.token_hash == bindparam("token_hash"))
+            .options(joinedload(User.role_rows))
+        )
+        _loader[:] = [(names, statement)]
+    return _loader[0]
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the user of a live session of the current password version, if active."""
     parsed = _parse(session_id)
     if parsed is None:
         return None
     user_id, version, token = parsed
-    # One query: the user with their organization, municipality and roles (joined, not a second select).
-    user = (
-        db.session.scalars(
-            select(User)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(User.id == user_id, UserSession.token_hash == _digest(token))
-            .options(joinedload(User.role_rows))
-        )
-        .unique()
-        .first()
-    )
-    if user is None or user.auth_version != version or not user.active:
+    # One query, built once: the user with their organization, municipality and roles (joined, not a second
+    # select) and the header's counts.
+    names, statement = _session_user_statement()
+    row = db.session.execute(statement, {"user_id": user_id, "token_hash": _digest(token)}).unique().first()
+    if row is None or row[0].auth_version != version or not row[0].active:
         return None
+    user = row[0]
     user.session_token = token
+    user.header_counts = dict(zip(names, row[1:], strict=True))
     return user
+
+
+def header_count(user, name: str) -> int | None:
+    """A count :data:`HEADER_COUNTS` loaded with the session's person, or None (another person, or forgotten)."""
+    counts = getattr(user, "header_counts", None)
+    return None if counts is None else counts.get(name)
+
+
+def forget_header_count(user, name: str) -> None:
+    """The request changed what the count counts: the next :func:`header_count` is None, and its owner asks again."""
+    counts = getattr(user, "header_counts", None)
+    if counts is not None:
+        counts.pop(name, None)
 
 
 def start_session(user: User, remember: bool = False) -> None:

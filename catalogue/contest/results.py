@@ -1,5 +1,6 @@
 """Results: weighted totals, the ranking per nomination and age category, awards, publication."""
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -190,10 +191,14 @@ class RankedRow:
         return entry.award_override or entry.award or self.standing.proposed
 
 
-def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], Pager]:
+def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], Pager, int | None]:
     """The groups a page of the ranking needs (so the database ranks those only), from the groups' counts (one
     grouped query): the key's group and those after (before) it until they surely fill the page, or for a numbered
-    page the groups from the first. A key of no group of the season gives the first page."""
+    page the groups from the first. A key of no group of the season gives the first page.
+
+    A numbered page past the first ``NUMBERED_PAGES`` is read as from a key, with its number: places are 1, 2, …
+    in each group, so the counts tell the key of the row before it (its group and place) without ranking anything.
+    """
     counted = db.session.execute(
         select(Entry.nomination_id, Entry.age_category_id, func.count())
         .where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
@@ -201,6 +206,18 @@ def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], P
     ).all()
     counts = {(nomination, category): count for nomination, category, count in counted}
     order = [(n.id, c.id) for n in season.nominations for c in season.age_categories]
+    number = None
+    if not (pager.after or pager.before) and pager.page > NUMBERED_PAGES:
+        number = min(pager.page, max(1, math.ceil(sum(counts.values()) / PER_PAGE)))
+        before = (number - 1) * PER_PAGE  # rows before the page: the last of them is the key
+        for n, c in ((n, c) for n in season.nominations for c in season.age_categories):
+            count = counts.get((n.id, c.id), 0)
+            if 0 < before <= count:
+                pager = Pager(after=f"{n.position},{n.id},{c.position},{c.id},{before}", prefix=pager.prefix)
+                break
+            before -= count
+        else:
+            number = None
     token = (pager.after or pager.before).split(",")
     key = (bounded_int(token[1]), bounded_int(token[3])) if len(token) == 5 else None
     if key in order:
@@ -213,7 +230,7 @@ def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], P
             if counts.get(group):
                 wanted.append(group)
                 rows += counts[group]
-        return wanted, pager
+        return wanted, pager, number
     if pager.after or pager.before:
         pager = Pager(prefix=pager.prefix)
     wanted, rows = [], 0
@@ -223,18 +240,18 @@ def _page_groups(season: Season, pager: Pager) -> tuple[list[tuple[int, int]], P
         if counts.get(group):
             wanted.append(group)
             rows += counts[group]
-    return wanted, pager
+    return wanted, pager, None
 
 
 def _pager_rows(pager: Pager) -> int:
     """How many rows before a page's end decide it: its own and one more (from a key), or all up to it (a number)."""
-    return PER_PAGE if pager.after or pager.before else min(pager.page, NUMBERED_PAGES) * PER_PAGE
+    return PER_PAGE if pager.after or pager.before else pager.page * PER_PAGE
 
 
 def ranking_page(season: Season, pager: Pager) -> Page:
     """One page of the ranking, by nomination and age category then place (four queries, whatever the page); the
     database ranks only the groups the page shows and those beside them that decide its neighbours."""
-    groups, pager = _page_groups(season, pager)
+    groups, pager, number = _page_groups(season, pager)
     scored = _scored(season, groups)
     stmt = select(Entry, scored).join(scored, scored.c.entry_id == Entry.id)
 
@@ -250,7 +267,10 @@ def ranking_page(season: Season, pager: Pager) -> Page:
         return made
 
     count = select(func.count()).where(Entry.season_id == season.id, Entry.status == Status.PUBLISHED)
-    return paginate(stmt, _ranking_order(scored), pager, load=load, count=count)
+    page = paginate(stmt, _ranking_order(scored), pager, load=load, count=count)
+    if number is not None:  # a deep page asked for by number, read from its key: it keeps its number
+        page.page = number
+    return page
 
 
 def _check_open(season: Season) -> None:

@@ -9,6 +9,8 @@ from flask import current_app
 from sqlalchemy import delete, func, literal, select, union_all, update
 from sqlalchemy.orm.attributes import flag_modified
 
+from catalogue import fragments
+from catalogue.accounts import sessions
 from catalogue.accounts.models import Role, User, UserRole
 from catalogue.clock import utcnow
 from catalogue.extensions import db
@@ -347,13 +349,19 @@ def queue(
 
 
 def queue_count(user) -> int:
-    """How many items wait for a moderator (0 for everyone else)."""
+    """How many items wait for a moderator (0 for everyone else): the same for every moderator, counted in one
+    query once per content generation (a submission or a decision is a change of content)."""
     if not registry.is_moderator(user):
         return 0
-    return sum(
-        db.session.scalar(select(func.count()).select_from(t.model).where(t.model.status == Status.SUBMITTED)) or 0
+    return fragments.cached("workflow.queue_count", make=_count_waiting)
+
+
+def _count_waiting() -> int:
+    waiting = [
+        select(func.count()).select_from(t.model).where(t.model.status == Status.SUBMITTED).scalar_subquery()
         for t in registry.all_types()
-    )
+    ]
+    return int(db.session.scalar(select(sum(waiting, literal(0)))) or 0)
 
 
 # -- notifications ----------------------------------------------------------------------------------
@@ -412,9 +420,24 @@ def notify(user: User, text: str, url: str = "") -> None:
     db.session.add(Notification(user_id=user.id, text=text, url=url))
 
 
+def _unread_of_user():
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+# The header's badge comes with the session's person, in the same query (accounts.sessions)
+sessions.HEADER_COUNTS["unread_notifications"] = _unread_of_user
+
+
 def unread_count(user) -> int:
     if not _signed_in(user):
         return 0
+    counted = sessions.header_count(user, "unread_notifications")
+    if counted is not None:
+        return counted
     return db.session.scalar(
         select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
@@ -442,6 +465,7 @@ def open_notification(user, notification_id: int) -> str:
     if found.read_at is None:
         found.read_at = utcnow()
         db.session.commit()
+        sessions.forget_header_count(user, "unread_notifications")
     return found.url
 
 
@@ -452,3 +476,4 @@ def mark_all_read(user) -> None:
         .values(read_at=utcnow())
     )
     db.session.commit()
+    sessions.forget_header_count(user, "unread_notifications")
