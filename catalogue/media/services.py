@@ -253,8 +253,9 @@ def _clean_keys(keys: Iterable[str]) -> list[str]:
 def delete_file(stored_file: StoredFile) -> None:
     """Delete the row now and the file (and thumbnail) from disk once the caller commits."""
     keys = [stored_file.key] + ([stored_file.thumbnail_key] if stored_file.thumbnail_key else [])
-    for path in [storage.path_for(k) for k in keys]:
-        after_commit(partial(path.unlink, missing_ok=True))
+    store = storage.backend()  # bound now: the removal runs after the commit
+    for name in [storage.name_for(k) for k in keys]:
+        after_commit(partial(store.delete, name))
     db.session.delete(stored_file)
 
 
@@ -295,8 +296,8 @@ def _sweep_strays(cutoff: float) -> int:
     known = set(db.session.scalars(select(StoredFile.key)))
     known |= set(db.session.scalars(select(StoredFile.thumbnail_key).where(StoredFile.thumbnail_key.is_not(None))))
     removed = 0
-    for path, modified in storage.stored_files():
-        if modified < cutoff and path.name not in known:
-            path.unlink(missing_ok=True)
+    for key, modified in storage.stored_files():
+        if modified < cutoff and key not in known:
+            storage.delete(key)
             removed += 1
     return removed
