@@ -5,8 +5,12 @@ import os
 
 import pytest
 
-from catalogue.media import storage
+from catalogue.extensions import db
+from catalogue.media import services, storage
 from catalogue.media.storage import LocalStorage
+from catalogue.media.validation import validate_upload
+from tests.conftest import app_config, make_test_app
+from tests.helpers import PDF
 
 
 def test_a_file_is_written_read_listed_and_deleted_by_its_name(tmp_path):
@@ -76,3 +80,17 @@ def test_an_unknown_storage_is_named_in_the_error(app):
     app.config["STORAGE"] = "s3"
     with app.app_context(), pytest.raises(RuntimeError, match="STORAGE='s3': такого хранилища нет, есть local"):
         storage.backend()
+
+
+def test_a_host_whose_shared_folder_is_not_mounted_fails_its_health_check(app, client, make_user, tmp_path):
+    assert client.get("/healthz").get_json()["checks"]["storage"]["ok"] is True  # nothing stored yet
+    teacher = make_user(roles=("teacher",))
+    with app.app_context():
+        services.store_upload(db.session.merge(teacher), validate_upload("document", "План.pdf", PDF))
+    assert client.get("/healthz").get_json()["checks"]["storage"] == {"ok": True, "newest_file_present": True}
+    # Another host over the same database, its MEDIA_ROOT an empty mount point
+    config = app_config(tmp_path / "host-b", app.config["SQLALCHEMY_DATABASE_URI"])
+    host_b = make_test_app(config | {"MEDIA_ROOT": str(tmp_path / "not-mounted")})
+    response = host_b.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["storage"] == {"ok": False, "newest_file_present": False}

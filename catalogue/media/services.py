@@ -27,6 +27,7 @@ from catalogue.media.errors import MiB, UploadError, human_size
 from catalogue.media.models import StoredFile
 from catalogue.media.thumbnails import render_thumbnail, up_axis
 from catalogue.media.validation import ValidatedUpload
+from catalogue.observability import Check, health_check
 from catalogue.permissions import PermissionDenied
 from catalogue.unit_of_work import after_commit
 
@@ -301,3 +302,15 @@ def _sweep_strays(cutoff: float) -> int:
             storage.delete(key)
             removed += 1
     return removed
+
+
+@health_check
+def _storage() -> Check:
+    """The stored files are there: the newest file the database names is in the storage. A host whose shared
+    ``MEDIA_ROOT`` is not mounted fails here, and the load balancer takes it out before a visitor gets a 404."""
+    key = db.session.scalar(select(StoredFile.key).order_by(StoredFile.id.desc()).limit(1))
+    db.session.rollback()
+    if key is None:
+        return Check("storage", True, {"newest_file_present": None})
+    present = storage.exists(key)
+    return Check("storage", present, {"newest_file_present": present})

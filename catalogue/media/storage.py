@@ -93,6 +93,7 @@ class LocalStorage:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        _sync_folder(target.parent)  # the rename itself survives a crash
 
     def open(self, name: str) -> BinaryIO:
         return self._path(name).open("rb")
@@ -123,6 +124,16 @@ class LocalStorage:
 
     def local_path(self, name: str) -> Path | None:
         return self._path(name)
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:  # a file system that cannot sync a folder (some network ones) has made the rename durable
+        pass
+    finally:
+        os.close(descriptor)
 
 
 BACKENDS = {"local": LocalStorage}
