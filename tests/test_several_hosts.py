@@ -9,6 +9,7 @@ A visitor's browser goes to either host, as behind a load balancer (one cookie j
 import http.cookiejar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from catalogue.contest import collection
 from catalogue.extensions import db
 from catalogue.jobs.models import Job, JobState
 from catalogue.projects.models import Project
-from catalogue.search import locks
+from catalogue.search import indexer, locks
+from catalogue.taxonomy import services as taxonomy
 from catalogue.taxonomy.models import AgeGroup, Sphere
 from catalogue.workflow import services as workflow
 from tests.contest_support import SCHOOL_A, loaded, make_entry, make_season, organization
@@ -284,6 +286,31 @@ def test_a_job_queued_through_one_host_is_done_by_the_other_hosts_worker_and_ser
         assert status == 200 and headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF")
 
 
+def test_what_a_host_keeps_in_its_process_follows_changes_made_through_another(app, start_host, make_user):
+    teacher, moderator, admin = (make_user(roles=(role,)) for role in ("teacher", "moderator", "admin"))
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Юный энергетик")
+    b = start_host("host-b")
+    reader = Browser()
+    assert reader.login(b, teacher)[0] == 303  # logged in: pages made per request, their pieces kept per process
+    page = reader.get(b, "/projects/")[2].decode()
+    assert "Энергетика" in page and "Гидроэнергетика Приангарья" not in page
+    # An administrator renames the sphere through another host (the test's own app)
+    with app.app_context():
+        energy = db.session.scalar(select(Sphere).where(Sphere.slug == "energy"))
+        taxonomy.save_sphere(
+            db.session.merge(admin), energy, taxonomy.SphereData("energy", "Гидроэнергетика Приангарья")
+        )
+    assert "Гидроэнергетика Приангарья" in reader.get(b, "/projects/")[2].decode()
+    # A project published through the other host, applied by the one indexer, is found by host B's search
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Ледокольный флот")
+    with app.app_context():
+        assert indexer.sync(lock_timeout=10.0).error is None
+    status, _headers, page = Browser().get(b, "/search?q=" + urllib.parse.quote("ледокольный"))
+    assert status == 200 and "Ледокольный флот" in re.sub(r"<[^>]+>", "", page.decode())  # words highlighted
+
+
 def test_the_index_lock_of_a_writer_on_another_host_is_never_broken(tmp_path):
     # The indexer of host A holds the lock of the shared index; host B cannot see A's processes, so the pid
     # recorded (absent here) must not pass for a dead writer's
@@ -308,7 +335,8 @@ def test_the_index_lock_of_a_writer_on_another_host_is_never_broken(tmp_path):
 LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from catalogue.search import locks
+from catalogue.search import indexer, locks
+from catalogue.taxonomy import services as taxonomy
 with locks.write_lock(Path(sys.argv[1]), timeout=5):
     print("held", flush=True)
     time.sleep(60)

@@ -91,6 +91,10 @@ def test_a_host_whose_shared_folder_is_not_mounted_fails_its_health_check(app, c
     # Another host over the same database, its MEDIA_ROOT an empty mount point
     config = app_config(tmp_path / "host-b", app.config["SQLALCHEMY_DATABASE_URI"])
     host_b = make_test_app(config | {"MEDIA_ROOT": str(tmp_path / "not-mounted")})
-    response = host_b.test_client().get("/healthz")
+    try:
+        response = host_b.test_client().get("/healthz")
+    finally:
+        with host_b.app_context():
+            db.engine.dispose()
     assert response.status_code == 503
     assert response.get_json()["checks"]["storage"] == {"ok": False, "newest_file_present": False}
