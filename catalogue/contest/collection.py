@@ -10,20 +10,19 @@ document rendered by WeasyPrint on its own — per nomination × age category, t
 full with their pictures (a few dozen at a time), then every admitted entry as a line of a compact table (a few
 hundred at a time) — written to a file of its own; the cover and contents come last, when the page of every section
 is known, and ``pypdf`` joins the files. The database is read a chunk at a time in short transactions, never during
-a render. The parts are rendered in a temporary folder of the worker's host; the joined file goes to the site's
-storage (:mod:`catalogue.media.storage`, atomically, under ``contest/collections/``), so every host serves it; the
-completed job's result names it.
+a render. The parts are rendered in a folder of the worker's host (``instance/work/``); the joined file goes to the
+site's storage (:mod:`catalogue.media.storage`, atomically, under ``contest/collections/``), so every host serves it;
+the completed job's result names it.
 """
 
 import base64
 import datetime as dt
 import logging
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -219,7 +218,10 @@ def build(season_id: int, context: JobContext | None = None) -> dict | None:
         return {"file": None, "entries": 0, "pages": 0, "results_published_at": _iso(published_at)}
     total = sum(g.count for g in groups)
     show = {"show_authors": not season.authors_hidden, "show_awards": season.results_published}
-    work = Path(tempfile.mkdtemp(prefix="collection-"))  # this host's: only the joined file is shared
+    # The parts stay on this host (only the joined file is shared), in a folder of the attempt's job
+    work = Path(current_app.instance_path) / "work" / f"collection-{context.job_id if context else 'direct'}"
+    shutil.rmtree(work, ignore_errors=True)  # a killed attempt's parts
+    work.mkdir(parents=True)
     try:
         cover_values = {
             "cover": True,
