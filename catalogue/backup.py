@@ -110,25 +110,22 @@ def _run(command: list[str]) -> None:
 
 def _copy_uploads(target: Path, done: set[str]) -> tuple[int, int]:
     """Copy the uploads not copied yet; returns (files, bytes) copied now."""
-    root = storage.uploads_root()
     files = size = 0
-    if not root.is_dir():
-        return 0, 0
-    for folder in sorted(root.iterdir()):
-        if not folder.is_dir():
+    for key in sorted(storage.upload_keys()):  # a half-written upload is not a file yet
+        if key in done:
             continue
-        for path in sorted(folder.iterdir()):
-            if path.name.startswith(".") or path.name in done or not path.is_file():
-                continue  # a half-written upload (".part-…") is not a file yet
-            destination = target / folder.name / path.name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                shutil.copy2(path, destination)
-            except FileNotFoundError:
-                continue  # removed meanwhile: the database no longer names it, or the check below says so
-            done.add(path.name)
-            files += 1
-            size += destination.stat().st_size
+        name = storage.name_for(key)
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with storage.open_file(key) as source, destination.open("wb") as out:
+                shutil.copyfileobj(source, out, storage.COPY_BLOCK)
+        except FileNotFoundError:
+            destination.unlink(missing_ok=True)
+            continue  # removed meanwhile: the database no longer names it, or the check below says so
+        done.add(key)
+        files += 1
+        size += destination.stat().st_size
     return files, size
 
 
@@ -243,9 +240,8 @@ def _instance_is_empty() -> str | None:
     db.session.remove()
     if tables - {"alembic_version"}:
         return "в базе данных уже есть таблицы"
-    root = storage.uploads_root()
-    if root.is_dir() and any(root.iterdir()):
-        return f"в {root} уже есть файлы"
+    if next(storage.upload_keys(), None) is not None:
+        return "в хранилище файлов (MEDIA_ROOT) уже есть загруженные файлы"
     return None
 
 
@@ -276,13 +272,11 @@ def restore(directory: Path, echo: Callable[[str], None] = lambda _m: None) -> i
         from flask_migrate import upgrade
 
         upgrade()  # a newer version of the site brings the copy's tables up to date
-    root = storage.uploads_root()
     source = directory / UPLOADS
     for path in sorted(source.rglob("*")):
         if path.is_file():
-            destination = root / path.relative_to(source)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, destination)
+            with path.open("rb") as stream:
+                storage.backend().write(path.relative_to(source).as_posix(), stream)
     instance = Path(current_app.instance_path)
     for name in SETTINGS_FILES:
         saved = directory / SETTINGS / name

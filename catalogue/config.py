@@ -86,6 +86,10 @@ class DefaultConfig:
     # Render the home page once while a process starts (catalogue.warm_up): the first visitor then waits no longer
     # than the tenth.
     WARM_UP = True
+    # Where every stored file goes (catalogue.media.storage): STORAGE=local, a folder MEDIA_ROOT (default
+    # instance/uploads); several hosts mount one MEDIA_ROOT (NFS).
+    STORAGE = "local"
+    MEDIA_ROOT: str | None = None
     # Behind nginx: the prefix of an ``internal`` location aliased to the uploads folder, e.g. "/_uploads/". Files
     # are then checked here and sent by nginx (X-Accel-Redirect); unset, the application sends them itself.
     MEDIA_ACCEL_REDIRECT: str | None = None
@@ -135,6 +139,8 @@ ENV_SETTINGS = {
     "PAGE_CACHE_SECONDS": int,
     "WARM_UP": lambda v: v.lower() in {"1", "true", "yes"},
     "LOG_FORMAT": str,
+    "STORAGE": str,
+    "MEDIA_ROOT": str,
     "MEDIA_ACCEL_REDIRECT": str,
     "COLLECTION_X_ACCEL_PREFIX": str,
     "METRICS": lambda v: v.lower() in {"1", "true", "yes"},

@@ -16,6 +16,7 @@ from catalogue.contest.models import Entry
 from catalogue.extensions import db
 from catalogue.jobs import run_pending
 from catalogue.jobs.models import Job, JobState
+from catalogue.media import storage
 from catalogue.workflow import services as workflow
 from tests.contest_support import SCHOOL_A, loaded, make_entry, make_season, organization, set_phase
 from tests.helpers import csrf_token
@@ -61,7 +62,9 @@ def _jobs() -> list[Job]:
 
 
 def _pdf_files(app) -> list[Path]:
-    return sorted((Path(app.instance_path) / collection.FOLDER).glob("*.pdf"))
+    with app.app_context():
+        store = storage.backend()
+        return sorted(store.local_path(name) for name in store.names(collection.FOLDER) if name.endswith(".pdf"))
 
 
 def _get(client, url: str = URL, **kw):

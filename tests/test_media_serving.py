@@ -320,13 +320,20 @@ def test_cleanup_command_removes_old_pending_files_and_strays(app, runner, make_
         db.session.commit()
         old_path = storage.path_for(old)
         # A file no row names: a worker died between writing it and committing its row
-        stray = storage.write(storage.new_key(), b"orphan")
+        stray_key = storage.new_key()
+        storage.write(stray_key, b"orphan")
+        stray = storage.path_for(stray_key)
+        # The contest's documents share the storage: never taken for strays
+        storage.backend().write("contest/diplomas/2027/5-abc.pdf", b"%PDF-1.7")
+        document = storage.backend().local_path("contest/diplomas/2027/5-abc.pdf")
         past = time.time() - 2 * 24 * 3600
         os.utime(stray, (past, past))
+        os.utime(document, (past, past))
     result = runner.invoke(args=["media", "cleanup"])
     assert result.exit_code == 0, result.output
     assert "Удалено незавершённых загрузок: 1, лишних файлов на диске: 1." in result.output
     assert row(app, old) is None and not old_path.exists() and not stray.exists()
+    assert document.read_bytes() == b"%PDF-1.7"
     assert row(app, recent) is not None and row(app, owned) is not None
 
 

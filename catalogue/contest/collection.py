@@ -10,7 +10,9 @@ document rendered by WeasyPrint on its own — per nomination × age category, t
 full with their pictures (a few dozen at a time), then every admitted entry as a line of a compact table (a few
 hundred at a time) — written to a file of its own; the cover and contents come last, when the page of every section
 is known, and ``pypdf`` joins the files. The database is read a chunk at a time in short transactions, never during
-a render. The output is written to a temporary file and renamed; the completed job's result names it.
+a render. The parts are rendered in a folder of the worker's host (``instance/work/``); the joined file goes to the
+site's storage (:mod:`catalogue.media.storage`, atomically, under ``contest/collections/``), so every host serves it;
+the completed job's result names it.
 """
 
 import base64
@@ -38,7 +40,7 @@ from catalogue.workflow.models import Status
 log = logging.getLogger(__name__)
 
 KIND = "contest.collection"
-FOLDER = "contest/collections"  # under the instance folder
+FOLDER = "contest/collections"  # in the site's storage (catalogue.media.storage)
 KEEP = 3  # built files kept per season (a download under way keeps reading its own)
 FULL_CHUNK = 30  # works in full (with a picture) per rendered part
 TABLE_CHUNK = 400  # catalogue lines per rendered part
@@ -49,10 +51,6 @@ def key(season: Season) -> str:
     return f"{KIND}:{season.id}"
 
 
-def folder() -> Path:
-    return Path(current_app.instance_path) / FOLDER
-
-
 def queue_build(season: Season) -> Job:
     """Queue a build of ``season``'s collection in the current transaction (nothing new when one is queued or
     running: a running one notices changed results when it ends and builds once more)."""
@@ -61,10 +59,14 @@ def queue_build(season: Season) -> Job:
 
 @dataclass
 class Built:
-    path: Path
+    name: str  # in the storage
     built_at: dt.datetime
     entries: int
     pages: int
+
+    @property
+    def file_name(self) -> str:
+        return self.name.rpartition("/")[2]
 
 
 def built(season: Season) -> Built | None:
@@ -72,10 +74,13 @@ def built(season: Season) -> Built | None:
     done = queue.latest_done(key(season))
     if done is None or not (result := done.result) or not result.get("file"):
         return None
-    path = folder() / result["file"]
-    if not path.is_file():
+    name = f"{FOLDER}/{result['file']}"
+    try:
+        if not storage.backend().exists(name):
+            return None
+    except ValueError:  # not a name this site writes
         return None
-    return Built(path, done.finished_at, result.get("entries", 0), result.get("pages", 0))
+    return Built(name, done.finished_at, result.get("entries", 0), result.get("pages", 0))
 
 
 def state(season: Season) -> Job | None:
@@ -213,8 +218,8 @@ def build(season_id: int, context: JobContext | None = None) -> dict | None:
         return {"file": None, "entries": 0, "pages": 0, "results_published_at": _iso(published_at)}
     total = sum(g.count for g in groups)
     show = {"show_authors": not season.authors_hidden, "show_awards": season.results_published}
-    target = folder()
-    work = target / f".build-{context.job_id if context else 'direct'}"
+    # The parts stay on this host (only the joined file is shared), in a folder of the attempt's job
+    work = Path(current_app.instance_path) / "work" / f"collection-{context.job_id if context else 'direct'}"
     shutil.rmtree(work, ignore_errors=True)  # a killed attempt's parts
     work.mkdir(parents=True)
     try:
@@ -254,16 +259,17 @@ def build(season_id: int, context: JobContext | None = None) -> dict | None:
         front, pages = parts.render(season, 1, **cover_values)
         if pages != front_pages:  # the page numbers made the contents longer: once more, shifted
             log.warning("Collection %s: contents took %s pages, not %s", year, pages, front_pages)
-        path = _join(front, parts.files, groups, target / f"sozdatel-{year}-{context.job_id if context else 0}.pdf")
+        name = f"{FOLDER}/sozdatel-{year}-{context.job_id if context else 0}.pdf"
+        _join(front, parts.files, groups, work / "joined.pdf", name)
         if context is not None:
             season = db.session.get(Season, season_id)
             context.again = season.results_published_at != published_at
             db.session.commit()
-        _remove_old(target, year, keep=path)
+        _remove_old(year, keep=name)
         # The public pages name the new file and its date: counted a change with the job's completion
         page_cache.bump(db.session)
         return {
-            "file": path.name,
+            "file": name.rpartition("/")[2],
             "entries": total,
             "pages": pages + parts.pages - front_pages,
             "results_published_at": _iso(published_at),
@@ -276,8 +282,8 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _join(front: Path, files: list[Path], groups: list[Group], path: Path) -> Path:
-    """The parts as one PDF, with a bookmark per section; written to a temporary file, then renamed."""
+def _join(front: Path, files: list[Path], groups: list[Group], path: Path, name: str) -> None:
+    """The parts as one PDF, with a bookmark per section, written to ``path`` and stored as ``name``."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
@@ -286,25 +292,27 @@ def _join(front: Path, files: list[Path], groups: list[Group], path: Path) -> Pa
         writer.append(str(part))
     for group in groups:
         writer.add_outline_item(title=f"{group.nomination} · {group.category}", page_number=group.first_page - 1)
-    writer.add_metadata({"/Title": path.stem, "/Producer": "Профориентация Приангарья"})
-    temporary = path.with_name(path.name + ".part")
-    with temporary.open("wb") as out:
+    writer.add_metadata({"/Title": Path(name).stem, "/Producer": "Профориентация Приангарья"})
+    with path.open("wb") as out:
         writer.write(out)
     writer.close()
-    temporary.replace(path)
-    return path
+    with path.open("rb") as joined:
+        storage.backend().write(name, joined)
 
 
-def _remove_old(target: Path, year: int, keep: Path) -> None:
-    def modified(p: Path) -> float:
+def _remove_old(year: int, keep: str) -> None:
+    store = storage.backend()
+
+    def modified(name: str) -> float:
         try:
-            return p.stat().st_mtime
-        except FileNotFoundError:
+            return store.modified(name)
+        except FileNotFoundError:  # removed meanwhile by another build
             return 0.0
 
-    files = sorted(target.glob(f"sozdatel-{year}-*.pdf"), key=modified, reverse=True)
-    for old in [f for f in files if f != keep][KEEP - 1 :]:
-        old.unlink(missing_ok=True)
+    prefix = f"{FOLDER}/sozdatel-{year}-"
+    files = sorted((n for n in store.names(FOLDER) if n.startswith(prefix) and n.endswith(".pdf")), key=modified)
+    for old in [n for n in reversed(files) if n != keep][KEEP - 1 :]:
+        store.delete(old)
 
 
 @job(KIND, max_attempts=3, lease_seconds=15 * 60)

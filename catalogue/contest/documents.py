@@ -9,9 +9,8 @@ administrators) and the organizers' tables carry full names.
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 
-from flask import current_app, render_template
+from flask import render_template
 
 from catalogue.contest import results
 from catalogue.contest.models import Award, Entry, Season
@@ -19,12 +18,13 @@ from catalogue.extensions import db
 from catalogue.formatting import ru_date
 from catalogue.jobs import JobContext, enqueue, job
 from catalogue.jobs.models import Job
+from catalogue.media import storage
 from catalogue.pdf import pdf_response as pdf_response  # the contest's views use it from here
-from catalogue.pdf import write_pdf, write_pdf_file
+from catalogue.pdf import write_pdf
 from catalogue.urls import external_url
 
 DIPLOMA_KIND = "contest.diploma"
-DIPLOMA_FOLDER = "contest/diplomas"  # under the instance folder: <year>/<entry id>-<digest of its HTML>.pdf
+DIPLOMA_FOLDER = "contest/diplomas"  # in the site's storage: <year>/<entry id>-<digest of its HTML>.pdf
 
 
 def diploma_html(entry: Entry) -> str:
@@ -45,11 +45,11 @@ def diploma_pdf(entry: Entry) -> bytes:
     return write_pdf(diploma_html(entry))
 
 
-def diploma_file(entry: Entry) -> Path:
-    """Where the diploma of the entry as it is now is kept: a file named by the digest of its HTML, so a changed
-    award, name or school is a new file and an old one is never served."""
+def diploma_file(entry: Entry) -> str:
+    """The stored name (:mod:`catalogue.media.storage`) of the diploma of the entry as it is now: named by the
+    digest of its HTML, so a changed award, name or school is a new file and an old one is never served."""
     digest = hashlib.sha256(diploma_html(entry).encode("utf-8")).hexdigest()[:24]
-    return Path(current_app.instance_path) / DIPLOMA_FOLDER / str(entry.season.year) / f"{entry.id}-{digest}.pdf"
+    return f"{DIPLOMA_FOLDER}/{entry.season.year}/{entry.id}-{digest}.pdf"
 
 
 def queue_diploma(entry: Entry) -> Job:
@@ -59,22 +59,21 @@ def queue_diploma(entry: Entry) -> Job:
 
 @job(DIPLOMA_KIND, max_attempts=3, lease_seconds=5 * 60)
 def build_diploma(arguments: dict, context: JobContext) -> dict | None:
-    """Render the diploma into its file (a temporary file renamed), and remove the entry's older versions."""
+    """Render the diploma into its stored file (written atomically), and remove the entry's older versions."""
     entry = db.session.get(Entry, arguments["entry_id"])
     if entry is None or not entry.award or not entry.season.results_published:
         db.session.commit()
         return None
-    html, path = diploma_html(entry), diploma_file(entry)
+    html, name = diploma_html(entry), diploma_file(entry)
     db.session.commit()  # nothing is read while rendering
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{context.job_id}.part")
-        write_pdf_file(html, temporary)
-        temporary.replace(path)
-    for old in path.parent.glob(f"{arguments['entry_id']}-*.pdf"):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return {"file": path.name}
+    store = storage.backend()
+    if not store.exists(name):
+        store.write(name, write_pdf(html))  # one page: small
+    folder, _slash, file_name = name.rpartition("/")
+    for old in list(store.names(folder)):
+        if old != name and old.rpartition("/")[2].startswith(f"{arguments['entry_id']}-"):
+            store.delete(old)
+    return {"file": file_name}
 
 
 def consent_form_pdf(entry: Entry, record) -> bytes:

@@ -1,6 +1,6 @@
 """The contest's public pages (seasons, gallery, results, entries, documents) and the students' pages."""
 
-from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import OperationalError
 
@@ -23,6 +23,7 @@ from catalogue.forms import choices, field_error
 from catalogue.htmx import render
 from catalogue.idempotency import idempotent
 from catalogue.media import services as media
+from catalogue.media import storage
 from catalogue.media.forms import accept_uploads
 from catalogue.media.names import file_label, public_name
 from catalogue.media.views import file_url
@@ -183,12 +184,13 @@ def collection(year: int):
     accel = current_app.config.get("COLLECTION_X_ACCEL_PREFIX")
     if accel:  # nginx serves the file itself (an internal location aliasing the collections folder)
         response = documents.pdf_response(b"", name, public=True)
-        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + made.path.name
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + made.file_name
         response.last_modified = made.built_at
         return response
-    response = send_file(
-        made.path, mimetype="application/pdf", conditional=True, etag=True, last_modified=made.built_at, max_age=300
-    )
+    try:
+        response = storage.send(made.name, "application/pdf", etag=True, last_modified=made.built_at, max_age=300)
+    except FileNotFoundError:  # replaced by a newer build meanwhile
+        abort(404)
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -251,8 +253,8 @@ def diploma(entry_id: int):
     item = entries.get_entry(current_user, entry_id)
     if not _may_get_diploma(item):
         abort(404)
-    path = documents.diploma_file(item)
-    if not path.is_file():  # rendered by a background job, never here
+    name = documents.diploma_file(item)
+    if not storage.backend().exists(name):  # rendered by a background job, never here
         try:
             documents.queue_diploma(item)
             db.session.commit()
@@ -261,7 +263,10 @@ def diploma(entry_id: int):
         response = make_response(render("contest/diploma_pending.html", entry=item), 200)
         response.headers["Retry-After"] = "10"
         return response
-    response = send_file(path, mimetype="application/pdf", conditional=True, etag=True, max_age=0)
+    try:
+        response = storage.send(name, "application/pdf", etag=True, max_age=0)
+    except FileNotFoundError:  # replaced by a newer version meanwhile
+        abort(404)
     response.headers["Content-Disposition"] = f'inline; filename="sozdatel-{item.season.year}-{item.id}.pdf"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

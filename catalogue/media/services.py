@@ -27,6 +27,7 @@ from catalogue.media.errors import MiB, UploadError, human_size
 from catalogue.media.models import StoredFile
 from catalogue.media.thumbnails import render_thumbnail, up_axis
 from catalogue.media.validation import ValidatedUpload
+from catalogue.observability import Check, health_check
 from catalogue.permissions import PermissionDenied
 from catalogue.unit_of_work import after_commit
 
@@ -253,8 +254,9 @@ def _clean_keys(keys: Iterable[str]) -> list[str]:
 def delete_file(stored_file: StoredFile) -> None:
     """Delete the row now and the file (and thumbnail) from disk once the caller commits."""
     keys = [stored_file.key] + ([stored_file.thumbnail_key] if stored_file.thumbnail_key else [])
-    for path in [storage.path_for(k) for k in keys]:
-        after_commit(partial(path.unlink, missing_ok=True))
+    store = storage.backend()  # bound now: the removal runs after the commit
+    for name in [storage.name_for(k) for k in keys]:
+        after_commit(partial(store.delete, name))
     db.session.delete(stored_file)
 
 
@@ -295,8 +297,20 @@ def _sweep_strays(cutoff: float) -> int:
     known = set(db.session.scalars(select(StoredFile.key)))
     known |= set(db.session.scalars(select(StoredFile.thumbnail_key).where(StoredFile.thumbnail_key.is_not(None))))
     removed = 0
-    for path, modified in storage.stored_files():
-        if modified < cutoff and path.name not in known:
-            path.unlink(missing_ok=True)
+    for key, modified in storage.stored_files():
+        if modified < cutoff and key not in known:
+            storage.delete(key)
             removed += 1
     return removed
+
+
+@health_check
+def _storage() -> Check:
+    """The stored files are there: the newest file the database names is in the storage. A host whose shared
+    ``MEDIA_ROOT`` is not mounted fails here, and the load balancer takes it out before a visitor gets a 404."""
+    key = db.session.scalar(select(StoredFile.key).order_by(StoredFile.id.desc()).limit(1))
+    db.session.rollback()
+    if key is None:
+        return Check("storage", True, {"newest_file_present": None})
+    present = storage.exists(key)
+    return Check("storage", present, {"newest_file_present": present})

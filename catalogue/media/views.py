@@ -5,7 +5,7 @@ import unicodedata
 from urllib.parse import quote
 
 import click
-from flask import Blueprint, Response, abort, current_app, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, url_for
 from flask_login import current_user
 
 from catalogue.media import storage
@@ -61,18 +61,21 @@ def _readable_file(key: str) -> StoredFile:
 
 
 def _send(stored: StoredFile, key: str, media_type: str, name: str, inline: bool) -> Response:
-    path = storage.path_for(key)
-    if not path.is_file():
-        abort(404)
+    stored_name = storage.name_for(key)
     accel = current_app.config.get("MEDIA_ACCEL_REDIRECT")
+    if not storage.backend().exists(stored_name):
+        abort(404)
     if accel:
         # The access check is done: nginx sends the bytes itself (sendfile, ranges, conditional requests) from an
         # ``internal`` location that maps this prefix onto the uploads folder.
         response = Response(mimetype=media_type)
-        response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{key[:2]}/{key}"
+        response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{stored_name}"
     else:
         # Caching is decided below, per file; Flask's default max age would only get in the way.
-        response = send_file(path, mimetype=media_type, conditional=True, etag=True, max_age=lambda _path: None)
+        try:
+            response = storage.send(stored_name, media_type, etag=True, max_age=lambda _path: None)
+        except FileNotFoundError:  # removed meanwhile
+            abort(404)
     response.headers["Content-Disposition"] = content_disposition(name, inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = FILE_CSP

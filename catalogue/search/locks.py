@@ -7,12 +7,15 @@ tells a reused pid apart). A writer that finds the lock taken by a process that 
 belongs to another process, removes the lock file and takes a new one (logging that it did): whatever still holds
 the old file holds nothing anyone waits for. Taking the lock and recording the holder happen under a short second
 lock (``write.lock.break``), so a breaker never mistakes a new writer that has not recorded itself yet for the old one.
+The holder's host name is recorded too: with the index on a shared mount (several hosts) a writer of another host
+cannot be looked up here, so its lock is never broken (the file server drops a dead client's lock itself).
 """
 
 import fcntl
 import json
 import logging
 import os
+import socket
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,8 +34,11 @@ BREAK = "write.lock.break"
 class Holder:
     pid: int
     start: str | None  # the process's start time (Linux: clock ticks after boot), None where unknown
+    host: str | None = None  # the host it runs on (None: recorded before hosts were)
 
     def alive(self) -> bool:
+        if self.host is not None and self.host != socket.gethostname():
+            return True  # another host's process: only its flock tells, and that is held
         try:
             os.kill(self.pid, 0)
         except ProcessLookupError:
@@ -58,13 +64,13 @@ def _proc_stat(pid: int) -> list[str] | None:
 
 def me() -> Holder:
     state = _proc_stat(os.getpid())
-    return Holder(os.getpid(), state[19] if state else None)
+    return Holder(os.getpid(), state[19] if state else None, socket.gethostname())
 
 
 def read_holder(root: Path) -> Holder | None:
     try:
         data = json.loads((root / HOLDER).read_text())
-        return Holder(int(data["pid"]), data.get("start"))
+        return Holder(int(data["pid"]), data.get("start"), data.get("host"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -97,7 +103,7 @@ def _acquire_once(root: Path) -> int | None:
         if fd is not None:
             holder = me()
             temporary = root / f"{HOLDER}.{os.getpid()}"
-            temporary.write_text(json.dumps({"pid": holder.pid, "start": holder.start}))
+            temporary.write_text(json.dumps({"pid": holder.pid, "start": holder.start, "host": holder.host}))
             os.replace(temporary, root / HOLDER)
             return fd
         holder = read_holder(root)
