@@ -106,7 +106,7 @@ def _shared_url_builder(rule: Rule, append_unknown: bool = True):
     """Werkzeug's URL builder of ``rule``, generated once per session for every app alike.
 
     Werkzeug writes, parses and compiles Python source for each of a rule's two builders; for the site's
-    150 rules that is four fifths of ``create_app``, and every test makes an app. A builder is a plain
+    150 rules that is two thirds of ``create_app``, and every test makes an app. A builder is a plain
     function of the rule's parsed parts, its defaults and its converters' kinds (the rule object comes in
     as its first argument), so rules alike in those share one. ``tests/test_infrastructure.py`` checks
     that shared builders give the URLs fresh ones give.
