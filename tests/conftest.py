@@ -6,6 +6,7 @@ A missing PostgreSQL or Chromium skips its tests, or fails them when ``CATALOGUE
 """
 
 import datetime as dt
+import hashlib
 import itertools
 import os
 import shutil
@@ -13,16 +14,19 @@ import threading
 from contextlib import nullcontext
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask import Flask, has_app_context
 from jinja2 import BytecodeCache
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from catalogue import create_app
 from catalogue.config import database_uri
 from catalogue.extensions import db
+from catalogue.media import services as media_services
 from tests.helpers import DEFAULT_PASSWORD, csrf_token, postgres_schema, skip_or_fail
 
 BACKENDS = ("sqlite", "postgresql")
@@ -92,6 +96,65 @@ class _SharedBytecodeCache(BytecodeCache):
 
 
 _TEMPLATE_CACHE = _SharedBytecodeCache()
+
+
+_compile_url_builder = Rule._compile_builder
+_URL_BUILDERS: dict[tuple, object] = {}
+
+
+def _shared_url_builder(rule: Rule, append_unknown: bool = True):
+    """Werkzeug's URL builder of ``rule``, generated once per session for every app alike.
+
+    Werkzeug writes, parses and compiles Python source for each of a rule's two builders; for the site's
+    150 rules that is two thirds of ``create_app``, and every test makes an app. A builder is a plain
+    function of the rule's parsed parts, its defaults and its converters' kinds (the rule object comes in
+    as its first argument), so rules alike in those share one. ``tests/test_infrastructure.py`` checks
+    that shared builders give the URLs fresh ones give.
+    """
+    key = (
+        append_unknown,
+        rule.rule,
+        tuple(rule._trace),
+        repr(sorted((rule.defaults or {}).items())),
+        tuple(sorted((name, type(converter)) for name, converter in rule._converters.items())),
+    )
+    builder = _URL_BUILDERS.get(key)
+    if builder is None:
+        builder = _URL_BUILDERS[key] = _compile_url_builder(rule, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _shared_url_builder
+
+
+_render_thumbnail = media_services.render_thumbnail
+_THUMBNAILS: dict[tuple, bytes] = {}
+# Larger models are drawn every time: hashing them would add to the memory the upload tests measure.
+_SHARED_THUMBNAIL_BYTES = 1 << 20
+
+
+def _shared_thumbnail(triangles, size=(480, 360), up="z", colours=None) -> bytes:
+    """The thumbnail an upload gets, drawn once per session for each model, size, axis and colours.
+
+    The tests upload the same few models hundreds of times (every contest entry has one), and drawing one
+    takes a tenth of a second; the picture depends on nothing but these arguments. ``render_thumbnail``
+    itself, imported from ``catalogue.media.thumbnails``, draws every time for the tests of the picture.
+    """
+    arrays = [np.ascontiguousarray(triangles)] + ([] if colours is None else [np.ascontiguousarray(colours)])
+    if sum(array.nbytes for array in arrays) > _SHARED_THUMBNAIL_BYTES:
+        return _render_thumbnail(triangles, size, up, colours)
+    digest = hashlib.blake2b()
+    for array in arrays:
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.data)
+    key = (digest.hexdigest(), tuple(size), up, colours is None)
+    picture = _THUMBNAILS.get(key)
+    if picture is None:
+        picture = _THUMBNAILS[key] = _render_thumbnail(triangles, size, up, colours)
+    return picture
+
+
+media_services.render_thumbnail = _shared_thumbnail
 
 
 def make_test_app(config: dict) -> Flask:

@@ -6,17 +6,24 @@ import sys
 from pathlib import Path
 from pprint import pformat
 
+import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, select, text
+from werkzeug.routing import AnyConverter, PathConverter
 
 import catalogue
 import catalogue.models  # every table in db.metadata
 from catalogue.extensions import db
+from catalogue.media import services as media_services
+from catalogue.media.thumbnails import render_thumbnail, up_axis
+from catalogue.media.validation import validate_upload
 from catalogue.taxonomy.models import AgeGroup, Municipality, Organization, Sphere
-from tests.helpers import DEFAULT_PASSWORD, only_on, postgres_schema
+from catalogue.web import BoundedIntConverter
+from tests.conftest import _compile_url_builder, app_config, make_test_app
+from tests.helpers import DEFAULT_PASSWORD, fixture_bytes, only_on, postgres_schema
 
 MIGRATIONS = Path(catalogue.__file__).parent / "migrations"
 
@@ -62,6 +69,43 @@ def test_a_user_made_by_the_factory_can_log_in_and_out(client, auth, make_user):
     response = auth.logout()
     assert response.status_code in (302, 303)
     assert client.get("/account/").status_code in (302, 303)
+
+
+def test_apps_share_url_builders_that_build_what_fresh_ones_build(tmp_path):
+    # tests/conftest.py generates werkzeug's URL builders once for all the apps the tests make: each app's rules
+    # use the same ones, and every rule builds the same URL, query string included, as a builder made for it alone.
+    first, second = (make_test_app(app_config(tmp_path / name, "sqlite://")) for name in ("one", "two"))
+    pairs = list(zip(first.url_map.iter_rules(), second.url_map.iter_rules(), strict=True))
+    assert len(pairs) > 100
+    samples = {BoundedIntConverter: 7, AnyConverter: None, PathConverter: "папка/файл 1.txt"}
+    for rule, twin in pairs:
+        assert (rule.rule, rule.endpoint) == (twin.rule, twin.endpoint)
+        assert rule._build.__func__ is twin._build.__func__
+        assert rule._build_unknown.__func__ is twin._build_unknown.__func__
+        values = {}
+        for name, converter in rule._converters.items():
+            sample = samples.get(type(converter), "слово & знак")
+            values[name] = sorted(converter.items)[-1] if isinstance(converter, AnyConverter) else sample
+        fresh = _compile_url_builder(rule, True).__get__(rule)
+        assert twin.build(values) == rule.build(values) == fresh(**values), rule.rule
+        with_query = {**values, "q": "поиск ?&", "page": 2}
+        assert twin.build(with_query) == fresh(**with_query), rule.rule
+        assert twin.build(values, append_unknown=False) == _compile_url_builder(rule, False).__get__(rule)(**values)
+
+
+def test_uploads_share_each_models_thumbnail_which_is_the_one_drawn_anew():
+    # tests/conftest.py draws an upload's thumbnail once per model for the session: a second upload of the model
+    # gets the very same picture, which is the picture catalogue.media.thumbnails draws; another model gets its own.
+    cube, teapot = (validate_upload("model", name, fixture_bytes(name)) for name in ("20mm-xyz-cube.stl", "teapot.stl"))
+    picture = media_services._thumbnail(cube)
+    assert picture == render_thumbnail(cube.triangles, up=up_axis(cube.format), colours=cube.colours)
+    again = validate_upload("model", "20mm-xyz-cube.stl", fixture_bytes("20mm-xyz-cube.stl"))
+    assert media_services._thumbnail(again) is picture
+    assert media_services._thumbnail(teapot) == render_thumbnail(teapot.triangles, up=up_axis(teapot.format))
+    assert media_services._thumbnail(teapot) != picture
+    red = np.full((len(cube.triangles), 3), (200, 30, 30), dtype=np.uint8)
+    assert media_services.render_thumbnail(cube.triangles, colours=red) == render_thumbnail(cube.triangles, colours=red)
+    assert media_services.render_thumbnail(cube.triangles, colours=red) != picture
 
 
 # -- migrations -------------------------------------------------------------------------------
