@@ -29,7 +29,8 @@ def test_the_check_starts_the_readme_s_environment_gunicorn_and_nginx_with_only_
     assert gunicorn[gunicorn.index("--timeout") + 1] == "120"
 
     site = check.readme_nginx_site({"/srv/catalogue/instance/": "/var/lib/catalogue/", "listen 80;": "listen 8080;"})
-    assert "alias /var/lib/catalogue/uploads/;" in site and "alias /var/lib/catalogue/uploads/contest/collections/;" in site
+    assert "alias /var/lib/catalogue/uploads/;" in site
+    assert "alias /var/lib/catalogue/uploads/contest/collections/;" in site
     assert "listen 8080;" in site and "location /_uploads/" in site and "internal;" in site
 
 
