@@ -90,7 +90,7 @@ def test_a_site_configured_by_nobody_hashes_passwords_with_full_cost_scrypt(app,
             user = db.session.scalar(select(User).where(User.email == "marina@example.ru"))
             assert user.password_hash.startswith("scrypt:32768:8:1$")
         # ... with which the teacher logs in again
-        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/auth/login")})
         response = client.post(
             "/auth/login",
             data={
