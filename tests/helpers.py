@@ -86,6 +86,10 @@ def postgres_schema(url: str, prefix: str) -> Iterator[str]:
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
+            # pg_trgm (the database search's typos) once per database, in its default schema, under a lock: runs
+            # creating it at the same moment would collide, and one made in a run's own schema would go with it.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('catalogue-tests:pg_trgm'))")
+            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         # Without waiting for the disk at each commit: a test database need not survive a crash.
         options = f"-csearch_path={schema} -csynchronous_commit=off"

@@ -46,11 +46,13 @@ def entries(numbers=DOCUMENTS):
     return [entry(n, *DOCUMENTS[n]) for n in numbers]
 
 
+# PostgreSQL's own engine: a SQLite site refuses it (test_a_sqlite_site_refuses_it).
+ON_POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 def engine(app, backend):
     """The app's engine on PostgreSQL, built from ``DOCUMENTS`` (in an app context for the test's duration)."""
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL's own engine: a SQLite site refuses it (test_a_sqlite_site_refuses_it)")
     with app.app_context():
         engine = indexer.backend()
         assert isinstance(engine, PostgresBackend)
@@ -81,6 +83,7 @@ QUERIES = [
 
 @pytest.mark.stale_index  # the documents are the test's own, not the site's
 @pytest.mark.parametrize(("text", "filters"), QUERIES)
+@ON_POSTGRESQL
 def test_the_same_documents_counts_and_facets_as_whoosh(engine, tmp_path, text, filters):
     whoosh = WhooshBackend(tmp_path / "search")
     with whoosh.write_lock(timeout=1):
@@ -97,6 +100,7 @@ def test_the_same_documents_counts_and_facets_as_whoosh(engine, tmp_path, text, 
 
 
 @pytest.mark.stale_index
+@ON_POSTGRESQL
 def test_what_no_engine_would_read_still_gives_whooshs_answer(engine, tmp_path):
     whoosh = WhooshBackend(tmp_path / "search")
     with whoosh.write_lock(timeout=1):
@@ -110,6 +114,7 @@ def test_what_no_engine_would_read_still_gives_whooshs_answer(engine, tmp_path):
 
 
 @pytest.mark.stale_index
+@ON_POSTGRESQL
 def test_ranking_and_date_order_follow_whoosh(engine):
     # A title match first; more of the words first; no words: newest first; by date: newest first
     assert engine.search(EngineQuery(parse("проекты"))).keys[0] == "project:3"
@@ -123,6 +128,7 @@ def test_ranking_and_date_order_follow_whoosh(engine):
 
 
 @pytest.mark.stale_index
+@ON_POSTGRESQL
 def test_one_writer_at_a_time_through_an_advisory_lock(engine):
     # Another writer (another connection, as another process would have) waits, then gives up
     with engine.write_lock(timeout=1), pytest.raises(IndexUnavailable), engine.write_lock(timeout=0.2):
@@ -134,6 +140,7 @@ def test_one_writer_at_a_time_through_an_advisory_lock(engine):
 
 
 @pytest.mark.stale_index
+@ON_POSTGRESQL
 def test_searches_go_on_during_a_rebuild_and_see_the_new_index_after_it(app, engine):
     halfway, resume = threading.Event(), threading.Event()
     errors = []
@@ -170,6 +177,7 @@ def test_searches_go_on_during_a_rebuild_and_see_the_new_index_after_it(app, eng
 
 
 @pytest.mark.stale_index
+@ON_POSTGRESQL
 def test_typos_and_completions_come_from_the_trigram_dictionary(engine, tmp_path):
     words = engine.dictionary()
     assert words.completions("энерг") == ["энергетик", "энергетика", "энергетики", "энергии"]
@@ -194,9 +202,8 @@ def test_a_sqlite_site_refuses_it(tmp_path):
         make_test_app(config)
 
 
+@ON_POSTGRESQL
 def test_health_and_search_check_know_the_database_engine(app, backend, client, runner, make_user):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL's own engine")
     teacher = make_user(roles=("teacher",), email="teacher@example.ru")
     moderator = make_user(roles=("moderator",), email="moderator@example.ru")
     with app.app_context():
