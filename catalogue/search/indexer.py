@@ -22,7 +22,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import delete, func, select
@@ -61,12 +60,6 @@ def entry_for(searchable: registry.SearchableType, obj) -> IndexEntry:
         digest=hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest(),
         names=" ".join(document.names),
     )
-
-
-def _chunks(ids: list[int], size: int):
-    iterator = iter(ids)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 # -- applying the outbox ------------------------------------------------------------------------------
@@ -112,7 +105,7 @@ def _apply_batch(engine: SearchBackend, batch: int, report: SyncReport) -> int:
     engine.apply(upserts, deletes)
     # The index is committed: now, and only now, the rows may go; the stored documents follow the index.
     stored.write(upserts, deletes)
-    for chunk in _chunks([row.id for row in rows], BATCH):
+    for chunk in stored.chunks([row.id for row in rows], BATCH):
         db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
     db.session.commit()
     report.applied += len(rows)
@@ -153,7 +146,7 @@ def public_entries(batch: int = BATCH, store: bool = False):
         with reading():
             ids = list(db.session.scalars(searchable.public_id_query()))
             db.session.rollback()
-        for chunk in _chunks(ids, batch):
+        for chunk in stored.chunks(ids, batch):
             # Reading holds no write lock; the stored documents are written in a short transaction of their own.
             with reading():
                 try:
@@ -195,7 +188,7 @@ def _rebuild_locked(engine: SearchBackend, procs: int = 1, limitmb: int = 512) -
     with processes.children_die_with_parent():
         count = engine.rebuild(entries(), procs=procs, limitmb=limitmb)
     stored.keep_only(keys)
-    for chunk in _chunks(covered, BATCH):
+    for chunk in stored.chunks(covered, BATCH):
         db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
     db.session.commit()
     return count

@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalogue.extensions import db
-from catalogue.search import ranking, spelling
+from catalogue.search import ranking, spelling, stored
 from catalogue.search.analysis import DEFAULT_STEMMER, russian_analyzer
 from catalogue.search.backend import EngineQuery, EngineResult, IndexEntry, IndexUnavailable
 from catalogue.search.columnar import TITLE_BOOST, Plan
@@ -329,11 +329,11 @@ class PostgresBackend:
 
     @staticmethod
     def _insert(connection, rows: list[dict]) -> None:
-        for start in range(0, len(rows), CHUNK):
+        for chunk in stored.chunks(rows, CHUNK):
             connection.execute(
                 sql("INSERT INTO search_engine_entry (key, digest, words, facets, date) "
                     "VALUES (:key, :digest, CAST(:words AS tsvector), :facets, :date)"),
-                rows[start : start + CHUNK],
+                chunk,
             )  # fmt: skip
 
     def _add_words(self, connection, counts: Counter) -> None:
@@ -342,11 +342,11 @@ class PostgresBackend:
             for w, n in sorted(counts.items())
             if n > 0
         ]
-        for start in range(0, len(rows), CHUNK):
+        for chunk in stored.chunks(rows, CHUNK):
             connection.execute(
                 sql("INSERT INTO search_engine_word (word, stem, count) VALUES (:word, :stem, :count) "
                     "ON CONFLICT (word) DO UPDATE SET count = search_engine_word.count + excluded.count"),
-                rows[start : start + CHUNK],
+                chunk,
             )  # fmt: skip
         # People's names in a document take their count away from a word they share (as Whoosh's words.tsv does)
         fewer = [{"word": w, "count": n} for w, n in counts.items() if n < 0]
@@ -364,9 +364,8 @@ class PostgresBackend:
             raise IndexUnavailable("no search index: rebuild it")
         connection = db.session.connection()
         gone = [e.key for e in upserts] + deletes
-        for start in range(0, len(gone), CHUNK):
-            connection.execute(sql("DELETE FROM search_engine_entry WHERE key = ANY(:keys)"),
-                               {"keys": gone[start : start + CHUNK]})  # fmt: skip
+        for chunk in stored.chunks(gone, CHUNK):
+            connection.execute(sql("DELETE FROM search_engine_entry WHERE key = ANY(:keys)"), {"keys": chunk})
         self._insert(connection, self._rows(upserts))
         words = spelling.surface_forms(t for e in upserts for t in (e.title, e.text))
         words.subtract(spelling.surface_forms(e.names for e in upserts if e.names))  # never offer people's names

@@ -74,7 +74,8 @@ def facet_column(facets) -> str:
     return f"|{'|'.join(pairs)}|" if pairs else ""
 
 
-def _chunks(items: list, size: int = CHUNK):
+def chunks(items: list, size: int = CHUNK):
+    """``items`` in slices of ``size``: for statements whose parameters must stay bounded."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -93,16 +94,16 @@ def write(upserts: Iterable[IndexEntry], deletes: Iterable[str] = ()) -> None:
         for e in upserts
     ]
     gone = [row["key"] for row in rows] + list(deletes)
-    for chunk in _chunks(gone):
+    for chunk in chunks(gone):
         db.session.execute(delete(SearchDocumentRow).where(SearchDocumentRow.key.in_(chunk)))
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         db.session.execute(insert(SearchDocumentRow), chunk)
 
 
 def keep_only(keys: Collection[str]) -> None:
     """Remove the stored documents of every key not in ``keys`` (after a rebuild; the caller commits)."""
     stale = [key for key in db.session.scalars(select(SearchDocumentRow.key)) if key not in keys]
-    for chunk in _chunks(stale):
+    for chunk in chunks(stale):
         db.session.execute(delete(SearchDocumentRow).where(SearchDocumentRow.key.in_(chunk)))
 
 
