@@ -166,3 +166,16 @@ def published_practice_row(number: int, school, author_id: int, published_at, **
         "author_id": author_id,
         **extra,
     }
+
+
+# Waits for an <img> to finish loading (the browser may still be fetching it when the element appears) and gives its
+# natural width, or 0 when it failed to load.
+_LOADED_WIDTH = """img => img.complete ? img.naturalWidth : new Promise(done => {
+    img.addEventListener("load", () => done(img.naturalWidth), {once: true});
+    img.addEventListener("error", () => done(0), {once: true});
+})"""
+
+
+def loaded_width(image) -> int:
+    """The natural width of a Playwright locator's image once the browser has loaded it (0 when it could not)."""
+    return image.evaluate(_LOADED_WIDTH)

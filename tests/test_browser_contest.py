@@ -22,7 +22,7 @@ from tests.contest_support import (
     organization,
     set_phase,
 )
-from tests.helpers import FIXTURES_3D
+from tests.helpers import FIXTURES_3D, loaded_width
 
 pytestmark = pytest.mark.browser
 PASSWORD = "пароль-надёжный-1"
@@ -219,6 +219,6 @@ def test_without_webgl_the_thumbnail_stands_in_for_the_model(page, app, make_use
     page.goto(f"/contest/entries/{entry_id}")
     fallback = page.locator("img.viewer-fallback")
     expect(fallback).to_be_visible()
-    assert fallback.evaluate("img => img.complete && img.naturalWidth") == 480
+    assert loaded_width(fallback) == 480
     expect(page.locator("model-viewer")).to_have_count(0)
     expect(page.locator("[data-viewer-note]")).to_contain_text("показан снимок модели")
