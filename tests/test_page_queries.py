@@ -13,7 +13,7 @@ from catalogue.search.stored import SearchDocumentRow
 from catalogue.workflow import services as workflow
 from tests.contest_support import make_season
 from tests.factories import make_project
-from tests.test_practices_factories import make_practice, practice_data
+from tests.test_practices_factories import adopt, login, make_people, make_practice, practice_data
 from tests.test_search_site import count_queries
 
 
@@ -129,3 +129,36 @@ def test_a_rebuild_stores_every_public_document_and_drops_the_rest(app, make_use
         keys = set(db.session.scalars(select(SearchDocumentRow.key)))
         assert f"project:{published}" in keys and "project:999999" not in keys
         assert indexer.check().ok
+
+
+def test_an_item_page_costs_a_reader_their_own_query_and_the_items_row(app, make_user):
+    """A published project's and practice's page, once made, costs someone logged in their session's query and the
+    item's row, however many revisions and adoptions the practice has; the author of an open revision (and the
+    practice's author, and moderators) also get it read, and see it, while other readers do not."""
+    people = make_people(app, make_user)
+    teacher, moderator = people["teacher"], people["moderator"]
+    with app.test_request_context():
+        make_project(teacher, "published", moderator=moderator, title="Проект о профессиях")
+        practice = make_practice(teacher, "published", moderator=moderator)
+        for reader in ("bratsk", "angarsk"):
+            adopt(people[reader], practice)
+        revision = practices.revise_practice(db.session.merge(teacher), practice, practice_data(participants=150))
+        workflow.transition(db.session.merge(teacher), revision, "submit")
+        workflow.transition(db.session.merge(moderator), revision, "publish")
+        practices.revise_practice(db.session.merge(teacher), practice, practice_data(participants=160))
+    counts = {}
+    for name in ("bratsk", "colleague", "teacher", "moderator2"):
+        client = app.test_client()
+        login(client, people[name])
+        urls = pages(client)[1:5]  # a project's list and page, the practices' list and page
+        counts[name] = queries_of(app, client, urls)
+        html = client.get(urls[3]).get_data(as_text=True)
+        assert ("Ваша организация отметила внедрение 1 марта 2025" in html) is (name == "bratsk")
+        assert "Внедрили: 2 организации" in html and "— обновлена" in html
+        assert ("предложили правку" in html) is (name == "teacher")
+        assert ("К практике предложена правка" in html) is (name == "moderator2")
+    project, practice_page = pages(app.test_client())[2], pages(app.test_client())[4]
+    for name in ("bratsk", "colleague"):
+        assert counts[name][project] == 2 and counts[name][practice_page] == 2
+    # The open revision's readers pay for it: its row (and the moderator's decision buttons' check)
+    assert counts["teacher"][practice_page] > 2

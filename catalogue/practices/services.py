@@ -3,11 +3,12 @@
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import url_for
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue.accounts.models import Role, User
 from catalogue.clock import local_today, utcnow
@@ -344,33 +345,57 @@ def get_revision(actor, revision_id: int) -> PracticeRevision:
     return revision
 
 
-def revisions_of(practice: Practice) -> list[PracticeRevision]:
-    """Every revision of ``practice``, oldest first (one query)."""
-    return list(
-        db.session.scalars(
-            select(PracticeRevision)
-            .where(PracticeRevision.practice_id == practice.id)
-            .order_by(PracticeRevision.created_at, PracticeRevision.id)
+class HistoryRow(NamedTuple):
+    id: int
+    published_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PracticeFacts:
+    """What a practice's page shows of its revisions and adoptions: the same for everybody, so a page keeps it
+    per content generation (``catalogue.fragments``), which every revision and adoption bumps."""
+
+    history: tuple[HistoryRow, ...]  # the published revisions, oldest first
+    pending_author_id: int | None  # the author of the revision not yet decided, if there is one
+    adopted_on: dict[int, dt.date]  # organization id: the date of its «внедрили у себя»
+
+
+def practice_facts(practice: Practice) -> PracticeFacts:
+    """The facts of :class:`PracticeFacts` for ``practice``, read as columns (two queries, no objects)."""
+    revisions = db.session.execute(
+        select(PracticeRevision.id, PracticeRevision.status, PracticeRevision.published_at, PracticeRevision.author_id)
+        .where(PracticeRevision.practice_id == practice.id)
+        .order_by(PracticeRevision.created_at, PracticeRevision.id)
+    ).all()
+    pending = next((r for r in reversed(revisions) if r.status in OPEN_REVISION), None)
+    adoptions = db.session.execute(
+        select(PracticeAdoption.organization_id, PracticeAdoption.adopted_on).where(
+            PracticeAdoption.practice_id == practice.id
         )
+    ).all()
+    return PracticeFacts(
+        history=tuple(HistoryRow(r.id, r.published_at) for r in revisions if r.status == Status.PUBLISHED),
+        pending_author_id=pending.author_id if pending is not None else None,
+        adopted_on=dict(adoptions),
     )
 
 
 # -- reading ----------------------------------------------------------------------------------------
 
 
-def get_practice(actor, practice_id: int, with_body: bool = True) -> Practice:
+def get_practice(actor, practice_id: int, only_row: bool = False) -> Practice:
     """One practice with its steps and adoptions: a fixed number of queries.
 
-    ``with_body=False``: steps, roadmap items and spheres are loaded when first used (a page whose body is cached).
+    ``only_row=True``: the practice's row with its organization and municipality (a page whose body is cached);
+    the rest is loaded when first used.
 
     :raise NotFound: no such practice, or not visible to ``actor``.
     """
-    body = (
-        [selectinload(Practice.steps)] if with_body else [lazyload(Practice.roadmap_rows), lazyload(Practice.spheres)]
-    )
-    practice = db.session.scalar(
-        select(Practice).where(Practice.id == practice_id).options(*body, selectinload(Practice.adoptions))
-    )
+    if only_row:
+        loading = [lazyload("*"), joinedload(Practice.organization), joinedload(Practice.municipality)]
+    else:
+        loading = [selectinload(Practice.steps), selectinload(Practice.adoptions)]
+    practice = db.session.scalar(select(Practice).where(Practice.id == practice_id).options(*loading))
     workflow.ensure_can_view(actor, practice)
     return practice
 
@@ -529,14 +554,6 @@ def adopt(actor: User, practice: Practice, data: AdoptionData) -> PracticeAdopti
         )
     db.session.commit()
     return adoption
-
-
-def adoption_of(actor, practice: Practice) -> PracticeAdoption | None:
-    """The mark of ``actor``'s organization on ``practice``, if it made one."""
-    organization_id = getattr(actor, "organization_id", None)
-    if organization_id is None:
-        return None
-    return next((a for a in practice.adoptions if a.organization_id == organization_id), None)
 
 
 def adopted_municipalities(practice: Practice) -> list[tuple[str, int]]:

@@ -20,6 +20,7 @@ from catalogue.practices import csv_export, documents, services
 from catalogue.practices.forms import AdoptionForm, CatalogueFilterForm, PracticeForm
 from catalogue.practices.roadmap import BY_NUMBER
 from catalogue.taxonomy.services import municipalities, organizations_by_municipality, spheres
+from catalogue.workflow import registry
 from catalogue.workflow import services as workflow
 
 bp = Blueprint("practices", __name__, url_prefix="/practices")
@@ -88,7 +89,7 @@ def detail(practice_id: int, slug: str | None = None):
 
     :raise 404: no such practice, or a draft of someone else.
     """
-    practice = services.get_practice(current_user, practice_id, with_body=False)
+    practice = services.get_practice(current_user, practice_id, only_row=True)
     if slug != practice.slug:
         return redirect(services.practice_url(practice), 301)
     return _detail_page(practice, _adoption_form())
@@ -106,12 +107,10 @@ def _adoption_form() -> AdoptionForm | None:
 
 
 def _detail_page(practice, adoption_form: AdoptionForm | None, status: int = 200, block: str | None = None):
-    is_author = workflow.is_author(current_user, practice)
-    revisions = services.revisions_of(practice)
-    pending = next((r for r in reversed(revisions) if r.status in services.OPEN_REVISION), None)
-    if pending is not None and not workflow.can_view(current_user, pending):
-        pending = None
-    signed_in = current_user.is_authenticated
+    person = current_user._get_current_object()
+    signed_in = person.is_authenticated
+    is_author = workflow.is_author(person, practice)
+    facts = fragments.cached("practices.facts", practice.id, make=lambda: services.practice_facts(practice))
     return render(
         "practices/detail.html",
         block=block,
@@ -119,18 +118,35 @@ def _detail_page(practice, adoption_form: AdoptionForm | None, status: int = 200
         practice=practice,
         body=fragments.rendered("practices.detail", "practices/_body.html", practice.id, _audience(practice),
                                 context=lambda: dict(practice=practice, attachments=services.attachments(practice))),
-        actions=workflow.actions_for(current_user, practice),
+        actions=workflow.actions_for(person, practice),
         can_edit=is_author and practice.is_editable,
-        can_revise=services.may_revise(current_user, practice),
+        can_revise=services.may_revise(person, practice),
         comment=workflow.latest_comment(practice) if is_author else None,
-        history=[r for r in revisions if r.is_published],
-        pending=pending,
-        municipalities_adopted=services.adopted_municipalities(practice),
+        history=facts.history,
+        pending=_pending(person, practice, facts),
+        adoptions=_adoptions(practice) if practice.is_published else None,
         adoption_form=adoption_form,
-        my_adoption=services.adoption_of(current_user, practice) if signed_in else None,
-        may_adopt=signed_in and current_user.has_role(Role.TEACHER, Role.ADMIN),
-        adoption_refusal=services.adoption_refusal(current_user, practice) if signed_in else None,
+        adopted_on=facts.adopted_on.get(person.organization_id) if signed_in else None,
+        may_adopt=signed_in and person.has_role(Role.TEACHER, Role.ADMIN),
+        adoption_refusal=services.adoption_refusal(person, practice) if signed_in else None,
     )
+
+
+def _adoptions(practice):
+    """The organizations that adopted ``practice``, the same for everybody."""
+    return fragments.rendered("practices.adoptions", "practices/_adoptions.html", practice.id, context=lambda: dict(
+        practice=practice, municipalities_adopted=services.adopted_municipalities(practice)))  # fmt: skip
+
+
+def _pending(person, practice, facts: services.PracticeFacts):
+    """The revision not yet decided, for those who may see it (its author, the practice's, moderators): only
+    they cost a query for it."""
+    if facts.pending_author_id is None or not person.is_authenticated:
+        return None
+    if not (registry.is_moderator(person) or person.id in (facts.pending_author_id, practice.author_id)):
+        return None
+    pending = services.open_revision(practice)
+    return pending if pending is not None and workflow.can_view(person, pending) else None
 
 
 def _audience(practice) -> str | None:

@@ -121,16 +121,17 @@ def update_project(actor: User, project: Project, data: ProjectData) -> Project:
 # -- reading projects -------------------------------------------------------------------------------
 
 
-def get_project(actor, project_id: int, with_stages: bool = True, with_taxonomy: bool = True) -> Project:
+def get_project(actor, project_id: int, with_stages: bool = True, only_row: bool = False) -> Project:
     """:raise NotFound: no such project, or not visible to ``actor``.
 
-    ``with_taxonomy=False``: age groups and spheres are loaded when first used (a page whose body is cached).
+    ``only_row=True``: the project's own row and nothing more (a page whose body is cached); its author,
+    organization, age groups, spheres and stages are loaded when first used.
     """
     stmt = select(Project).where(Project.id == project_id)
-    if with_stages:
+    if only_row:
+        stmt = stmt.options(lazyload("*"))
+    elif with_stages:
         stmt = stmt.options(selectinload(Project.stages))
-    if not with_taxonomy:
-        stmt = stmt.options(lazyload(Project.age_groups), lazyload(Project.spheres))
     project = db.session.scalar(stmt)
     workflow.ensure_can_view(actor, project)
     return project

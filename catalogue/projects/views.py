@@ -75,16 +75,18 @@ def detail(project_id: int, slug: str | None = None):
 
     :raise 404: no such project, or a draft of someone else.
     """
-    project = services.get_project(current_user, project_id, with_stages=False, with_taxonomy=False)
+    person = current_user._get_current_object()
+    project = services.get_project(person, project_id, only_row=True)
     if slug != project.slug:
         return redirect(url_for("projects.detail", project_id=project.id, slug=project.slug), 301)
+    is_author = workflow.is_author(person, project)
     return render(
         "projects/detail.html",
         project=project,
-        actions=workflow.actions_for(current_user, project),
-        can_edit=workflow.is_author(current_user, project) and project.is_editable,
-        comment=workflow.latest_comment(project) if workflow.is_author(current_user, project) else None,
-        may_run=runs.may_run(current_user),
+        actions=workflow.actions_for(person, project),
+        can_edit=is_author and project.is_editable,
+        comment=workflow.latest_comment(project) if is_author else None,
+        may_run=runs.may_run(person),
         **fragments.cached("projects.detail", project.id, _audience(project), make=lambda: _detail_pieces(project)),
     )
 
