@@ -28,6 +28,22 @@ PDF = (
 FIXTURES_3D = Path(__file__).resolve().parent / "fixtures" / "3d"
 
 
+@contextmanager
+def writing_request(app, path: str = "/") -> Iterator[None]:
+    """A POST's request context, so that SQLite begins transactions as the site's forms do (BEGIN IMMEDIATE).
+
+    What was read after the last commit is let go before the context ends: that read began a writing transaction,
+    and the search sync run when a request context ends would wait for its lock (SQLite's busy timeout, 15 s).
+    """
+    from catalogue.extensions import db
+
+    with app.test_request_context(path, method="POST"):
+        try:
+            yield
+        finally:
+            db.session.rollback()
+
+
 def fixture_bytes(name: str) -> bytes:
     """The bytes of a real 3D model of ``tests/fixtures/3d``."""
     return (FIXTURES_3D / name).read_bytes()

@@ -22,7 +22,7 @@ from catalogue.search.service import SearchParams, search
 from catalogue.workflow.models import Status
 from tests.conftest import app_config, make_test_app, postgres_url
 from tests.factories import make_project
-from tests.helpers import fixture_bytes, postgres_schema
+from tests.helpers import fixture_bytes, postgres_schema, writing_request
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def _emptied(source) -> str | None:
 def _publish_with_a_model(app, number: int) -> int:
     from catalogue.accounts.models import User
 
-    with app.app_context(), app.test_request_context(method="POST"):  # a writing request: BEGIN IMMEDIATE
+    with app.app_context(), writing_request(app):
         teacher = db.session.scalar(select(User).where(User.email == "teacher@example.ru"))
         moderator = db.session.scalar(select(User).where(User.email == "moderator@example.ru"))
         project = make_project(teacher, "published", moderator, title=f"Проект номер {number}: модель станка")

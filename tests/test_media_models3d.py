@@ -526,6 +526,15 @@ def test_random_bytes_as_a_model_raise_only_upload_errors(data):
         validate_upload("model", "random.stl", data)
 
 
+def test_a_glb_whose_coordinates_overflow_is_refused_by_name():
+    """A damaged byte made a vertex 1e37 metres away: in millimetres it overflows to infinity. The person is told the
+    file is damaged (numpy's overflow warning is an error in the tests, so it would fail here)."""
+    data = bytearray(fixture_bytes("cube.glb"))
+    data[178293 % len(data)] = 123  # found by the property test below
+    with pytest.raises(UploadError, match="повреждён: среди координат вершин есть недопустимые значения"):
+        validate_upload("model", "cube.glb", bytes(data))
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(position=st.integers(min_value=0), value=st.integers(min_value=0, max_value=255))
 def test_a_corrupted_byte_in_a_real_glb_raises_only_upload_errors(position, value):

@@ -26,7 +26,7 @@ from catalogue.permissions import InvalidInput
 from catalogue.projects import services as projects
 from tests.contest_support import consent, make_season
 from tests.factories import make_project, project_data
-from tests.helpers import PDF, csrf_token
+from tests.helpers import PDF, csrf_token, writing_request
 
 
 def padded_pdf(size: int) -> bytes:
@@ -147,7 +147,7 @@ def test_another_user_can_write_while_an_upload_is_being_validated(app, client, 
 
 def test_the_viewer_model_is_made_while_others_can_write(app, make_user, monkeypatch):
     admin, student, other = make_user("admin"), make_user("student"), make_user("teacher")
-    with app.test_request_context("/contest/entries/new", method="POST"):
+    with writing_request(app, "/contest/entries/new"):
         season = make_season(admin)
         actor = db.session.merge(student)
         model = media.store_upload(actor, validate_upload("model", "ракета.stl", tetrahedron_stl()))
@@ -241,7 +241,7 @@ def test_bidirectional_and_invisible_characters_are_removed_from_names(name):
 
 def test_a_project_keeps_at_most_ten_files_however_often_it_is_edited(app, make_user):
     teacher = make_user("teacher")
-    with app.test_request_context(method="POST"):
+    with writing_request(app):
         actor = db.session.merge(teacher)
         first = [
             media.store_upload(actor, validate_upload("document", f"{n}.pdf", other_pdf(n))).key for n in range(10)
@@ -267,7 +267,7 @@ def test_a_project_keeps_at_most_ten_files_however_often_it_is_edited(app, make_
 def test_the_project_form_names_the_file_limit(app, client, auth, make_user, monkeypatch):
     monkeypatch.setitem(attachments.RULES, "project", replace(attachments.RULES["project"], max_files=1))
     teacher = make_user("teacher")
-    with app.test_request_context(method="POST"):
+    with writing_request(app):
         actor = db.session.merge(teacher)
         keys = [media.store_upload(actor, validate_upload("document", f"{n}.pdf", other_pdf(n))).key for n in range(2)]
         project = make_project(teacher, "draft", attach=keys[:1])
@@ -301,7 +301,7 @@ def test_the_project_form_names_the_file_limit(app, client, auth, make_user, mon
 def test_the_total_size_of_an_owners_files_is_limited(app, make_user, monkeypatch):
     monkeypatch.setitem(attachments.RULES, "project", replace(attachments.RULES["project"], max_total_bytes=1000))
     teacher = make_user("teacher")
-    with app.test_request_context(method="POST"):
+    with writing_request(app):
         actor = db.session.merge(teacher)
         keys = [
             media.store_upload(actor, validate_upload("document", f"{n}.pdf", padded_pdf(600 + n))).key
@@ -314,7 +314,7 @@ def test_the_total_size_of_an_owners_files_is_limited(app, make_user, monkeypatc
 
 def test_an_entry_takes_only_images_as_its_pictures(app, make_user):
     admin, student = make_user("admin"), make_user("student")
-    with app.test_request_context(method="POST"):
+    with writing_request(app):
         season = make_season(admin)
         actor = db.session.merge(student)
         model = media.store_upload(actor, validate_upload("model", "ракета.stl", tetrahedron_stl()))

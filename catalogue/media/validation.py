@@ -208,7 +208,10 @@ def _clean_model(file_format: str, content: bytes, display_name: str) -> bytes:
 
 def _parse_model(file_format: str, content: bytes, display_name: str, limits: MeshLimits) -> Mesh:
     parse = {"stl": meshes.parse_stl, "obj": meshes.parse_obj, "glb": parse_glb}[file_format]
-    return parse(content, display_name, limits, Deadline(limits.seconds))
+    # A damaged file's numbers may overflow (a scale of 1e38 times a vertex): they become infinities, which
+    # _check_mesh refuses by name, so numpy is not to warn of them (a warning is no answer to the person).
+    with np.errstate(over="ignore", invalid="ignore"):
+        return parse(content, display_name, limits, Deadline(limits.seconds))
 
 
 def _check_mesh(mesh: Mesh, display_name: str, limits: MeshLimits) -> None:
