@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, has_request_context, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from catalogue.clock import local_today
@@ -94,6 +95,18 @@ def render_each(context: dict, **templates: str) -> dict[str, Markup]:
 def rendered(name: str, template: str, *parts: Hashable, context: Callable[[], dict]) -> Markup:
     """``template`` rendered with ``context()``, once per content generation for ``name`` and ``parts``."""
     return cached(name, *parts, make=lambda: render_each(context(), html=template)["html"])
+
+
+# Where a kept form's CSRF token goes: no token, URL or text of a page holds a NUL.
+CSRF_STAND_IN = "\x00csrf\x00"
+
+
+def with_token(name: str, template: str, *parts: Hashable, context: Callable[[], dict]) -> Markup:
+    """A form that is the same for everybody but its CSRF token: ``template`` (which writes ``csrf_token()``)
+    rendered once per content generation, like :func:`rendered`, with a stand-in for the token; this request's own
+    token is put in (escaped by Markup's ``replace``)."""
+    piece = rendered(name, template, *parts, context=lambda: context() | {"csrf_token": lambda: CSRF_STAND_IN})
+    return piece.replace(CSRF_STAND_IN, generate_csrf())
 
 
 def audience(uploaders: frozenset[int] = frozenset()) -> str | None:

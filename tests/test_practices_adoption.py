@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -37,8 +38,8 @@ def practice_in(app, people):
     return practice_maker(app, people)
 
 
-def mark(client, practice_id: int, adopted_on: str = "2025-03-01", comment: str = "", **headers):
-    data = {"csrf_token": csrf_token(client, "/"), "adopted_on": adopted_on, "comment": comment}
+def mark(client, practice_id: int, adopted_on: str = "2025-03-01", comment: str = "", token: str = "", **headers):
+    data = {"csrf_token": token or csrf_token(client, "/"), "adopted_on": adopted_on, "comment": comment}
     return client.post(f"/practices/{practice_id}/adopt", data=data, headers=headers)
 
 
@@ -289,3 +290,36 @@ def test_csv_export_opens_in_excel_and_cannot_run_formulas(app, client, people, 
 )
 def test_safe_cell(value, cell):
     assert safe_cell(value) == cell
+
+
+def test_the_adoption_form_is_kept_once_for_all_teachers_and_carries_each_ones_own_token(app, practice_in, people):
+    practice_id = practice_in()
+    pages, clients = {}, {}
+    for name in ("bratsk", "angarsk"):
+        clients[name] = app.test_client()
+        login(clients[name], people[name])
+        pages[name] = clients[name].get(f"/practices/{practice_id}", follow_redirects=True).get_data(as_text=True)
+
+    def form_of(html: str) -> str:
+        return html.split('id="adoption"')[1].split("</form>")[0]
+
+    def token_of(html: str) -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', form_of(html)).group(1)
+
+    # One piece for both (and for every practice): made for the first, served to the second
+    kept = [key for key in app.extensions["fragments"].entries if "practices.adoption_fields" in key]
+    assert len(kept) == 1
+    bratsk, angarsk = pages["bratsk"], pages["angarsk"]
+    assert token_of(bratsk) != token_of(angarsk) and "\x00" not in bratsk + angarsk
+    # The rest is the same for both but the school's name, and today's date is filled in
+    assert local_today().isoformat() in form_of(angarsk)
+    assert "Братска" in form_of(bratsk) and "Братска" not in form_of(angarsk)
+    # Each one's token works for them, and not for the other
+    assert mark(clients["angarsk"], practice_id, token=token_of(bratsk)).status_code == 400
+    answer = mark(clients["angarsk"], practice_id, token=token_of(angarsk))
+    assert answer.status_code == 303 and adoption_count(app, practice_id) == 1
+    # A bad date comes back in the form as it was typed, with the reason
+    wrong = mark(clients["bratsk"], practice_id, "2999-01-01", "Провели три встречи.", token=token_of(bratsk))
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "Дата внедрения не может быть в будущем." in html
+    assert 'value="2999-01-01"' in html and "Провели три встречи." in html

@@ -92,21 +92,12 @@ def detail(practice_id: int, slug: str | None = None):
     practice = services.get_practice(current_user, practice_id, only_row=True)
     if slug != practice.slug:
         return redirect(services.practice_url(practice), 301)
-    return _detail_page(practice, _adoption_form())
+    return _detail_page(practice)
 
 
-def _adoption_form() -> AdoptionForm | None:
-    """The «Внедрили у себя» form, for someone logged in: a visitor gets none, so their page makes no CSRF token
-    and is shared by the page cache."""
-    if not current_user.is_authenticated:
-        return None
-    form = AdoptionForm()
-    if request.method == "GET":
-        form.adopted_on.data = local_today()
-    return form
-
-
-def _detail_page(practice, adoption_form: AdoptionForm | None, status: int = 200, block: str | None = None):
+def _detail_page(practice, adoption_form: AdoptionForm | None = None, status: int = 200, block: str | None = None):
+    """The practice's page, or its ``block``; ``adoption_form``: the «Внедрили у себя» form as it was posted (with
+    its errors), None for a fresh one."""
     person = current_user._get_current_object()
     signed_in = person.is_authenticated
     is_author = workflow.is_author(person, practice)
@@ -126,10 +117,20 @@ def _detail_page(practice, adoption_form: AdoptionForm | None, status: int = 200
         pending=_pending(person, practice, facts),
         adoptions=_adoptions(practice) if practice.is_published else None,
         adoption_form=adoption_form,
+        adoption_fields=lambda: _adoption_fields(adoption_form),
         adopted_on=facts.adopted_on.get(person.organization_id) if signed_in else None,
         may_adopt=signed_in and person.has_role(Role.TEACHER, Role.ADMIN),
         adoption_refusal=services.adoption_refusal(person, practice) if signed_in else None,
     )
+
+
+def _adoption_fields(form: AdoptionForm | None):
+    """The form's fields as posted, or a fresh form's: the same for everybody but the token, so kept (its date is
+    today, and the pieces' keys hold the day)."""
+    if form is not None:
+        return fragments.render_each(dict(form=form), html="practices/_adoption_fields.html")["html"]
+    return fragments.with_token("practices.adoption_fields", "practices/_adoption_fields.html", context=lambda: dict(
+        form=AdoptionForm(formdata=None, meta={"csrf": False}, adopted_on=local_today())))  # fmt: skip
 
 
 def _adoptions(practice):
@@ -193,7 +194,7 @@ def adopt(practice_id: int):
             message = "Спасибо! Внедрение отмечено: практика показывает вашу организацию."
             if is_fragment_request():
                 practice = services.get_practice(current_user, practice_id)
-                response = _detail_page(practice, AdoptionForm(formdata=None), block="adoption")
+                response = _detail_page(practice, block="adoption")
                 return trigger(response, flash_message=message)
             flash(message, "success")
             return redirect(services.practice_url(practice, _anchor="adoption"), 303)

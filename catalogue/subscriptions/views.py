@@ -4,7 +4,6 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
@@ -113,8 +112,9 @@ def subscription_box(kind: str, args: MultiDict | None = None, form=None, messag
     if args is None and form is None and not message and current_user.is_authenticated:
         # A list's page for someone logged in: the same box for everybody but the CSRF token, so it is made once
         # per list and content generation with a stand-in for the token, put in here
-        box = fragments.cached("subscriptions.box", kind, query, make=lambda: _member_box(source, query))
-        return box.replace(_STAND_IN, generate_csrf())  # Markup's replace escapes the token
+        return fragments.with_token(
+            "subscriptions.box", "subscriptions/_box.html", kind, query, context=lambda: _member_box(source, query)
+        )
     if form is None and current_user.is_authenticated:  # a form makes a CSRF token: a visitor's page stays shared
         form = SubscribeForm(formdata=None, kind=kind, query=query)
         if existing is not None:
@@ -127,17 +127,13 @@ def subscription_box(kind: str, args: MultiDict | None = None, form=None, messag
     return fragments.render_each(context, box="subscriptions/_box.html")["box"]
 
 
-_STAND_IN = "\x00csrf\x00"  # where the box's CSRF token goes: no token, URL or text of a page holds a NUL
-
-
-def _member_box(source: Source, query: str) -> Markup:
+def _member_box(source: Source, query: str) -> dict:
+    """The box's context for someone logged in who does not follow the list yet (the token is put in later)."""
     form = SubscribeForm(formdata=None, meta={"csrf": False}, kind=source.kind, query=query)
-    context = dict(
+    return dict(
         source=source, query=query, form=form, existing=None, message="",
         feed_url=url_for(source.feed_endpoint, **dict(parse_qsl(query))), login_url="",
-        csrf_token=lambda: _STAND_IN,
     )  # fmt: skip
-    return fragments.render_each(context, box="subscriptions/_box.html")["box"]
 
 
 def _page_path(source: Source, query: str) -> str:
