@@ -23,6 +23,7 @@ from catalogue.search.backend import EngineQuery
 from catalogue.search.query import parse
 from catalogue.search.whoosh_backend import WhooshBackend
 from tests.factories import make_project
+from tests.helpers import writing_request
 
 # Whoosh's own files, locks and fallback: Whoosh on either database (SEARCH_BACKEND=postgresql has none of them).
 pytestmark = pytest.mark.whoosh
@@ -98,10 +99,8 @@ def publish(app, teacher, moderator):
     def make(**kw) -> int:
         # A writing request, as the site's forms are: its transaction takes SQLite's write lock at BEGIN and
         # waits for the watcher's commits instead of failing on a snapshot the watcher has just overtaken.
-        with app.test_request_context(method="POST"):
-            project_id = make_project(teacher, "published", moderator=moderator, **kw).id
-            db.session.rollback()  # reading the id began a (writing) transaction: end it before the sync after it
-        return project_id
+        with writing_request(app):
+            return make_project(teacher, "published", moderator=moderator, **kw).id
 
     return make
 
