@@ -54,7 +54,6 @@ class FragmentCache:
             self.entries[key] = value
         return value
 
-
     def _generation(self) -> int:
         """The generation, read once per GET (its pieces then agree, and a page of several pieces reads one row);
         a request that may change content reads it at each piece."""

@@ -146,7 +146,6 @@ class Page:
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
 
-
     def _token(self, row) -> str:
         return ",".join(key.dump(key.value_of(row)) for key in self._keys)
 

@@ -63,11 +63,11 @@ def _readable_file(key: str) -> StoredFile:
 def _send(stored: StoredFile, key: str, media_type: str, name: str, inline: bool) -> Response:
     stored_name = storage.name_for(key)
     accel = current_app.config.get("MEDIA_ACCEL_REDIRECT")
-    if not storage.backend().exists(stored_name):
-        abort(404)
     if accel:
         # The access check is done: nginx sends the bytes itself (sendfile, ranges, conditional requests) from an
         # ``internal`` location that maps this prefix onto the uploads folder.
+        if not storage.backend().exists(stored_name):
+            abort(404)
         response = Response(mimetype=media_type)
         response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{stored_name}"
     else:
